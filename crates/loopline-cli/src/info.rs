@@ -1,0 +1,23 @@
+use loopline_core::ApiError;
+use loopline_engine::Engine;
+
+use crate::args::{GlobalArgs, InfoArgs};
+use crate::output::print_json;
+
+pub async fn run(global: &GlobalArgs, args: InfoArgs) -> Result<(), ApiError> {
+    let engine = Engine::open(global.engine_options()).await?;
+    let info = engine.info().await?;
+    let listen = engine.saved_listen().await?;
+    engine.shutdown().await;
+    if args.json {
+        return print_json(&info);
+    }
+    println!("Loopline {}", info.version);
+    println!("data dir:  {}", info.data_dir);
+    println!(
+        "database:  {} (schema {}, {} bytes)",
+        info.db_path, info.schema_version, info.db_size_bytes
+    );
+    println!("listen:    {listen}");
+    Ok(())
+}

@@ -1,0 +1,51 @@
+//! `loopline`: the headless face of the engine. Every action in the app is also here,
+//! so power users can script it and tests can drive it.
+
+mod args;
+mod info;
+mod output;
+mod serve;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error[internal]: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let json = cli.command.wants_json();
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => serve::run(&cli.global, args).await,
+            Command::Info(args) => info::run(&cli.global, args).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            output::print_error(&err, json);
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs go to stderr so stdout stays clean for `--json`. `RUST_LOG` tunes them.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,loopline=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

@@ -1,0 +1,82 @@
+use loopline_core::ApiError;
+use loopline_engine::Engine;
+
+use crate::args::{GlobalArgs, ServeArgs};
+
+pub async fn run(global: &GlobalArgs, args: ServeArgs) -> Result<(), ApiError> {
+    // Handlers go in before anything is announced, so a signal sent the moment the listen
+    // line appears still shuts down cleanly instead of killing the process.
+    let signals = ShutdownSignals::install();
+    let engine = Engine::open(global.engine_options()).await?;
+    let listen = match args.listen {
+        Some(l) => l,
+        None => engine.saved_listen().await?,
+    };
+    let bound = match engine.start_receiver(&listen, args.public, false).await {
+        Ok(addr) => addr,
+        Err(e) => {
+            engine.shutdown().await;
+            return Err(e);
+        }
+    };
+    // stdout carries the one line scripts and tests wait for; logs go to stderr.
+    println!(
+        "Listening on http://{bound} (data dir {})",
+        engine.data_dir().display()
+    );
+    signals.wait().await;
+    eprintln!("Shutting down: finishing in-flight requests, then closing the database.");
+    engine.shutdown().await;
+    eprintln!("Stopped cleanly.");
+    Ok(())
+}
+
+/// SIGINT (Ctrl-C) and SIGTERM, registered eagerly.
+struct ShutdownSignals {
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl ShutdownSignals {
+    fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            ShutdownSignals {
+                interrupt: signal(SignalKind::interrupt()).ok(),
+                terminate: signal(SignalKind::terminate()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            ShutdownSignals {}
+        }
+    }
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        {
+            let (mut interrupt, mut terminate) = (self.interrupt, self.terminate);
+            tokio::select! {
+                _ = recv(&mut interrupt) => {}
+                _ = recv(&mut terminate) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(unix)]
+async fn recv(signal: &mut Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
+}

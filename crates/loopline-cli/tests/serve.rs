@@ -1,0 +1,215 @@
+//! `loopline serve` over a real socket: health, clean shutdown on signals, refusals.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_loopline");
+
+struct Served {
+    child: Child,
+    addr: String,
+    _dir: tempfile::TempDir,
+    data_dir: std::path::PathBuf,
+}
+
+fn serve(extra: &[&str]) -> Served {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let mut child = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(&data_dir)
+        .arg("serve")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no listen line in {line:?}"))
+        .to_string();
+    Served {
+        child,
+        addr,
+        _dir: dir,
+        data_dir,
+    }
+}
+
+fn signal(child: &Child, sig: i32) {
+    let rc = unsafe { libc::kill(child.id() as i32, sig) };
+    assert_eq!(rc, 0);
+}
+
+fn wait_exit(mut child: Child, limit: Duration) -> (std::process::ExitStatus, String) {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+            return (status, stderr);
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("serve did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test]
+async fn healthz_answers_and_sigterm_shuts_down_cleanly() {
+    let served = serve(&[]);
+    let resp = reqwest::get(format!("http://{}/healthz", served.addr))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(body["db"], "ok");
+
+    // Only /hooks/* and /healthz are served on the port a tunnel exposes.
+    let other = reqwest::get(format!("http://{}/", served.addr))
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404);
+
+    signal(&served.child, libc::SIGTERM);
+    let (status, stderr) = wait_exit(served.child, Duration::from_secs(15));
+    assert!(status.success(), "exit {status:?}: {stderr}");
+    assert!(stderr.contains("Stopped cleanly"), "{stderr}");
+    // A clean close checkpoints the write-ahead log into the database file.
+    let wal = served.data_dir.join("loopline.db-wal");
+    assert!(!wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0);
+    // The port is free again.
+    assert!(std::net::TcpListener::bind(&served.addr).is_ok());
+}
+
+#[tokio::test]
+async fn sigint_also_shuts_down_cleanly() {
+    let served = serve(&[]);
+    let resp = reqwest::get(format!("http://{}/healthz", served.addr))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    signal(&served.child, libc::SIGINT);
+    let (status, stderr) = wait_exit(served.child, Duration::from_secs(15));
+    assert!(status.success(), "exit {status:?}: {stderr}");
+    assert!(stderr.contains("Stopped cleanly"), "{stderr}");
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn non_loopback_is_refused_without_public() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let (code, _, stderr) = run(&["--data-dir", data, "serve", "--listen", "0.0.0.0:0"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("listen_not_loopback"), "{stderr}");
+    assert!(stderr.contains("--public"), "{stderr}");
+}
+
+#[test]
+fn public_flag_allows_any_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args([
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "serve",
+            "--listen",
+            "0.0.0.0:0",
+            "--public",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.contains("http://0.0.0.0:"), "{line}");
+    signal(&child, libc::SIGTERM);
+    let (status, _) = wait_exit(child, Duration::from_secs(15));
+    assert!(status.success());
+}
+
+#[test]
+fn taken_port_is_explained_with_a_free_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = blocker.local_addr().unwrap().to_string();
+    let (code, _, stderr) = run(&[
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "serve",
+        "--listen",
+        &taken,
+    ]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("port_in_use"), "{stderr}");
+    assert!(stderr.contains("--listen 127.0.0.1:"), "{stderr}");
+}
+
+#[test]
+fn corrupt_database_is_named_not_panicked_on() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("loopline.db"), vec![0x5a; 4096]).unwrap();
+    let (code, _, stderr) = run(&["--data-dir", dir.path().to_str().unwrap(), "info"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("db_corrupt"), "{stderr}");
+    assert!(stderr.contains("loopline.db"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn info_json_names_the_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) =
+        run(&["--data-dir", dir.path().to_str().unwrap(), "info", "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let info: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(info["data_dir"], dir.path().to_str().unwrap());
+    assert!(info["schema_version"].as_i64().unwrap() >= 2);
+}
+
+#[test]
+fn data_dir_comes_from_the_environment_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["info", "--json"])
+        .env("LOOPLINE_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(dir.path().join("loopline.db").exists());
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["info", "--help"],
+    ] {
+        let (code, stdout, _) = run(&args);
+        assert_eq!(code, 0, "{args:?}");
+        assert!(stdout.contains("Usage:"), "{args:?}: {stdout}");
+    }
+}

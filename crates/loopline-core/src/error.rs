@@ -1,0 +1,124 @@
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// Stable error codes. The UI and scripts branch on these, never on message text,
+/// so a code, once shipped, keeps its meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The database was written by a newer Loopline; we refuse to touch it.
+    DbNewerSchema,
+    /// The database file is not a SQLite database, or is damaged.
+    DbCorrupt,
+    /// Another program holds a lock on the database.
+    DbLocked,
+    /// The database (or its folder) cannot be opened or created.
+    DbOpenFailed,
+    /// A migration failed to apply.
+    DbMigrationFailed,
+    /// A query failed for a reason not covered above.
+    DbError,
+    /// The data directory cannot be found or created.
+    DataDirUnavailable,
+    /// The listen port is taken by another program.
+    PortInUse,
+    /// A non-loopback listen address was asked for without `--public`.
+    ListenNotLoopback,
+    /// The listen address could not be parsed or bound.
+    ListenInvalid,
+    /// The engine could not start, so nothing else can run.
+    EngineUnavailable,
+    /// An argument was malformed.
+    InvalidArgument,
+    /// Something was asked for that does not exist.
+    NotFound,
+    /// A bug: something that should not happen did.
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::DbNewerSchema => "db_newer_schema",
+            ErrorCode::DbCorrupt => "db_corrupt",
+            ErrorCode::DbLocked => "db_locked",
+            ErrorCode::DbOpenFailed => "db_open_failed",
+            ErrorCode::DbMigrationFailed => "db_migration_failed",
+            ErrorCode::DbError => "db_error",
+            ErrorCode::DataDirUnavailable => "data_dir_unavailable",
+            ErrorCode::PortInUse => "port_in_use",
+            ErrorCode::ListenNotLoopback => "listen_not_loopback",
+            ErrorCode::ListenInvalid => "listen_invalid",
+            ErrorCode::EngineUnavailable => "engine_unavailable",
+            ErrorCode::InvalidArgument => "invalid_argument",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The one error shape that crosses IPC, the CLI and HTTP: a stable code and a sentence
+/// that tells the user what happened and what to do. Messages never carry secrets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Internal, message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serializes_as_code_and_message() {
+        let e = ApiError::new(ErrorCode::PortInUse, "Port 8787 is taken.");
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"code": "port_in_use", "message": "Port 8787 is taken."})
+        );
+    }
+
+    #[test]
+    fn as_str_matches_serde_name() {
+        for code in [
+            ErrorCode::DbNewerSchema,
+            ErrorCode::DbCorrupt,
+            ErrorCode::DbLocked,
+            ErrorCode::DbOpenFailed,
+            ErrorCode::DbMigrationFailed,
+            ErrorCode::DbError,
+            ErrorCode::DataDirUnavailable,
+            ErrorCode::PortInUse,
+            ErrorCode::ListenNotLoopback,
+            ErrorCode::ListenInvalid,
+            ErrorCode::EngineUnavailable,
+            ErrorCode::InvalidArgument,
+            ErrorCode::NotFound,
+            ErrorCode::Internal,
+        ] {
+            let json = serde_json::to_value(code).unwrap();
+            assert_eq!(json, serde_json::Value::String(code.as_str().to_string()));
+        }
+    }
+}

@@ -1,0 +1,55 @@
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::ApiError;
+
+/// Where the webhook receiver is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiverState {
+    Stopped,
+    Starting,
+    Running,
+    Failed,
+}
+
+/// What the status bar shows about the receiver, pushed live from the engine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ReceiverStatus {
+    pub state: ReceiverState,
+    /// The address asked for, or bound once running (e.g. `127.0.0.1:8787`).
+    pub listen: String,
+    /// Why the receiver is not running, when `state` is `failed`.
+    pub error: Option<ApiError>,
+    /// A free address to offer the user when the asked-for port was taken.
+    pub suggested_listen: Option<String>,
+}
+
+impl ReceiverStatus {
+    pub fn stopped(listen: impl Into<String>) -> Self {
+        ReceiverStatus {
+            state: ReceiverState::Stopped,
+            listen: listen.into(),
+            error: None,
+            suggested_listen: None,
+        }
+    }
+}
+
+/// The body of `GET /healthz`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Health {
+    pub version: String,
+    /// `ok` when the store answers a query, else `unavailable`.
+    pub db: String,
+}
+
+/// Where Loopline keeps its things, shown in Settings and by `loopline info`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AppInfo {
+    pub version: String,
+    pub data_dir: String,
+    pub db_path: String,
+    pub schema_version: i64,
+    pub db_size_bytes: u64,
+}

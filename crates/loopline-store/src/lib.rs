@@ -1,0 +1,14 @@
+//! Loopline's SQLite store.
+//!
+//! One database file per data directory, in WAL mode with `synchronous=FULL` so that a
+//! committed event survives a power cut. Migrations are embedded in the binary and run on
+//! open; a database from a newer Loopline is refused before anything writes to it.
+
+mod errors;
+mod open;
+mod settings;
+
+pub use open::{latest_schema_version, Store, StoreOptions, MIGRATOR};
+
+/// The file name of the database inside a data directory.
+pub const DB_FILE_NAME: &str = "loopline.db";

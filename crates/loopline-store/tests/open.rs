@@ -1,0 +1,208 @@
+//! Opening the database: fresh, upgraded, refused (newer, corrupt, locked), never modified
+//! when refused.
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::time::Duration;
+
+use loopline_core::ErrorCode;
+use loopline_store::{latest_schema_version, Store, StoreOptions, MIGRATOR};
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use sqlx::{ConnectOptions, Connection, SqliteConnection};
+
+fn db_path(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    dir.path().join("loopline.db")
+}
+
+async fn raw(path: &Path, wal: bool) -> SqliteConnection {
+    let mut opts = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true);
+    if !wal {
+        opts = opts.journal_mode(SqliteJournalMode::Delete);
+    }
+    opts.connect().await.unwrap()
+}
+
+#[tokio::test]
+async fn fresh_database_is_migrated_and_in_wal_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let store = Store::open(&path, &StoreOptions::default()).await.unwrap();
+    assert_eq!(
+        store.schema_version().await.unwrap(),
+        latest_schema_version()
+    );
+    assert!(latest_schema_version() >= 2);
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        sync, 2,
+        "synchronous must be FULL so an acknowledged event survives a power cut"
+    );
+    for table in ["sources", "events", "settings"] {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name=?")
+                .bind(table)
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        assert_eq!(n, 1, "table {table} missing");
+    }
+    assert!(store.ping().await);
+    assert!(store.size_bytes() > 0);
+    store.close().await;
+
+    // Reopening an up-to-date database is a no-op that still succeeds.
+    let again = Store::open(&path, &StoreOptions::default()).await.unwrap();
+    assert_eq!(
+        again.schema_version().await.unwrap(),
+        latest_schema_version()
+    );
+}
+
+#[tokio::test]
+async fn database_from_previous_schema_is_upgraded_and_keeps_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let previous: Vec<_> = MIGRATOR
+        .iter()
+        .filter(|m| m.version < latest_schema_version())
+        .cloned()
+        .collect();
+    assert!(!previous.is_empty());
+    let old = Migrator {
+        migrations: Cow::Owned(previous),
+        ignore_missing: false,
+        locking: true,
+        no_tx: false,
+    };
+    {
+        let mut conn = raw(&path, true).await;
+        old.run_direct(&mut conn).await.unwrap();
+        sqlx::query("INSERT INTO sources (id, kind, name, created_at_ms) VALUES ('src_1', 'label-studio', 'LS', 1)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO events (source_id, received_at_ms, headers_json, body, kind, action) \
+             VALUES ('src_1', 2, '{}', x'7b7d', 'label_studio', 'ANNOTATION_CREATED')",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+
+    let store = Store::open(&path, &StoreOptions::default()).await.unwrap();
+    assert_eq!(
+        store.schema_version().await.unwrap(),
+        latest_schema_version()
+    );
+    let (action, body): (String, Vec<u8>) = sqlx::query_as("SELECT action, body FROM events")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(action, "ANNOTATION_CREATED");
+    assert_eq!(body, b"{}");
+    // The upgrade added the settings table.
+    store.set_setting("k", "v").await.unwrap();
+    assert_eq!(store.setting("k").await.unwrap().as_deref(), Some("v"));
+}
+
+#[tokio::test]
+async fn database_from_newer_loopline_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    {
+        let store = Store::open(&path, &StoreOptions::default()).await.unwrap();
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (99999, 'from the future', 1, x'00', 0)",
+        )
+        .execute(store.pool())
+        .await
+        .unwrap();
+        store.close().await;
+    }
+    let before = std::fs::read(&path).unwrap();
+    let err = Store::open(&path, &StoreOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::DbNewerSchema);
+    assert!(
+        err.message.contains(&path.display().to_string()),
+        "{}",
+        err.message
+    );
+    assert!(err.message.contains("99999"));
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "a refused database must not be modified"
+    );
+}
+
+#[tokio::test]
+async fn corrupt_file_gives_a_clear_error_with_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let garbage: Vec<u8> = (0..8192u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&path, &garbage).unwrap();
+    let err = Store::open(&path, &StoreOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::DbCorrupt, "{err:?}");
+    assert!(err.message.contains(&path.display().to_string()));
+    assert_eq!(std::fs::read(&path).unwrap(), garbage);
+}
+
+#[tokio::test]
+async fn locked_file_gives_a_clear_error_with_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    // A rollback-journal database under an exclusive transaction blocks even readers,
+    // the way another program holding the file would.
+    let mut holder = raw(&path, false).await;
+    sqlx::query("CREATE TABLE t (x)")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO t VALUES (1)")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+
+    let opts = StoreOptions {
+        busy_timeout: Duration::from_millis(200),
+        ..StoreOptions::default()
+    };
+    let err = Store::open(&path, &opts).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::DbLocked, "{err:?}");
+    assert!(err.message.contains(&path.display().to_string()));
+    sqlx::query("ROLLBACK").execute(&mut holder).await.unwrap();
+}
+
+#[tokio::test]
+async fn unusable_data_dir_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("not-a-dir");
+    std::fs::write(&blocker, b"x").unwrap();
+    let err = Store::open(&blocker.join("loopline.db"), &StoreOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::DataDirUnavailable, "{err:?}");
+    assert!(err.message.contains("not-a-dir"));
+}

@@ -1,0 +1,21 @@
+use std::sync::Arc;
+
+use loopline_engine::Engine;
+use tauri::{AppHandle, Emitter, Runtime};
+
+/// The event name the UI listens on for receiver changes.
+pub const RECEIVER_STATUS_EVENT: &str = "receiver-status";
+
+/// Pushes every receiver state change to the webview, so the status bar is live without
+/// polling.
+pub fn forward_receiver_status<R: Runtime>(app: AppHandle<R>, engine: Arc<Engine>) {
+    let mut updates = engine.subscribe_receiver();
+    tauri::async_runtime::spawn(async move {
+        while updates.changed().await.is_ok() {
+            let status = updates.borrow_and_update().clone();
+            if app.emit(RECEIVER_STATUS_EVENT, status).is_err() {
+                break;
+            }
+        }
+    });
+}

@@ -1,0 +1,90 @@
+//! The desktop shell: a window over the same engine that `loopline serve` runs.
+//!
+//! This crate only wires things together: launch arguments, the engine's lifetime, command
+//! adapters and the event bridge. Anything with logic belongs in `crates/`.
+
+mod bridge;
+mod commands;
+mod launch;
+mod slot;
+
+#[cfg(test)]
+mod tests;
+
+use tauri::{Manager, RunEvent, Runtime};
+
+pub use launch::LaunchArgs;
+pub use slot::EngineSlot;
+
+/// Registers Loopline's commands and opens the engine when the app starts. Generic over the
+/// runtime so the command layer can be tested with tauri's mock runtime.
+pub fn app_builder<R: Runtime>(
+    builder: tauri::Builder<R>,
+    launch: LaunchArgs,
+) -> tauri::Builder<R> {
+    builder
+        .invoke_handler(tauri::generate_handler![
+            commands::receiver_status,
+            commands::receiver_start,
+            commands::app_info,
+            commands::engine_status,
+        ])
+        .setup(move |app| {
+            // Opened in setup, after the single-instance plugin has had its say, so a second
+            // launch never opens the database or binds the port.
+            start_engine(app.handle(), &launch);
+            Ok(())
+        })
+}
+
+/// Opens the engine, starts the receiver, bridges its status to the webview and hands the
+/// engine to the commands.
+pub fn start_engine<R: Runtime>(app: &tauri::AppHandle<R>, launch: &LaunchArgs) {
+    let slot = tauri::async_runtime::block_on(slot::open_engine(launch));
+    if let Ok(engine) = slot.engine() {
+        bridge::forward_receiver_status(app.clone(), engine.clone());
+    }
+    app.manage(slot);
+}
+
+pub fn run() {
+    init_logging();
+    let launch = LaunchArgs::from_env();
+    let app = app_builder(
+        tauri::Builder::default().plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            // A second launch lands here: bring the running window forward instead.
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.show();
+                let _ = window.set_focus();
+            }
+        })),
+        launch,
+    )
+    .build(tauri::generate_context!());
+    let app = match app {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("error[internal]: Loopline could not start its window: {e}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|handle, event| {
+        if let RunEvent::Exit = event {
+            if let Some(slot) = handle.try_state::<EngineSlot>() {
+                if let Ok(engine) = slot.engine() {
+                    tauri::async_runtime::block_on(engine.shutdown());
+                }
+            }
+        }
+    });
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,loopline=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

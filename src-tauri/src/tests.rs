@@ -1,0 +1,158 @@
+//! The command layer under tauri's mock runtime: no window system, the real engine.
+
+use loopline_core::{ApiError, AppInfo, ErrorCode, ReceiverState, ReceiverStatus};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{
+    get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY,
+};
+use tauri::webview::InvokeRequest;
+use tauri::{App, Manager, WebviewWindow};
+
+use crate::{app_builder, start_engine, EngineSlot, LaunchArgs};
+
+fn app(launch: LaunchArgs) -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {
+    let app = app_builder(mock_builder(), launch.clone())
+        .build(mock_context(noop_assets()))
+        .expect("app builds");
+    // The mock runtime never runs the event loop, so run what setup would.
+    start_engine(app.handle(), &launch);
+    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .unwrap();
+    (app, webview)
+}
+
+fn invoke<T: serde::de::DeserializeOwned>(
+    webview: &WebviewWindow<MockRuntime>,
+    cmd: &str,
+    args: serde_json::Value,
+) -> Result<T, ApiError> {
+    let response = get_ipc_response(
+        webview,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    );
+    match response {
+        Ok(body) => Ok(body.deserialize::<T>().expect("response shape")),
+        Err(value) => Err(serde_json::from_value(value).expect("errors are {code, message}")),
+    }
+}
+
+fn shutdown(app: &App<MockRuntime>) {
+    if let Ok(engine) = app.state::<EngineSlot>().engine() {
+        tauri::async_runtime::block_on(engine.shutdown());
+    }
+}
+
+#[test]
+fn receiver_status_reports_the_running_receiver() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, webview) = app(LaunchArgs {
+        data_dir: Some(dir.path().to_path_buf()),
+        listen: Some("127.0.0.1:0".into()),
+    });
+    let status: ReceiverStatus =
+        invoke(&webview, "receiver_status", serde_json::json!({})).unwrap();
+    assert_eq!(status.state, ReceiverState::Running);
+    assert!(status.listen.starts_with("127.0.0.1:"));
+    assert_ne!(
+        status.listen, "127.0.0.1:0",
+        "the bound port is reported, not the asked-for 0"
+    );
+    assert!(std::net::TcpStream::connect(&status.listen).is_ok());
+
+    let info: AppInfo = invoke(&webview, "app_info", serde_json::json!({})).unwrap();
+    assert_eq!(info.data_dir, dir.path().display().to_string());
+    assert!(info.schema_version >= 2);
+
+    let startup: Option<ApiError> =
+        invoke(&webview, "engine_status", serde_json::json!({})).unwrap();
+    assert!(startup.is_none());
+    shutdown(&app);
+}
+
+#[test]
+fn receiver_start_explains_a_taken_port_then_moves() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, webview) = app(LaunchArgs {
+        data_dir: Some(dir.path().to_path_buf()),
+        listen: Some("127.0.0.1:0".into()),
+    });
+    let blocker = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = blocker.local_addr().unwrap().to_string();
+    let err = invoke::<ReceiverStatus>(
+        &webview,
+        "receiver_start",
+        serde_json::json!({ "listen": taken }),
+    )
+    .unwrap_err();
+    assert_eq!(err.code, ErrorCode::PortInUse);
+
+    let status: ReceiverStatus =
+        invoke(&webview, "receiver_status", serde_json::json!({})).unwrap();
+    assert_eq!(status.state, ReceiverState::Failed);
+    let suggested = status.suggested_listen.expect("a free port is offered");
+
+    let moved: ReceiverStatus = invoke(
+        &webview,
+        "receiver_start",
+        serde_json::json!({ "listen": suggested }),
+    )
+    .unwrap();
+    assert_eq!(moved.state, ReceiverState::Running);
+    assert_eq!(moved.listen, suggested);
+
+    let err = invoke::<ReceiverStatus>(
+        &webview,
+        "receiver_start",
+        serde_json::json!({ "listen": "0.0.0.0:9" }),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.code,
+        ErrorCode::ListenNotLoopback,
+        "the app never exposes the receiver"
+    );
+    shutdown(&app);
+}
+
+#[test]
+fn a_database_the_engine_refuses_is_reported_not_crashed_on() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("loopline.db"), vec![0x42; 4096]).unwrap();
+    let (_app, webview) = app(LaunchArgs {
+        data_dir: Some(dir.path().to_path_buf()),
+        listen: Some("127.0.0.1:0".into()),
+    });
+    let startup: Option<ApiError> =
+        invoke(&webview, "engine_status", serde_json::json!({})).unwrap();
+    assert_eq!(startup.unwrap().code, ErrorCode::DbCorrupt);
+    let err =
+        invoke::<ReceiverStatus>(&webview, "receiver_status", serde_json::json!({})).unwrap_err();
+    assert_eq!(err.code, ErrorCode::EngineUnavailable);
+    assert!(err.message.contains("loopline.db"));
+}
+
+#[test]
+fn launch_args_are_parsed_like_the_cli() {
+    let a = LaunchArgs::parse(
+        [
+            "--data-dir",
+            "/tmp/x",
+            "--listen=127.0.0.1:9",
+            "--unknown",
+            "y",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    assert_eq!(a.data_dir.unwrap().display().to_string(), "/tmp/x");
+    assert_eq!(a.listen.as_deref(), Some("127.0.0.1:9"));
+}

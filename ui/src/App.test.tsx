@@ -1,0 +1,109 @@
+import { describe, expect, it, vi, beforeEach } from "vitest";
+import { act, screen, waitFor } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { fakeEngine, running } from "./test/fakeEngine";
+import { renderWithQuery } from "./test/render";
+
+const engine = vi.hoisted(() => ({ current: null as ReturnType<typeof import("./test/fakeEngine").fakeEngine> | null }));
+
+vi.mock("./api/ipc", () => ({
+  call: (cmd: string, args?: Record<string, unknown>) => engine.current!.call(cmd, args),
+  subscribe: (event: string, fn: (p: unknown) => void) => engine.current!.subscribe(event, fn),
+  inTauri: () => true,
+}));
+
+import { App } from "./App";
+
+const info = {
+  version: "0.1.0",
+  data_dir: "/home/ada/.local/share/loopline",
+  db_path: "/home/ada/.local/share/loopline/loopline.db",
+  schema_version: 2,
+  db_size_bytes: 40960,
+};
+
+describe("App shell", () => {
+  beforeEach(() => {
+    engine.current = fakeEngine({ receiver_status: running(), engine_status: null, app_info: info });
+  });
+
+  it("shows the sidebar and the receiver's address", async () => {
+    renderWithQuery(<App />);
+    for (const label of ["Timeline", "Sources", "Setup", "Settings"]) {
+      expect(screen.getByRole("button", { name: label })).toBeInTheDocument();
+    }
+    expect(await screen.findByTestId("receiver-address")).toHaveTextContent("127.0.0.1:8787");
+    expect(screen.getByTestId("receiver-status")).toHaveAttribute("data-state", "running");
+    expect(screen.getByTestId("timeline-empty")).toHaveTextContent("No events yet");
+  });
+
+  it("follows the engine's pushed status live", async () => {
+    renderWithQuery(<App />);
+    await screen.findByTestId("receiver-address");
+    act(() => engine.current!.emit("receiver-status", running("127.0.0.1:9999")));
+    await waitFor(() => expect(screen.getByTestId("receiver-address")).toHaveTextContent("127.0.0.1:9999"));
+  });
+
+  it("explains a taken port and moves to the offered one", async () => {
+    let status = {
+      state: "failed",
+      listen: "127.0.0.1:8787",
+      error: { code: "port_in_use", message: "Port 8787 on 127.0.0.1 is already in use by another program." },
+      suggested_listen: "127.0.0.1:8788",
+    };
+    engine.current = fakeEngine({
+      receiver_status: () => status,
+      engine_status: null,
+      app_info: info,
+      receiver_start: (args?: Record<string, unknown>) => {
+        status = { state: "running", listen: String(args?.listen), error: null as never, suggested_listen: null as never };
+        return status;
+      },
+    });
+    renderWithQuery(<App />);
+    expect(await screen.findByTestId("receiver-error")).toHaveTextContent("already in use");
+    await userEvent.click(screen.getByRole("button", { name: "Use 127.0.0.1:8788" }));
+    await waitFor(() => expect(screen.getByTestId("receiver-address")).toHaveTextContent("127.0.0.1:8788"));
+    expect(engine.current.calls).toContainEqual({ cmd: "receiver_start", args: { listen: "127.0.0.1:8788" } });
+    expect(screen.queryByTestId("receiver-error")).not.toBeInTheDocument();
+  });
+
+  it("navigates between pages and shows where the data lives", async () => {
+    renderWithQuery(<App />);
+    await userEvent.click(screen.getByRole("button", { name: "Settings" }));
+    expect(await screen.findByTestId("settings-data")).toHaveTextContent("loopline.db");
+    expect(screen.getByRole("button", { name: "Settings" })).toHaveAttribute("aria-current", "page");
+    await userEvent.click(screen.getByRole("button", { name: "Setup" }));
+    expect(await screen.findByTestId("setup-step-1")).toHaveTextContent("Done");
+  });
+
+  it("shows why the engine did not start instead of the pages", async () => {
+    engine.current = fakeEngine({
+      engine_status: { code: "db_newer_schema", message: "The database at /x/loopline.db was written by a newer Loopline." },
+      receiver_status: () => new Error("engine unavailable"),
+    });
+    renderWithQuery(<App />);
+    expect(await screen.findByTestId("engine-error")).toHaveTextContent("newer Loopline");
+    expect(screen.queryByTestId("timeline-empty")).not.toBeInTheDocument();
+  });
+});
+
+describe("Settings", () => {
+  it("shows the error when a new address is refused", async () => {
+    engine.current = fakeEngine({
+      receiver_status: running(),
+      engine_status: null,
+      app_info: info,
+      receiver_start: () => {
+        throw { code: "listen_not_loopback", message: "Refusing to listen on 0.0.0.0:8787." };
+      },
+    });
+    renderWithQuery(<App />);
+    await userEvent.click(screen.getByRole("button", { name: "Settings" }));
+    const input = await screen.findByTestId("settings-listen");
+    await userEvent.clear(input);
+    await userEvent.type(input, "0.0.0.0:8787");
+    await userEvent.click(screen.getByTestId("settings-listen-apply"));
+    expect(await screen.findByTestId("settings-listen-error")).toHaveTextContent("Refusing");
+  });
+});

@@ -1,0 +1,62 @@
+import { useEffect, useState } from "react";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import type { ApiError, AppInfo, ReceiverStatus } from "../bindings.gen";
+import { call, subscribe } from "./ipc";
+
+export const receiverKey = ["receiver-status"] as const;
+
+/** The receiver's state: fetched once, then kept live by the engine's pushed events. */
+export function useReceiverStatus() {
+  const client = useQueryClient();
+  const query = useQuery<ReceiverStatus, ApiError>({
+    queryKey: receiverKey,
+    queryFn: () => call<ReceiverStatus>("receiver_status"),
+  });
+  useEffect(() => {
+    let unlisten: (() => void) | undefined;
+    let cancelled = false;
+    void subscribe<ReceiverStatus>("receiver-status", (status) => {
+      client.setQueryData(receiverKey, status);
+    }).then((fn) => {
+      if (cancelled) fn();
+      else unlisten = fn;
+    });
+    return () => {
+      cancelled = true;
+      unlisten?.();
+    };
+  }, [client]);
+  return query;
+}
+
+export function useAppInfo() {
+  return useQuery<AppInfo, ApiError>({ queryKey: ["app-info"], queryFn: () => call<AppInfo>("app_info") });
+}
+
+export function useEngineStartupError() {
+  return useQuery<ApiError | null, ApiError>({
+    queryKey: ["engine-status"],
+    queryFn: () => call<ApiError | null>("engine_status"),
+  });
+}
+
+/** Moves the receiver to another address; the new status arrives through the event too. */
+export function useMoveReceiver() {
+  const client = useQueryClient();
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const move = async (listen: string) => {
+    setBusy(true);
+    setError(null);
+    try {
+      const status = await call<ReceiverStatus>("receiver_start", { listen });
+      client.setQueryData(receiverKey, status);
+      void client.invalidateQueries({ queryKey: ["app-info"] });
+    } catch (e) {
+      setError(e as ApiError);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { move, error, busy };
+}
