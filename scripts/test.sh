@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs every test: lint and format gates, the UI's tests, the engine's tests, the command
+# layer under tauri's mock runtime, and the journeys in the real app window under Xvfb.
+# Installs what is missing first (scripts/install.sh --test).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/loopline/target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+CACHE="${LOOPLINE_CACHE:-$HOME/.cache/loopline}"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+started=$(date +%s)
+
+step "install what is missing"
+scripts/install.sh --test
+
+step "ui: lint, typecheck, unit tests, build"
+(cd ui && npm run --silent lint && npm run --silent typecheck && npm run --silent test && npx vite build --logLevel error)
+
+step "rust: format"
+cargo fmt --all -- --check
+
+step "rust: clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --features tauri/custom-protocol -- -D warnings
+
+step "rust: engine, CLI and app command-layer tests"
+# One feature set for every build, so the app binary and its tests share artifacts.
+cargo test --workspace --features tauri/custom-protocol
+
+step "rust: no engine crate depends on tauri"
+for crate in crates/*/; do
+  name=$(basename "$crate")
+  if cargo tree -p "$name" -e normal,build --prefix none 2>/dev/null | grep -qE '^tauri(-[a-z-]+)? v'; then
+    echo "FAIL: $name depends on tauri" >&2
+    exit 1
+  fi
+done
+echo "ok: no crate in crates/ depends on tauri"
+
+step "build the app and the CLI for the desktop journeys"
+cargo build -p loopline-app -p loopline-cli --features tauri/custom-protocol
+
+step "desktop and peer journeys (Xvfb, tauri-driver, WebKitWebDriver)"
+rm -rf test-artifacts
+# A private D-Bus session: the single-instance check and the keychain live on it, and the
+# developer's own session is never touched.
+(cd e2e && dbus-run-session -- "$CACHE/venv/bin/python" -m pytest -q -p no:cacheprovider)
+
+step "every suite is green ($(( $(date +%s) - started )) s)"
