@@ -19,3 +19,21 @@ pub fn forward_receiver_status<R: Runtime>(app: AppHandle<R>, engine: Arc<Engine
         }
     });
 }
+
+/// The event name the UI listens on for new or changed events.
+pub const TIMELINE_CHANGED_EVENT: &str = "timeline-changed";
+/// At most this often, so a burst of thousands of webhooks reaches the UI as a few batches.
+const TIMELINE_THROTTLE: std::time::Duration = std::time::Duration::from_millis(250);
+
+pub fn forward_timeline_changes<R: Runtime>(app: AppHandle<R>, engine: Arc<Engine>) {
+    let mut updates = engine.subscribe_timeline();
+    tauri::async_runtime::spawn(async move {
+        while updates.changed().await.is_ok() {
+            let change = updates.borrow_and_update().clone();
+            if app.emit(TIMELINE_CHANGED_EVENT, change).is_err() {
+                break;
+            }
+            tokio::time::sleep(TIMELINE_THROTTLE).await;
+        }
+    });
+}

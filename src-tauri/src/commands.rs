@@ -1,6 +1,9 @@
 //! One-line adapters from IPC to the engine. Each has a CLI twin over the same engine call.
 
-use loopline_core::{ApiError, AppInfo, ReceiverStatus};
+use loopline_core::{
+    ApiError, AppInfo, CreatedSource, EventDetail, EventPage, EventQuery, ReceiverStatus,
+    ReplayOutcome, RetentionPolicy, Sensitive, Source, SourceKind, TimelineStats,
+};
 use tauri::State;
 
 use crate::EngineSlot;
@@ -32,4 +35,100 @@ pub async fn app_info(slot: State<'_, EngineSlot>) -> Result<AppInfo, ApiError> 
 #[tauri::command]
 pub async fn engine_status(slot: State<'_, EngineSlot>) -> Result<Option<ApiError>, ApiError> {
     Ok(slot.startup_error().cloned())
+}
+
+/// `loopline source list`
+#[tauri::command]
+pub async fn sources_list(slot: State<'_, EngineSlot>) -> Result<Vec<Source>, ApiError> {
+    slot.engine()?.list_sources().await
+}
+
+/// `loopline source add KIND --name NAME [--secret-stdin]`
+#[tauri::command]
+pub async fn source_add(
+    slot: State<'_, EngineSlot>,
+    kind: SourceKind,
+    name: String,
+    secret: Option<String>,
+) -> Result<CreatedSource, ApiError> {
+    slot.engine()?
+        .add_source(kind, &name, secret.map(Sensitive::new))
+        .await
+}
+
+/// `loopline source rotate ID --grace SECS [--secret-stdin]`
+#[tauri::command]
+pub async fn source_rotate(
+    slot: State<'_, EngineSlot>,
+    id: String,
+    grace: i64,
+    secret: Option<String>,
+) -> Result<CreatedSource, ApiError> {
+    slot.engine()?
+        .rotate_source(&id, grace, secret.map(Sensitive::new))
+        .await
+}
+
+/// `loopline source remove ID`
+#[tauri::command]
+pub async fn source_remove(slot: State<'_, EngineSlot>, id: String) -> Result<(), ApiError> {
+    slot.engine()?.remove_source(&id).await
+}
+
+/// `loopline source test ID`
+#[tauri::command]
+pub async fn source_send_test(slot: State<'_, EngineSlot>, id: String) -> Result<i64, ApiError> {
+    slot.engine()?.send_test_event(&id, None).await
+}
+
+/// `loopline events list …`
+#[tauri::command]
+pub async fn events_list(
+    slot: State<'_, EngineSlot>,
+    query: EventQuery,
+) -> Result<EventPage, ApiError> {
+    slot.engine()?.list_events(&query).await
+}
+
+/// `loopline events show ID`
+#[tauri::command]
+pub async fn event_show(slot: State<'_, EngineSlot>, id: i64) -> Result<EventDetail, ApiError> {
+    slot.engine()?.show_event(id).await
+}
+
+/// `loopline events replay ID`
+#[tauri::command]
+pub async fn event_replay(slot: State<'_, EngineSlot>, id: i64) -> Result<ReplayOutcome, ApiError> {
+    slot.engine()?.replay_event(id).await
+}
+
+/// `loopline events replay ID --body-stdin`
+#[tauri::command]
+pub async fn event_replay_edited(
+    slot: State<'_, EngineSlot>,
+    id: i64,
+    body: String,
+) -> Result<ReplayOutcome, ApiError> {
+    slot.engine()?.replay_edited(id, &body).await
+}
+
+/// `loopline events delete ID`
+#[tauri::command]
+pub async fn event_delete(slot: State<'_, EngineSlot>, id: i64) -> Result<(), ApiError> {
+    slot.engine()?.delete_event(id).await
+}
+
+/// `loopline retention show`
+#[tauri::command]
+pub async fn timeline_stats(slot: State<'_, EngineSlot>) -> Result<TimelineStats, ApiError> {
+    slot.engine()?.timeline_stats().await
+}
+
+/// `loopline retention set --days N --events N`
+#[tauri::command]
+pub async fn retention_set(
+    slot: State<'_, EngineSlot>,
+    policy: RetentionPolicy,
+) -> Result<TimelineStats, ApiError> {
+    slot.engine()?.set_retention(&policy).await
 }

@@ -28,6 +28,18 @@ pub fn app_builder<R: Runtime>(
             commands::receiver_start,
             commands::app_info,
             commands::engine_status,
+            commands::sources_list,
+            commands::source_add,
+            commands::source_rotate,
+            commands::source_remove,
+            commands::source_send_test,
+            commands::events_list,
+            commands::event_show,
+            commands::event_replay,
+            commands::event_replay_edited,
+            commands::event_delete,
+            commands::timeline_stats,
+            commands::retention_set,
         ])
         .setup(move |app| {
             // Opened in setup, after the single-instance plugin has had its say, so a second
@@ -43,6 +55,7 @@ pub fn start_engine<R: Runtime>(app: &tauri::AppHandle<R>, launch: &LaunchArgs) 
     let slot = tauri::async_runtime::block_on(slot::open_engine(launch));
     if let Ok(engine) = slot.engine() {
         bridge::forward_receiver_status(app.clone(), engine.clone());
+        bridge::forward_timeline_changes(app.clone(), engine.clone());
     }
     app.manage(slot);
 }

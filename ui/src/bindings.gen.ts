@@ -1,7 +1,9 @@
 // Generated from the Rust types in crates/loopline-core by `scripts/gen-bindings`.
 // Do not edit by hand: a test fails when this file drifts from the Rust source.
 
-export type ErrorCode = "db_newer_schema" | "db_corrupt" | "db_locked" | "db_open_failed" | "db_migration_failed" | "db_error" | "data_dir_unavailable" | "port_in_use" | "listen_not_loopback" | "listen_invalid" | "engine_unavailable" | "invalid_argument" | "not_found" | "internal";
+export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
+
+export type ErrorCode = "db_newer_schema" | "db_corrupt" | "db_locked" | "db_open_failed" | "db_migration_failed" | "db_error" | "data_dir_unavailable" | "port_in_use" | "listen_not_loopback" | "listen_invalid" | "engine_unavailable" | "source_not_found" | "unauthorized" | "payload_too_large" | "unsupported_media_type" | "malformed_json" | "rate_limited" | "store_unavailable" | "secret_unavailable" | "keychain_unavailable" | "event_not_found" | "invalid_argument" | "not_found" | "internal";
 
 export type ApiError = { code: ErrorCode, message: string, };
 
@@ -28,3 +30,115 @@ export type Health = { version: string,
 db: string, };
 
 export type AppInfo = { version: string, data_dir: string, db_path: string, schema_version: number, db_size_bytes: number, };
+
+export type SourceKind = "label-studio" | "aquarium" | "generic";
+
+export type Source = { id: string, kind: SourceKind, name: string, 
+/**
+ * `/hooks/{id}`: append it to the receiver's (or the tunnel's) base URL.
+ */
+hook_path: string, header_name: string, created_at: string, 
+/**
+ * While a rotation's grace period runs, the previous secret is accepted until then.
+ */
+previous_secret_valid_until: string | null, event_count: number, last_event_at: string | null, };
+
+export type CreatedSource = { id: string, kind: SourceKind, name: string, hook_path: string, 
+/**
+ * The full local URL, e.g. `http://127.0.0.1:8787/hooks/src_…`.
+ */
+hook_url: string, header_name: string, 
+/**
+ * The new token or signing secret; `null` for Aquarium, whose secret the user supplied.
+ */
+token: string | null, };
+
+export type EventKind = "label-studio" | "aquarium" | "generic" | "unknown";
+
+export type EventStatus = "processed" | "duplicate" | "malformed" | "rejected";
+
+export type EventSummary = { id: number, source_id: string, 
+/**
+ * The source's name, when the source still exists.
+ */
+source_name: string | null, kind: EventKind, action: string | null, project_id: number | null, project_name: string | null, 
+/**
+ * One line in words: "Annotation 12 created on task 7 in 'Bird parts'".
+ */
+summary: string, status: EventStatus, 
+/**
+ * RFC 3339, UTC, milliseconds.
+ */
+received_at: string, received_at_ms: number, duplicate_of: number | null, 
+/**
+ * The event this one replays with an edited body, if any.
+ */
+replay_of: number | null, body_bytes: number, };
+
+export type Header = { name: string, value: string, };
+
+export type EventDetail = { event: EventSummary, remote_addr: string | null, headers: Array<Header>, 
+/**
+ * The body as JSON with secret fields masked; `null` when it is not JSON.
+ */
+body_json: JsonValue | null, 
+/**
+ * The raw body as text (masked the same way when it is JSON); lossy for non-UTF-8.
+ */
+body_text: string, 
+/**
+ * True when a malformed body was stored only up to the cap.
+ */
+body_truncated: boolean, 
+/**
+ * JSON paths that were masked, e.g. `project.token`.
+ */
+redacted_paths: Array<string>, 
+/**
+ * Ids the parser found, for linking and search.
+ */
+annotation_ids: Array<number>, task_ids: Array<number>, 
+/**
+ * A `curl` command that re-sends this event to the receiver (secrets as placeholders).
+ */
+curl: string, 
+/**
+ * How many times this event was replayed.
+ */
+replay_count: number, };
+
+export type EventQuery = { source_id: string | null, action: string | null, status: EventStatus | null, project_id: number | null, 
+/**
+ * Full-text search over payloads.
+ */
+search: string | null, 
+/**
+ * Keyset paging: only events older than this id.
+ */
+before_id: number | null, 
+/**
+ * Only events newer than this id (for live updates).
+ */
+after_id: number | null, limit: number | null, };
+
+export type EventPage = { events: Array<EventSummary>, 
+/**
+ * Pass as `before_id` for the next (older) page; `null` at the end.
+ */
+next_before_id: number | null, };
+
+export type ReplayOutcome = { 
+/**
+ * The event that was processed: the original, or the new one for an edited replay.
+ */
+event_id: number, message: string, };
+
+export type RetentionPolicy = { max_days: number | null, max_events: number | null, };
+
+export type TimelineStats = { total_events: number, newest_id: number | null, db_size_bytes: number, retention: RetentionPolicy, };
+
+export type TimelineChanged = { newest_id: number | null, 
+/**
+ * Bumps on deletes, replays and retention, so an open list knows to refetch.
+ */
+revision: number, };

@@ -1,6 +1,8 @@
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use loopline_engine::secrets::{EnvSecrets, Keychain, SecretStore};
 use loopline_engine::EngineOptions;
 
 #[derive(Debug, Parser)]
@@ -19,18 +21,40 @@ pub struct Cli {
     pub command: Command,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum SecretsBackend {
+    /// The OS keychain (Secret Service on Linux, Keychain on macOS, Credential Manager on Windows).
+    Keychain,
+    /// LOOPLINE_SECRET_<NAME> environment variables; read-only, never written anywhere.
+    Env,
+}
+
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Where Loopline keeps its database. Defaults to the OS's app-data folder
     /// (~/.local/share/loopline on Linux).
     #[arg(long, global = true, env = "LOOPLINE_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Where secrets live.
+    #[arg(
+        long,
+        global = true,
+        env = "LOOPLINE_SECRETS",
+        value_enum,
+        default_value = "keychain"
+    )]
+    pub secrets: SecretsBackend,
 }
 
 impl GlobalArgs {
     pub fn engine_options(&self) -> EngineOptions {
+        let secrets: Arc<dyn SecretStore> = match self.secrets {
+            SecretsBackend::Keychain => Arc::new(Keychain),
+            SecretsBackend::Env => Arc::new(EnvSecrets),
+        };
         EngineOptions {
             data_dir: self.data_dir.clone(),
+            secrets: Some(secrets),
             ..Default::default()
         }
     }
@@ -41,7 +65,16 @@ pub enum Command {
     /// Run the webhook receiver until Ctrl-C or SIGTERM.
     Serve(ServeArgs),
     /// Show where Loopline keeps its data and which schema it is on.
-    Info(InfoArgs),
+    Info(JsonFlag),
+    /// Add, list, rotate and remove the senders Loopline accepts webhooks from.
+    #[command(subcommand)]
+    Source(SourceCommand),
+    /// List, inspect, replay and delete received events.
+    #[command(subcommand)]
+    Events(EventsCommand),
+    /// How long the timeline keeps events.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
 }
 
 impl Command {
@@ -49,8 +82,18 @@ impl Command {
         match self {
             Command::Serve(_) => false,
             Command::Info(a) => a.json,
+            Command::Source(c) => c.json(),
+            Command::Events(c) => c.json(),
+            Command::Retention(c) => c.json(),
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -62,11 +105,162 @@ pub struct ServeArgs {
     /// this machine and a tunnel brings the internet to it.
     #[arg(long)]
     pub public: bool,
+    /// Largest webhook body accepted, in MiB (larger ones get 413).
+    #[arg(long, value_name = "MIB", default_value_t = 32)]
+    pub max_body_mib: usize,
+    /// Requests per second accepted from one source before 429; 0 turns the limit off.
+    #[arg(long, value_name = "N", default_value_t = 200.0)]
+    pub rate_limit: f64,
 }
 
-#[derive(Debug, Args)]
-pub struct InfoArgs {
-    /// Print JSON instead of text.
-    #[arg(long)]
-    pub json: bool,
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum KindArg {
+    LabelStudio,
+    Aquarium,
+    Generic,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SourceCommand {
+    /// Add a source and print its hook path, header and (once) its token.
+    Add {
+        kind: KindArg,
+        #[arg(long)]
+        name: String,
+        /// Read the secret from stdin: required for Aquarium (the secret Aquarium generated),
+        /// optional for generic (a Standard Webhooks `whsec_…` secret from the sender).
+        #[arg(long)]
+        secret_stdin: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List sources (never their secrets).
+    List(JsonFlag),
+    /// Issue a new secret; the old one stays valid for the grace period.
+    Rotate {
+        id: String,
+        /// How long the previous secret keeps working: 0, 90s, 30m, 24h, 7d.
+        #[arg(long, default_value = "0")]
+        grace: String,
+        /// Read the new secret from stdin (Aquarium; optional for generic).
+        #[arg(long)]
+        secret_stdin: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a source. Its events stay on the timeline.
+    Remove {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Post a realistic sample event to the running receiver, authenticated like the sender.
+    Test {
+        id: String,
+        /// The receiver's base URL; defaults to the saved listen address.
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+impl SourceCommand {
+    fn json(&self) -> bool {
+        match self {
+            SourceCommand::Add { json, .. }
+            | SourceCommand::Rotate { json, .. }
+            | SourceCommand::Remove { json, .. }
+            | SourceCommand::Test { json, .. } => *json,
+            SourceCommand::List(f) => f.json,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum StatusArg {
+    Processed,
+    Duplicate,
+    Malformed,
+    Rejected,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// List events, newest first.
+    List {
+        #[arg(long)]
+        source: Option<String>,
+        #[arg(long)]
+        action: Option<String>,
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
+        #[arg(long)]
+        project: Option<i64>,
+        /// Full-text search over payloads.
+        #[arg(long)]
+        search: Option<String>,
+        /// Only events older than this id (paging).
+        #[arg(long)]
+        before: Option<i64>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one event: summary, headers and body, with secrets masked.
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Process a stored event again; with --body-stdin, store an edited copy and process that.
+    Replay {
+        id: i64,
+        #[arg(long)]
+        body_stdin: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete an event.
+    Delete {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+impl EventsCommand {
+    fn json(&self) -> bool {
+        match self {
+            EventsCommand::List { json, .. }
+            | EventsCommand::Show { json, .. }
+            | EventsCommand::Replay { json, .. }
+            | EventsCommand::Delete { json, .. } => *json,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Show the policy, the number of events and the database size.
+    Show(JsonFlag),
+    /// Keep events for N days and/or the newest N events ("none" removes a limit).
+    Set {
+        #[arg(long)]
+        days: Option<String>,
+        #[arg(long)]
+        events: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+impl RetentionCommand {
+    fn json(&self) -> bool {
+        match self {
+            RetentionCommand::Show(f) => f.json,
+            RetentionCommand::Set { json, .. } => *json,
+        }
+    }
 }

@@ -1,10 +1,10 @@
 use loopline_core::ApiError;
 use loopline_engine::Engine;
 
-use crate::args::{GlobalArgs, InfoArgs};
+use crate::args::{GlobalArgs, JsonFlag};
 use crate::output::print_json;
 
-pub async fn run(global: &GlobalArgs, args: InfoArgs) -> Result<(), ApiError> {
+pub async fn run(global: &GlobalArgs, args: JsonFlag) -> Result<(), ApiError> {
     let engine = Engine::open(global.engine_options()).await?;
     let info = engine.info().await?;
     let listen = engine.saved_listen().await?;

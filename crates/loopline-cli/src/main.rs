@@ -2,15 +2,22 @@
 //! so power users can script it and tests can drive it.
 
 mod args;
+mod events_cmd;
 mod info;
 mod output;
 mod serve;
+mod source_cmd;
 
 use clap::Parser;
 
 use crate::args::{Cli, Command};
 
 fn main() -> std::process::ExitCode {
+    // Behave like a Unix tool when piped into `head`: end quietly, do not panic.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -28,6 +35,9 @@ fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Serve(args) => serve::run(&cli.global, args).await,
             Command::Info(args) => info::run(&cli.global, args).await,
+            Command::Source(cmd) => source_cmd::run(&cli.global, cmd).await,
+            Command::Events(cmd) => events_cmd::run(&cli.global, cmd).await,
+            Command::Retention(cmd) => events_cmd::retention(&cli.global, cmd).await,
         }
     });
     match result {

@@ -1,5 +1,7 @@
 use loopline_core::ApiError;
-use loopline_engine::Engine;
+use std::sync::Arc;
+
+use loopline_engine::{Engine, ReceiverLimits};
 
 use crate::args::{GlobalArgs, ServeArgs};
 
@@ -7,7 +9,13 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> Result<(), ApiError> {
     // Handlers go in before anything is announced, so a signal sent the moment the listen
     // line appears still shuts down cleanly instead of killing the process.
     let signals = ShutdownSignals::install();
-    let engine = Engine::open(global.engine_options()).await?;
+    let engine = Arc::new(Engine::open(global.engine_options()).await?);
+    engine.set_limits(ReceiverLimits {
+        max_body_bytes: args.max_body_mib.max(1) * 1024 * 1024,
+        rate_per_source: args.rate_limit.max(0.0),
+        burst_per_source: (args.rate_limit * 5.0).max(1.0),
+        ..ReceiverLimits::default()
+    });
     let listen = match args.listen {
         Some(l) => l,
         None => engine.saved_listen().await?,

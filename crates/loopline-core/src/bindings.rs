@@ -3,7 +3,11 @@
 
 use ts_rs::{Config, TS};
 
-use crate::{ApiError, AppInfo, ErrorCode, Health, ReceiverState, ReceiverStatus};
+use crate::{
+    ApiError, AppInfo, CreatedSource, ErrorCode, EventDetail, EventKind, EventPage, EventQuery,
+    EventStatus, EventSummary, Header, Health, ReceiverState, ReceiverStatus, ReplayOutcome,
+    RetentionPolicy, Source, SourceKind, TimelineChanged, TimelineStats,
+};
 
 pub const BINDINGS_HEADER: &str = "// Generated from the Rust types in crates/loopline-core by `scripts/gen-bindings`.\n// Do not edit by hand: a test fails when this file drifts from the Rust source.\n";
 
@@ -16,12 +20,27 @@ pub fn typescript_bindings() -> String {
     // i64 ids and counters travel as JSON numbers, which JavaScript reads as `number`.
     let cfg = Config::new().with_large_int("number");
     let decls = [
+        decl::<serde_json::Value>(&cfg),
         decl::<ErrorCode>(&cfg),
         decl::<ApiError>(&cfg),
         decl::<ReceiverState>(&cfg),
         decl::<ReceiverStatus>(&cfg),
         decl::<Health>(&cfg),
         decl::<AppInfo>(&cfg),
+        decl::<SourceKind>(&cfg),
+        decl::<Source>(&cfg),
+        decl::<CreatedSource>(&cfg),
+        decl::<EventKind>(&cfg),
+        decl::<EventStatus>(&cfg),
+        decl::<EventSummary>(&cfg),
+        decl::<Header>(&cfg),
+        decl::<EventDetail>(&cfg),
+        decl::<EventQuery>(&cfg),
+        decl::<EventPage>(&cfg),
+        decl::<ReplayOutcome>(&cfg),
+        decl::<RetentionPolicy>(&cfg),
+        decl::<TimelineStats>(&cfg),
+        decl::<TimelineChanged>(&cfg),
     ];
     let mut out = String::from(BINDINGS_HEADER);
     for d in decls {

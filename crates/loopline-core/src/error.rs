@@ -28,6 +28,26 @@ pub enum ErrorCode {
     ListenInvalid,
     /// The engine could not start, so nothing else can run.
     EngineUnavailable,
+    /// No source has this id (the hook URL is wrong, or the source was removed).
+    SourceNotFound,
+    /// The request's secret is missing or wrong.
+    Unauthorized,
+    /// The body is over the receiver's size limit.
+    PayloadTooLarge,
+    /// The body is not JSON where JSON is required.
+    UnsupportedMediaType,
+    /// The body is not valid JSON.
+    MalformedJson,
+    /// Too many requests for one source; try again later.
+    RateLimited,
+    /// The store cannot write right now; nothing was acknowledged.
+    StoreUnavailable,
+    /// A secret Loopline needs is not in the secret store.
+    SecretUnavailable,
+    /// The OS keychain cannot be reached.
+    KeychainUnavailable,
+    /// No event has this id.
+    EventNotFound,
     /// An argument was malformed.
     InvalidArgument,
     /// Something was asked for that does not exist.
@@ -50,6 +70,16 @@ impl ErrorCode {
             ErrorCode::ListenNotLoopback => "listen_not_loopback",
             ErrorCode::ListenInvalid => "listen_invalid",
             ErrorCode::EngineUnavailable => "engine_unavailable",
+            ErrorCode::SourceNotFound => "source_not_found",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::MalformedJson => "malformed_json",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::StoreUnavailable => "store_unavailable",
+            ErrorCode::SecretUnavailable => "secret_unavailable",
+            ErrorCode::KeychainUnavailable => "keychain_unavailable",
+            ErrorCode::EventNotFound => "event_not_found",
             ErrorCode::InvalidArgument => "invalid_argument",
             ErrorCode::NotFound => "not_found",
             ErrorCode::Internal => "internal",
@@ -113,6 +143,16 @@ mod tests {
             ErrorCode::ListenNotLoopback,
             ErrorCode::ListenInvalid,
             ErrorCode::EngineUnavailable,
+            ErrorCode::SourceNotFound,
+            ErrorCode::Unauthorized,
+            ErrorCode::PayloadTooLarge,
+            ErrorCode::UnsupportedMediaType,
+            ErrorCode::MalformedJson,
+            ErrorCode::RateLimited,
+            ErrorCode::StoreUnavailable,
+            ErrorCode::SecretUnavailable,
+            ErrorCode::KeychainUnavailable,
+            ErrorCode::EventNotFound,
             ErrorCode::InvalidArgument,
             ErrorCode::NotFound,
             ErrorCode::Internal,

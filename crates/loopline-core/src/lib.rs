@@ -3,12 +3,25 @@
 //! No I/O lives here: this crate must stay cheap to depend on and trivial to test.
 
 mod bindings;
+mod clock;
 mod error;
+mod event;
 mod receiver;
+mod sensitive;
+mod source;
+mod time;
 
 pub use bindings::{typescript_bindings, BINDINGS_HEADER};
+pub use clock::{Clock, Entropy};
 pub use error::{ApiError, ErrorCode};
+pub use event::{
+    EventDetail, EventKind, EventPage, EventQuery, EventStatus, EventSummary, Header,
+    ReplayOutcome, RetentionPolicy, TimelineChanged, TimelineStats,
+};
 pub use receiver::{AppInfo, Health, ReceiverState, ReceiverStatus};
+pub use sensitive::Sensitive;
+pub use source::{CreatedSource, Source, SourceKind};
+pub use time::rfc3339_ms;
 
 /// The version every binary reports, taken from the workspace.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

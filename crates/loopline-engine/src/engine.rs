@@ -1,32 +1,53 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
-use loopline_core::{ApiError, AppInfo, ReceiverStatus, VERSION};
-use loopline_hooks::{router, HooksState};
-use loopline_store::{Store, StoreOptions, DB_FILE_NAME};
+use loopline_core::{ApiError, AppInfo, Clock, Entropy, ReceiverStatus, TimelineChanged, VERSION};
+use loopline_hooks::{router, Buckets, HooksState, ReceiverLimits, SourceTable};
+use loopline_store::{EventWriter, Store, StoreOptions, DB_FILE_NAME};
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
+use crate::clock::{OsEntropy, SystemClock};
 use crate::listen::parse_listen;
 use crate::paths::default_data_dir;
 use crate::receiver::Receiver;
+use crate::secrets::{Keychain, SecretStore};
 
 /// Where the receiver listens when the user has not said otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
 const LISTEN_SETTING: &str = "receiver.listen";
+/// An identical body from the same source within this window is flagged as a duplicate.
+pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(10 * 60);
 
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct EngineOptions {
     /// `--data-dir` / `LOOPLINE_DATA_DIR`; the OS default when `None`.
     pub data_dir: Option<PathBuf>,
     pub store: StoreOptions,
+    /// The system clock when `None`.
+    pub clock: Option<Arc<dyn Clock>>,
+    /// The OS random source when `None`.
+    pub entropy: Option<Arc<dyn Entropy>>,
+    /// The OS keychain when `None`.
+    pub secrets: Option<Arc<dyn SecretStore>>,
 }
 
-/// One open data directory: its store and its receiver. The app holds one for its whole
-/// life; each CLI command opens one for as long as it runs.
+/// One open data directory: its store, its receiver and the work behind them. The app holds
+/// one for its whole life; each CLI command opens one for as long as it runs.
 pub struct Engine {
-    data_dir: PathBuf,
-    store: Store,
-    receiver: Receiver,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) store: Store,
+    pub(crate) receiver: Receiver,
+    pub(crate) writer: EventWriter,
+    pub(crate) sources: SourceTable,
+    pub(crate) limits: Arc<RwLock<ReceiverLimits>>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) entropy: Arc<dyn Entropy>,
+    pub(crate) secrets: Arc<dyn SecretStore>,
+    pub(crate) changes: watch::Sender<TimelineChanged>,
+    pub(crate) background: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl Engine {
@@ -35,15 +56,30 @@ impl Engine {
             Some(d) => d,
             None => default_data_dir()?,
         };
+        let clock: Arc<dyn Clock> = options.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let store = Store::open(&data_dir.join(DB_FILE_NAME), &options.store).await?;
+        let writer = EventWriter::start(&store, DUPLICATE_WINDOW, clock.now_ms()).await?;
         let listen = store
             .setting(LISTEN_SETTING)
             .await?
             .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+        let newest = store.newest_event_id().await?;
+        let (changes, _) = watch::channel(TimelineChanged {
+            newest_id: newest,
+            revision: 0,
+        });
         Ok(Engine {
             data_dir,
             store,
             receiver: Receiver::new(&listen),
+            writer,
+            sources: SourceTable::default(),
+            limits: Arc::new(RwLock::new(ReceiverLimits::default())),
+            clock,
+            entropy: options.entropy.unwrap_or_else(|| Arc::new(OsEntropy)),
+            secrets: options.secrets.unwrap_or_else(|| Arc::new(Keychain)),
+            changes,
+            background: Mutex::new(Vec::new()),
         })
     }
 
@@ -53,6 +89,10 @@ impl Engine {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
     }
 
     pub async fn info(&self) -> Result<AppInfo, ApiError> {
@@ -74,17 +114,46 @@ impl Engine {
             .unwrap_or_else(|| DEFAULT_LISTEN.to_string()))
     }
 
-    /// Starts (or moves) the receiver. `remember` saves the address for the next start,
-    /// which is what the app does when the user picks a new port.
+    pub fn set_limits(&self, limits: ReceiverLimits) {
+        if let Ok(mut l) = self.limits.write() {
+            *l = limits;
+        }
+    }
+
+    pub fn limits(&self) -> ReceiverLimits {
+        self.limits.read().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// Starts (or moves) the receiver, with the background work it needs (source table
+    /// refresh, full-text indexing, retention, the change feed). `remember` saves the address
+    /// for the next start, which is what the app does when the user picks a new port.
     pub async fn start_receiver(
-        &self,
+        self: &Arc<Self>,
         listen: &str,
         public: bool,
         remember: bool,
     ) -> Result<SocketAddr, ApiError> {
         let addr = parse_listen(listen, public)?;
+        self.reload_sources().await;
+        self.start_background();
+        let engine = Arc::downgrade(self);
         let state = HooksState {
             store: self.store.clone(),
+            writer: self.writer.clone(),
+            sources: self.sources.clone(),
+            clock: self.clock.clone(),
+            limits: self.limits.clone(),
+            rate: Arc::new(Buckets::default()),
+            rejections: Arc::new(Buckets::default()),
+            reload: Arc::new(move || {
+                let engine = engine.clone();
+                Box::pin(async move {
+                    if let Some(e) = engine.upgrade() {
+                        e.reload_sources().await;
+                    }
+                })
+            }),
+            last_miss_reload: Arc::new(Mutex::new(0)),
         };
         let bound = self.receiver.start(addr, router(state)).await?;
         if remember {
@@ -103,89 +172,33 @@ impl Engine {
         self.receiver.subscribe()
     }
 
-    /// Stops the receiver (letting in-flight requests finish) and closes the database.
+    /// Where the running receiver is bound, if it is.
+    pub async fn receiver_addr(&self) -> Option<SocketAddr> {
+        self.receiver.bound_addr().await
+    }
+
+    pub fn subscribe_timeline(&self) -> watch::Receiver<TimelineChanged> {
+        self.changes.subscribe()
+    }
+
+    /// Tells timeline watchers that existing events changed (deleted, replayed, pruned).
+    pub(crate) fn bump_revision(&self) {
+        self.changes.send_modify(|c| c.revision += 1);
+    }
+
+    /// Stops the receiver (letting in-flight requests finish), the background work, and
+    /// closes the database.
     pub async fn shutdown(&self) {
         self.receiver.stop().await;
+        let tasks: Vec<JoinHandle<()>> = self
+            .background
+            .lock()
+            .map(|mut b| b.drain(..).collect())
+            .unwrap_or_default();
+        for t in tasks {
+            t.abort();
+        }
+        self.writer.close().await;
         self.store.close().await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use loopline_core::{ErrorCode, ReceiverState};
-
-    use super::*;
-
-    async fn engine(dir: &tempfile::TempDir) -> Engine {
-        Engine::open(EngineOptions {
-            data_dir: Some(dir.path().to_path_buf()),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-    }
-
-    #[tokio::test]
-    async fn receiver_starts_reports_and_stops() {
-        let dir = tempfile::tempdir().unwrap();
-        let engine = engine(&dir).await;
-        let mut updates = engine.subscribe_receiver();
-        let bound = engine
-            .start_receiver("127.0.0.1:0", false, false)
-            .await
-            .unwrap();
-        let status = engine.receiver_status();
-        assert_eq!(status.state, ReceiverState::Running);
-        assert_eq!(status.listen, bound.to_string());
-        assert!(updates.has_changed().unwrap());
-        updates.mark_unchanged();
-        engine.shutdown().await;
-        assert_eq!(engine.receiver_status().state, ReceiverState::Stopped);
-        assert!(updates.has_changed().unwrap());
-    }
-
-    #[tokio::test]
-    async fn taken_port_fails_with_a_suggestion_and_remembering_moves_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let engine = engine(&dir).await;
-        let blocker = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let taken = blocker.local_addr().unwrap().to_string();
-        let err = engine
-            .start_receiver(&taken, false, true)
-            .await
-            .unwrap_err();
-        assert_eq!(err.code, ErrorCode::PortInUse);
-        let status = engine.receiver_status();
-        assert_eq!(status.state, ReceiverState::Failed);
-        let suggested = status
-            .suggested_listen
-            .clone()
-            .expect("a free port is offered");
-        assert!(err.message.contains(&suggested));
-        assert_eq!(
-            engine.saved_listen().await.unwrap(),
-            DEFAULT_LISTEN,
-            "a failed start is not remembered"
-        );
-
-        engine
-            .start_receiver(&suggested, false, true)
-            .await
-            .unwrap();
-        assert_eq!(engine.receiver_status().state, ReceiverState::Running);
-        assert_eq!(engine.saved_listen().await.unwrap(), suggested);
-        engine.shutdown().await;
-    }
-
-    #[tokio::test]
-    async fn public_address_needs_public_flag() {
-        let dir = tempfile::tempdir().unwrap();
-        let engine = engine(&dir).await;
-        let err = engine
-            .start_receiver("0.0.0.0:0", false, false)
-            .await
-            .unwrap_err();
-        assert_eq!(err.code, ErrorCode::ListenNotLoopback);
-        assert_eq!(engine.receiver_status().state, ReceiverState::Stopped);
     }
 }

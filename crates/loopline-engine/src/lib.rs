@@ -2,12 +2,21 @@
 //!
 //! Nothing here knows about windows or terminals; both front ends are thin adapters.
 
+mod background;
+mod clock;
 mod engine;
+mod events;
 mod listen;
 mod paths;
 mod receiver;
+pub mod secrets;
+mod sources;
+mod test_event;
+mod tokens;
 
-pub use engine::{Engine, EngineOptions, DEFAULT_LISTEN};
+pub use clock::{OsEntropy, SystemClock};
+pub use engine::{Engine, EngineOptions, DEFAULT_LISTEN, DUPLICATE_WINDOW};
 pub use listen::{parse_listen, suggest_free_addr};
+pub use loopline_hooks::ReceiverLimits;
 pub use paths::default_data_dir;
 pub use receiver::Receiver;

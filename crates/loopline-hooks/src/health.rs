@@ -35,7 +35,28 @@ mod tests {
         let store = Store::open(&dir.path().join("loopline.db"), &StoreOptions::default())
             .await
             .unwrap();
-        (dir, HooksState { store })
+        let writer =
+            loopline_store::EventWriter::start(&store, std::time::Duration::from_secs(60), 0)
+                .await
+                .unwrap();
+        struct Fixed;
+        impl loopline_core::Clock for Fixed {
+            fn now_ms(&self) -> i64 {
+                0
+            }
+        }
+        let state = HooksState {
+            store,
+            writer,
+            sources: Default::default(),
+            clock: std::sync::Arc::new(Fixed),
+            limits: Default::default(),
+            rate: Default::default(),
+            rejections: Default::default(),
+            reload: std::sync::Arc::new(|| Box::pin(async {})),
+            last_miss_reload: Default::default(),
+        };
+        (dir, state)
     }
 
     async fn get(state: HooksState, uri: &str) -> (u16, serde_json::Value) {

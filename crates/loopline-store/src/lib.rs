@@ -5,10 +5,18 @@
 //! open; a database from a newer Loopline is refused before anything writes to it.
 
 mod errors;
+mod events;
+mod maintenance;
 mod open;
 mod settings;
+mod sources;
+mod writer;
 
+pub use events::{fts_query, ParsedUpdate, StoredEvent, DEFAULT_PAGE, MAX_PAGE};
+pub use maintenance::IndexInput;
 pub use open::{latest_schema_version, Store, StoreOptions, MIGRATOR};
+pub use sources::SourceAuth;
+pub use writer::{EventWriter, NewEvent, Stored};
 
 /// The file name of the database inside a data directory.
 pub const DB_FILE_NAME: &str = "loopline.db";

@@ -40,6 +40,7 @@ impl Default for StoreOptions {
 pub struct Store {
     pool: SqlitePool,
     path: PathBuf,
+    options: StoreOptions,
 }
 
 impl Store {
@@ -62,11 +63,7 @@ impl Store {
         if path.exists() {
             preflight(path, options).await?;
         }
-        let connect = base_options(path, options)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true);
+        let connect = write_options(path, options).create_if_missing(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections)
             .connect_with(connect)
@@ -79,7 +76,17 @@ impl Store {
         Ok(Store {
             pool,
             path: path.to_path_buf(),
+            options: options.clone(),
         })
+    }
+
+    /// A connection of its own for the event writer, so group commits never wait behind
+    /// reads in the pool.
+    pub(crate) async fn connect_writer(&self) -> Result<sqlx::SqliteConnection, ApiError> {
+        write_options(&self.path, &self.options)
+            .connect()
+            .await
+            .map_err(|e| db_error(e, &self.path))
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -131,6 +138,13 @@ impl Store {
         }
         self.pool.close().await;
     }
+}
+
+fn write_options(path: &Path, options: &StoreOptions) -> SqliteConnectOptions {
+    base_options(path, options)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
 }
 
 fn base_options(path: &Path, options: &StoreOptions) -> SqliteConnectOptions {

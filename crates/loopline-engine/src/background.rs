@@ -1,0 +1,208 @@
+//! Work that runs beside the receiver: keeping the source table current (also when the CLI
+//! changes sources from another process), full-text indexing after acknowledgement,
+//! retention, and the change feed the timeline listens to.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use loopline_core::{Sensitive, SourceKind};
+use loopline_hooks::parse::search_text;
+use loopline_hooks::{auth::signing_key, SourceEntry};
+
+use crate::Engine;
+
+const SOURCE_POLL: Duration = Duration::from_millis(500);
+const FEED_POLL: Duration = Duration::from_millis(500);
+const RETENTION_EVERY: Duration = Duration::from_secs(60);
+
+/// The keychain name of a source's secrets.
+pub fn token_secret_name(source_id: &str) -> String {
+    format!("source.{source_id}.token")
+}
+
+pub fn signing_key_secret_name(source_id: &str, secret_row: i64) -> String {
+    format!("source.{source_id}.key.{secret_row}")
+}
+
+impl Engine {
+    /// Rebuilds the receiver's source table from the store (digests) and the secret store
+    /// (signing keys of Standard Webhooks sources). A failure keeps the previous table.
+    pub async fn reload_sources(&self) {
+        let now = self.clock.now_ms();
+        let table = match self.store.source_auth_table(now).await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(code = %e.code, "source table not reloaded: {}", e.message);
+                return;
+            }
+        };
+        let secrets = self.secrets.clone();
+        let entries = tokio::task::spawn_blocking(move || {
+            table
+                .into_iter()
+                .map(|s| {
+                    let mut signing_keys = Vec::new();
+                    let mut digests = Vec::new();
+                    for (row, digest, expires) in s.secrets {
+                        if s.kind == SourceKind::Generic {
+                            match secrets.get(&signing_key_secret_name(&s.id, row)) {
+                                Ok(Some(secret)) => {
+                                    signing_keys.push((Sensitive::new(signing_key(secret.expose())), expires))
+                                }
+                                Ok(None) => tracing::warn!(source = %s.id, "signing key missing from the {}", secrets.describe()),
+                                Err(e) => tracing::warn!(source = %s.id, code = %e.code, "signing key not loaded"),
+                            }
+                        }
+                        if let Ok(d) = <[u8; 32]>::try_from(digest.as_slice()) {
+                            digests.push((d, expires));
+                        }
+                    }
+                    SourceEntry {
+                        id: s.id,
+                        kind: s.kind,
+                        name: s.name,
+                        digests,
+                        signing_keys,
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        self.sources.replace(entries);
+    }
+
+    /// Starts the background tasks once; later calls do nothing.
+    pub(crate) fn start_background(self: &Arc<Self>) {
+        let Ok(mut tasks) = self.background.lock() else {
+            return;
+        };
+        if !tasks.is_empty() {
+            return;
+        }
+        tasks.push(tokio::spawn(refresh_sources(Arc::downgrade(self))));
+        tasks.push(tokio::spawn(index_events(Arc::downgrade(self))));
+        tasks.push(tokio::spawn(apply_retention(Arc::downgrade(self))));
+        tasks.push(tokio::spawn(feed_changes(Arc::downgrade(self))));
+    }
+
+    /// Deletes what the retention policy no longer keeps. Returns how many events went.
+    pub async fn prune(&self) -> Result<u64, loopline_core::ApiError> {
+        let mut total = 0;
+        loop {
+            let n = self.store.prune_chunk(self.clock.now_ms()).await?;
+            total += n;
+            if n == 0 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        if total > 0 {
+            self.bump_revision();
+        }
+        Ok(total)
+    }
+
+    /// Indexes everything not yet searchable. Returns how many events were indexed.
+    pub async fn index_all(&self) -> Result<usize, loopline_core::ApiError> {
+        let mut total = 0;
+        loop {
+            let n = self
+                .store
+                .index_pending(|e| search_text(e.action, e.summary, e.body))
+                .await?;
+            total += n;
+            if n == 0 {
+                return Ok(total);
+            }
+        }
+    }
+}
+
+type WeakEngine = std::sync::Weak<Engine>;
+
+async fn refresh_sources(engine: WeakEngine) {
+    let mut seen: Option<i64> = None;
+    loop {
+        let Some(e) = engine.upgrade() else { return };
+        if let Ok(rev) = e.store.sources_revision().await {
+            if seen != Some(rev) {
+                if seen.is_some() {
+                    e.reload_sources().await;
+                }
+                seen = Some(rev);
+            }
+        }
+        drop(e);
+        tokio::time::sleep(SOURCE_POLL).await;
+    }
+}
+
+async fn index_events(engine: WeakEngine) {
+    let mut newest = match engine.upgrade() {
+        Some(e) => e.writer.subscribe_newest(),
+        None => return,
+    };
+    loop {
+        let Some(e) = engine.upgrade() else { return };
+        let indexed = e
+            .store
+            .index_pending(|ev| search_text(ev.action, ev.summary, ev.body))
+            .await;
+        drop(e);
+        match indexed {
+            // More to do: yield between chunks so ingest always gets the write lock first.
+            Ok(n) if n > 0 => tokio::time::sleep(Duration::from_millis(5)).await,
+            Ok(_) => {
+                if let Ok(Err(_)) =
+                    tokio::time::timeout(Duration::from_secs(2), newest.changed()).await
+                {
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            }
+            Err(err) => {
+                tracing::warn!(code = %err.code, "indexing paused: {}", err.message);
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        }
+    }
+}
+
+async fn apply_retention(engine: WeakEngine) {
+    loop {
+        {
+            let Some(e) = engine.upgrade() else { return };
+            if let Err(err) = e.prune().await {
+                tracing::warn!(code = %err.code, "retention not applied: {}", err.message);
+            }
+        }
+        tokio::time::sleep(RETENTION_EVERY).await;
+    }
+}
+
+/// Publishes the newest event id: from this process's writer at once, and from the
+/// database every half second so events written by another process show up too.
+async fn feed_changes(engine: WeakEngine) {
+    let mut newest = match engine.upgrade() {
+        Some(e) => e.writer.subscribe_newest(),
+        None => return,
+    };
+    loop {
+        if let Ok(Err(_)) = tokio::time::timeout(FEED_POLL, newest.changed()).await {
+            // The writer is gone (shutting down): keep polling the database only.
+            tokio::time::sleep(FEED_POLL).await;
+        }
+        let Some(e) = engine.upgrade() else { return };
+        let latest = *newest.borrow_and_update();
+        let from_db = e.store.newest_event_id().await.ok().flatten();
+        let id = latest.max(from_db);
+        e.changes.send_if_modified(|c| {
+            if c.newest_id != id {
+                c.newest_id = id;
+                true
+            } else {
+                false
+            }
+        });
+    }
+}

@@ -1,0 +1,190 @@
+//! Label Studio webhooks: `{action, project, annotation|annotations, task|tasks}`.
+//! `ANNOTATIONS_CREATED` carries lists in `annotation` and `task`; a webhook with
+//! `send_payload` off sends only `{"action": …}`.
+
+use loopline_core::EventKind;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::fields::{humanize_action, ids, int, list_ids, string};
+use super::{Envelope, Parsed};
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Project<'a> {
+    #[serde(borrow)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    title: Option<&'a RawValue>,
+    #[serde(borrow)]
+    useful_annotation_number: Option<&'a RawValue>,
+    #[serde(borrow)]
+    total_annotations_number: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Annotation<'a> {
+    #[serde(borrow)]
+    task: Option<&'a RawValue>,
+    #[serde(borrow)]
+    project: Option<&'a RawValue>,
+    was_cancelled: Option<bool>,
+}
+
+fn looks_like_ls_action(action: &str) -> bool {
+    !action.is_empty()
+        && action
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit())
+        && action.contains('_')
+}
+
+pub(crate) fn parse(env: &Envelope<'_>) -> Option<Parsed> {
+    let action = string(env.action)?;
+    if !looks_like_ls_action(&action) {
+        return None;
+    }
+    let project = env
+        .project
+        .and_then(|raw| serde_json::from_str::<Project<'_>>(raw.get()).ok())
+        .unwrap_or_default();
+    let mut project_id = int(project.id).or_else(|| int(env.project));
+    let project_name = string(project.title);
+
+    let mut annotation_ids = ids(env.annotation);
+    annotation_ids.extend(ids(env.annotations));
+    let mut task_ids = ids(env.task);
+    task_ids.extend(ids(env.tasks));
+
+    // The annotation object knows its task and project even when the payload omits them.
+    let annotations: Vec<Annotation<'_>> = env
+        .annotation
+        .map(|raw| {
+            serde_json::from_str::<Vec<Annotation<'_>>>(raw.get())
+                .or_else(|_| serde_json::from_str::<Annotation<'_>>(raw.get()).map(|a| vec![a]))
+                .unwrap_or_default()
+        })
+        .unwrap_or_default();
+    if task_ids.is_empty() {
+        task_ids = annotations.iter().filter_map(|a| int(a.task)).collect();
+        task_ids.dedup();
+    }
+    if project_id.is_none() {
+        project_id = annotations.iter().find_map(|a| int(a.project));
+    }
+    let skipped = annotations.iter().any(|a| a.was_cancelled == Some(true));
+
+    let no_payload = env.project.is_none()
+        && env.annotation.is_none()
+        && env.annotations.is_none()
+        && env.task.is_none()
+        && env.tasks.is_none();
+    let summary = if no_payload {
+        format!(
+            "{} (no payload: the webhook has send_payload off)",
+            humanize_action(&action)
+        )
+    } else {
+        let place = match (&project_name, project_id) {
+            (Some(name), _) => format!(" in '{name}'"),
+            (None, Some(id)) => format!(" in project {id}"),
+            (None, None) => String::new(),
+        };
+        describe(
+            &action,
+            &annotation_ids,
+            &task_ids,
+            skipped,
+            &place,
+            project_name.as_deref(),
+        )
+    };
+
+    Some(Parsed {
+        kind: Some(EventKind::LabelStudio),
+        action: Some(action),
+        project_id,
+        project_name,
+        summary,
+        annotation_ids,
+        task_ids,
+        useful_annotation_number: int(project.useful_annotation_number),
+        total_annotations_number: int(project.total_annotations_number),
+        issue_id: None,
+    })
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        one.to_string()
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+fn describe(
+    action: &str,
+    annotations: &[i64],
+    tasks: &[i64],
+    skipped: bool,
+    place: &str,
+    title: Option<&str>,
+) -> String {
+    let skip = if skipped { " (skipped)" } else { "" };
+    let on_tasks = match tasks.len() {
+        0 => String::new(),
+        1 => format!(" on task {}", tasks[0]),
+        _ => format!(" on tasks {}", list_ids(tasks, 5)),
+    };
+    let project_word = || match title {
+        Some(t) => format!("Project '{t}'"),
+        None => "Project".to_string(),
+    };
+    match action {
+        "ANNOTATION_CREATED" | "ANNOTATION_UPDATED" => {
+            let verb = if action == "ANNOTATION_CREATED" {
+                "created"
+            } else {
+                "updated"
+            };
+            match annotations.first() {
+                Some(a) => format!("Annotation {a} {verb}{on_tasks}{place}{skip}"),
+                None => format!("Annotation {verb}{on_tasks}{place}{skip}"),
+            }
+        }
+        "ANNOTATIONS_CREATED" => format!(
+            "{} created{on_tasks}{place}{skip}",
+            capitalize(&plural(annotations.len(), "1 annotation", "annotations"))
+        ),
+        "ANNOTATIONS_DELETED" => match annotations.len() {
+            1 => format!("Annotation {} deleted{place}", annotations[0]),
+            0 => format!("Annotations deleted{place}"),
+            _ => format!("Annotations {} deleted{place}", list_ids(annotations, 5)),
+        },
+        "TASKS_CREATED" | "TASKS_DELETED" => {
+            let verb = if action == "TASKS_CREATED" {
+                "created"
+            } else {
+                "deleted"
+            };
+            match tasks.len() {
+                1 => format!("Task {} {verb}{place}", tasks[0]),
+                0 => format!("Tasks {verb}{place}"),
+                n => format!("{n} tasks {verb}{place}"),
+            }
+        }
+        "PROJECT_CREATED" => format!("{} created", project_word()),
+        "PROJECT_UPDATED" => format!("{} updated", project_word()),
+        "PROJECT_DELETED" => format!("{} deleted", project_word()),
+        other => format!("{}{place}", humanize_action(other)),
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,171 @@
+//! Work that happens after acknowledgement: full-text indexing and retention.
+
+use loopline_core::{ApiError, RetentionPolicy};
+use sqlx::Row;
+
+use crate::errors::db_error;
+use crate::Store;
+
+const FTS_UPTO: &str = "fts.indexed_upto";
+const RETENTION_DAYS: &str = "retention.max_days";
+const RETENTION_EVENTS: &str = "retention.max_events";
+/// Rows per indexing or pruning transaction: small enough that the receiver's writer never
+/// waits long for the lock.
+const CHUNK: i64 = 500;
+
+/// One stored event as the indexer sees it.
+pub struct IndexInput<'a> {
+    pub action: Option<&'a str>,
+    pub summary: &'a str,
+    pub body: &'a [u8],
+}
+
+impl Store {
+    /// Indexes up to one chunk of events not yet in the full-text index. Returns how many
+    /// were indexed; 0 means the index has caught up.
+    pub async fn index_pending(
+        &self,
+        text_of: impl Fn(IndexInput<'_>) -> String,
+    ) -> Result<usize, ApiError> {
+        let map = |e| db_error(e, self.path());
+        let upto: i64 = self
+            .setting(FTS_UPTO)
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let rows = sqlx::query(
+            "SELECT id, action, summary, body FROM events WHERE id > ? ORDER BY id LIMIT ?",
+        )
+        .bind(upto)
+        .bind(CHUNK)
+        .fetch_all(self.pool())
+        .await
+        .map_err(map)?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.pool().begin().await.map_err(map)?;
+        let mut last = upto;
+        for r in &rows {
+            let id: i64 = r.get("id");
+            let action: Option<String> = r.get("action");
+            let summary: String = r.get("summary");
+            let body: Vec<u8> = r.get("body");
+            let text = text_of(IndexInput {
+                action: action.as_deref(),
+                summary: &summary,
+                body: &body,
+            });
+            sqlx::query("INSERT INTO events_fts (rowid, text) VALUES (?, ?)")
+                .bind(id)
+                .bind(text)
+                .execute(&mut *tx)
+                .await
+                .map_err(map)?;
+            last = id;
+        }
+        sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(FTS_UPTO)
+            .bind(last.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
+        tx.commit().await.map_err(map)?;
+        Ok(rows.len())
+    }
+
+    pub async fn retention(&self) -> Result<RetentionPolicy, ApiError> {
+        Ok(RetentionPolicy {
+            max_days: self
+                .setting(RETENTION_DAYS)
+                .await?
+                .and_then(|v| v.parse().ok()),
+            max_events: self
+                .setting(RETENTION_EVENTS)
+                .await?
+                .and_then(|v| v.parse().ok()),
+        })
+    }
+
+    pub async fn set_retention(&self, policy: &RetentionPolicy) -> Result<(), ApiError> {
+        for (key, value) in [
+            (RETENTION_DAYS, policy.max_days.map(|d| d.to_string())),
+            (RETENTION_EVENTS, policy.max_events.map(|n| n.to_string())),
+        ] {
+            match value {
+                Some(v) => self.set_setting(key, &v).await?,
+                None => {
+                    sqlx::query("DELETE FROM settings WHERE key = ?")
+                        .bind(key)
+                        .execute(self.pool())
+                        .await
+                        .map_err(|e| db_error(e, self.path()))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes one chunk of events past the retention policy. Returns how many went;
+    /// call again until it returns 0.
+    pub async fn prune_chunk(&self, now_ms: i64) -> Result<u64, ApiError> {
+        let policy = self.retention().await?;
+        let map = |e| db_error(e, self.path());
+        let mut cutoff_id: Option<i64> = None;
+        if let Some(days) = policy.max_days {
+            let before_ms = now_ms - i64::from(days) * 86_400_000;
+            // The newest event older than the cutoff; everything up to it goes.
+            let id: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM events WHERE id <= (SELECT MAX(id) FROM events WHERE received_at_ms < ?) \
+                 ORDER BY id DESC LIMIT 1",
+            )
+            .bind(before_ms)
+            .fetch_one(self.pool())
+            .await
+            .map_err(map)
+            .ok()
+            .flatten();
+            cutoff_id = cutoff_id.max(id);
+        }
+        if let Some(keep) = policy.max_events.filter(|n| *n >= 0) {
+            let id: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM events ORDER BY id DESC LIMIT 1 OFFSET ?")
+                    .bind(keep)
+                    .fetch_optional(self.pool())
+                    .await
+                    .map_err(map)?;
+            cutoff_id = cutoff_id.max(id);
+        }
+        let Some(cutoff) = cutoff_id else {
+            return Ok(0);
+        };
+        let mut tx = self.pool().begin().await.map_err(map)?;
+        let ids: Vec<i64> = sqlx::query("SELECT id FROM events WHERE id <= ? ORDER BY id LIMIT ?")
+            .bind(cutoff)
+            .bind(CHUNK)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map)?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let (Some(first), Some(last)) = (ids.first(), ids.last()) else {
+            return Ok(0);
+        };
+        let n = sqlx::query("DELETE FROM events WHERE id BETWEEN ? AND ?")
+            .bind(first)
+            .bind(last)
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?
+            .rows_affected();
+        sqlx::query("DELETE FROM events_fts WHERE rowid BETWEEN ? AND ?")
+            .bind(first)
+            .bind(last)
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
+        tx.commit().await.map_err(map)?;
+        Ok(n)
+    }
+}
