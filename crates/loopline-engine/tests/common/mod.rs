@@ -1,0 +1,105 @@
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use loopline_core::{CreatedSource, EventQuery, EventSummary, Sensitive, SourceKind};
+use loopline_engine::secrets::MemorySecrets;
+use loopline_engine::{Engine, EngineOptions};
+
+pub const LS_FIXTURE: &str =
+    include_str!("../../../loopline-hooks/tests/fixtures/label-studio/ANNOTATION_CREATED.json");
+pub const AQUARIUM_FIXTURE: &str =
+    include_str!("../../../loopline-hooks/tests/fixtures/aquarium/issue-exported.json");
+
+pub struct Running {
+    pub engine: Arc<Engine>,
+    pub base: String,
+    pub dir: tempfile::TempDir,
+    pub http: reqwest::Client,
+}
+
+pub async fn running() -> Running {
+    running_with(|_| {}).await
+}
+
+pub async fn running_with(tweak: impl FnOnce(&mut EngineOptions)) -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = EngineOptions {
+        data_dir: Some(dir.path().to_path_buf()),
+        secrets: Some(Arc::new(MemorySecrets::default())),
+        ..Default::default()
+    };
+    tweak(&mut options);
+    let engine = Arc::new(Engine::open(options).await.unwrap());
+    let addr = engine
+        .start_receiver("127.0.0.1:0", false, false)
+        .await
+        .unwrap();
+    Running {
+        engine,
+        base: format!("http://{addr}"),
+        dir,
+        http: reqwest::Client::new(),
+    }
+}
+
+impl Running {
+    pub async fn add(&self, kind: SourceKind, secret: Option<&str>) -> CreatedSource {
+        self.engine
+            .add_source(
+                kind,
+                "Test source",
+                secret.map(|s| Sensitive::new(s.to_string())),
+            )
+            .await
+            .unwrap()
+    }
+
+    pub async fn post(
+        &self,
+        source: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<reqwest::Body>,
+    ) -> (u16, serde_json::Value) {
+        let mut req = self
+            .http
+            .post(format!("{}/hooks/{source}", self.base))
+            .body(body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    pub async fn post_ls(&self, src: &CreatedSource, body: &str) -> (u16, serde_json::Value) {
+        self.post(
+            &src.id,
+            &[
+                ("x-loopline-token", src.token.as_deref().unwrap()),
+                ("content-type", "application/json"),
+            ],
+            body.to_string(),
+        )
+        .await
+    }
+
+    pub async fn events(&self) -> Vec<EventSummary> {
+        self.engine
+            .list_events(&EventQuery {
+                limit: Some(1000),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .events
+    }
+}
+
+/// A Label Studio-shaped body that differs per call, so it is never a duplicate.
+pub fn unique_body(n: usize) -> String {
+    format!(
+        r#"{{"action": "ANNOTATION_CREATED", "annotation": {{"id": {n}, "task": {n}}}, "project": {{"id": 1, "title": "Load"}}}}"#
+    )
+}

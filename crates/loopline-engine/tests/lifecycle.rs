@@ -1,0 +1,85 @@
+//! The receiver's life: start, move, refuse, stop.
+
+mod common;
+
+use std::sync::Arc;
+
+use loopline_core::{ErrorCode, ReceiverState};
+use loopline_engine::secrets::MemorySecrets;
+use loopline_engine::{Engine, EngineOptions, DEFAULT_LISTEN};
+
+async fn engine(dir: &tempfile::TempDir) -> Arc<Engine> {
+    Arc::new(
+        Engine::open(EngineOptions {
+            data_dir: Some(dir.path().to_path_buf()),
+            secrets: Some(Arc::new(MemorySecrets::default())),
+            ..Default::default()
+        })
+        .await
+        .unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn receiver_starts_reports_and_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(&dir).await;
+    let mut updates = engine.subscribe_receiver();
+    let bound = engine
+        .start_receiver("127.0.0.1:0", false, false)
+        .await
+        .unwrap();
+    let status = engine.receiver_status();
+    assert_eq!(status.state, ReceiverState::Running);
+    assert_eq!(status.listen, bound.to_string());
+    assert!(updates.has_changed().unwrap());
+    updates.mark_unchanged();
+    engine.shutdown().await;
+    assert_eq!(engine.receiver_status().state, ReceiverState::Stopped);
+    assert!(updates.has_changed().unwrap());
+}
+
+#[tokio::test]
+async fn taken_port_fails_with_a_suggestion_and_remembering_moves_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(&dir).await;
+    let blocker = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = blocker.local_addr().unwrap().to_string();
+    let err = engine
+        .start_receiver(&taken, false, true)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::PortInUse);
+    let status = engine.receiver_status();
+    assert_eq!(status.state, ReceiverState::Failed);
+    let suggested = status
+        .suggested_listen
+        .clone()
+        .expect("a free port is offered");
+    assert!(err.message.contains(&suggested));
+    assert_eq!(
+        engine.saved_listen().await.unwrap(),
+        DEFAULT_LISTEN,
+        "a failed start is not remembered"
+    );
+
+    engine
+        .start_receiver(&suggested, false, true)
+        .await
+        .unwrap();
+    assert_eq!(engine.receiver_status().state, ReceiverState::Running);
+    assert_eq!(engine.saved_listen().await.unwrap(), suggested);
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn public_address_needs_public_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(&dir).await;
+    let err = engine
+        .start_receiver("0.0.0.0:0", false, false)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::ListenNotLoopback);
+    assert_eq!(engine.receiver_status().state, ReceiverState::Stopped);
+}
