@@ -27,7 +27,8 @@ cargo clippy --workspace --all-targets --features tauri/custom-protocol -- -D wa
 
 step "rust: engine, CLI and app command-layer tests"
 # One feature set for every build, so the app binary and its tests share artifacts.
-cargo test --workspace --features tauri/custom-protocol
+# Inside a private D-Bus session with gnome-keyring: the keychain tests use the real thing.
+scripts/with-keyring cargo test --workspace --features tauri/custom-protocol
 
 step "rust: no engine crate depends on tauri"
 for crate in crates/*/; do
@@ -46,6 +47,6 @@ step "desktop and peer journeys (Xvfb, tauri-driver, WebKitWebDriver)"
 rm -rf test-artifacts
 # A private D-Bus session: the single-instance check and the keychain live on it, and the
 # developer's own session is never touched.
-(cd e2e && dbus-run-session -- "$CACHE/venv/bin/python" -m pytest -q -p no:cacheprovider)
+(cd e2e && ../scripts/with-keyring "$CACHE/venv/bin/python" -m pytest -q -p no:cacheprovider)
 
 step "every suite is green ($(( $(date +%s) - started )) s)"

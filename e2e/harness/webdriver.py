@@ -47,7 +47,9 @@ class Session:
         return self.wait(lambda: (self.find_all(css) or [None])[0], timeout, f"element {css!r}")
 
     def text(self, element: str) -> str:
-        return self._cmd("GET", f"/element/{element}/text")
+        """The element's text content. WebKit's W3C "element text" leaves out cells it
+        considers hidden (ellipsised, transformed rows), so read the DOM instead."""
+        return self.execute("return arguments[0].textContent", {ELEMENT: element})
 
     def attribute(self, element: str, name: str) -> str | None:
         return self._cmd("GET", f"/element/{element}/attribute/{name}")

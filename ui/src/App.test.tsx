@@ -24,7 +24,14 @@ const info = {
 
 describe("App shell", () => {
   beforeEach(() => {
-    engine.current = fakeEngine({ receiver_status: running(), engine_status: null, app_info: info });
+    engine.current = fakeEngine({
+      receiver_status: running(),
+      engine_status: null,
+      app_info: info,
+      sources_list: [],
+      events_list: { events: [], next_before_id: null },
+      timeline_stats: { total_events: 0, newest_id: null, db_size_bytes: 40960, retention: { max_days: null, max_events: null } },
+    });
   });
 
   it("shows the sidebar and the receiver's address", async () => {
@@ -34,7 +41,7 @@ describe("App shell", () => {
     }
     expect(await screen.findByTestId("receiver-address")).toHaveTextContent("127.0.0.1:8787");
     expect(screen.getByTestId("receiver-status")).toHaveAttribute("data-state", "running");
-    expect(screen.getByTestId("timeline-empty")).toHaveTextContent("No events yet");
+    expect(await screen.findByTestId("timeline-empty")).toHaveTextContent("No events yet");
   });
 
   it("follows the engine's pushed status live", async () => {

@@ -2,6 +2,7 @@ import { useState } from "react";
 import { Sidebar, type Page } from "./components/Sidebar";
 import { StatusBar } from "./components/StatusBar";
 import { EngineError } from "./components/EngineError";
+import { ToastProvider } from "./components/Toasts";
 import { useEngineStartupError } from "./api/engine";
 import { TimelinePage } from "./pages/TimelinePage";
 import { SourcesPage } from "./pages/SourcesPage";
@@ -14,21 +15,23 @@ export function App() {
   const startupError = startup.data ?? null;
 
   return (
-    <div className="app">
-      <Sidebar current={page} onSelect={setPage} />
-      <main className="main" aria-live="polite">
-        {startupError ? (
-          <EngineError error={startupError} />
-        ) : (
-          <>
-            {page === "timeline" && <TimelinePage onNavigate={setPage} />}
-            {page === "sources" && <SourcesPage />}
-            {page === "setup" && <SetupPage onNavigate={setPage} />}
-            {page === "settings" && <SettingsPage />}
-          </>
-        )}
-      </main>
-      <StatusBar />
-    </div>
+    <ToastProvider>
+      <div className="app">
+        <Sidebar current={page} onSelect={setPage} />
+        <main className={`main main-${page}`}>
+          {startupError ? (
+            <EngineError error={startupError} />
+          ) : (
+            <>
+              {page === "timeline" && <TimelinePage onNavigate={setPage} />}
+              {page === "sources" && <SourcesPage />}
+              {page === "setup" && <SetupPage onNavigate={setPage} />}
+              {page === "settings" && <SettingsPage />}
+            </>
+          )}
+        </main>
+        <StatusBar />
+      </div>
+    </ToastProvider>
   );
 }

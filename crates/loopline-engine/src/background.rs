@@ -20,8 +20,11 @@ pub fn token_secret_name(source_id: &str) -> String {
     format!("source.{source_id}.token")
 }
 
-pub fn signing_key_secret_name(source_id: &str, secret_row: i64) -> String {
-    format!("source.{source_id}.key.{secret_row}")
+/// Keys are named by a digest prefix so the keychain entry can be written before the
+/// database row exists (a source is never half-created when the keychain says no).
+pub fn signing_key_secret_name(source_id: &str, digest: &[u8]) -> String {
+    let tag: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    format!("source.{source_id}.key.{tag}")
 }
 
 impl Engine {
@@ -43,9 +46,9 @@ impl Engine {
                 .map(|s| {
                     let mut signing_keys = Vec::new();
                     let mut digests = Vec::new();
-                    for (row, digest, expires) in s.secrets {
+                    for (_row, digest, expires) in s.secrets {
                         if s.kind == SourceKind::Generic {
-                            match secrets.get(&signing_key_secret_name(&s.id, row)) {
+                            match secrets.get(&signing_key_secret_name(&s.id, &digest)) {
                                 Ok(Some(secret)) => {
                                     signing_keys.push((Sensitive::new(signing_key(secret.expose())), expires))
                                 }

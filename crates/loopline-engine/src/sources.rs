@@ -35,11 +35,17 @@ impl Engine {
         let (secret, shown) = self.choose_secret(kind, secret)?;
         let id = new_source_id(self.entropy.as_ref());
         let now = self.clock.now_ms();
-        let row = self
+        let digest = digest(secret.expose());
+        // Keychain first: if it refuses, nothing was created.
+        self.keep_secret(kind, &id, &digest, &secret).await?;
+        if let Err(e) = self
             .store
-            .insert_source(&id, kind, name, &digest(secret.expose()), now)
-            .await?;
-        self.keep_secret(kind, &id, row, &secret).await?;
+            .insert_source(&id, kind, name, &digest, now)
+            .await
+        {
+            self.forget_secrets(&id, Some(&digest)).await;
+            return Err(e);
+        }
         self.reload_sources().await;
         Ok(self.created(&id, kind, name, shown.then_some(secret)).await)
     }
@@ -54,16 +60,11 @@ impl Engine {
         let now = self.clock.now_ms();
         let source = self.store.source(id, now).await?;
         let (secret, shown) = self.choose_secret(source.kind, secret)?;
-        let row = self
-            .store
-            .rotate_source_secret(
-                id,
-                &digest(secret.expose()),
-                now,
-                now + grace_secs.max(0) * 1000,
-            )
+        let digest = digest(secret.expose());
+        self.keep_secret(source.kind, id, &digest, &secret).await?;
+        self.store
+            .rotate_source_secret(id, &digest, now, now + grace_secs.max(0) * 1000)
             .await?;
-        self.keep_secret(source.kind, id, row, &secret).await?;
         self.reload_sources().await;
         Ok(self
             .created(id, source.kind, &source.name, shown.then_some(secret))
@@ -73,11 +74,18 @@ impl Engine {
     pub async fn remove_source(&self, id: &str) -> Result<(), ApiError> {
         let now = self.clock.now_ms();
         self.store.source(id, now).await?;
+        let digests: Vec<Vec<u8>> = self
+            .store
+            .source_auth_table(0)
+            .await?
+            .into_iter()
+            .filter(|s| s.id == id)
+            .flat_map(|s| s.secrets.into_iter().map(|(_, d, _)| d))
+            .collect();
         self.store.remove_source(id).await?;
-        if self.secrets.writable() {
-            let secrets = self.secrets.clone();
-            let name = token_secret_name(id);
-            let _ = tokio::task::spawn_blocking(move || secrets.delete(&name)).await;
+        self.forget_secrets(id, None).await;
+        for d in digests {
+            self.forget_secrets(id, Some(&d)).await;
         }
         self.reload_sources().await;
         Ok(())
@@ -109,14 +117,16 @@ impl Engine {
         &self,
         kind: SourceKind,
         id: &str,
-        row: i64,
+        digest: &[u8],
         secret: &Sensitive<String>,
     ) -> Result<(), ApiError> {
         let secrets = self.secrets.clone();
         let secret = secret.clone();
-        let (token_name, key_name) = (token_secret_name(id), signing_key_secret_name(id, row));
-        let result: Result<(), ApiError> = tokio::task::spawn_blocking(move || {
+        let (token_name, key_name) = (token_secret_name(id), signing_key_secret_name(id, digest));
+        tokio::task::spawn_blocking(move || {
             if !secrets.writable() {
+                // --secrets env: Loopline writes nothing. The digest still lets the receiver
+                // check the token; a generic source needs its key in the environment.
                 return Ok(());
             }
             secrets.set(&token_name, &secret)?;
@@ -126,16 +136,20 @@ impl Engine {
             Ok(())
         })
         .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-        if let Err(e) = &result {
-            // A generic source cannot verify anything without its key: undo rather than
-            // leave a source that rejects every delivery.
-            if kind == SourceKind::Generic {
-                let _ = self.store.remove_source(id).await;
-            }
-            return Err(e.clone());
+        .map_err(|e| ApiError::internal(e.to_string()))?
+    }
+
+    /// Best effort: removes a source's token (`digest` None) or one signing key.
+    async fn forget_secrets(&self, id: &str, digest: Option<&[u8]>) {
+        if !self.secrets.writable() {
+            return;
         }
-        Ok(())
+        let secrets = self.secrets.clone();
+        let name = match digest {
+            Some(d) => signing_key_secret_name(id, d),
+            None => token_secret_name(id),
+        };
+        let _ = tokio::task::spawn_blocking(move || secrets.delete(&name)).await;
     }
 
     async fn created(

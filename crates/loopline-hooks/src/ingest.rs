@@ -51,7 +51,7 @@ pub(crate) async fn receive(
             limits.rate_per_source,
             limits.burst_per_source,
         )
-        .is_err()
+        .is_none()
     {
         let mut resp = error(
             StatusCode::TOO_MANY_REQUESTS,
@@ -240,7 +240,7 @@ async fn reject(
     let limits = state.limits();
     // Record the attempt (never its body), unless this source is being flooded: then the
     // attempts are counted and the next record says how many were not stored.
-    if let Ok(suppressed) = state.rejections.take(
+    if let Some(suppressed) = state.rejections.take(
         &source.id,
         now_ms,
         limits.rejected_records_per_sec,

@@ -41,14 +41,14 @@ struct Bucket {
 pub struct Buckets(Mutex<HashMap<String, (Bucket, u64)>>);
 
 impl Buckets {
-    /// Takes one token. On refusal, counts the refusal so the next allowed record can say
-    /// how many were suppressed.
-    pub fn take(&self, key: &str, now_ms: i64, rate: f64, burst: f64) -> Result<u64, ()> {
+    /// Takes one token: `Some(n)` when allowed, where `n` counts the refusals since the last
+    /// allowed one (so a record can say how many were suppressed); `None` when refused.
+    pub fn take(&self, key: &str, now_ms: i64, rate: f64, burst: f64) -> Option<u64> {
         if rate <= 0.0 {
-            return Ok(0);
+            return Some(0);
         }
         let Ok(mut map) = self.0.lock() else {
-            return Ok(0);
+            return Some(0);
         };
         let entry = map.entry(key.to_string()).or_insert((
             Bucket {
@@ -64,10 +64,10 @@ impl Buckets {
             entry.0.tokens -= 1.0;
             let suppressed = entry.1;
             entry.1 = 0;
-            Ok(suppressed)
+            Some(suppressed)
         } else {
             entry.1 += 1;
-            Err(())
+            None
         }
     }
 }
@@ -80,16 +80,22 @@ mod tests {
     fn bucket_allows_a_burst_then_the_rate() {
         let b = Buckets::default();
         for _ in 0..5 {
-            assert!(b.take("s", 0, 1.0, 5.0).is_ok());
+            assert!(b.take("s", 0, 1.0, 5.0).is_some());
         }
-        assert!(b.take("s", 0, 1.0, 5.0).is_err());
-        assert!(b.take("s", 10, 1.0, 5.0).is_err());
+        assert!(b.take("s", 0, 1.0, 5.0).is_none());
+        assert!(b.take("s", 10, 1.0, 5.0).is_none());
         assert_eq!(
             b.take("s", 1000, 1.0, 5.0),
-            Ok(2),
+            Some(2),
             "two refusals were counted"
         );
-        assert!(b.take("other", 0, 1.0, 5.0).is_ok(), "buckets are per key");
-        assert!(b.take("s", 1000, 0.0, 0.0).is_ok(), "rate 0 means no limit");
+        assert!(
+            b.take("other", 0, 1.0, 5.0).is_some(),
+            "buckets are per key"
+        );
+        assert!(
+            b.take("s", 1000, 0.0, 0.0).is_some(),
+            "rate 0 means no limit"
+        );
     }
 }

@@ -50,7 +50,7 @@ struct Job {
 }
 
 enum Msg {
-    Write(Job),
+    Write(Box<Job>),
     /// Finish what is queued ahead, close the connection, then say so.
     Close(oneshot::Sender<()>),
 }
@@ -104,7 +104,7 @@ impl EventWriter {
     pub async fn write(&self, event: NewEvent) -> Result<Stored, ApiError> {
         let (reply, wait) = oneshot::channel();
         self.tx
-            .send(Msg::Write(Job { event, reply }))
+            .send(Msg::Write(Box::new(Job { event, reply })))
             .await
             .map_err(|_| unavailable("the writer has stopped"))?;
         wait.await
@@ -147,12 +147,12 @@ async fn run(mut state: WriterState, mut rx: mpsc::Receiver<Msg>) {
     let mut closing: Option<oneshot::Sender<()>> = None;
     while let Some(first) = rx.recv().await {
         match first {
-            Msg::Write(job) => batch.push(job),
+            Msg::Write(job) => batch.push(*job),
             Msg::Close(done) => closing = Some(done),
         }
         while closing.is_none() && batch.len() < MAX_BATCH {
             match rx.try_recv() {
-                Ok(Msg::Write(job)) => batch.push(job),
+                Ok(Msg::Write(job)) => batch.push(*job),
                 Ok(Msg::Close(done)) => closing = Some(done),
                 Err(_) => break,
             }

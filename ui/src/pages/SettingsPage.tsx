@@ -1,12 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { useAppInfo, useMoveReceiver, useReceiverStatus } from "../api/engine";
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
-  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GB`;
-}
+import { RetentionSection } from "../components/RetentionSection";
+import { formatBytes } from "../lib/format";
 
 export function SettingsPage() {
   const { data: status } = useReceiverStatus();
@@ -49,6 +44,8 @@ export function SettingsPage() {
           {error.message}
         </p>
       )}
+
+      <RetentionSection />
 
       <h2>Data</h2>
       {infoError && <p className="problem">{infoError.message}</p>}

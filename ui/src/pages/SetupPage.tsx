@@ -1,5 +1,6 @@
 import type { Page } from "../components/Sidebar";
 import { useReceiverStatus } from "../api/engine";
+import { useSources } from "../api/sources";
 
 type StepState = "done" | "todo" | "failed";
 
@@ -21,6 +22,8 @@ function Step({ n, title, state, children }: { n: number; title: string; state: 
 /** The first-run checklist: what the loop needs, in the order to do it. */
 export function SetupPage({ onNavigate }: { onNavigate: (page: Page) => void }) {
   const { data: status } = useReceiverStatus();
+  const { data: sources } = useSources();
+  const hasSource = (sources?.length ?? 0) > 0;
   const receiverState: StepState = status?.state === "running" ? "done" : status?.state === "failed" ? "failed" : "todo";
   return (
     <section className="page" aria-labelledby="setup-title">
@@ -44,8 +47,11 @@ export function SetupPage({ onNavigate }: { onNavigate: (page: Page) => void }) 
             "Starting…"
           )}
         </Step>
-        <Step n={2} title="Add a source for Label Studio" state="todo">
-          Loopline gives the source its own URL and secret header for Label Studio to send webhooks to.
+        <Step n={2} title="Add a source for Label Studio" state={hasSource ? "done" : "todo"}>
+          Loopline gives the source its own URL and secret header for Label Studio to send webhooks to.{" "}
+          <button type="button" className="link-button" onClick={() => onNavigate("sources")}>
+            {hasSource ? "Manage sources →" : "Add a source →"}
+          </button>
         </Step>
         <Step n={3} title="Connect Label Studio and AWS" state="todo">
           Credentials are kept in your system keychain and checked the moment you enter them.

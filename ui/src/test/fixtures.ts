@@ -1,0 +1,120 @@
+import type { EventDetail, EventQuery, EventSummary, Source, TimelineStats } from "../bindings.gen";
+import { fakeEngine, running } from "./fakeEngine";
+
+const BASE_MS = Date.UTC(2025, 2, 4, 12, 0, 0);
+
+export function summary(id: number, over: Partial<EventSummary> = {}): EventSummary {
+  const ms = BASE_MS + id * 1000;
+  return {
+    id,
+    source_id: "src_ls",
+    source_name: "Bird parts LS",
+    kind: "label-studio",
+    action: "ANNOTATION_CREATED",
+    project_id: 7,
+    project_name: "Bird parts",
+    summary: `Annotation ${id} created on task 3 in 'Bird parts'`,
+    status: "processed",
+    received_at: new Date(ms).toISOString(),
+    received_at_ms: ms,
+    duplicate_of: null,
+    replay_of: null,
+    body_bytes: 321,
+    ...over,
+  };
+}
+
+export function detailOf(event: EventSummary, over: Partial<EventDetail> = {}): EventDetail {
+  const body = {
+    action: event.action,
+    project: { id: event.project_id, title: "Bird parts", token: "••••••" },
+    annotation: { id: event.id, result: [{ id: "r1", value: { labels: ["wing"] } }] },
+  };
+  return {
+    event,
+    remote_addr: "127.0.0.1:50123",
+    headers: [
+      { name: "content-type", value: "application/json" },
+      { name: "x-loopline-token", value: "••••••" },
+    ],
+    body_json: body,
+    body_text: JSON.stringify(body),
+    body_truncated: false,
+    redacted_paths: ["project.token"],
+    annotation_ids: [event.id],
+    task_ids: [3],
+    curl: `curl -X POST http://127.0.0.1:8787/hooks/${event.source_id} -H 'X-Loopline-Token: <token>' -d @-`,
+    replay_count: 0,
+    ...over,
+  };
+}
+
+export const source = (over: Partial<Source> = {}): Source => ({
+  id: "src_ls",
+  kind: "label-studio",
+  name: "Bird parts LS",
+  hook_path: "/hooks/src_ls",
+  header_name: "X-Loopline-Token",
+  created_at: "2025-03-01T09:00:00.000Z",
+  previous_secret_valid_until: null,
+  event_count: 3,
+  last_event_at: "2025-03-04T12:00:03.000Z",
+  ...over,
+});
+
+export const appInfo = {
+  version: "0.1.0",
+  data_dir: "/home/ada/.local/share/loopline",
+  db_path: "/home/ada/.local/share/loopline/loopline.db",
+  schema_version: 2,
+  db_size_bytes: 40960,
+};
+
+/**
+ * A fake engine with an in-memory timeline that pages like the real one: newest first,
+ * `before_id`/`after_id` keysets, and the filters applied.
+ */
+export function timelineEngine(initial: EventSummary[], answers: Record<string, unknown> = {}) {
+  const store = { events: [...initial].sort((a, b) => b.id - a.id), sources: [source()] };
+  const stats = (): TimelineStats => ({
+    total_events: store.events.length,
+    newest_id: store.events[0]?.id ?? null,
+    db_size_bytes: 2 * 1024 * 1024,
+    retention: { max_days: null, max_events: null },
+  });
+  const engine = fakeEngine({
+    receiver_status: running(),
+    engine_status: null,
+    app_info: appInfo,
+    sources_list: () => store.sources,
+    timeline_stats: stats,
+    events_list: (args?: Record<string, unknown>) => {
+      const q = args?.query as EventQuery;
+      const matching = store.events.filter(
+        (e) =>
+          (q.source_id === null || e.source_id === q.source_id) &&
+          (q.action === null || e.action === q.action) &&
+          (q.status === null || e.status === q.status) &&
+          (q.project_id === null || e.project_id === q.project_id) &&
+          (q.search === null || e.summary.toLowerCase().includes(q.search.toLowerCase())) &&
+          (q.before_id === null || e.id < q.before_id) &&
+          (q.after_id === null || e.id > q.after_id),
+      );
+      const limit = q.limit ?? 100;
+      const events = matching.slice(0, limit);
+      const last = events[events.length - 1];
+      return { events, next_before_id: matching.length > limit && last ? last.id : null };
+    },
+    event_show: (args?: Record<string, unknown>) => {
+      const e = store.events.find((x) => x.id === args?.id);
+      if (!e) return new Error(`Event ${String(args?.id)} not found.`);
+      return detailOf(e);
+    },
+    ...answers,
+  });
+  return { ...engine, store };
+}
+
+export function eventQueries(calls: { cmd: string; args?: Record<string, unknown> }[]): EventQuery[] {
+  return calls.filter((c) => c.cmd === "events_list").map((c) => c.args?.query as EventQuery);
+}
