@@ -156,3 +156,41 @@ fn launch_args_are_parsed_like_the_cli() {
     assert_eq!(a.data_dir.unwrap().display().to_string(), "/tmp/x");
     assert_eq!(a.listen.as_deref(), Some("127.0.0.1:9"));
 }
+
+#[test]
+fn timeline_commands_answer_with_pages_and_coded_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, webview) = app(LaunchArgs {
+        data_dir: Some(dir.path().to_path_buf()),
+        listen: Some("127.0.0.1:0".into()),
+    });
+    let page: loopline_core::EventPage = invoke(
+        &webview,
+        "events_list",
+        serde_json::json!({ "query": { "limit": 10 } }),
+    )
+    .unwrap();
+    assert!(page.events.is_empty());
+    assert_eq!(page.next_before_id, None);
+    let stats: loopline_core::TimelineStats =
+        invoke(&webview, "timeline_stats", serde_json::json!({})).unwrap();
+    assert_eq!(stats.total_events, 0);
+    let err = invoke::<loopline_core::EventDetail>(
+        &webview,
+        "event_show",
+        serde_json::json!({ "id": 42 }),
+    )
+    .unwrap_err();
+    assert_eq!(err.code, ErrorCode::EventNotFound);
+    let err = invoke::<loopline_core::TimelineStats>(
+        &webview,
+        "retention_set",
+        serde_json::json!({ "policy": { "max_days": 0, "max_events": null } }),
+    )
+    .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidArgument);
+    let sources: Vec<loopline_core::Source> =
+        invoke(&webview, "sources_list", serde_json::json!({})).unwrap();
+    assert!(sources.is_empty());
+    shutdown(&app);
+}

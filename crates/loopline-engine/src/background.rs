@@ -87,6 +87,7 @@ impl Engine {
         tasks.push(tokio::spawn(index_events(Arc::downgrade(self))));
         tasks.push(tokio::spawn(apply_retention(Arc::downgrade(self))));
         tasks.push(tokio::spawn(feed_changes(Arc::downgrade(self))));
+        tasks.push(tokio::spawn(checkpoint_wal(Arc::downgrade(self))));
     }
 
     /// Deletes what the retention policy no longer keeps. Returns how many events went.
@@ -146,6 +147,7 @@ async fn index_events(engine: WeakEngine) {
         Some(e) => e.writer.subscribe_newest(),
         None => return,
     };
+    let mut last_newest = *newest.borrow();
     loop {
         let Some(e) = engine.upgrade() else { return };
         let indexed = e
@@ -154,8 +156,14 @@ async fn index_events(engine: WeakEngine) {
             .await;
         drop(e);
         match indexed {
-            // More to do: yield between chunks so ingest always gets the write lock first.
-            Ok(n) if n > 0 => tokio::time::sleep(Duration::from_millis(5)).await,
+            Ok(n) if n > 0 => {
+                // Ingest comes first: while events are arriving, index in small steps with
+                // pauses, so acknowledgements never queue behind the indexer's transaction.
+                let current = *newest.borrow();
+                let busy = current != last_newest;
+                last_newest = current;
+                tokio::time::sleep(Duration::from_millis(if busy { 250 } else { 5 })).await;
+            }
             Ok(_) => {
                 if let Ok(Err(_)) =
                     tokio::time::timeout(Duration::from_secs(2), newest.changed()).await
@@ -207,5 +215,16 @@ async fn feed_changes(engine: WeakEngine) {
                 false
             }
         });
+    }
+}
+
+/// Keeps the write-ahead log short without ever making the writer do it (see the store).
+async fn checkpoint_wal(engine: WeakEngine) {
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let Some(e) = engine.upgrade() else { return };
+        if let Err(err) = e.store.checkpoint().await {
+            tracing::debug!(code = %err.code, "checkpoint skipped");
+        }
     }
 }

@@ -82,6 +82,8 @@ pub(crate) async fn receive(
         }
     }
 
+    // From here on this request will most likely become an event: tell the writer.
+    let announced = state.writer.incoming();
     let bytes: Bytes = match axum::body::to_bytes(body, limits.max_body_bytes).await {
         Ok(b) => b,
         Err(_) => return too_large(limits.max_body_bytes),
@@ -132,7 +134,7 @@ pub(crate) async fn receive(
                 body_sha256,
                 parsed,
             );
-            match state.writer.write(event).await {
+            match state.writer.write_announced(event, Some(announced)).await {
                 Ok(stored) => {
                     let mut body = serde_json::json!({ "event_id": stored.id, "status": stored.status.as_str() });
                     if let Some(original) = stored.duplicate_of {
@@ -163,7 +165,7 @@ pub(crate) async fn receive(
                 replay_of: None,
                 check_duplicate: false,
             };
-            match state.writer.write(event).await {
+            match state.writer.write_announced(event, Some(announced)).await {
                 Ok(stored) => (
                     StatusCode::BAD_REQUEST,
                     Json(serde_json::json!({

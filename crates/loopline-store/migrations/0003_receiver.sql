@@ -24,7 +24,9 @@ ALTER TABLE events ADD COLUMN replay_count INTEGER NOT NULL DEFAULT 0;
 
 CREATE INDEX events_by_action ON events (action, id DESC);
 CREATE INDEX events_by_status ON events (status, id DESC);
-CREATE INDEX events_by_digest ON events (source_id, body_sha256);
+-- Every index costs pages in each group commit, so only filters get one. Duplicates are
+-- found in memory (the writer keeps the recent digests), and ids already follow time.
+DROP INDEX events_by_received;
 
 -- Full-text search over payloads. Contentless: the text lives only in the index, keyed by
 -- the event id, and is filled by a background indexer so ingest never waits on tokenizing.

@@ -16,7 +16,7 @@ pub use events::{fts_query, ParsedUpdate, StoredEvent, DEFAULT_PAGE, MAX_PAGE};
 pub use maintenance::IndexInput;
 pub use open::{latest_schema_version, Store, StoreOptions, MIGRATOR};
 pub use sources::SourceAuth;
-pub use writer::{EventWriter, NewEvent, Stored};
+pub use writer::{EventWriter, Incoming, NewEvent, Stored};
 
 /// The file name of the database inside a data directory.
 pub const DB_FILE_NAME: &str = "loopline.db";

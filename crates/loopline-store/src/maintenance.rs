@@ -12,6 +12,8 @@ const RETENTION_EVENTS: &str = "retention.max_events";
 /// Rows per indexing or pruning transaction: small enough that the receiver's writer never
 /// waits long for the lock.
 const CHUNK: i64 = 500;
+/// Rows per indexing transaction: about a millisecond of FTS work each.
+const INDEX_CHUNK: i64 = 100;
 
 /// One stored event as the indexer sees it.
 pub struct IndexInput<'a> {
@@ -37,25 +39,32 @@ impl Store {
             "SELECT id, action, summary, body FROM events WHERE id > ? ORDER BY id LIMIT ?",
         )
         .bind(upto)
-        .bind(CHUNK)
+        .bind(INDEX_CHUNK)
         .fetch_all(self.pool())
         .await
         .map_err(map)?;
         if rows.is_empty() {
             return Ok(0);
         }
+        // Texts are made before the transaction, so the write lock is held only for the
+        // index inserts themselves.
+        let texts: Vec<(i64, String)> = rows
+            .iter()
+            .map(|r| {
+                let action: Option<String> = r.get("action");
+                let summary: String = r.get("summary");
+                let body: Vec<u8> = r.get("body");
+                let text = text_of(IndexInput {
+                    action: action.as_deref(),
+                    summary: &summary,
+                    body: &body,
+                });
+                (r.get("id"), text)
+            })
+            .collect();
         let mut tx = self.pool().begin().await.map_err(map)?;
         let mut last = upto;
-        for r in &rows {
-            let id: i64 = r.get("id");
-            let action: Option<String> = r.get("action");
-            let summary: String = r.get("summary");
-            let body: Vec<u8> = r.get("body");
-            let text = text_of(IndexInput {
-                action: action.as_deref(),
-                summary: &summary,
-                body: &body,
-            });
+        for (id, text) in texts {
             sqlx::query("INSERT INTO events_fts (rowid, text) VALUES (?, ?)")
                 .bind(id)
                 .bind(text)

@@ -80,13 +80,8 @@ impl Store {
         })
     }
 
-    /// A connection of its own for the event writer, so group commits never wait behind
-    /// reads in the pool.
-    pub(crate) async fn connect_writer(&self) -> Result<sqlx::SqliteConnection, ApiError> {
-        write_options(&self.path, &self.options)
-            .connect()
-            .await
-            .map_err(|e| db_error(e, &self.path))
+    pub fn options(&self) -> &StoreOptions {
+        &self.options
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -114,6 +109,16 @@ impl Store {
         .await
         .map(|v| v.unwrap_or(0))
         .map_err(|e| db_error(e, &self.path))
+    }
+
+    /// Copies committed pages from the write-ahead log into the database file without
+    /// blocking the writer (PASSIVE). Called periodically by the engine.
+    pub async fn checkpoint(&self) -> Result<(), ApiError> {
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(|e| db_error(e, &self.path))
     }
 
     /// Bytes on disk: the main file plus its write-ahead log.
