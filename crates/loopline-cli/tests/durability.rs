@@ -1,13 +1,14 @@
 //! kill -9 in the middle of a load: every event the client saw acknowledged is in the
 //! database after a restart.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod support;
+
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_loopline");
+use support::BIN;
 
 fn cli(data: &std::path::Path, args: &[&str]) -> serde_json::Value {
     let out = Command::new(BIN)
@@ -36,34 +37,11 @@ async fn every_acknowledged_event_survives_kill_9() {
         src["token"].as_str().unwrap().to_string(),
     );
 
-    let mut child = Command::new(BIN)
-        .args([
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--secrets",
-            "env",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--rate-limit",
-            "0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
+    let served = support::serve(
+        &["--data-dir", data.to_str().unwrap(), "--secrets", "env"],
+        &["--rate-limit", "0"],
+    );
+    let (mut child, addr) = (served.child, served.addr);
 
     let acked = Arc::new(Mutex::new(Vec::<i64>::new()));
     let stop = Arc::new(AtomicBool::new(false));

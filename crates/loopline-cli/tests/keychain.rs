@@ -1,10 +1,11 @@
 //! Sources against the real OS keychain (gnome-keyring under dbus-run-session in CI):
 //! a Standard Webhooks source keeps its signing key there, and a restarted receiver finds it.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod support;
 
-const BIN: &str = env!("CARGO_BIN_EXE_loopline");
+use std::process::Command;
+
+use support::BIN;
 
 fn keychain_available() -> bool {
     if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some() {
@@ -58,24 +59,8 @@ async fn generic_source_key_lives_in_the_keychain_and_survives_a_restart() {
         );
     }
 
-    let mut child = Command::new(BIN)
-        .args(["--data-dir", data, "serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
+    let served = support::serve(&["--data-dir", data], &[]);
+    let (mut child, addr) = (served.child, served.addr);
 
     let out = Command::new(BIN)
         .args([

@@ -1,13 +1,15 @@
 //! `loopline serve` over a real socket: health, clean shutdown on signals, refusals.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_loopline");
+mod support;
+
+use support::{signal, wait_exit, BIN};
 
 struct Served {
-    child: Child,
+    child: std::process::Child,
     addr: String,
     _dir: tempfile::TempDir,
     data_dir: std::path::PathBuf,
@@ -16,51 +18,12 @@ struct Served {
 fn serve(extra: &[&str]) -> Served {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
-    let mut child = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(&data_dir)
-        .arg("serve")
-        .args(["--listen", "127.0.0.1:0"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no listen line in {line:?}"))
-        .to_string();
+    let s = support::serve(&["--data-dir", data_dir.to_str().unwrap()], extra);
     Served {
-        child,
-        addr,
+        child: s.child,
+        addr: s.addr,
         _dir: dir,
         data_dir,
-    }
-}
-
-fn signal(child: &Child, sig: i32) {
-    let rc = unsafe { libc::kill(child.id() as i32, sig) };
-    assert_eq!(rc, 0);
-}
-
-fn wait_exit(mut child: Child, limit: Duration) -> (std::process::ExitStatus, String) {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let mut stderr = String::new();
-            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
-            return (status, stderr);
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("serve did not exit within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

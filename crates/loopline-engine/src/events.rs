@@ -5,9 +5,10 @@ use loopline_core::{
     ApiError, ErrorCode, EventDetail, EventPage, EventQuery, EventStatus, Header, ReplayOutcome,
     RetentionPolicy, TimelineStats,
 };
+use loopline_hooks::new_event;
 use loopline_hooks::parse::{parse, Parsed};
 use loopline_hooks::redact::{redact_json, redact_raw, MASK};
-use loopline_store::{NewEvent, ParsedUpdate, DEFAULT_PAGE};
+use loopline_store::{ParsedUpdate, DEFAULT_PAGE};
 use sha2::{Digest, Sha256};
 
 use crate::Engine;
@@ -134,24 +135,18 @@ impl Engine {
             ));
         }
         let summary = parsed.summary.clone();
-        let event = NewEvent {
-            source_id: original.summary.source_id.clone(),
-            received_at_ms: self.clock.now_ms(),
-            remote_addr: None,
-            headers_json: original.headers_json.clone(),
-            body: body.as_bytes().to_vec(),
-            body_sha256: Sha256::digest(body.as_bytes()).into(),
-            body_truncated: false,
-            kind: parsed.kind().as_str(),
-            parsed_json: Some(parsed.to_json()),
-            action: parsed.action,
-            project_id: parsed.project_id,
-            project_name: parsed.project_name,
-            summary: parsed.summary,
-            status: EventStatus::Processed,
-            replay_of: Some(id),
-            check_duplicate: false,
-        };
+        let mut event = new_event(
+            &original.summary.source_id,
+            self.clock.now_ms(),
+            None,
+            original.headers_json.clone(),
+            body.as_bytes().to_vec(),
+            Sha256::digest(body.as_bytes()).into(),
+            parsed,
+        );
+        // A deliberate re-send by the user, linked to what it edits; never a "duplicate".
+        event.replay_of = Some(id);
+        event.check_duplicate = false;
         let stored = self.writer.write(event).await?;
         Ok(ReplayOutcome {
             event_id: stored.id,

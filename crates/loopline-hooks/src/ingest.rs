@@ -126,7 +126,7 @@ pub(crate) async fn receive(
     match parse(&bytes) {
         Ok(parsed) => {
             let event = new_event(
-                &source,
+                &source.id,
                 now_ms,
                 remote,
                 headers_json,
@@ -183,7 +183,7 @@ pub(crate) async fn receive(
 
 /// Builds the stored form of a parsed event; shared with replays and test events.
 pub fn new_event(
-    source: &SourceEntry,
+    source_id: &str,
     now_ms: i64,
     remote: Option<String>,
     headers_json: String,
@@ -192,7 +192,7 @@ pub fn new_event(
     parsed: Parsed,
 ) -> NewEvent {
     NewEvent {
-        source_id: source.id.clone(),
+        source_id: source_id.to_string(),
         received_at_ms: now_ms,
         remote_addr: remote,
         headers_json,

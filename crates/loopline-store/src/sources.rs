@@ -38,19 +38,7 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(|e| db_error(e, self.path()))?;
-        let secret_id = sqlx::query(
-            "INSERT INTO source_secrets (source_id, digest, created_at_ms) VALUES (?, ?, ?)",
-        )
-        .bind(id)
-        .bind(digest)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, self.path()))?
-        .last_insert_rowid();
-        bump_revision(&mut tx, self).await?;
-        tx.commit().await.map_err(|e| db_error(e, self.path()))?;
-        Ok(secret_id)
+        self.add_secret_and_commit(tx, id, digest, now_ms).await
     }
 
     /// Adds a new secret and lets the current ones expire at `old_expires_at_ms`.
@@ -82,19 +70,7 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(|e| db_error(e, self.path()))?;
-        let secret_id = sqlx::query(
-            "INSERT INTO source_secrets (source_id, digest, created_at_ms) VALUES (?, ?, ?)",
-        )
-        .bind(id)
-        .bind(digest)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| db_error(e, self.path()))?
-        .last_insert_rowid();
-        bump_revision(&mut tx, self).await?;
-        tx.commit().await.map_err(|e| db_error(e, self.path()))?;
-        Ok(secret_id)
+        self.add_secret_and_commit(tx, id, digest, now_ms).await
     }
 
     /// Removes a source. Its events stay on the timeline (they are history), marked with
@@ -209,6 +185,32 @@ impl Store {
             .await?
             .and_then(|v| v.parse().ok())
             .unwrap_or(0))
+    }
+}
+
+impl Store {
+    /// The last step of every change to a source's secrets: the new digest, a bumped
+    /// revision (so running receivers reload), and the commit. Returns the secret's row id.
+    async fn add_secret_and_commit(
+        &self,
+        mut tx: sqlx::Transaction<'_, sqlx::Sqlite>,
+        id: &str,
+        digest: &[u8],
+        now_ms: i64,
+    ) -> Result<i64, ApiError> {
+        let secret_id = sqlx::query(
+            "INSERT INTO source_secrets (source_id, digest, created_at_ms) VALUES (?, ?, ?)",
+        )
+        .bind(id)
+        .bind(digest)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(e, self.path()))?
+        .last_insert_rowid();
+        bump_revision(&mut tx, self).await?;
+        tx.commit().await.map_err(|e| db_error(e, self.path()))?;
+        Ok(secret_id)
     }
 }
 
