@@ -84,6 +84,8 @@ impl Drop for Incoming {
 const MAX_BATCH: usize = 512;
 /// How long a batch may wait for events announced but not yet queued.
 const LINGER: Duration = Duration::from_millis(2);
+/// Past this, the writer checkpoints the log itself (see `guard_wal_size`).
+const WAL_LIMIT_BYTES: u64 = 512 * 1024 * 1024;
 const INSERT: &str = "INSERT INTO events (source_id, received_at_ms, remote_addr, headers_json, body, body_sha256, \
      body_truncated, kind, action, project_id, project_name, summary, status, duplicate_of, replay_of, parsed_json) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
@@ -121,6 +123,7 @@ impl EventWriter {
             newest: newest_tx,
             next_id: None,
             incoming: incoming.clone(),
+            batches_since_wal_check: 0,
         };
         std::thread::Builder::new()
             .name("loopline-writer".into())
@@ -230,6 +233,7 @@ struct WriterState {
     next_id: Option<i64>,
     /// Requests on their way to the queue (see `EventWriter::incoming`).
     incoming: Arc<AtomicUsize>,
+    batches_since_wal_check: u32,
 }
 
 fn run(mut state: WriterState, mut rx: mpsc::Receiver<Msg>) {
@@ -272,6 +276,24 @@ fn run(mut state: WriterState, mut rx: mpsc::Receiver<Msg>) {
             return;
         }
         prune_recent(&mut state);
+        guard_wal_size(&mut state);
+    }
+}
+
+/// The engine checkpoints from another connection while it runs; a writer used without it
+/// (a bulk import, a tool) must still not grow the log without bound.
+fn guard_wal_size(state: &mut WriterState) {
+    state.batches_since_wal_check += 1;
+    if state.batches_since_wal_check < 256 {
+        return;
+    }
+    state.batches_since_wal_check = 0;
+    let wal = PathBuf::from(format!("{}-wal", state.path.display()));
+    let big = std::fs::metadata(&wal)
+        .map(|m| m.len() > WAL_LIMIT_BYTES)
+        .unwrap_or(false);
+    if let (true, Some(conn)) = (big, state.conn.as_ref()) {
+        let _ = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE);");
     }
 }
 
