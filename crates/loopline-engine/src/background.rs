@@ -13,6 +13,7 @@ use crate::Engine;
 
 const SOURCE_POLL: Duration = Duration::from_millis(500);
 const FEED_POLL: Duration = Duration::from_millis(500);
+const FEED_COALESCE: Duration = Duration::from_millis(100);
 const RETENTION_EVERY: Duration = Duration::from_secs(60);
 
 /// The keychain name of a source's secrets.
@@ -199,22 +200,34 @@ async fn feed_changes(engine: WeakEngine) {
         None => return,
     };
     loop {
-        if let Ok(Err(_)) = tokio::time::timeout(FEED_POLL, newest.changed()).await {
-            // The writer is gone (shutting down): keep polling the database only.
-            tokio::time::sleep(FEED_POLL).await;
-        }
+        // This process's own writes are announced at once; without them, look at the
+        // database (another process may be writing to it).
+        let id = match tokio::time::timeout(FEED_POLL, newest.changed()).await {
+            Ok(Ok(())) => *newest.borrow_and_update(),
+            Ok(Err(_)) => {
+                // The writer is gone (shutting down): keep polling the database only.
+                tokio::time::sleep(FEED_POLL).await;
+                None
+            }
+            Err(_) => None,
+        };
         let Some(e) = engine.upgrade() else { return };
-        let latest = *newest.borrow_and_update();
-        let from_db = e.store.newest_event_id().await.ok().flatten();
-        let id = latest.max(from_db);
+        let id = match id {
+            Some(id) => Some(id),
+            None => e.store.newest_event_id().await.ok().flatten(),
+        };
         e.changes.send_if_modified(|c| {
-            if c.newest_id != id {
+            if id.is_some() && c.newest_id != id {
                 c.newest_id = id;
                 true
             } else {
                 false
             }
         });
+        drop(e);
+        // Coalesce: a busy receiver commits hundreds of batches a second; watchers need a
+        // few updates a second at most.
+        tokio::time::sleep(FEED_COALESCE).await;
     }
 }
 

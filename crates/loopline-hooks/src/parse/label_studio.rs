@@ -6,7 +6,7 @@ use loopline_core::EventKind;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::fields::{humanize_action, ids, int, list_ids, string};
+use super::fields::{humanize_action, ids, int, is_list, is_object, list_ids, string};
 use super::{Envelope, Parsed};
 
 #[derive(Deserialize, Default)]
@@ -47,6 +47,7 @@ pub(crate) fn parse(env: &Envelope<'_>) -> Option<Parsed> {
     }
     let project = env
         .project
+        .filter(|raw| is_object(raw))
         .and_then(|raw| serde_json::from_str::<Project<'_>>(raw.get()).ok())
         .unwrap_or_default();
     let mut project_id = int(project.id).or_else(|| int(env.project));
@@ -61,9 +62,15 @@ pub(crate) fn parse(env: &Envelope<'_>) -> Option<Parsed> {
     let annotations: Vec<Annotation<'_>> = env
         .annotation
         .map(|raw| {
-            serde_json::from_str::<Vec<Annotation<'_>>>(raw.get())
-                .or_else(|_| serde_json::from_str::<Annotation<'_>>(raw.get()).map(|a| vec![a]))
-                .unwrap_or_default()
+            if is_list(raw) {
+                serde_json::from_str::<Vec<Annotation<'_>>>(raw.get()).unwrap_or_default()
+            } else if is_object(raw) {
+                serde_json::from_str::<Annotation<'_>>(raw.get())
+                    .map(|a| vec![a])
+                    .unwrap_or_default()
+            } else {
+                Vec::new()
+            }
         })
         .unwrap_or_default();
     if task_ids.is_empty() {
