@@ -176,3 +176,70 @@ fn every_subcommand_has_help() {
         assert!(stdout.contains("Usage:"), "{args:?}: {stdout}");
     }
 }
+
+#[tokio::test]
+async fn sigterm_lets_an_in_flight_delivery_finish_and_store() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "--data-dir",
+            data,
+            "--secrets",
+            "env",
+            "source",
+            "add",
+            "label-studio",
+            "--name",
+            "S",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let src: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let served = support::serve(&["--data-dir", data, "--secrets", "env"], &[]);
+
+    // Headers and half the body, then the signal, then the rest: the request is in flight
+    // when shutdown begins, and must still be stored and acknowledged.
+    let body = br#"{"action": "ANNOTATION_CREATED", "annotation": {"id": 5, "task": 9}, "project": {"id": 3, "title": "Slow"}}"#;
+    let mut stream = tokio::net::TcpStream::connect(&served.addr).await.unwrap();
+    let head = format!(
+        "POST /hooks/{} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nX-Loopline-Token: {}\r\nContent-Length: {}\r\n\r\n",
+        src["id"].as_str().unwrap(),
+        served.addr,
+        src["token"].as_str().unwrap(),
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body[..20]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    signal(&served.child, libc::SIGTERM);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stream.write_all(&body[20..]).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\"event_id\":1"), "{response}");
+
+    let (status, stderr) = wait_exit(served.child, Duration::from_secs(15));
+    assert!(status.success(), "{stderr}");
+    let out = Command::new(BIN)
+        .args([
+            "--data-dir",
+            data,
+            "--secrets",
+            "env",
+            "events",
+            "list",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let events: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        events[0]["summary"],
+        "Annotation 5 created on task 9 in 'Slow'"
+    );
+}
