@@ -142,3 +142,13 @@ export type TimelineChanged = { newest_id: number | null,
  * Bumps on deletes, replays and retention, so an open list knows to refetch.
  */
 revision: number, };
+
+export type SecretInfo = { name: string, 
+/**
+ * `…abcd`, only for values of 12 characters or more.
+ */
+hint: string | null, 
+/**
+ * "keychain" or "environment".
+ */
+store: string, };

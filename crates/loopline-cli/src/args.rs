@@ -75,6 +75,9 @@ pub enum Command {
     /// How long the timeline keeps events.
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// Store, list and delete secrets in the OS keychain (values come from stdin).
+    #[command(subcommand)]
+    Secret(SecretCommand),
 }
 
 impl Command {
@@ -85,6 +88,7 @@ impl Command {
             Command::Source(c) => c.json(),
             Command::Events(c) => c.json(),
             Command::Retention(c) => c.json(),
+            Command::Secret(c) => c.json(),
         }
     }
 }
@@ -261,6 +265,33 @@ impl RetentionCommand {
         match self {
             RetentionCommand::Show(f) => f.json,
             RetentionCommand::Set { json, .. } => *json,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Store or replace a secret; the value is read from stdin, never from the command line.
+    Set {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List secret names (and the last 4 characters of long values), never the values.
+    List(JsonFlag),
+    /// Delete a secret.
+    Delete {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+impl SecretCommand {
+    fn json(&self) -> bool {
+        match self {
+            SecretCommand::Set { json, .. } | SecretCommand::Delete { json, .. } => *json,
+            SecretCommand::List(f) => f.json,
         }
     }
 }

@@ -5,6 +5,7 @@ mod args;
 mod events_cmd;
 mod info;
 mod output;
+mod secret_cmd;
 mod serve;
 mod source_cmd;
 
@@ -38,6 +39,7 @@ fn main() -> std::process::ExitCode {
             Command::Source(cmd) => source_cmd::run(&cli.global, cmd).await,
             Command::Events(cmd) => events_cmd::run(&cli.global, cmd).await,
             Command::Retention(cmd) => events_cmd::retention(&cli.global, cmd).await,
+            Command::Secret(cmd) => secret_cmd::run(&cli.global, cmd).await,
         }
     });
     match result {

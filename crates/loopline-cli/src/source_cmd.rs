@@ -128,7 +128,7 @@ fn print_created(created: &CreatedSource, json: bool, verb: &str) -> Result<(), 
 }
 
 /// Secrets come from stdin, never from argv, where other users and shell history see them.
-fn read_secret() -> Result<Sensitive<String>, ApiError> {
+pub fn read_secret() -> Result<Sensitive<String>, ApiError> {
     let mut s = String::new();
     std::io::stdin().read_to_string(&mut s).map_err(|e| {
         ApiError::new(

@@ -91,3 +91,155 @@ async fn generic_source_key_lives_in_the_keychain_and_survives_a_restart() {
         .unwrap();
     assert!(out.status.success());
 }
+
+fn secret_cmd(data: &str, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args(["--data-dir", data, "secret"])
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(s) = stdin {
+        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn secrets_round_trip_through_the_real_keychain() {
+    if !keychain_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let first = "first-secret-value-Zq81";
+    let second = "second-secret-value-Wm27";
+
+    let out = secret_cmd(data, &["set", "label-studio-token"], Some(first));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Read back by a new process: the name and the last 4 characters, never the value.
+    let out = secret_cmd(data, &["list", "--json"], None);
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed[0]["name"], "label-studio-token");
+    assert_eq!(listed[0]["hint"], "…Zq81");
+    assert_eq!(listed[0]["store"], "keychain");
+
+    let out = secret_cmd(data, &["set", "label-studio-token"], Some(second));
+    assert!(out.status.success());
+    let listed: serde_json::Value =
+        serde_json::from_slice(&secret_cmd(data, &["list", "--json"], None).stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "replaced, not added");
+    assert_eq!(listed[0]["hint"], "…Wm27");
+
+    let mut all_output = Vec::new();
+    for args in [
+        &["delete", "label-studio-token"][..],
+        &["list", "--json"][..],
+    ] {
+        let out = secret_cmd(data, args, None);
+        assert!(out.status.success());
+        all_output.extend(out.stdout);
+        all_output.extend(out.stderr);
+    }
+    let listed: serde_json::Value =
+        serde_json::from_slice(&secret_cmd(data, &["list", "--json"], None).stdout).unwrap();
+    assert!(listed.as_array().unwrap().is_empty());
+
+    // Neither value is anywhere in the data dir or in what the commands printed.
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        all_output.extend(std::fs::read(entry.unwrap().path()).unwrap());
+    }
+    for v in [first, second] {
+        assert!(
+            !all_output.windows(v.len()).any(|w| w == v.as_bytes()),
+            "{v} leaked"
+        );
+    }
+}
+
+#[test]
+fn env_secrets_are_never_written_and_a_missing_keychain_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "--data-dir",
+            data,
+            "--secrets",
+            "env",
+            "secret",
+            "set",
+            "label-studio-token",
+        ])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+
+    let out = Command::new(BIN)
+        .args([
+            "--data-dir",
+            data,
+            "source",
+            "add",
+            "generic",
+            "--name",
+            "G",
+            "--json",
+        ])
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/loopline-test-bus",
+        )
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["code"], "keychain_unavailable");
+    assert!(err["message"].as_str().unwrap().contains("--secrets env"));
+    // Nothing was half-created.
+    let out = Command::new(BIN)
+        .args([
+            "--data-dir",
+            data,
+            "--secrets",
+            "env",
+            "source",
+            "list",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "[]");
+
+    let out = Command::new(BIN)
+        .args([
+            "--data-dir",
+            data,
+            "--secrets",
+            "env",
+            "secret",
+            "list",
+            "--json",
+        ])
+        .env(
+            "LOOPLINE_SECRET_LABEL_STUDIO_TOKEN",
+            "from-the-environment-9x7Q",
+        )
+        .output()
+        .unwrap();
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["name"] == "label-studio-token" && s["hint"] == "…9x7Q"));
+}

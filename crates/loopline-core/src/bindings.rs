@@ -6,7 +6,7 @@ use ts_rs::{Config, TS};
 use crate::{
     ApiError, AppInfo, CreatedSource, ErrorCode, EventDetail, EventKind, EventPage, EventQuery,
     EventStatus, EventSummary, Header, Health, ReceiverState, ReceiverStatus, ReplayOutcome,
-    RetentionPolicy, Source, SourceKind, TimelineChanged, TimelineStats,
+    RetentionPolicy, SecretInfo, Source, SourceKind, TimelineChanged, TimelineStats,
 };
 
 pub const BINDINGS_HEADER: &str = "// Generated from the Rust types in crates/loopline-core by `scripts/gen-bindings`.\n// Do not edit by hand: a test fails when this file drifts from the Rust source.\n";
@@ -41,6 +41,7 @@ pub fn typescript_bindings() -> String {
         decl::<RetentionPolicy>(&cfg),
         decl::<TimelineStats>(&cfg),
         decl::<TimelineChanged>(&cfg),
+        decl::<SecretInfo>(&cfg),
     ];
     let mut out = String::from(BINDINGS_HEADER);
     for d in decls {

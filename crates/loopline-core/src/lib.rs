@@ -7,6 +7,7 @@ mod clock;
 mod error;
 mod event;
 mod receiver;
+mod secret;
 mod sensitive;
 mod source;
 mod time;
@@ -19,6 +20,7 @@ pub use event::{
     ReplayOutcome, RetentionPolicy, TimelineChanged, TimelineStats,
 };
 pub use receiver::{AppInfo, Health, ReceiverState, ReceiverStatus};
+pub use secret::SecretInfo;
 pub use sensitive::Sensitive;
 pub use source::{CreatedSource, Source, SourceKind};
 pub use time::rfc3339_ms;

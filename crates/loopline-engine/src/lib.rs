@@ -9,6 +9,7 @@ mod events;
 mod listen;
 mod paths;
 mod receiver;
+mod secret_names;
 pub mod secrets;
 mod sources;
 mod test_event;

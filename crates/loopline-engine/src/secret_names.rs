@@ -1,0 +1,152 @@
+//! Named secrets behind `loopline secret set|list|delete` (and Settings › Credentials):
+//! the values live in the secret store; only the names are kept in the database, because
+//! the OS keychains cannot list what an app has filed.
+
+use loopline_core::{ApiError, ErrorCode, SecretInfo, Sensitive};
+
+use crate::Engine;
+
+const NAMES: &str = "secrets.names";
+
+fn check_name(name: &str) -> Result<(), ApiError> {
+    let ok = !name.is_empty()
+        && name.len() <= 100
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::InvalidArgument,
+            format!("'{name}' is not a secret name. Use lower-case letters, digits, '-', '_' and '.', e.g. label-studio-token."),
+        ))
+    }
+}
+
+fn hint(value: &str) -> Option<String> {
+    let chars: Vec<char> = value.chars().collect();
+    (chars.len() >= 12).then(|| format!("…{}", chars[chars.len() - 4..].iter().collect::<String>()))
+}
+
+impl Engine {
+    async fn secret_names(&self) -> Result<Vec<String>, ApiError> {
+        Ok(self
+            .store
+            .setting(NAMES)
+            .await?
+            .and_then(|v| serde_json::from_str(&v).ok())
+            .unwrap_or_default())
+    }
+
+    async fn save_secret_names(&self, names: &[String]) -> Result<(), ApiError> {
+        let json = serde_json::to_string(names).map_err(|e| ApiError::internal(e.to_string()))?;
+        self.store.set_setting(NAMES, &json).await
+    }
+
+    /// Stores (or replaces) a secret. The value comes from stdin or the UI, never argv.
+    pub async fn set_secret(
+        &self,
+        name: &str,
+        value: Sensitive<String>,
+    ) -> Result<SecretInfo, ApiError> {
+        check_name(name)?;
+        if value.expose().trim().is_empty() {
+            return Err(ApiError::new(
+                ErrorCode::InvalidArgument,
+                format!("The value for '{name}' is empty."),
+            ));
+        }
+        let secrets = self.secrets.clone();
+        let (n, v) = (
+            name.to_string(),
+            Sensitive::new(value.expose().trim().to_string()),
+        );
+        let shown = hint(v.expose());
+        tokio::task::spawn_blocking(move || secrets.set(&n, &v))
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))??;
+        let mut names = self.secret_names().await?;
+        if !names.iter().any(|x| x == name) {
+            names.push(name.to_string());
+            names.sort();
+            self.save_secret_names(&names).await?;
+        }
+        Ok(SecretInfo {
+            name: name.to_string(),
+            hint: shown,
+            store: self.secrets.describe().to_string(),
+        })
+    }
+
+    /// Every named secret that is really there, with a hint of its value.
+    pub async fn list_secrets(&self) -> Result<Vec<SecretInfo>, ApiError> {
+        let mut names = self.secret_names().await?;
+        if !self.secrets.writable() {
+            // The environment is the registry: every LOOPLINE_SECRET_* variable.
+            names = std::env::vars()
+                .filter_map(|(k, _)| {
+                    k.strip_prefix("LOOPLINE_SECRET_")
+                        .map(|n| n.to_ascii_lowercase().replace('_', "-"))
+                })
+                .collect();
+            names.sort();
+        }
+        let secrets = self.secrets.clone();
+        let store = self.secrets.describe().to_string();
+        tokio::task::spawn_blocking(move || -> Result<Vec<SecretInfo>, ApiError> {
+            let mut out = Vec::new();
+            for name in names {
+                if let Some(value) = secrets.get(&name)? {
+                    out.push(SecretInfo {
+                        hint: hint(value.expose()),
+                        name,
+                        store: store.clone(),
+                    });
+                }
+            }
+            Ok(out)
+        })
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+    }
+
+    pub async fn delete_secret(&self, name: &str) -> Result<(), ApiError> {
+        check_name(name)?;
+        let mut names = self.secret_names().await?;
+        if !names.iter().any(|x| x == name) && self.secrets.writable() {
+            return Err(ApiError::new(
+                ErrorCode::NotFound,
+                format!(
+                    "No secret named '{name}'. `loopline secret list` shows the names there are."
+                ),
+            ));
+        }
+        let secrets = self.secrets.clone();
+        let n = name.to_string();
+        tokio::task::spawn_blocking(move || secrets.delete(&n))
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))??;
+        names.retain(|x| x != name);
+        self.save_secret_names(&names).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{check_name, hint};
+
+    #[test]
+    fn hints_reveal_at_most_four_characters_of_long_values() {
+        assert_eq!(hint("abcdefghijkl1234").as_deref(), Some("…1234"));
+        assert_eq!(hint("short"), None);
+    }
+
+    #[test]
+    fn names_are_plain() {
+        assert!(check_name("label-studio-token").is_ok());
+        assert!(check_name("aws.secret_key").is_ok());
+        assert!(check_name("Bad Name").is_err());
+        assert!(check_name("").is_err());
+    }
+}
