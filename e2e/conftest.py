@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.labelstudio_peer import LabelStudio
 from harness.processes import ARTIFACTS, Peer, binary, free_port, missing_peer, start_xvfb, wait_for_port
 from harness.webdriver import Session
 
@@ -101,3 +102,11 @@ def run_cli(cli_binary):
         return proc
 
     return run
+
+
+@pytest.fixture(scope="session")
+def label_studio():
+    """One real Label Studio for the whole run: it takes a while to start."""
+    ls = LabelStudio.start()
+    yield ls
+    ls.stop()

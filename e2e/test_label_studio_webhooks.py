@@ -9,17 +9,9 @@ import time
 
 import pytest
 
-from harness.labelstudio_peer import LabelStudio
 from harness.processes import Peer, free_port, wait_for_port
 
 PROJECT_TOKEN_FIELD = "token"
-
-
-@pytest.fixture(scope="module")
-def label_studio():
-    ls = LabelStudio.start()
-    yield ls
-    ls.stop()
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 //! One-line adapters from IPC to the engine. Each has a CLI twin over the same engine call.
 
 use loopline_core::{
-    ApiError, AppInfo, CreatedSource, EventDetail, EventPage, EventQuery, ReceiverStatus,
-    ReplayOutcome, RetentionPolicy, Sensitive, Source, SourceKind, TimelineStats,
+    ApiError, AppInfo, CreatedSource, EventDetail, EventPage, EventQuery, LabelStudioIdentity,
+    ReceiverStatus, ReplayOutcome, RetentionPolicy, SecretInfo, Sensitive, Source, SourceKind,
+    TimelineStats,
 };
 use tauri::State;
 
@@ -131,4 +132,54 @@ pub async fn retention_set(
     policy: RetentionPolicy,
 ) -> Result<TimelineStats, ApiError> {
     slot.engine()?.set_retention(&policy).await
+}
+
+/// `loopline secret list`
+#[tauri::command]
+pub async fn secrets_list(slot: State<'_, EngineSlot>) -> Result<Vec<SecretInfo>, ApiError> {
+    slot.engine()?.list_secrets().await
+}
+
+/// `loopline secret set NAME` (the value never comes back to the webview).
+#[tauri::command]
+pub async fn secret_set(
+    slot: State<'_, EngineSlot>,
+    name: String,
+    value: String,
+) -> Result<SecretInfo, ApiError> {
+    slot.engine()?
+        .set_secret(&name, Sensitive::new(value))
+        .await
+}
+
+/// `loopline secret delete NAME`
+#[tauri::command]
+pub async fn secret_delete(slot: State<'_, EngineSlot>, name: String) -> Result<(), ApiError> {
+    slot.engine()?.delete_secret(&name).await
+}
+
+/// `loopline connect label-studio --url URL` (token from the form, verified, then stored).
+#[tauri::command]
+pub async fn label_studio_connect(
+    slot: State<'_, EngineSlot>,
+    url: String,
+    token: String,
+) -> Result<LabelStudioIdentity, ApiError> {
+    slot.engine()?
+        .connect_label_studio(&url, Sensitive::new(token))
+        .await
+}
+
+/// `loopline verify label-studio`
+#[tauri::command]
+pub async fn label_studio_verify(
+    slot: State<'_, EngineSlot>,
+) -> Result<LabelStudioIdentity, ApiError> {
+    slot.engine()?.verify_label_studio().await
+}
+
+/// The Label Studio address last connected, if any (no secret).
+#[tauri::command]
+pub async fn label_studio_url(slot: State<'_, EngineSlot>) -> Result<Option<String>, ApiError> {
+    slot.engine()?.label_studio_url().await
 }

@@ -40,6 +40,12 @@ pub fn app_builder<R: Runtime>(
             commands::event_delete,
             commands::timeline_stats,
             commands::retention_set,
+            commands::secrets_list,
+            commands::secret_set,
+            commands::secret_delete,
+            commands::label_studio_connect,
+            commands::label_studio_verify,
+            commands::label_studio_url,
         ])
         .setup(move |app| {
             // Opened in setup, after the single-instance plugin has had its say, so a second

@@ -78,6 +78,12 @@ pub enum Command {
     /// Store, list and delete secrets in the OS keychain (values come from stdin).
     #[command(subcommand)]
     Secret(SecretCommand),
+    /// Connect Loopline to a service: the token is read from stdin, verified, then stored.
+    #[command(subcommand)]
+    Connect(ConnectCommand),
+    /// Check stored credentials against the live service.
+    #[command(subcommand)]
+    Verify(VerifyCommand),
 }
 
 impl Command {
@@ -89,6 +95,8 @@ impl Command {
             Command::Events(c) => c.json(),
             Command::Retention(c) => c.json(),
             Command::Secret(c) => c.json(),
+            Command::Connect(ConnectCommand::LabelStudio { json, .. }) => *json,
+            Command::Verify(VerifyCommand::LabelStudio(f)) => f.json,
         }
     }
 }
@@ -294,4 +302,22 @@ impl SecretCommand {
             SecretCommand::List(f) => f.json,
         }
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConnectCommand {
+    /// Verify a Label Studio token (legacy or personal access token, from stdin) and store it.
+    LabelStudio {
+        /// The address you open in the browser, e.g. http://localhost:8080.
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VerifyCommand {
+    /// Ask Label Studio who the stored token belongs to, and which version it runs.
+    LabelStudio(JsonFlag),
 }

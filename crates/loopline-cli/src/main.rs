@@ -2,6 +2,7 @@
 //! so power users can script it and tests can drive it.
 
 mod args;
+mod connect_cmd;
 mod events_cmd;
 mod info;
 mod output;
@@ -40,6 +41,8 @@ fn main() -> std::process::ExitCode {
             Command::Events(cmd) => events_cmd::run(&cli.global, cmd).await,
             Command::Retention(cmd) => events_cmd::retention(&cli.global, cmd).await,
             Command::Secret(cmd) => secret_cmd::run(&cli.global, cmd).await,
+            Command::Connect(cmd) => connect_cmd::connect(&cli.global, cmd).await,
+            Command::Verify(cmd) => connect_cmd::verify(&cli.global, cmd).await,
         }
     });
     match result {

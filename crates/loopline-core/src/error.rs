@@ -48,6 +48,14 @@ pub enum ErrorCode {
     KeychainUnavailable,
     /// No event has this id.
     EventNotFound,
+    /// Label Studio refused the token.
+    LsUnauthorized,
+    /// Label Studio no longer accepts legacy tokens for this organization.
+    LsLegacyTokensDisabled,
+    /// Label Studio could not be reached, or did not look like Label Studio.
+    LsUnavailable,
+    /// No Label Studio connection has been set up yet.
+    NotConnected,
     /// An argument was malformed.
     InvalidArgument,
     /// Something was asked for that does not exist.
@@ -80,6 +88,10 @@ impl ErrorCode {
             ErrorCode::SecretUnavailable => "secret_unavailable",
             ErrorCode::KeychainUnavailable => "keychain_unavailable",
             ErrorCode::EventNotFound => "event_not_found",
+            ErrorCode::LsUnauthorized => "ls_unauthorized",
+            ErrorCode::LsLegacyTokensDisabled => "ls_legacy_tokens_disabled",
+            ErrorCode::LsUnavailable => "ls_unavailable",
+            ErrorCode::NotConnected => "not_connected",
             ErrorCode::InvalidArgument => "invalid_argument",
             ErrorCode::NotFound => "not_found",
             ErrorCode::Internal => "internal",
@@ -153,6 +165,10 @@ mod tests {
             ErrorCode::SecretUnavailable,
             ErrorCode::KeychainUnavailable,
             ErrorCode::EventNotFound,
+            ErrorCode::LsUnauthorized,
+            ErrorCode::LsLegacyTokensDisabled,
+            ErrorCode::LsUnavailable,
+            ErrorCode::NotConnected,
             ErrorCode::InvalidArgument,
             ErrorCode::NotFound,
             ErrorCode::Internal,

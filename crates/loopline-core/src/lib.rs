@@ -4,6 +4,7 @@
 
 mod bindings;
 mod clock;
+mod connection;
 mod error;
 mod event;
 mod receiver;
@@ -14,6 +15,7 @@ mod time;
 
 pub use bindings::{typescript_bindings, BINDINGS_HEADER};
 pub use clock::{Clock, Entropy};
+pub use connection::{LabelStudioIdentity, TokenKind};
 pub use error::{ApiError, ErrorCode};
 pub use event::{
     EventDetail, EventKind, EventPage, EventQuery, EventStatus, EventSummary, Header,

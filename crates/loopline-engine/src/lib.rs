@@ -4,6 +4,7 @@
 
 mod background;
 mod clock;
+mod connections;
 mod engine;
 mod events;
 mod listen;
@@ -16,6 +17,7 @@ mod test_event;
 mod tokens;
 
 pub use clock::{OsEntropy, SystemClock};
+pub use connections::LS_TOKEN_SECRET;
 pub use engine::{Engine, EngineOptions, DEFAULT_LISTEN, DUPLICATE_WINDOW};
 pub use listen::{parse_listen, suggest_free_addr};
 pub use loopline_hooks::ReceiverLimits;

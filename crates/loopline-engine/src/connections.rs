@@ -1,0 +1,60 @@
+//! Connecting Loopline to Label Studio: `loopline connect label-studio` and `verify
+//! label-studio`, and the Verify button. The URL is a setting; the token lives in the
+//! secret store under `label-studio-token`.
+
+use loopline_cloud::label_studio::LabelStudio;
+use loopline_core::{ApiError, ErrorCode, LabelStudioIdentity as Identity, Sensitive};
+
+use crate::Engine;
+
+const LS_URL: &str = "label_studio.url";
+pub const LS_TOKEN_SECRET: &str = "label-studio-token";
+
+impl Engine {
+    /// Verifies the token against the server first, and stores nothing unless it works.
+    pub async fn connect_label_studio(
+        &self,
+        url: &str,
+        token: Sensitive<String>,
+    ) -> Result<Identity, ApiError> {
+        let client = LabelStudio::new(url, token.clone(), self.clock.clone())?;
+        let identity = client.verify().await?;
+        self.set_secret(LS_TOKEN_SECRET, token).await?;
+        self.store.set_setting(LS_URL, &identity.url).await?;
+        Ok(identity)
+    }
+
+    /// A client for the connected Label Studio.
+    pub async fn label_studio(&self) -> Result<LabelStudio, ApiError> {
+        let url = self.store.setting(LS_URL).await?.ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::NotConnected,
+                "Loopline is not connected to Label Studio yet. Run `loopline connect label-studio --url URL` \
+                 (the token is read from stdin), or use Settings › Credentials.",
+            )
+        })?;
+        let secrets = self.secrets.clone();
+        let token = tokio::task::spawn_blocking(move || secrets.get(LS_TOKEN_SECRET))
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))??
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::SecretUnavailable,
+                    format!(
+                        "The Label Studio token is not in the {}. Connect again with `loopline connect label-studio --url {url}`.",
+                        self.secrets.describe()
+                    ),
+                )
+            })?;
+        LabelStudio::new(&url, token, self.clock.clone())
+    }
+
+    /// The connected Label Studio's address (not a secret), if any.
+    pub async fn label_studio_url(&self) -> Result<Option<String>, ApiError> {
+        self.store.setting(LS_URL).await
+    }
+
+    pub async fn verify_label_studio(&self) -> Result<Identity, ApiError> {
+        self.label_studio().await?.verify().await
+    }
+}
