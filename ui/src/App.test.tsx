@@ -101,6 +101,8 @@ describe("Settings", () => {
       receiver_status: running(),
       engine_status: null,
       app_info: info,
+      label_studio_url: null,
+      secrets_list: [],
       receiver_start: () => {
         throw { code: "listen_not_loopback", message: "Refusing to listen on 0.0.0.0:8787." };
       },

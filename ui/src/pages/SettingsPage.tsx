@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { useAppInfo, useMoveReceiver, useReceiverStatus } from "../api/engine";
+import { CredentialsSection } from "../components/CredentialsSection";
 import { RetentionSection } from "../components/RetentionSection";
 import { formatBytes } from "../lib/format";
 
@@ -20,6 +21,8 @@ export function SettingsPage() {
       <header className="page-header">
         <h1 id="settings-title">Settings</h1>
       </header>
+
+      <CredentialsSection />
 
       <h2>Receiver</h2>
       <form className="form-row" onSubmit={submit}>

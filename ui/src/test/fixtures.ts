@@ -88,6 +88,8 @@ export function timelineEngine(initial: EventSummary[], answers: Record<string, 
     app_info: appInfo,
     sources_list: () => store.sources,
     timeline_stats: stats,
+    label_studio_url: null,
+    secrets_list: [],
     events_list: (args?: Record<string, unknown>) => {
       const q = args?.query as EventQuery;
       const matching = store.events.filter(
