@@ -166,3 +166,44 @@ fn search_text_leaves_out_config_and_secrets() {
     );
     assert!(!text.contains("<View>"), "the label config is not indexed");
 }
+
+/// Every captured Label Studio body parses as Label Studio, with the action its file is
+/// named after and the project it carries.
+#[test]
+fn every_captured_label_studio_payload_parses() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/label-studio");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let name = path.file_stem().unwrap().to_str().unwrap().to_string();
+        let action = name.split('.').next().unwrap();
+        let body = std::fs::read(&path).unwrap();
+        let p = parse(&body).unwrap_or_else(|e| panic!("{name}: {}", e.message));
+        assert_eq!(p.kind(), EventKind::LabelStudio, "{name}");
+        assert_eq!(p.action.as_deref(), Some(action), "{name}");
+        let raw: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        if let Some(id) = raw["project"]["id"].as_i64() {
+            assert_eq!(p.project_id, Some(id), "{name}");
+        }
+        assert!(!p.summary.is_empty(), "{name}");
+        seen += 1;
+    }
+    assert!(seen >= 6, "fixtures found: {seen}");
+}
+
+#[test]
+fn captured_bulk_skip_and_no_payload_variants() {
+    let bulk = parse(&fixture("label-studio/ANNOTATIONS_CREATED.json")).unwrap();
+    let raw: serde_json::Value = serde_json::from_slice(&fixture("label-studio/ANNOTATIONS_CREATED.json")).unwrap();
+    assert_eq!(bulk.annotation_ids.len(), raw["annotation"].as_array().unwrap().len());
+    assert_eq!(bulk.task_ids.len(), raw["task"].as_array().unwrap().len());
+    let skipped = parse(&fixture("label-studio/ANNOTATION_CREATED.skipped.json")).unwrap();
+    assert!(skipped.summary.ends_with("(skipped)"), "{}", skipped.summary);
+    let bare = parse(&fixture("label-studio/ANNOTATION_CREATED.send_payload_false.json")).unwrap();
+    assert!(bare.summary.contains("send_payload"), "{}", bare.summary);
+    let created = parse(&fixture("label-studio/PROJECT_CREATED.json")).unwrap();
+    assert!(created.summary.starts_with("Project '"), "{}", created.summary);
+}
