@@ -197,13 +197,28 @@ fn every_captured_label_studio_payload_parses() {
 #[test]
 fn captured_bulk_skip_and_no_payload_variants() {
     let bulk = parse(&fixture("label-studio/ANNOTATIONS_CREATED.json")).unwrap();
-    let raw: serde_json::Value = serde_json::from_slice(&fixture("label-studio/ANNOTATIONS_CREATED.json")).unwrap();
-    assert_eq!(bulk.annotation_ids.len(), raw["annotation"].as_array().unwrap().len());
+    let raw: serde_json::Value =
+        serde_json::from_slice(&fixture("label-studio/ANNOTATIONS_CREATED.json")).unwrap();
+    assert_eq!(
+        bulk.annotation_ids.len(),
+        raw["annotation"].as_array().unwrap().len()
+    );
     assert_eq!(bulk.task_ids.len(), raw["task"].as_array().unwrap().len());
     let skipped = parse(&fixture("label-studio/ANNOTATION_CREATED.skipped.json")).unwrap();
-    assert!(skipped.summary.ends_with("(skipped)"), "{}", skipped.summary);
-    let bare = parse(&fixture("label-studio/ANNOTATION_CREATED.send_payload_false.json")).unwrap();
+    assert!(
+        skipped.summary.ends_with("(skipped)"),
+        "{}",
+        skipped.summary
+    );
+    let bare = parse(&fixture(
+        "label-studio/ANNOTATION_CREATED.send_payload_false.json",
+    ))
+    .unwrap();
     assert!(bare.summary.contains("send_payload"), "{}", bare.summary);
     let created = parse(&fixture("label-studio/PROJECT_CREATED.json")).unwrap();
-    assert!(created.summary.starts_with("Project '"), "{}", created.summary);
+    assert!(
+        created.summary.starts_with("Project '"),
+        "{}",
+        created.summary
+    );
 }

@@ -60,6 +60,10 @@ impl Store {
                 )
             })?;
         }
+        // Two processes opening the same new data directory at once (the app and a CLI
+        // command, say) would both try to create the schema. An exclusive lock on a file
+        // beside the database serialises opening; it is released as soon as this returns.
+        let _opening = OpeningLock::take(path).await?;
         if path.exists() {
             preflight(path, options).await?;
         }
@@ -142,6 +146,48 @@ impl Store {
                 .await;
         }
         self.pool.close().await;
+    }
+}
+
+/// Held while a process checks and migrates the database.
+struct OpeningLock(std::fs::File);
+
+impl OpeningLock {
+    /// Waits for the lock on a blocking thread, so waiting never stalls the async runtime
+    /// (another opener in this same process may need it to finish).
+    async fn take(db: &Path) -> Result<OpeningLock, ApiError> {
+        let db = db.to_path_buf();
+        tokio::task::spawn_blocking(move || Self::take_blocking(&db))
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?
+    }
+
+    fn take_blocking(db: &Path) -> Result<OpeningLock, ApiError> {
+        let lock_path = PathBuf::from(format!("{}.lock", db.display()));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| {
+                ApiError::new(
+                    ErrorCode::DbOpenFailed,
+                    format!("Loopline cannot create {}: {e}. Check that the data directory is writable.", lock_path.display()),
+                )
+            })?;
+        file.lock().map_err(|e| {
+            ApiError::new(
+                ErrorCode::DbLocked,
+                format!("Loopline could not lock {}: {e}.", lock_path.display()),
+            )
+        })?;
+        Ok(OpeningLock(file))
+    }
+}
+
+impl Drop for OpeningLock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
     }
 }
 

@@ -206,3 +206,28 @@ async fn unusable_data_dir_is_explained() {
     assert_eq!(err.code, ErrorCode::DataDirUnavailable, "{err:?}");
     assert!(err.message.contains("not-a-dir"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn many_openers_of_a_new_database_at_once_all_succeed() {
+    // The app and a CLI command (or two commands) may open a brand-new data dir together;
+    // the schema must be created once, and every opener must succeed.
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = db_path(&dir);
+        let mut tasks = Vec::new();
+        for _ in 0..6 {
+            let p = path.clone();
+            tasks.push(tokio::spawn(async move {
+                Store::open(&p, &StoreOptions::default()).await
+            }));
+        }
+        for t in tasks {
+            let store = t.await.unwrap().expect("every concurrent opener succeeds");
+            assert_eq!(
+                store.schema_version().await.unwrap(),
+                latest_schema_version()
+            );
+            store.close().await;
+        }
+    }
+}

@@ -105,6 +105,7 @@ pub(crate) fn parse(env: &Envelope<'_>) -> Option<Parsed> {
             skipped,
             &place,
             project_name.as_deref(),
+            project_id,
         )
     };
 
@@ -137,6 +138,7 @@ fn describe(
     skipped: bool,
     place: &str,
     title: Option<&str>,
+    project_id: Option<i64>,
 ) -> String {
     let skip = if skipped { " (skipped)" } else { "" };
     let on_tasks = match tasks.len() {
@@ -144,9 +146,11 @@ fn describe(
         1 => format!(" on task {}", tasks[0]),
         _ => format!(" on tasks {}", list_ids(tasks, 5)),
     };
-    let project_word = || match title {
-        Some(t) => format!("Project '{t}'"),
-        None => "Project".to_string(),
+    let project_word = || match (title, project_id) {
+        (Some(t), _) => format!("Project '{t}'"),
+        // PROJECT_DELETED carries only the id.
+        (None, Some(id)) => format!("Project {id}"),
+        (None, None) => "Project".to_string(),
     };
     match action {
         "ANNOTATION_CREATED" | "ANNOTATION_UPDATED" => {
