@@ -1,7 +1,8 @@
 import { useEffect, useState } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ApiError, AppInfo, ReceiverStatus } from "../bindings.gen";
-import { call, subscribe } from "./ipc";
+import { call } from "./ipc";
+import { subscribeForEffect } from "./effects";
 
 export const receiverKey = ["receiver-status"] as const;
 
@@ -12,20 +13,10 @@ export function useReceiverStatus() {
     queryKey: receiverKey,
     queryFn: () => call<ReceiverStatus>("receiver_status"),
   });
-  useEffect(() => {
-    let unlisten: (() => void) | undefined;
-    let cancelled = false;
-    void subscribe<ReceiverStatus>("receiver-status", (status) => {
-      client.setQueryData(receiverKey, status);
-    }).then((fn) => {
-      if (cancelled) fn();
-      else unlisten = fn;
-    });
-    return () => {
-      cancelled = true;
-      unlisten?.();
-    };
-  }, [client]);
+  useEffect(
+    () => subscribeForEffect<ReceiverStatus>("receiver-status", (status) => client.setQueryData(receiverKey, status)),
+    [client],
+  );
   return query;
 }
 

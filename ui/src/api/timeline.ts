@@ -10,7 +10,8 @@ import type {
   TimelineChanged,
   TimelineStats,
 } from "../bindings.gen";
-import { call, subscribe } from "./ipc";
+import { call } from "./ipc";
+import { subscribeForEffect } from "./effects";
 
 export const PAGE_SIZE = 100;
 /** More new events than this in one push: start over at the top instead of prepending. */
@@ -95,7 +96,6 @@ export function useTimelineLive(filters: Filters) {
     let running = false;
     let again = false;
     let cancelled = false;
-    let unlisten: (() => void) | undefined;
 
     const pullNewer = async () => {
       if (running) {
@@ -126,7 +126,7 @@ export function useTimelineLive(filters: Filters) {
       }
     };
 
-    void subscribe<TimelineChanged>("timeline-changed", (change) => {
+    const stop = subscribeForEffect<TimelineChanged>("timeline-changed", (change) => {
       void client.invalidateQueries({ queryKey: statsKey });
       const revised = revision !== null && change.revision !== revision;
       revision = change.revision;
@@ -137,13 +137,10 @@ export function useTimelineLive(filters: Filters) {
       } else {
         void pullNewer();
       }
-    }).then((fn) => {
-      if (cancelled) fn();
-      else unlisten = fn;
     });
     return () => {
       cancelled = true;
-      unlisten?.();
+      stop();
     };
   }, [client]);
 }
