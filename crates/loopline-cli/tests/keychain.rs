@@ -93,20 +93,11 @@ async fn generic_source_key_lives_in_the_keychain_and_survives_a_restart() {
 }
 
 fn secret_cmd(data: &str, args: &[&str], stdin: Option<&str>) -> std::process::Output {
-    use std::io::Write;
-    let mut child = Command::new(BIN)
-        .args(["--data-dir", data, "secret"])
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(s) = stdin {
-        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().unwrap()
+    let all: Vec<&str> = ["--data-dir", data, "secret"]
+        .into_iter()
+        .chain(args.iter().copied())
+        .collect();
+    support::loopline(&all, &[], stdin)
 }
 
 #[test]

@@ -59,3 +59,22 @@ pub fn wait_exit(mut child: Child, limit: Duration) -> (std::process::ExitStatus
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Runs `loopline ARGS` with extra environment and, optionally, text on stdin.
+pub fn loopline(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(s) = stdin {
+        input.write_all(s.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
