@@ -1,10 +1,11 @@
 //! One-line adapters from IPC to the engine. Each has a CLI twin over the same engine call.
 
 use loopline_core::{
-    ApiError, AppInfo, CreatedSource, EventDetail, EventPage, EventQuery, LabelStudioIdentity,
-    ReceiverStatus, ReplayOutcome, RetentionPolicy, SecretInfo, Sensitive, Source, SourceKind,
-    TimelineStats,
+    ApiError, AppInfo, AwsIdentity, AwsSettings, CreatedSource, EventDetail, EventPage, EventQuery,
+    LabelStudioIdentity, ReceiverStatus, ReplayOutcome, RetentionPolicy, SecretInfo, Sensitive,
+    Source, SourceKind, TimelineStats,
 };
+use loopline_engine::AwsCredentials;
 use tauri::State;
 
 use crate::EngineSlot;
@@ -182,4 +183,58 @@ pub async fn label_studio_verify(
 #[tauri::command]
 pub async fn label_studio_url(slot: State<'_, EngineSlot>) -> Result<Option<String>, ApiError> {
     slot.engine()?.label_studio_url().await
+}
+
+/// `loopline disconnect label-studio`
+#[tauri::command]
+pub async fn label_studio_disconnect(slot: State<'_, EngineSlot>) -> Result<(), ApiError> {
+    slot.engine()?.disconnect_label_studio().await
+}
+
+/// `loopline connect aws --access-key-id ID --region R` (secret and optional session token
+/// from the form, verified with STS, then stored in the keychain).
+#[tauri::command]
+pub async fn aws_connect_keys(
+    slot: State<'_, EngineSlot>,
+    access_key_id: String,
+    secret_access_key: String,
+    session_token: Option<String>,
+    region: String,
+) -> Result<AwsIdentity, ApiError> {
+    let credentials = AwsCredentials::Keys {
+        access_key_id: Sensitive::new(access_key_id),
+        secret_access_key: Sensitive::new(secret_access_key),
+        session_token: session_token.map(Sensitive::new),
+    };
+    slot.engine()?.connect_aws(credentials, Some(&region)).await
+}
+
+/// `loopline connect aws --profile NAME [--region R]`
+#[tauri::command]
+pub async fn aws_connect_profile(
+    slot: State<'_, EngineSlot>,
+    profile: String,
+    region: Option<String>,
+) -> Result<AwsIdentity, ApiError> {
+    slot.engine()?
+        .connect_aws(AwsCredentials::Profile(profile), region.as_deref())
+        .await
+}
+
+/// `loopline verify aws`
+#[tauri::command]
+pub async fn aws_verify(slot: State<'_, EngineSlot>) -> Result<AwsIdentity, ApiError> {
+    slot.engine()?.verify_aws().await
+}
+
+/// What AWS credentials are configured, without any secret.
+#[tauri::command]
+pub async fn aws_settings(slot: State<'_, EngineSlot>) -> Result<AwsSettings, ApiError> {
+    slot.engine()?.aws_settings().await
+}
+
+/// `loopline disconnect aws`
+#[tauri::command]
+pub async fn aws_disconnect(slot: State<'_, EngineSlot>) -> Result<(), ApiError> {
+    slot.engine()?.disconnect_aws().await
 }

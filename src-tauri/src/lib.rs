@@ -46,6 +46,12 @@ pub fn app_builder<R: Runtime>(
             commands::label_studio_connect,
             commands::label_studio_verify,
             commands::label_studio_url,
+            commands::label_studio_disconnect,
+            commands::aws_connect_keys,
+            commands::aws_connect_profile,
+            commands::aws_verify,
+            commands::aws_settings,
+            commands::aws_disconnect,
         ])
         .setup(move |app| {
             // Opened in setup, after the single-instance plugin has had its say, so a second
@@ -100,8 +106,9 @@ pub fn run() {
 }
 
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,loopline=info"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("warn,loopline=info,aws_config=error,aws_runtime=error")
+    });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

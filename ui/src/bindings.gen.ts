@@ -3,7 +3,7 @@
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 
-export type ErrorCode = "db_newer_schema" | "db_corrupt" | "db_locked" | "db_open_failed" | "db_migration_failed" | "db_error" | "data_dir_unavailable" | "port_in_use" | "listen_not_loopback" | "listen_invalid" | "engine_unavailable" | "source_not_found" | "unauthorized" | "payload_too_large" | "unsupported_media_type" | "malformed_json" | "rate_limited" | "store_unavailable" | "secret_unavailable" | "keychain_unavailable" | "event_not_found" | "ls_unauthorized" | "ls_legacy_tokens_disabled" | "ls_unavailable" | "not_connected" | "invalid_argument" | "not_found" | "internal";
+export type ErrorCode = "db_newer_schema" | "db_corrupt" | "db_locked" | "db_open_failed" | "db_migration_failed" | "db_error" | "data_dir_unavailable" | "port_in_use" | "listen_not_loopback" | "listen_invalid" | "engine_unavailable" | "source_not_found" | "unauthorized" | "payload_too_large" | "unsupported_media_type" | "malformed_json" | "rate_limited" | "store_unavailable" | "secret_unavailable" | "keychain_unavailable" | "event_not_found" | "ls_unauthorized" | "ls_legacy_tokens_disabled" | "ls_unavailable" | "aws_invalid_key" | "aws_invalid_secret" | "aws_expired" | "aws_clock_skew" | "aws_bad_region" | "aws_no_region" | "aws_no_credentials" | "aws_profile_missing" | "aws_access_denied" | "aws_throttled" | "aws_unavailable" | "aws_tls" | "aws_error" | "not_connected" | "invalid_argument" | "not_found" | "internal";
 
 export type ApiError = { code: ErrorCode, message: string, };
 
@@ -156,3 +156,13 @@ store: string, };
 export type TokenKind = "legacy" | "personal_access_token";
 
 export type LabelStudioIdentity = { url: string, email: string, username: string | null, version: string | null, token_kind: TokenKind, };
+
+export type AwsMode = "keys" | "profile" | "default_chain";
+
+export type AwsSettings = { mode: AwsMode, region: string | null, profile: string | null, 
+/**
+ * `…ABCD`, the last 4 characters of the access key id (keys mode only).
+ */
+access_key_hint: string | null, has_session_token: boolean, };
+
+export type AwsIdentity = { account: string, arn: string, user_id: string, region: string, mode: AwsMode, profile: string | null, };

@@ -84,6 +84,9 @@ pub enum Command {
     /// Check stored credentials against the live service.
     #[command(subcommand)]
     Verify(VerifyCommand),
+    /// Forget a service's stored credentials.
+    #[command(subcommand)]
+    Disconnect(DisconnectCommand),
 }
 
 impl Command {
@@ -95,8 +98,10 @@ impl Command {
             Command::Events(c) => c.json(),
             Command::Retention(c) => c.json(),
             Command::Secret(c) => c.json(),
-            Command::Connect(ConnectCommand::LabelStudio { json, .. }) => *json,
-            Command::Verify(VerifyCommand::LabelStudio(f)) => f.json,
+            Command::Connect(ConnectCommand::LabelStudio { json, .. })
+            | Command::Connect(ConnectCommand::Aws { json, .. }) => *json,
+            Command::Verify(VerifyCommand::LabelStudio(f) | VerifyCommand::Aws(f)) => f.json,
+            Command::Disconnect(_) => false,
         }
     }
 }
@@ -314,10 +319,37 @@ pub enum ConnectCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Verify AWS credentials with STS GetCallerIdentity and store them. With
+    /// --access-key-id, stdin carries the secret access key and, on a second line, an
+    /// optional session token. With --profile, nothing secret is stored.
+    Aws {
+        /// The access key id (AKIA… or ASIA…); its secret comes from stdin.
+        #[arg(long, conflicts_with = "profile", required_unless_present = "profile")]
+        access_key_id: Option<String>,
+        /// A profile from ~/.aws/config (SSO profiles included), resolved by the AWS SDK.
+        #[arg(long)]
+        profile: Option<String>,
+        /// The region your SageMaker pipeline and bucket are in, e.g. eu-west-1.
+        /// Required with keys; with a profile, the profile's own region is used when omitted.
+        #[arg(long, required_unless_present = "profile")]
+        region: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum VerifyCommand {
     /// Ask Label Studio who the stored token belongs to, and which version it runs.
     LabelStudio(JsonFlag),
+    /// Ask AWS (STS GetCallerIdentity) which account and principal the credentials are.
+    Aws(JsonFlag),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DisconnectCommand {
+    /// Forget the Label Studio address and token.
+    LabelStudio,
+    /// Forget the stored AWS keys or profile and region (the SDK's default chain applies again).
+    Aws,
 }

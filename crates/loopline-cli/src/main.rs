@@ -43,6 +43,7 @@ fn main() -> std::process::ExitCode {
             Command::Secret(cmd) => secret_cmd::run(&cli.global, cmd).await,
             Command::Connect(cmd) => connect_cmd::connect(&cli.global, cmd).await,
             Command::Verify(cmd) => connect_cmd::verify(&cli.global, cmd).await,
+            Command::Disconnect(cmd) => connect_cmd::disconnect(&cli.global, cmd).await,
         }
     });
     match result {
@@ -56,8 +57,9 @@ fn main() -> std::process::ExitCode {
 
 /// Logs go to stderr so stdout stays clean for `--json`. `RUST_LOG` tunes them.
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,loopline=info"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("warn,loopline=info,aws_config=error,aws_runtime=error")
+    });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -234,3 +234,66 @@ fn env_secrets_are_never_written_and_a_missing_keychain_is_explained() {
         .iter()
         .any(|s| s["name"] == "label-studio-token" && s["hint"] == "…9x7Q"));
 }
+
+/// Label Studio never retries, so a token rotated by the CLI while `serve` runs must work
+/// on the very next delivery, not after the receiver's next poll; the old one keeps working
+/// through its grace period.
+#[tokio::test]
+async fn a_token_rotated_by_another_process_works_at_once() {
+    if !keychain_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let run = |args: &[&str]| -> serde_json::Value {
+        let out = Command::new(BIN)
+            .args(["--data-dir", data])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let created = run(&["source", "add", "label-studio", "--name", "LS", "--json"]);
+    let id = created["id"].as_str().unwrap().to_string();
+    let old = created["token"].as_str().unwrap().to_string();
+    let served = support::serve(&["--data-dir", data], &[]);
+    let url = format!("http://{}/hooks/{id}", served.addr);
+    let http = reqwest::Client::new();
+    let post = |token: String| {
+        let (http, url) = (http.clone(), url.clone());
+        async move {
+            http.post(url)
+                .header("x-loopline-token", token)
+                .header("content-type", "application/json")
+                .body(r#"{"action":"ANNOTATION_CREATED"}"#)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(post(old.clone()).await, 200);
+    for _ in 0..3 {
+        let rotated = run(&["source", "rotate", &id, "--grace", "1h", "--json"]);
+        let new = rotated["token"].as_str().unwrap().to_string();
+        assert_eq!(
+            post(new.clone()).await,
+            200,
+            "the new token, right after rotation"
+        );
+        assert_eq!(
+            post(old.clone()).await,
+            200,
+            "the first token, within its grace"
+        );
+    }
+    assert_eq!(post("0".repeat(43)).await, 401);
+    support::signal(&served.child, libc::SIGTERM);
+    support::wait_exit(served.child, std::time::Duration::from_secs(10));
+}

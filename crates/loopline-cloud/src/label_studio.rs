@@ -4,6 +4,7 @@
 //!   access token that lasts about five minutes, sent as `Authorization: Bearer …` and
 //!   refreshed automatically.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,6 +43,7 @@ pub struct LabelStudio {
     http: reqwest::Client,
     clock: Arc<dyn Clock>,
     access: Mutex<Option<(Sensitive<String>, i64)>>,
+    refreshes: AtomicU32,
 }
 
 impl LabelStudio {
@@ -67,11 +69,18 @@ impl LabelStudio {
             http,
             clock,
             access: Mutex::new(None),
+            refreshes: AtomicU32::new(0),
         })
     }
 
     pub fn token_kind(&self) -> TokenKind {
         self.kind
+    }
+
+    /// How many access tokens this client has obtained for its personal access token: what
+    /// shows that refreshing happens when, and only when, it must.
+    pub fn access_tokens_obtained(&self) -> u32 {
+        self.refreshes.load(Ordering::Relaxed)
     }
 
     /// Checks the token against the server: who it belongs to, and the server's version.
@@ -155,6 +164,7 @@ impl LabelStudio {
         let body: serde_json::Value = resp.json().await.unwrap_or_default();
         match body["access"].as_str() {
             Some(access) if (200..300).contains(&status) => {
+                self.refreshes.fetch_add(1, Ordering::Relaxed);
                 let exp = jwt_expiry_ms(access).unwrap_or(now_ms + DEFAULT_ACCESS_MS);
                 Ok((Sensitive::new(access.to_string()), exp))
             }

@@ -1,4 +1,5 @@
 //! Clients for the services Loopline talks to. No tauri, no storage: each client takes its
 //! credentials as `Sensitive` values and the time from a `Clock`.
 
+pub mod aws;
 pub mod label_studio;

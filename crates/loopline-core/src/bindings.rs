@@ -4,10 +4,10 @@
 use ts_rs::{Config, TS};
 
 use crate::{
-    ApiError, AppInfo, CreatedSource, ErrorCode, EventDetail, EventKind, EventPage, EventQuery,
-    EventStatus, EventSummary, Header, Health, LabelStudioIdentity, ReceiverState, ReceiverStatus,
-    ReplayOutcome, RetentionPolicy, SecretInfo, Source, SourceKind, TimelineChanged, TimelineStats,
-    TokenKind,
+    ApiError, AppInfo, AwsIdentity, AwsMode, AwsSettings, CreatedSource, ErrorCode, EventDetail,
+    EventKind, EventPage, EventQuery, EventStatus, EventSummary, Header, Health,
+    LabelStudioIdentity, ReceiverState, ReceiverStatus, ReplayOutcome, RetentionPolicy, SecretInfo,
+    Source, SourceKind, TimelineChanged, TimelineStats, TokenKind,
 };
 
 pub const BINDINGS_HEADER: &str = "// Generated from the Rust types in crates/loopline-core by `scripts/gen-bindings`.\n// Do not edit by hand: a test fails when this file drifts from the Rust source.\n";
@@ -45,6 +45,9 @@ pub fn typescript_bindings() -> String {
         decl::<SecretInfo>(&cfg),
         decl::<TokenKind>(&cfg),
         decl::<LabelStudioIdentity>(&cfg),
+        decl::<AwsMode>(&cfg),
+        decl::<AwsSettings>(&cfg),
+        decl::<AwsIdentity>(&cfg),
     ];
     let mut out = String::from(BINDINGS_HEADER);
     for d in decls {

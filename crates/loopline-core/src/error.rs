@@ -54,6 +54,32 @@ pub enum ErrorCode {
     LsLegacyTokensDisabled,
     /// Label Studio could not be reached, or did not look like Label Studio.
     LsUnavailable,
+    /// AWS does not know the access key id (or the region is not enabled for the account).
+    AwsInvalidKey,
+    /// The secret access key does not match the access key id.
+    AwsInvalidSecret,
+    /// The session token or SSO login has expired.
+    AwsExpired,
+    /// This computer's clock is too far from AWS's for a signature to be accepted.
+    AwsClockSkew,
+    /// The region is not a region AWS knows, or its endpoint cannot be reached.
+    AwsBadRegion,
+    /// No region is configured.
+    AwsNoRegion,
+    /// No AWS credentials were found (no keys stored, no profile, nothing in the default chain).
+    AwsNoCredentials,
+    /// The named AWS profile is not in ~/.aws/config or ~/.aws/credentials.
+    AwsProfileMissing,
+    /// The credentials are valid but not allowed to do this.
+    AwsAccessDenied,
+    /// AWS is throttling requests; try again shortly.
+    AwsThrottled,
+    /// AWS could not be reached, or answered with a server error.
+    AwsUnavailable,
+    /// The TLS connection to AWS (or the configured endpoint) failed.
+    AwsTls,
+    /// AWS refused the request for a reason not covered above; the message carries AWS's own words.
+    AwsError,
     /// No Label Studio connection has been set up yet.
     NotConnected,
     /// An argument was malformed.
@@ -91,6 +117,19 @@ impl ErrorCode {
             ErrorCode::LsUnauthorized => "ls_unauthorized",
             ErrorCode::LsLegacyTokensDisabled => "ls_legacy_tokens_disabled",
             ErrorCode::LsUnavailable => "ls_unavailable",
+            ErrorCode::AwsInvalidKey => "aws_invalid_key",
+            ErrorCode::AwsInvalidSecret => "aws_invalid_secret",
+            ErrorCode::AwsExpired => "aws_expired",
+            ErrorCode::AwsClockSkew => "aws_clock_skew",
+            ErrorCode::AwsBadRegion => "aws_bad_region",
+            ErrorCode::AwsNoRegion => "aws_no_region",
+            ErrorCode::AwsNoCredentials => "aws_no_credentials",
+            ErrorCode::AwsProfileMissing => "aws_profile_missing",
+            ErrorCode::AwsAccessDenied => "aws_access_denied",
+            ErrorCode::AwsThrottled => "aws_throttled",
+            ErrorCode::AwsUnavailable => "aws_unavailable",
+            ErrorCode::AwsTls => "aws_tls",
+            ErrorCode::AwsError => "aws_error",
             ErrorCode::NotConnected => "not_connected",
             ErrorCode::InvalidArgument => "invalid_argument",
             ErrorCode::NotFound => "not_found",

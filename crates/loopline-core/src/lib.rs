@@ -2,6 +2,7 @@
 //!
 //! No I/O lives here: this crate must stay cheap to depend on and trivial to test.
 
+mod aws;
 mod bindings;
 mod clock;
 mod connection;
@@ -13,6 +14,7 @@ mod sensitive;
 mod source;
 mod time;
 
+pub use aws::{AwsIdentity, AwsMode, AwsSettings};
 pub use bindings::{typescript_bindings, BINDINGS_HEADER};
 pub use clock::{Clock, Entropy};
 pub use connection::{LabelStudioIdentity, TokenKind};

@@ -33,6 +33,8 @@ impl Engine {
     /// (signing keys of Standard Webhooks sources). A failure keeps the previous table.
     pub async fn reload_sources(&self) {
         let now = self.clock.now_ms();
+        // Read before the table: a change that lands in between is seen by the next check.
+        let revision = self.store.sources_revision().await.unwrap_or(-1);
         let table = match self.store.source_auth_table(now).await {
             Ok(t) => t,
             Err(e) => {
@@ -74,6 +76,20 @@ impl Engine {
         .await
         .unwrap_or_default();
         self.sources.replace(entries);
+        self.sources_loaded
+            .store(revision, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Rebuilds the table only when another process (or this one) changed the sources
+    /// since it was built: one small query otherwise.
+    pub(crate) async fn reload_sources_if_changed(&self) {
+        let loaded = self
+            .sources_loaded
+            .load(std::sync::atomic::Ordering::SeqCst);
+        match self.store.sources_revision().await {
+            Ok(rev) if rev == loaded => {}
+            _ => self.reload_sources().await,
+        }
     }
 
     /// Starts the background tasks once; later calls do nothing.
@@ -127,17 +143,9 @@ impl Engine {
 type WeakEngine = std::sync::Weak<Engine>;
 
 async fn refresh_sources(engine: WeakEngine) {
-    let mut seen: Option<i64> = None;
     loop {
         let Some(e) = engine.upgrade() else { return };
-        if let Ok(rev) = e.store.sources_revision().await {
-            if seen != Some(rev) {
-                if seen.is_some() {
-                    e.reload_sources().await;
-                }
-                seen = Some(rev);
-            }
-        }
+        e.reload_sources_if_changed().await;
         drop(e);
         tokio::time::sleep(SOURCE_POLL).await;
     }

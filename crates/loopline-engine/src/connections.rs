@@ -33,10 +33,9 @@ impl Engine {
                  (the token is read from stdin), or use Settings › Credentials.",
             )
         })?;
-        let secrets = self.secrets.clone();
-        let token = tokio::task::spawn_blocking(move || secrets.get(LS_TOKEN_SECRET))
-            .await
-            .map_err(|e| ApiError::internal(e.to_string()))??
+        let token = self
+            .secret(LS_TOKEN_SECRET)
+            .await?
             .ok_or_else(|| {
                 ApiError::new(
                     ErrorCode::SecretUnavailable,
@@ -56,5 +55,11 @@ impl Engine {
 
     pub async fn verify_label_studio(&self) -> Result<Identity, ApiError> {
         self.label_studio().await?.verify().await
+    }
+
+    /// Forgets the address and the token.
+    pub async fn disconnect_label_studio(&self) -> Result<(), ApiError> {
+        self.forget_secret(LS_TOKEN_SECRET).await?;
+        self.store.delete_setting(LS_URL).await
     }
 }

@@ -47,6 +47,8 @@ pub struct Engine {
     pub(crate) entropy: Arc<dyn Entropy>,
     pub(crate) secrets: Arc<dyn SecretStore>,
     pub(crate) changes: watch::Sender<TimelineChanged>,
+    /// The sources revision the receiver's table was built from (-1: never built).
+    pub(crate) sources_loaded: std::sync::atomic::AtomicI64,
     pub(crate) background: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -79,6 +81,7 @@ impl Engine {
             entropy: options.entropy.unwrap_or_else(|| Arc::new(OsEntropy)),
             secrets: options.secrets.unwrap_or_else(|| Arc::new(Keychain)),
             changes,
+            sources_loaded: std::sync::atomic::AtomicI64::new(-1),
             background: Mutex::new(Vec::new()),
         })
     }
@@ -149,7 +152,7 @@ impl Engine {
                 let engine = engine.clone();
                 Box::pin(async move {
                     if let Some(e) = engine.upgrade() {
-                        e.reload_sources().await;
+                        e.reload_sources_if_changed().await;
                     }
                 })
             }),

@@ -2,6 +2,7 @@
 //!
 //! Nothing here knows about windows or terminals; both front ends are thin adapters.
 
+mod aws;
 mod background;
 mod clock;
 mod connections;
@@ -16,6 +17,7 @@ mod sources;
 mod test_event;
 mod tokens;
 
+pub use aws::{AwsCredentials, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN};
 pub use clock::{OsEntropy, SystemClock};
 pub use connections::LS_TOKEN_SECRET;
 pub use engine::{Engine, EngineOptions, DEFAULT_LISTEN, DUPLICATE_WINDOW};

@@ -44,6 +44,33 @@ impl Engine {
         self.store.set_setting(NAMES, &json).await
     }
 
+    /// One secret's value, off the async threads (keychains block on D-Bus or XPC).
+    pub(crate) async fn secret(&self, name: &str) -> Result<Option<Sensitive<String>>, ApiError> {
+        let secrets = self.secrets.clone();
+        let n = name.to_string();
+        tokio::task::spawn_blocking(move || secrets.get(&n))
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?
+    }
+
+    /// Deletes a secret if it is there; no error when it is not.
+    pub(crate) async fn forget_secret(&self, name: &str) -> Result<(), ApiError> {
+        if !self.secrets.writable() {
+            return Ok(());
+        }
+        let secrets = self.secrets.clone();
+        let n = name.to_string();
+        tokio::task::spawn_blocking(move || secrets.delete(&n))
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))??;
+        let mut names = self.secret_names().await?;
+        if names.iter().any(|x| x == name) {
+            names.retain(|x| x != name);
+            self.save_secret_names(&names).await?;
+        }
+        Ok(())
+    }
+
     /// Stores (or replaces) a secret. The value comes from stdin or the UI, never argv.
     pub async fn set_secret(
         &self,

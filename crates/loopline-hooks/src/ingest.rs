@@ -34,7 +34,7 @@ pub(crate) async fn receive(
 ) -> Response {
     let now_ms = state.clock.now_ms();
     let remote = Some(peer.to_string());
-    let Some(source) = state.source(&source_id).await else {
+    let Some(mut source) = state.source(&source_id).await else {
         return error(
             StatusCode::NOT_FOUND,
             ErrorCode::SourceNotFound,
@@ -78,7 +78,10 @@ pub(crate) async fn receive(
     // should cost us as little as possible.
     if source.kind != SourceKind::Generic {
         if let Err(refusal) = check_token(&source, &headers, now_ms) {
-            return reject(&state, &source, &headers, remote, now_ms, refusal).await;
+            match state.reloaded(&source.id).await {
+                Some(fresh) if check_token(&fresh, &headers, now_ms).is_ok() => source = fresh,
+                _ => return reject(&state, &source, &headers, remote, now_ms, refusal).await,
+            }
         }
     }
 
@@ -90,7 +93,13 @@ pub(crate) async fn receive(
     };
 
     if source.kind == SourceKind::Generic {
-        let keys = source.live_keys(now_ms);
+        let mut keys = source.live_keys(now_ms);
+        if verify_standard_webhook(&headers, &bytes, &keys, now_ms).is_err() {
+            if let Some(fresh) = state.reloaded(&source.id).await {
+                keys = fresh.live_keys(now_ms);
+                source = fresh;
+            }
+        }
         if keys.is_empty() {
             return error(
                 StatusCode::SERVICE_UNAVAILABLE,

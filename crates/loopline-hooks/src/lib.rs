@@ -39,8 +39,8 @@ pub struct HooksState {
     pub rate: Arc<Buckets>,
     pub rejections: Arc<Buckets>,
     pub reload: ReloadSources,
-    /// When the table was last reloaded because of an unknown id (ms), to stop a flood of
-    /// random ids from turning into a flood of database reads.
+    /// When the table was last checked because of an unknown id or a refused secret (ms),
+    /// to stop a flood of random ids or wrong secrets from becoming a flood of reads.
     pub last_miss_reload: Arc<Mutex<i64>>,
 }
 
@@ -55,18 +55,34 @@ impl HooksState {
         if let Some(s) = self.sources.get(id) {
             return Some(s);
         }
+        if self.reload_due() {
+            (self.reload)().await;
+        }
+        self.sources.get(id)
+    }
+
+    /// After a refused secret: the source may have been rotated by another process (the
+    /// CLI) since the table was loaded, and Label Studio never retries, so look again once
+    /// before refusing. The engine rebuilds the table only when the
+    /// sources' revision changed, and the check is throttled, so a flood of wrong secrets
+    /// costs at most 40 small queries a second.
+    pub(crate) async fn reloaded(&self, id: &str) -> Option<Arc<SourceEntry>> {
+        if !self.reload_due() {
+            return None;
+        }
+        (self.reload)().await;
+        self.sources.get(id)
+    }
+
+    fn reload_due(&self) -> bool {
         let now = self.clock.now_ms();
-        let due = match self.last_miss_reload.lock() {
-            Ok(mut last) if now - *last >= 250 => {
+        match self.last_miss_reload.lock() {
+            Ok(mut last) if now - *last >= 25 => {
                 *last = now;
                 true
             }
             _ => false,
-        };
-        if due {
-            (self.reload)().await;
         }
-        self.sources.get(id)
     }
 }
 

@@ -25,4 +25,13 @@ impl Store {
         .map(|_| ())
         .map_err(|e| db_error(e, self.path()))
     }
+
+    pub async fn delete_setting(&self, key: &str) -> Result<(), ApiError> {
+        sqlx::query("DELETE FROM settings WHERE key = ?")
+            .bind(key)
+            .execute(self.pool())
+            .await
+            .map(|_| ())
+            .map_err(|e| db_error(e, self.path()))
+    }
 }

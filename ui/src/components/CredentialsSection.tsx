@@ -1,10 +1,24 @@
 import { useState, type FormEvent } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import type { LabelStudioIdentity, SecretInfo } from "../bindings.gen";
-import { connectedSentence, labelStudioUrlKey, secretsKey, useLabelStudioUrl, useSecrets } from "../api/credentials";
+import {
+  awsSettingsKey,
+  connectedSentence,
+  labelStudioUrlKey,
+  secretsKey,
+  useLabelStudioUrl,
+  useSecrets,
+} from "../api/credentials";
 import { call } from "../api/ipc";
 import { errorMessage } from "../lib/errors";
+import { AwsCredentials } from "./AwsCredentials";
 import { useToast } from "./Toasts";
+
+/** Names other parts of Loopline look up, offered while typing a new secret's name. */
+const WELL_KNOWN_SECRETS: [string, string][] = [
+  ["labeling-service-api-key", "API key of the labeling service Aquarium issues are exported to"],
+  ["tunnel-auth-token", "Auth token for the tunnel that exposes the receiver"],
+];
 
 type Outcome = { state: "ok"; identity: LabelStudioIdentity } | { state: "failed"; message: string } | null;
 
@@ -158,6 +172,8 @@ function StoredSecrets() {
       setConfirming(null);
       await refresh();
       void client.invalidateQueries({ queryKey: labelStudioUrlKey });
+      // AWS keys are listed here too; deleting one changes what the AWS part shows.
+      void client.invalidateQueries({ queryKey: awsSettingsKey });
       toast(`Deleted the secret ${target}.`, "ok");
     } catch (err) {
       setError(errorMessage(err));
@@ -226,11 +242,19 @@ function StoredSecrets() {
           <input
             id="secret-name"
             data-testid="secret-name"
+            list="secret-names"
             value={name}
             onChange={(e) => setName(e.target.value)}
             spellCheck={false}
             autoComplete="off"
           />
+          <datalist id="secret-names">
+            {WELL_KNOWN_SECRETS.map(([known, description]) => (
+              <option key={known} value={known}>
+                {description}
+              </option>
+            ))}
+          </datalist>
         </div>
         <div className="field">
           <label htmlFor="secret-value">Value</label>
@@ -258,12 +282,13 @@ function StoredSecrets() {
   );
 }
 
-/** Settings › Credentials: the Label Studio connection and the other stored secrets. */
+/** Settings › Credentials: the Label Studio connection, AWS access and the other stored secrets. */
 export function CredentialsSection() {
   return (
     <section className="credentials" aria-labelledby="credentials-title">
       <h2 id="credentials-title">Credentials</h2>
       <LabelStudioCredentials />
+      <AwsCredentials />
       <StoredSecrets />
     </section>
   );

@@ -1,4 +1,4 @@
-import type { EventDetail, EventQuery, EventSummary, Source, TimelineStats } from "../bindings.gen";
+import type { AwsIdentity, AwsSettings, EventDetail, EventQuery, EventSummary, Source, TimelineStats } from "../bindings.gen";
 import { fakeEngine, running } from "./fakeEngine";
 
 const BASE_MS = Date.UTC(2025, 2, 4, 12, 0, 0);
@@ -70,12 +70,34 @@ export const appInfo = {
   db_size_bytes: 40960,
 };
 
+export const AWS_ACCOUNT = "123456789012";
+export const AWS_ARN = "arn:aws:iam::123456789012:user/ada";
+
+/** Nothing stored: the engine falls back on the AWS SDK's default chain. */
+export const awsDefaultChain = (): AwsSettings => ({
+  mode: "default_chain",
+  region: null,
+  profile: null,
+  access_key_hint: null,
+  has_session_token: false,
+});
+
+export const awsIdentity = (over: Partial<AwsIdentity> = {}): AwsIdentity => ({
+  account: AWS_ACCOUNT,
+  arn: AWS_ARN,
+  user_id: "AIDAEXAMPLEUSERID",
+  region: "eu-west-1",
+  mode: "keys",
+  profile: null,
+  ...over,
+});
+
 /**
  * A fake engine with an in-memory timeline that pages like the real one: newest first,
  * `before_id`/`after_id` keysets, and the filters applied.
  */
 export function timelineEngine(initial: EventSummary[], answers: Record<string, unknown> = {}) {
-  const store = { events: [...initial].sort((a, b) => b.id - a.id), sources: [source()] };
+  const store = { events: [...initial].sort((a, b) => b.id - a.id), sources: [source()], aws: awsDefaultChain() };
   const stats = (): TimelineStats => ({
     total_events: store.events.length,
     newest_id: store.events[0]?.id ?? null,
@@ -89,7 +111,38 @@ export function timelineEngine(initial: EventSummary[], answers: Record<string, 
     sources_list: () => store.sources,
     timeline_stats: stats,
     label_studio_url: null,
+    label_studio_disconnect: null,
     secrets_list: [],
+    aws_settings: () => store.aws,
+    // Connecting always succeeds here and remembers what was sent, as the engine would after STS said yes.
+    aws_connect_keys: (args?: Record<string, unknown>) => {
+      const key = String(args?.accessKeyId);
+      const region = String(args?.region);
+      store.aws = {
+        mode: "keys",
+        region,
+        profile: null,
+        access_key_hint: `…${key.slice(-4)}`,
+        has_session_token: args?.sessionToken != null,
+      };
+      return awsIdentity({ region });
+    },
+    aws_connect_profile: (args?: Record<string, unknown>) => {
+      const profile = String(args?.profile);
+      const region = (args?.region as string | null) ?? null;
+      store.aws = { mode: "profile", region, profile, access_key_hint: null, has_session_token: false };
+      return awsIdentity({ mode: "profile", profile, region: region ?? "eu-west-1" });
+    },
+    aws_verify: () => {
+      if (store.aws.mode === "default_chain") {
+        throw { code: "aws_no_credentials", message: "No AWS credentials were found. Enter an access key or choose a profile." };
+      }
+      return awsIdentity({ mode: store.aws.mode, profile: store.aws.profile, region: store.aws.region ?? "eu-west-1" });
+    },
+    aws_disconnect: () => {
+      store.aws = awsDefaultChain();
+      return null;
+    },
     events_list: (args?: Record<string, unknown>) => {
       const q = args?.query as EventQuery;
       const matching = store.events.filter(
