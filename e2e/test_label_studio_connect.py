@@ -62,9 +62,7 @@ def test_personal_access_token_and_legacy_tokens_turned_off(label_studio, cli_bi
     # A personal access token, created the way the Account page does.
     existing = http.get(f"{label_studio.base}/api/token/", headers=legacy, timeout=30)
     assert existing.status_code == 200, existing.text
-    created = http.post(f"{label_studio.base}/api/token/", headers=legacy, timeout=30)
-    assert created.status_code in (200, 201), created.text
-    pat = created.json()["token"]
+    pat = label_studio.create_pat()
 
     data = tmp_path / "data"
     out = loopline(cli_binary, data, "connect", "label-studio", "--url", label_studio.base, "--json", stdin=pat)
@@ -87,3 +85,4 @@ def test_personal_access_token_and_legacy_tokens_turned_off(label_studio, cli_bi
     finally:
         http.post(f"{label_studio.base}/api/jwt/settings", headers=bearer, timeout=30,
                   json={"api_tokens_enabled": True, "legacy_api_tokens_enabled": True})
+        label_studio.revoke_pat(pat)

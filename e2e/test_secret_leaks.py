@@ -54,7 +54,15 @@ class Scenario:
         return json.loads(self.run(*args, "--json", stdin=stdin, shows_secret_once=shows_secret_once).stdout)
 
 
-def test_no_secret_is_found_at_rest_or_in_output(label_studio, moto, cli_binary, tmp_path):
+@pytest.fixture
+def pat(label_studio):
+    """Label Studio allows one live personal access token per user: revoke it afterwards."""
+    token = label_studio.create_pat()
+    yield token
+    label_studio.revoke_pat(token)
+
+
+def test_no_secret_is_found_at_rest_or_in_output(label_studio, pat, moto, cli_binary, tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     keyring_home = os.environ.get("LOOPLINE_TEST_KEYRING_HOME", "")
@@ -69,8 +77,6 @@ def test_no_secret_is_found_at_rest_or_in_output(label_studio, moto, cli_binary,
     aquarium_secret_2 = "aq2-" + secrets.token_hex(16)
     labeling_key = "lbl-" + secrets.token_hex(16)
     tunnel_token = "tun-" + secrets.token_hex(16)
-    pat = requests.post(f"{label_studio.base}/api/token/", headers={"Authorization": f"Token {label_studio.token}"},
-                        timeout=30).json()["token"]
     known = {
         "label studio legacy token": label_studio.token,
         "label studio personal access token": pat,

@@ -86,6 +86,15 @@ class LabelStudio:
 
     # API
 
+    def create_pat(self) -> str:
+        """A personal access token, created the way the Account page does. Label Studio
+        allows one live token per user, so revoke it with `revoke_pat` when done."""
+        return self._check(self.http.post(f"{self.base}/api/token/", timeout=30), "creating a personal access token")["token"]
+
+    def revoke_pat(self, pat: str) -> None:
+        r = self.http.post(f"{self.base}/api/token/blacklist/", json={"refresh": pat}, timeout=30)
+        assert r.status_code in (200, 204, 404), r.text
+
     def _check(self, r: requests.Response, what: str):
         if r.status_code >= 300:
             raise AssertionError(f"Label Studio refused {what}: HTTP {r.status_code} {r.text[:500]}")

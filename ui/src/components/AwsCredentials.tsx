@@ -122,11 +122,9 @@ export function AwsCredentials() {
   return (
     <>
       <h3>AWS</h3>
-      {settings && (
-        <p className="muted" data-testid="credentials-aws-current">
-          {awsSettingsSentence(settings)}
-        </p>
-      )}
+      <p className="muted" data-testid="credentials-aws-current">
+        {settings ? awsSettingsSentence(settings) : settingsError ? "" : "Reading the stored AWS settings…"}
+      </p>
       {settingsError && <p className="problem">{settingsError.message}</p>}
       <form className="credentials-form" onSubmit={save}>
         <fieldset className="credentials-choice">

@@ -22,8 +22,6 @@ export function SettingsPage() {
         <h1 id="settings-title">Settings</h1>
       </header>
 
-      <CredentialsSection />
-
       <h2>Receiver</h2>
       <form className="form-row" onSubmit={submit}>
         <label htmlFor="listen">Listen address</label>
@@ -47,6 +45,8 @@ export function SettingsPage() {
           {error.message}
         </p>
       )}
+
+      <CredentialsSection />
 
       <RetentionSection />
 
