@@ -87,6 +87,15 @@ pub enum Command {
     /// Forget a service's stored credentials.
     #[command(subcommand)]
     Disconnect(DisconnectCommand),
+    /// Retrain rules: every N annotations in Label Studio, start a SageMaker pipeline.
+    #[command(subcommand)]
+    Rule(RuleCommand),
+    /// The pipeline runs the rules started, and how they went.
+    #[command(subcommand)]
+    Runs(RunsCommand),
+    /// Label Studio: register Loopline's webhook on a project.
+    #[command(subcommand, name = "label-studio")]
+    LabelStudio(LabelStudioCommand),
 }
 
 impl Command {
@@ -102,6 +111,14 @@ impl Command {
             | Command::Connect(ConnectCommand::Aws { json, .. }) => *json,
             Command::Verify(VerifyCommand::LabelStudio(f) | VerifyCommand::Aws(f)) => f.json,
             Command::Disconnect(_) => false,
+            Command::Rule(RuleCommand::Add(RuleAdd::Retrain(a))) => a.json,
+            Command::Rule(RuleCommand::List(f)) => f.json,
+            Command::Rule(RuleCommand::Remove { .. }) => false,
+            Command::Runs(RunsCommand::List { json, .. }) => *json,
+            Command::Runs(RunsCommand::Show { json, .. } | RunsCommand::Retry { json, .. }) => {
+                *json
+            }
+            Command::LabelStudio(LabelStudioCommand::Hook { json, .. }) => *json,
         }
     }
 }
@@ -352,4 +369,113 @@ pub enum DisconnectCommand {
     LabelStudio,
     /// Forget the stored AWS keys or profile and region (the SDK's default chain applies again).
     Aws,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RuleCommand {
+    /// Add a rule.
+    #[command(subcommand)]
+    Add(RuleAdd),
+    /// List the rules, with their progress ("12 of 16 useful annotations toward the next retrain").
+    List(JsonFlag),
+    /// Remove a rule (its runs stay in the history).
+    Remove { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RuleAdd {
+    /// Every N annotations on a Label Studio project, start a SageMaker pipeline.
+    Retrain(RetrainArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum CounterArg {
+    /// project.useful_annotation_number: skipped annotations do not count.
+    Useful,
+    /// project.total_annotations_number.
+    Total,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum OverlapArg {
+    /// While a run is executing, hold one follow-up and start it when that run ends.
+    Coalesce,
+    /// Start runs side by side.
+    Parallel,
+    /// Record the firing as skipped.
+    Skip,
+}
+
+#[derive(Debug, Args)]
+pub struct RetrainArgs {
+    /// The label-studio source whose webhooks count.
+    #[arg(long)]
+    pub source: String,
+    /// The project's number in Label Studio (its URL shows it: /projects/7/).
+    #[arg(long)]
+    pub project: i64,
+    /// Start a run at every multiple of this many annotations.
+    #[arg(long, default_value_t = 16)]
+    pub every: i64,
+    /// The SageMaker pipeline's name or ARN.
+    #[arg(long)]
+    pub pipeline: String,
+    /// A pipeline parameter, NAME=VALUE. VALUE may use {count}, {useful_annotation_number},
+    /// {total_annotations_number}, {project_id}, {event_id} or {bucket}. Repeatable.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    #[arg(long, value_enum, default_value = "useful")]
+    pub counter: CounterArg,
+    #[arg(long, value_enum, default_value = "coalesce")]
+    pub overlap: OverlapArg,
+    /// Record "would start" without calling AWS.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// How long starting a run may keep retrying (throttling, outages) before it is shown
+    /// as failed: 90s, 15m, 1h.
+    #[arg(long, default_value = "15m")]
+    pub start_time_limit: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// The newest runs first.
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One run: its trigger, parameters, status, steps and console link.
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Retry now a run whose start failed.
+    Retry {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LabelStudioCommand {
+    /// Register Loopline's webhook on a project (or update it): the source's hook URL under
+    /// PUBLIC_URL, the X-Loopline-Token header, and the annotation actions.
+    Hook {
+        #[arg(long)]
+        source: String,
+        #[arg(long)]
+        project: i64,
+        /// The address Label Studio reaches Loopline at (a tunnel's, or http://127.0.0.1:8787
+        /// when both run on this machine).
+        #[arg(long)]
+        public_url: String,
+        #[arg(long)]
+        json: bool,
+    },
 }

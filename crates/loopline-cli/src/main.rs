@@ -6,6 +6,7 @@ mod connect_cmd;
 mod events_cmd;
 mod info;
 mod output;
+mod rule_cmd;
 mod secret_cmd;
 mod serve;
 mod source_cmd;
@@ -44,6 +45,9 @@ fn main() -> std::process::ExitCode {
             Command::Connect(cmd) => connect_cmd::connect(&cli.global, cmd).await,
             Command::Verify(cmd) => connect_cmd::verify(&cli.global, cmd).await,
             Command::Disconnect(cmd) => connect_cmd::disconnect(&cli.global, cmd).await,
+            Command::Rule(cmd) => rule_cmd::rule(&cli.global, cmd).await,
+            Command::Runs(cmd) => rule_cmd::runs(&cli.global, cmd).await,
+            Command::LabelStudio(cmd) => rule_cmd::label_studio(&cli.global, cmd).await,
         }
     });
     match result {

@@ -250,6 +250,10 @@ impl Aws {
         &self.context
     }
 
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
     pub fn region(&self) -> &str {
         self.context.region.as_deref().unwrap_or_default()
     }

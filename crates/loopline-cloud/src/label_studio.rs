@@ -104,13 +104,42 @@ impl LabelStudio {
     /// GET a JSON resource, refreshing a personal access token once if the server says the
     /// access token has expired.
     pub async fn get(&self, path: &str) -> Result<serde_json::Value, ApiError> {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, ApiError> {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn patch(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, ApiError> {
+        self.send(reqwest::Method::PATCH, path, Some(body)).await
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<serde_json::Value, ApiError> {
         let mut refreshed = false;
         loop {
             let auth = self.authorization(refreshed).await?;
-            let resp = self
+            let mut request = self
                 .http
-                .get(format!("{}{path}", self.base))
-                .header("authorization", auth)
+                .request(method.clone(), format!("{}{path}", self.base))
+                .header("authorization", auth);
+            if let Some(b) = body {
+                request = request.json(b);
+            }
+            let resp = request
                 .send()
                 .await
                 .map_err(|e| transport(&self.base, &e))?;
@@ -196,6 +225,14 @@ impl LabelStudio {
                     "Label Studio at {} refused the token. Copy it again from Account & Settings (Access Token or Personal Access Token).",
                     self.base
                 ),
+            ),
+            404 if path.starts_with("/api/projects/") || path.starts_with("/api/webhooks") => ApiError::new(
+                ErrorCode::NotFound,
+                format!("Label Studio at {} has no {path} (or this token cannot see it). Check the project id in the project's URL.", self.base),
+            ),
+            400 => ApiError::new(
+                ErrorCode::InvalidArgument,
+                format!("Label Studio at {} refused the request to {path}: {}", self.base, body.to_string().chars().take(300).collect::<String>()),
             ),
             404 => bad_url_for(&self.base, path),
             _ => ApiError::new(

@@ -3,3 +3,5 @@
 
 pub mod aws;
 pub mod label_studio;
+pub mod label_studio_hooks;
+pub mod sagemaker;

@@ -4,10 +4,11 @@
 use ts_rs::{Config, TS};
 
 use crate::{
-    ApiError, AppInfo, AwsIdentity, AwsMode, AwsSettings, CreatedSource, ErrorCode, EventDetail,
-    EventKind, EventPage, EventQuery, EventStatus, EventSummary, Header, Health,
-    LabelStudioIdentity, ReceiverState, ReceiverStatus, ReplayOutcome, RetentionPolicy, SecretInfo,
-    Source, SourceKind, TimelineChanged, TimelineStats, TokenKind,
+    ApiError, AppInfo, AwsIdentity, AwsMode, AwsSettings, Counter, CreatedSource, ErrorCode,
+    EventDetail, EventKind, EventPage, EventQuery, EventStatus, EventSummary, Header, Health,
+    LabelStudioIdentity, Overlap, PipelineParam, ReceiverState, ReceiverStatus, ReplayOutcome,
+    RetentionPolicy, RetrainRule, Run, RunStatus, RunStep, SecretInfo, Source, SourceKind,
+    TimelineChanged, TimelineStats, TokenKind,
 };
 
 pub const BINDINGS_HEADER: &str = "// Generated from the Rust types in crates/loopline-core by `scripts/gen-bindings`.\n// Do not edit by hand: a test fails when this file drifts from the Rust source.\n";
@@ -48,6 +49,13 @@ pub fn typescript_bindings() -> String {
         decl::<AwsMode>(&cfg),
         decl::<AwsSettings>(&cfg),
         decl::<AwsIdentity>(&cfg),
+        decl::<Counter>(&cfg),
+        decl::<Overlap>(&cfg),
+        decl::<PipelineParam>(&cfg),
+        decl::<RetrainRule>(&cfg),
+        decl::<RunStatus>(&cfg),
+        decl::<RunStep>(&cfg),
+        decl::<Run>(&cfg),
     ];
     let mut out = String::from(BINDINGS_HEADER);
     for d in decls {

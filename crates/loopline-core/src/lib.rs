@@ -9,6 +9,7 @@ mod connection;
 mod error;
 mod event;
 mod receiver;
+mod retrain;
 mod secret;
 mod sensitive;
 mod source;
@@ -24,6 +25,7 @@ pub use event::{
     ReplayOutcome, RetentionPolicy, TimelineChanged, TimelineStats,
 };
 pub use receiver::{AppInfo, Health, ReceiverState, ReceiverStatus};
+pub use retrain::{Counter, Overlap, PipelineParam, RetrainRule, Run, RunStatus, RunStep};
 pub use secret::SecretInfo;
 pub use sensitive::Sensitive;
 pub use source::{CreatedSource, Source, SourceKind};

@@ -105,6 +105,9 @@ impl Engine {
         tasks.push(tokio::spawn(apply_retention(Arc::downgrade(self))));
         tasks.push(tokio::spawn(feed_changes(Arc::downgrade(self))));
         tasks.push(tokio::spawn(checkpoint_wal(Arc::downgrade(self))));
+        tasks.push(tokio::spawn(evaluate_rules(Arc::downgrade(self))));
+        tasks.push(tokio::spawn(start_runs(Arc::downgrade(self))));
+        tasks.push(tokio::spawn(watch_runs(Arc::downgrade(self))));
     }
 
     /// Deletes what the retention policy no longer keeps. Returns how many events went.
@@ -246,6 +249,48 @@ async fn checkpoint_wal(engine: WeakEngine) {
         let Some(e) = engine.upgrade() else { return };
         if let Err(err) = e.store.checkpoint().await {
             tracing::debug!(code = %err.code, "checkpoint skipped");
+        }
+    }
+}
+
+/// Rules see each event right after it is stored here, and within half a second when it
+/// was stored by another process (or before a restart).
+async fn evaluate_rules(engine: WeakEngine) {
+    let mut newest = match engine.upgrade() {
+        Some(e) => e.writer.subscribe_newest(),
+        None => return,
+    };
+    loop {
+        let Some(e) = engine.upgrade() else { return };
+        if let Err(err) = e.evaluate_rules().await {
+            tracing::warn!(code = %err.code, "rules not evaluated: {}", err.message);
+        }
+        drop(e);
+        let _ = tokio::time::timeout(Duration::from_millis(500), newest.changed()).await;
+    }
+}
+
+async fn start_runs(engine: WeakEngine) {
+    let mut first = true;
+    loop {
+        let Some(e) = engine.upgrade() else { return };
+        if let Err(err) = e.drain_outbox(first).await {
+            tracing::warn!(code = %err.code, "outbox not drained: {}", err.message);
+        } else {
+            first = false;
+        }
+        let wake = async { e.outbox_wake.notified().await };
+        let _ = tokio::time::timeout(Duration::from_millis(250), wake).await;
+        drop(e);
+    }
+}
+
+async fn watch_runs(engine: WeakEngine) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let Some(e) = engine.upgrade() else { return };
+        if let Err(err) = e.poll_runs().await {
+            tracing::debug!(code = %err.code, "runs not polled: {}", err.message);
         }
     }
 }

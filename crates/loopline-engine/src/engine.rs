@@ -47,6 +47,10 @@ pub struct Engine {
     pub(crate) entropy: Arc<dyn Entropy>,
     pub(crate) secrets: Arc<dyn SecretStore>,
     pub(crate) changes: watch::Sender<TimelineChanged>,
+    /// Bumped whenever rules or runs change, for the app's Runs view and notifications.
+    pub(crate) runs_rev: watch::Sender<u64>,
+    /// Wakes the outbox worker when a run becomes due.
+    pub(crate) outbox_wake: tokio::sync::Notify,
     /// The sources revision the receiver's table was built from (-1: never built).
     pub(crate) sources_loaded: std::sync::atomic::AtomicI64,
     pub(crate) background: Mutex<Vec<JoinHandle<()>>>,
@@ -82,6 +86,8 @@ impl Engine {
             secrets: options.secrets.unwrap_or_else(|| Arc::new(Keychain)),
             changes,
             sources_loaded: std::sync::atomic::AtomicI64::new(-1),
+            runs_rev: watch::channel(0).0,
+            outbox_wake: tokio::sync::Notify::new(),
             background: Mutex::new(Vec::new()),
         })
     }
@@ -185,6 +191,15 @@ impl Engine {
     }
 
     /// Tells timeline watchers that existing events changed (deleted, replayed, pruned).
+    pub(crate) fn runs_changed(&self) {
+        self.runs_rev.send_modify(|r| *r += 1);
+    }
+
+    /// Fires whenever a rule's progress or a run changes.
+    pub fn subscribe_runs(&self) -> watch::Receiver<u64> {
+        self.runs_rev.subscribe()
+    }
+
     pub(crate) fn bump_revision(&self) {
         self.changes.send_modify(|c| c.revision += 1);
     }

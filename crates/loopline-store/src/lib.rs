@@ -8,6 +8,8 @@ mod errors;
 mod events;
 mod maintenance;
 mod open;
+mod rules;
+mod runs;
 mod settings;
 mod sources;
 mod writer;
@@ -15,6 +17,8 @@ mod writer;
 pub use events::{fts_query, ParsedUpdate, StoredEvent, DEFAULT_PAGE, MAX_PAGE};
 pub use maintenance::IndexInput;
 pub use open::{latest_schema_version, Store, StoreOptions, MIGRATOR};
+pub use rules::{NewRule, NewRun, RuleEvent, RulePass};
+pub use runs::{OutboxRun, WatchedRun};
 pub use sources::SourceAuth;
 pub use writer::{EventWriter, Incoming, NewEvent, Stored};
 

@@ -1,0 +1,344 @@
+//! The three SageMaker Pipelines operations the retrain loop needs, called on SageMaker's
+//! JSON API (`X-Amz-Target: SageMaker.*`) and signed with the AWS SDK's SigV4 signer, with
+//! the credentials and endpoint the SDK resolved. Every failure says whether retrying can
+//! help, so the outbox worker can back off on throttling and outages and give up at once on
+//! a wrong pipeline name.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use aws_credential_types::provider::ProvideCredentials;
+use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+use aws_sigv4::sign::v4;
+use loopline_core::{ApiError, ErrorCode, PipelineParam, RunStatus, RunStep};
+use serde_json::{json, Value};
+
+use crate::aws::{classify, Aws, Failure, FailureKind};
+
+/// A failed call, and whether trying again later can succeed.
+#[derive(Debug, Clone)]
+pub struct CallError {
+    pub error: ApiError,
+    pub retryable: bool,
+    /// The HTTP status, when an answer came; and whether it was an AWS error document (a
+    /// bare 500 page is what an endpoint without the operation sends).
+    pub status: Option<u16>,
+    pub aws_error: bool,
+}
+
+impl From<ApiError> for CallError {
+    fn from(error: ApiError) -> Self {
+        let retryable = matches!(
+            error.code,
+            ErrorCode::AwsThrottled | ErrorCode::AwsUnavailable
+        );
+        CallError {
+            error,
+            retryable,
+            status: None,
+            aws_error: false,
+        }
+    }
+}
+
+/// What DescribePipelineExecution says.
+#[derive(Debug, Clone)]
+pub struct ExecutionState {
+    pub status: RunStatus,
+    pub failure_reason: Option<String>,
+}
+
+/// An execution as ListPipelineExecutions lists it.
+#[derive(Debug, Clone)]
+pub struct ListedExecution {
+    pub arn: String,
+    pub display_name: Option<String>,
+}
+
+pub struct SageMaker<'a> {
+    aws: &'a Aws,
+    http: reqwest::Client,
+    endpoint: String,
+}
+
+/// The display name an execution gets from its idempotency token: how a run whose outcome
+/// was lost in a crash is found again, even on an endpoint that ignores the token.
+pub fn display_name_for(token: &str) -> String {
+    format!("loopline-{}", &token[..token.len().min(40)])
+}
+
+impl<'a> SageMaker<'a> {
+    pub fn new(aws: &'a Aws) -> Result<SageMaker<'a>, ApiError> {
+        let endpoint = std::env::var("AWS_ENDPOINT_URL_SAGEMAKER")
+            .ok()
+            .or_else(|| aws.config().endpoint_url().map(str::to_string))
+            .unwrap_or_else(|| format!("https://api.sagemaker.{}.amazonaws.com", aws.region()));
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        Ok(SageMaker {
+            aws,
+            http,
+            endpoint: endpoint.trim_end_matches('/').to_string() + "/",
+        })
+    }
+
+    /// StartPipelineExecution. `token` makes the call idempotent on AWS.
+    pub async fn start(
+        &self,
+        pipeline: &str,
+        token: &str,
+        params: &[PipelineParam],
+        description: &str,
+    ) -> Result<String, CallError> {
+        let body = json!({
+            "PipelineName": pipeline,
+            "ClientRequestToken": token,
+            "PipelineExecutionDisplayName": display_name_for(token),
+            "PipelineExecutionDescription": description,
+            "PipelineParameters": params.iter().map(|p| json!({"Name": p.name, "Value": p.value})).collect::<Vec<_>>(),
+        });
+        let out = self
+            .call("StartPipelineExecution", &body, Some(pipeline))
+            .await?;
+        out["PipelineExecutionArn"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| CallError {
+                error: ApiError::new(
+                    ErrorCode::AwsError,
+                    "SageMaker started nothing: its answer had no PipelineExecutionArn.",
+                ),
+                retryable: false,
+                status: None,
+                aws_error: false,
+            })
+    }
+
+    pub async fn describe(&self, arn: &str) -> Result<ExecutionState, CallError> {
+        let out = self
+            .call(
+                "DescribePipelineExecution",
+                &json!({ "PipelineExecutionArn": arn }),
+                None,
+            )
+            .await?;
+        let status = match out["PipelineExecutionStatus"].as_str().unwrap_or("") {
+            "Succeeded" => RunStatus::Succeeded,
+            "Failed" => RunStatus::Failed,
+            "Stopped" => RunStatus::Stopped,
+            "Stopping" => RunStatus::Stopping,
+            _ => RunStatus::Executing,
+        };
+        Ok(ExecutionState {
+            status,
+            failure_reason: out["FailureReason"]
+                .as_str()
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
+        })
+    }
+
+    /// ListPipelineExecutionSteps; `Ok(None)` when the endpoint does not offer it (moto).
+    pub async fn steps(&self, arn: &str) -> Result<Option<Vec<RunStep>>, CallError> {
+        match self
+            .call(
+                "ListPipelineExecutionSteps",
+                &json!({ "PipelineExecutionArn": arn, "SortOrder": "Ascending" }),
+                None,
+            )
+            .await
+        {
+            Ok(out) => Ok(Some(
+                out["PipelineExecutionSteps"]
+                    .as_array()
+                    .map(|steps| {
+                        steps
+                            .iter()
+                            .map(|s| RunStep {
+                                name: s["StepName"].as_str().unwrap_or_default().to_string(),
+                                status: s["StepStatus"].as_str().unwrap_or_default().to_string(),
+                                failure_reason: s["FailureReason"]
+                                    .as_str()
+                                    .filter(|r| !r.is_empty())
+                                    .map(str::to_string),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            )),
+            // moto answers a bare HTML 500; services without the operation may say 501.
+            Err(e) if e.status == Some(501) || (e.status == Some(500) && !e.aws_error) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The pipeline's most recent executions, newest first.
+    pub async fn recent_executions(
+        &self,
+        pipeline: &str,
+    ) -> Result<Vec<ListedExecution>, CallError> {
+        let out = self
+            .call(
+                "ListPipelineExecutions",
+                &json!({ "PipelineName": pipeline, "SortBy": "CreationTime", "SortOrder": "Descending", "MaxResults": 100 }),
+                Some(pipeline),
+            )
+            .await?;
+        Ok(out["PipelineExecutionSummaries"]
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .filter_map(|e| {
+                        Some(ListedExecution {
+                            arn: e["PipelineExecutionArn"].as_str()?.to_string(),
+                            display_name: e["PipelineExecutionDisplayName"]
+                                .as_str()
+                                .map(str::to_string),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    async fn call(
+        &self,
+        operation: &str,
+        body: &Value,
+        pipeline: Option<&str>,
+    ) -> Result<Value, CallError> {
+        let payload = serde_json::to_vec(body).map_err(|e| ApiError::internal(e.to_string()))?;
+        let provider = self.aws.config().credentials_provider().ok_or_else(|| {
+            ApiError::new(ErrorCode::AwsNoCredentials, "No AWS credentials are configured. Enter them in Settings › Credentials, or with `loopline connect aws`.")
+        })?;
+        let credentials = provider.provide_credentials().await.map_err(|e| {
+            let failure = Failure {
+                kind: FailureKind::Construction,
+                code: None,
+                message: None,
+                chain: format!("credentialsnotloaded: {e} {e:?}").to_lowercase(),
+                skew_ms: None,
+            };
+            classify(&failure, self.aws.context())
+        })?;
+        let identity = credentials.into();
+        let now = UNIX_EPOCH + Duration::from_millis(self.aws.now_ms().max(0) as u64);
+        let target = format!("SageMaker.{operation}");
+        let headers = [
+            ("content-type", "application/x-amz-json-1.1"),
+            ("x-amz-target", target.as_str()),
+        ];
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(self.aws.region())
+            .name("sagemaker")
+            .time(now)
+            .settings(SigningSettings::default())
+            .build()
+            .map_err(|e| ApiError::internal(format!("signing: {e}")))?
+            .into();
+        let signable = SignableRequest::new(
+            "POST",
+            &self.endpoint,
+            headers.iter().copied(),
+            SignableBody::Bytes(&payload),
+        )
+        .map_err(|e| ApiError::internal(format!("signing: {e}")))?;
+        let (instructions, _) = sign(signable, &params)
+            .map_err(|e| ApiError::internal(format!("signing: {e}")))?
+            .into_parts();
+        let mut request = self.http.post(&self.endpoint).body(payload.clone());
+        for (name, value) in headers.iter().copied().chain(instructions.headers()) {
+            request = request.header(name, value);
+        }
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                let kind = if e.is_timeout() {
+                    FailureKind::Timeout
+                } else {
+                    FailureKind::Dispatch
+                };
+                let failure = Failure {
+                    kind,
+                    code: None,
+                    message: None,
+                    chain: format!("{e} {e:?}").to_lowercase(),
+                    skew_ms: None,
+                };
+                return Err(classify(&failure, self.aws.context()).into());
+            }
+        };
+        let status = response.status().as_u16();
+        let date = response
+            .headers()
+            .get("date")
+            .and_then(|d| d.to_str().ok())
+            .map(str::to_string);
+        let text = response.text().await.unwrap_or_default();
+        let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        if (200..300).contains(&status) {
+            return Ok(value);
+        }
+        let code = value["__type"]
+            .as_str()
+            .map(|t| t.rsplit(['#', ':']).next().unwrap_or(t).to_string());
+        let message = value["message"]
+            .as_str()
+            .or_else(|| value["Message"].as_str())
+            .map(str::to_string)
+            .or_else(|| (!text.trim().is_empty()).then(|| text.chars().take(200).collect()));
+        let aws_error = code.is_some();
+        // AWS says ResourceNotFound; moto says ValidationException "Could not find pipeline".
+        let lower = message.as_deref().unwrap_or("").to_lowercase();
+        let missing = code.as_deref() == Some("ResourceNotFound")
+            || (code.as_deref() == Some("ValidationException")
+                && (lower.contains("could not find pipeline") || lower.contains("does not exist")));
+        if let (true, Some(p)) = (missing, pipeline) {
+            return Err(CallError {
+                status: Some(status),
+                aws_error,
+                error: ApiError::new(
+                    ErrorCode::AwsError,
+                    format!(
+                        "SageMaker has no pipeline '{p}' in {}. Check the pipeline name (or ARN) and the region in Settings › Credentials.",
+                        self.aws.region()
+                    ),
+                ),
+                retryable: false,
+            });
+        }
+        let skew_ms = date
+            .and_then(|d| {
+                aws_smithy_types::DateTime::from_str(
+                    &d,
+                    aws_smithy_types::date_time::Format::HttpDate,
+                )
+                .ok()
+            })
+            .and_then(|t| t.to_millis().ok())
+            .map(|t| t - self.aws.now_ms());
+        let failure = Failure {
+            kind: FailureKind::Service { status },
+            code: code.clone(),
+            message: message.map(|m| format!("{m} (HTTP {status})")),
+            chain: String::new(),
+            skew_ms,
+        };
+        let error = classify(&failure, self.aws.context());
+        // Anything the server did not finish (5xx) or refused for load can succeed later.
+        let retryable = status >= 500
+            || matches!(
+                error.code,
+                ErrorCode::AwsThrottled | ErrorCode::AwsUnavailable
+            );
+        Err(CallError {
+            error,
+            retryable,
+            status: Some(status),
+            aws_error,
+        })
+    }
+}

@@ -1,0 +1,181 @@
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// Which Label Studio counter a retrain rule counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Counter {
+    /// `project.useful_annotation_number`: skipped annotations do not count.
+    Useful,
+    /// `project.total_annotations_number`.
+    Total,
+}
+
+/// What a rule does when it fires while one of its runs is still executing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Overlap {
+    /// Hold one follow-up and start it when the running one ends.
+    Coalesce,
+    Parallel,
+    Skip,
+}
+
+/// One pipeline parameter: a fixed value, or a value taken from the event. A value
+/// `{count}` (or `{useful_annotation_number}`, `{total_annotations_number}`,
+/// `{project_id}`, `{event_id}`, `{bucket}`) is filled in when the run is created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PipelineParam {
+    pub name: String,
+    pub value: String,
+}
+
+/// "Every N useful annotations on project P from source S, start pipeline X."
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RetrainRule {
+    pub id: String,
+    pub source_id: String,
+    pub project_id: i64,
+    pub every: i64,
+    /// A pipeline name or ARN.
+    pub pipeline: String,
+    pub params: Vec<PipelineParam>,
+    pub counter: Counter,
+    pub overlap: Overlap,
+    /// Evaluate and record "would start" without calling AWS.
+    pub dry_run: bool,
+    /// How long the start may keep being retried before it is shown as failed.
+    pub start_time_limit_secs: i64,
+    pub created_at: String,
+    /// The counter's last value seen, when any event carried it.
+    pub count: Option<i64>,
+    /// The highest multiple of `every` already fired for (count / every).
+    pub fired_bucket: i64,
+}
+
+impl RetrainRule {
+    /// "12 of 16 useful annotations toward the next retrain".
+    pub fn progress_sentence(&self) -> String {
+        let noun = match self.counter {
+            Counter::Useful => "useful annotations",
+            Counter::Total => "annotations",
+        };
+        match self.count {
+            Some(c) => {
+                let next = (self.fired_bucket.max(c / self.every) + 1) * self.every;
+                let into = self.every - (next - c).clamp(0, self.every);
+                format!(
+                    "{into} of {} {noun} toward the next retrain (at {next})",
+                    self.every
+                )
+            }
+            None => format!(
+                "waiting for the first annotation event (every {} {noun})",
+                self.every
+            ),
+        }
+    }
+}
+
+/// Where a run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Decided; waiting for the worker to call AWS.
+    Pending,
+    /// A coalesced follow-up, waiting for the rule's running execution to end.
+    Held,
+    /// The call to AWS is in flight (or its outcome is being reconciled after a restart).
+    Starting,
+    /// Dry run: recorded, AWS not called.
+    WouldStart,
+    /// Fired while another run executed, under the "skip" policy.
+    Skipped,
+    /// Starting failed for good (or past its time limit); see `error`.
+    StartFailed,
+    Executing,
+    Stopping,
+    Stopped,
+    Succeeded,
+    Failed,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Pending => "pending",
+            RunStatus::Held => "held",
+            RunStatus::Starting => "starting",
+            RunStatus::WouldStart => "would_start",
+            RunStatus::Skipped => "skipped",
+            RunStatus::StartFailed => "start_failed",
+            RunStatus::Executing => "executing",
+            RunStatus::Stopping => "stopping",
+            RunStatus::Stopped => "stopped",
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RunStatus> {
+        Some(match s {
+            "pending" => RunStatus::Pending,
+            "held" => RunStatus::Held,
+            "starting" => RunStatus::Starting,
+            "would_start" => RunStatus::WouldStart,
+            "skipped" => RunStatus::Skipped,
+            "start_failed" => RunStatus::StartFailed,
+            "executing" => RunStatus::Executing,
+            "stopping" => RunStatus::Stopping,
+            "stopped" => RunStatus::Stopped,
+            "succeeded" => RunStatus::Succeeded,
+            "failed" => RunStatus::Failed,
+            _ => return None,
+        })
+    }
+
+    /// Still running in SageMaker: the overlap policy applies.
+    pub fn is_active(self) -> bool {
+        matches!(
+            self,
+            RunStatus::Pending | RunStatus::Starting | RunStatus::Executing | RunStatus::Stopping
+        )
+    }
+}
+
+/// One step of a pipeline execution, from ListPipelineExecutionSteps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RunStep {
+    pub name: String,
+    pub status: String,
+    pub failure_reason: Option<String>,
+}
+
+/// One retrain run: why it fired, what it asked SageMaker for, and how it went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Run {
+    pub id: i64,
+    pub rule_id: String,
+    pub pipeline: String,
+    /// The event whose count fired the rule, and that count.
+    pub event_id: i64,
+    pub count: i64,
+    /// The multiples of `every` this run covers (a bulk jump covers several).
+    pub bucket_from: i64,
+    pub bucket_to: i64,
+    pub status: RunStatus,
+    pub params: Vec<PipelineParam>,
+    pub client_request_token: String,
+    pub execution_arn: Option<String>,
+    pub console_url: Option<String>,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub attempts: i64,
+    /// Why starting failed, or the last retried error while it keeps trying.
+    pub error: Option<String>,
+    pub failure_reason: Option<String>,
+    /// `None`: steps not read yet, or not available from this endpoint (see `steps_note`).
+    pub steps: Option<Vec<RunStep>>,
+    pub steps_note: Option<String>,
+}

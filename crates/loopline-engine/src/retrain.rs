@@ -1,0 +1,233 @@
+//! Retrain rules as the user manages them (`loopline rule add|list|remove`, and the app),
+//! runs as the user sees them (`loopline runs list|show|retry`), and registering
+//! Loopline's webhook on a Label Studio project (`loopline label-studio hook`).
+
+use loopline_cloud::label_studio_hooks::HookChange;
+use loopline_core::{
+    ApiError, Counter, ErrorCode, Overlap, PipelineParam, RetrainRule, Run, SourceKind,
+};
+use loopline_store::NewRule;
+
+use crate::Engine;
+
+/// What `rule add retrain` asks for.
+pub struct RuleRequest {
+    pub source_id: String,
+    pub project_id: i64,
+    pub every: i64,
+    pub pipeline: String,
+    pub params: Vec<PipelineParam>,
+    pub counter: Counter,
+    pub overlap: Overlap,
+    pub dry_run: bool,
+    pub start_time_limit_secs: i64,
+}
+
+/// What registering the webhook did, in words for the CLI and the app.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HookRegistration {
+    pub webhook_id: i64,
+    pub url: String,
+    pub change: String,
+}
+
+/// Placeholders a parameter value may use.
+pub const PARAM_PLACEHOLDERS: &[&str] = &[
+    "{count}",
+    "{useful_annotation_number}",
+    "{total_annotations_number}",
+    "{project_id}",
+    "{event_id}",
+    "{bucket}",
+];
+
+fn invalid(message: String) -> ApiError {
+    ApiError::new(ErrorCode::InvalidArgument, message)
+}
+
+impl Engine {
+    pub async fn add_rule(&self, req: RuleRequest) -> Result<RetrainRule, ApiError> {
+        let source = self
+            .store
+            .source(&req.source_id, self.clock.now_ms())
+            .await?;
+        if source.kind != SourceKind::LabelStudio {
+            return Err(invalid(format!(
+                "Source '{}' is a {} source; retrain rules count Label Studio annotations. Use a label-studio source.",
+                source.name,
+                source.kind.as_str()
+            )));
+        }
+        if req.every < 1 {
+            return Err(invalid("--every must be 1 or more (e.g. 16).".into()));
+        }
+        if req.project_id < 1 {
+            return Err(invalid("--project is the project's number in Label Studio (its URL shows it: /projects/7/).".into()));
+        }
+        let pipeline = req.pipeline.trim().to_string();
+        if pipeline.is_empty() || pipeline.len() > 256 {
+            return Err(invalid(
+                "--pipeline needs the SageMaker pipeline's name or ARN.".into(),
+            ));
+        }
+        for p in &req.params {
+            if p.name.trim().is_empty() {
+                return Err(invalid(
+                    "A --param needs a name: --param NAME=VALUE.".into(),
+                ));
+            }
+            if let Some(bad) = unknown_placeholder(&p.value) {
+                return Err(invalid(format!(
+                    "Parameter {} uses {bad}, which Loopline cannot fill in. Use one of {}.",
+                    p.name,
+                    PARAM_PLACEHOLDERS.join(", ")
+                )));
+            }
+        }
+        // Start from where the project is now, so existing annotations do not fire at once:
+        // ask Label Studio when it is connected; otherwise count from zero.
+        let count = match self.label_studio().await {
+            Ok(ls) => match ls.project_counts(req.project_id).await {
+                Ok((useful, total)) => match req.counter {
+                    Counter::Useful => useful,
+                    Counter::Total => total,
+                },
+                Err(e) if e.code == ErrorCode::NotFound => return Err(e),
+                Err(e) => {
+                    tracing::warn!(code = %e.code, "rule starts from zero: {}", e.message);
+                    None
+                }
+            },
+            Err(_) => None,
+        };
+        let mut id = [0u8; 6];
+        self.entropy.fill(&mut id);
+        let rule = NewRule {
+            id: format!(
+                "rule_{}",
+                id.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            ),
+            source_id: req.source_id,
+            project_id: req.project_id,
+            every: req.every,
+            pipeline,
+            params: req.params,
+            counter: req.counter,
+            overlap: req.overlap,
+            dry_run: req.dry_run,
+            start_time_limit_secs: req.start_time_limit_secs.max(10),
+            count,
+            fired_bucket: count.map(|c| c / req.every).unwrap_or(0),
+        };
+        let created = self.store.insert_rule(&rule, self.clock.now_ms()).await?;
+        self.runs_changed();
+        Ok(created)
+    }
+
+    pub async fn list_rules(&self) -> Result<Vec<RetrainRule>, ApiError> {
+        self.store.list_rules().await
+    }
+
+    pub async fn remove_rule(&self, id: &str) -> Result<(), ApiError> {
+        if !self.store.delete_rule(id).await? {
+            return Err(ApiError::new(
+                ErrorCode::NotFound,
+                format!("No rule '{id}'. `loopline rule list` shows the rules there are."),
+            ));
+        }
+        self.runs_changed();
+        Ok(())
+    }
+
+    pub async fn list_runs(&self, limit: i64) -> Result<Vec<Run>, ApiError> {
+        self.store.list_runs(limit.clamp(1, 1000)).await
+    }
+
+    pub async fn run(&self, id: i64) -> Result<Run, ApiError> {
+        self.store.run(id).await
+    }
+
+    /// "Retry now": a run whose start failed is due again at once, with a fresh time limit.
+    pub async fn retry_run(&self, id: i64) -> Result<Run, ApiError> {
+        let run = self.store.run(id).await?;
+        let limit = self
+            .store
+            .rule(&run.rule_id)
+            .await
+            .map(|r| r.start_time_limit_secs)
+            .unwrap_or(900);
+        let now = self.clock.now_ms();
+        let run = self.store.retry_run(id, now, now + limit * 1000).await?;
+        self.runs_changed();
+        Ok(run)
+    }
+
+    /// Registers Loopline's webhook on a Label Studio project (or updates it): the source's
+    /// hook URL under `public_url`, its token in the `X-Loopline-Token` header.
+    pub async fn label_studio_hook(
+        &self,
+        source_id: &str,
+        project_id: i64,
+        public_url: &str,
+    ) -> Result<HookRegistration, ApiError> {
+        let source = self.store.source(source_id, self.clock.now_ms()).await?;
+        if source.kind != SourceKind::LabelStudio {
+            return Err(invalid(format!(
+                "Source '{}' is not a label-studio source.",
+                source.name
+            )));
+        }
+        let base = public_url.trim().trim_end_matches('/');
+        let parsed = reqwest::Url::parse(base).map_err(|_| {
+            invalid(format!("'{base}' is not a URL. Give the address Label Studio can reach Loopline at, e.g. https://abc.tunnel.example or http://127.0.0.1:8787."))
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(invalid(format!(
+                "'{base}' must start with http:// or https://."
+            )));
+        }
+        let url = format!("{base}{}", source.hook_path);
+        let token = self.source_secret(source_id).await?;
+        let ls = self.label_studio().await?;
+        let hook = ls
+            .ensure_hook(project_id, &url, &source.hook_path, &token)
+            .await?;
+        Ok(HookRegistration {
+            webhook_id: hook.id,
+            url: hook.url,
+            change: match hook.change {
+                HookChange::Created => "created",
+                HookChange::Updated => "updated",
+                HookChange::Reactivated => "reactivated",
+                HookChange::Unchanged => "unchanged",
+            }
+            .to_string(),
+        })
+    }
+}
+
+fn unknown_placeholder(value: &str) -> Option<String> {
+    let mut rest = value;
+    while let Some(start) = rest.find('{') {
+        let end = rest[start..].find('}')? + start;
+        let found = &rest[start..=end];
+        if !PARAM_PLACEHOLDERS.contains(&found) {
+            return Some(found.to_string());
+        }
+        rest = &rest[end + 1..];
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unknown_placeholder;
+
+    #[test]
+    fn placeholders_are_checked() {
+        assert_eq!(unknown_placeholder("{count}"), None);
+        assert_eq!(unknown_placeholder("s3://b/{project_id}/x"), None);
+        assert_eq!(unknown_placeholder("{counts}").as_deref(), Some("{counts}"));
+        assert_eq!(unknown_placeholder("plain"), None);
+    }
+}

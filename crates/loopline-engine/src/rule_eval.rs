@@ -1,0 +1,239 @@
+//! Evaluating stored events against the retrain rules. Runs after the event is
+//! acknowledged, from the database, so an event acknowledged just before a crash is
+//! evaluated after the restart. Each pass moves the rules cursor, updates each rule's
+//! progress and writes the runs it fires in one transaction: a decision is never lost and
+//! never taken twice.
+
+use loopline_core::{ApiError, Counter, Overlap, PipelineParam, RetrainRule, RunStatus};
+use loopline_store::{NewRun, RuleEvent, RulePass};
+use sha2::{Digest, Sha256};
+
+use crate::Engine;
+
+/// Actions that create annotations: the only ones that fire a rule.
+const FIRING_ACTIONS: &[&str] = &["ANNOTATION_CREATED", "ANNOTATIONS_CREATED"];
+const PASS_SIZE: i64 = 500;
+
+/// The multiples of `every` a count reaches beyond the last one fired for: `None` when it
+/// reaches no new one. `floor(count / every)` rising is the rule; a bulk jump covers
+/// several multiples at once and fires once.
+pub fn firing(fired_bucket: i64, every: i64, count: i64) -> Option<(i64, i64)> {
+    let bucket = count.div_euclid(every.max(1));
+    (bucket > fired_bucket).then_some((fired_bucket + 1, bucket))
+}
+
+/// The idempotency token AWS deduplicates StartPipelineExecution on: the same (source,
+/// project, pipeline, bucket) always gives the same 64 characters, across restarts.
+pub fn client_request_token(
+    source_id: &str,
+    project_id: i64,
+    pipeline: &str,
+    bucket: i64,
+) -> String {
+    let digest = Sha256::digest(format!(
+        "loopline-retrain\n{source_id}\n{project_id}\n{pipeline}\n{bucket}"
+    ));
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+struct Counts {
+    useful: Option<i64>,
+    total: Option<i64>,
+}
+
+fn counts(event: &RuleEvent) -> Counts {
+    let v: serde_json::Value = event
+        .parsed_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_default();
+    Counts {
+        useful: v["useful_annotation_number"].as_i64(),
+        total: v["total_annotations_number"].as_i64(),
+    }
+}
+
+fn fill(
+    params: &[PipelineParam],
+    count: i64,
+    counts: &Counts,
+    project: i64,
+    event: i64,
+    bucket: i64,
+) -> Vec<PipelineParam> {
+    params
+        .iter()
+        .map(|p| {
+            let value = p
+                .value
+                .replace("{count}", &count.to_string())
+                .replace(
+                    "{useful_annotation_number}",
+                    &counts.useful.map(|c| c.to_string()).unwrap_or_default(),
+                )
+                .replace(
+                    "{total_annotations_number}",
+                    &counts.total.map(|c| c.to_string()).unwrap_or_default(),
+                )
+                .replace("{project_id}", &project.to_string())
+                .replace("{event_id}", &event.to_string())
+                .replace("{bucket}", &bucket.to_string());
+            PipelineParam {
+                name: p.name.clone(),
+                value,
+            }
+        })
+        .collect()
+}
+
+impl Engine {
+    /// Evaluates every event past the rules cursor. Returns how many runs were decided.
+    pub async fn evaluate_rules(&self) -> Result<usize, ApiError> {
+        if !self.store.has_rules().await? {
+            return Ok(0);
+        }
+        let mut decided = 0;
+        while let Some(mut pass) = self.store.begin_rule_pass(PASS_SIZE).await? {
+            let events = pass.events.clone();
+            for event in &events {
+                decided += self.evaluate_event(&mut pass, event).await?;
+            }
+            pass.commit().await?;
+        }
+        if decided > 0 {
+            self.runs_changed();
+        }
+        Ok(decided)
+    }
+
+    async fn evaluate_event(
+        &self,
+        pass: &mut RulePass,
+        event: &RuleEvent,
+    ) -> Result<usize, ApiError> {
+        // Only events as they were really delivered: not duplicates, not malformed bodies.
+        if event.status != "processed" {
+            return Ok(0);
+        }
+        let Some(project) = event.project_id else {
+            return Ok(0);
+        };
+        let rules = pass.rules_for(&event.source_id, project).await?;
+        if rules.is_empty() {
+            return Ok(0);
+        }
+        let counts = counts(event);
+        let fires = event
+            .action
+            .as_deref()
+            .is_some_and(|a| FIRING_ACTIONS.contains(&a));
+        let mut decided = 0;
+        for rule in rules {
+            let count = match rule.counter {
+                Counter::Useful => counts.useful,
+                Counter::Total => counts.total,
+            };
+            // `send_payload` off: no counters, nothing to go on.
+            let Some(count) = count else { continue };
+            let fired = firing(rule.fired_bucket, rule.every, count).filter(|_| fires);
+            let fired_bucket = fired.map(|(_, to)| to).unwrap_or(rule.fired_bucket);
+            pass.set_progress(&rule.id, count, fired_bucket).await?;
+            if let Some((from, to)) = fired {
+                self.decide_run(pass, &rule, event, &counts, count, from, to)
+                    .await?;
+                decided += 1;
+            }
+        }
+        Ok(decided)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn decide_run(
+        &self,
+        pass: &mut RulePass,
+        rule: &RetrainRule,
+        event: &RuleEvent,
+        counts: &Counts,
+        count: i64,
+        from: i64,
+        to: i64,
+    ) -> Result<(), ApiError> {
+        let now = self.clock.now_ms();
+        let mut run = NewRun {
+            rule_id: rule.id.clone(),
+            pipeline: rule.pipeline.clone(),
+            event_id: event.id,
+            count,
+            bucket_from: from,
+            bucket_to: to,
+            status: RunStatus::Pending,
+            params: fill(&rule.params, count, counts, rule.project_id, event.id, to),
+            client_token: client_request_token(
+                &rule.source_id,
+                rule.project_id,
+                &rule.pipeline,
+                to,
+            ),
+            created_at_ms: now,
+            deadline_at_ms: now + rule.start_time_limit_secs * 1000,
+        };
+        if rule.dry_run {
+            run.status = RunStatus::WouldStart;
+            pass.insert_run(&run).await?;
+            return Ok(());
+        }
+        if pass.has_active_run(&rule.id).await? {
+            match rule.overlap {
+                Overlap::Parallel => {}
+                Overlap::Skip => run.status = RunStatus::Skipped,
+                Overlap::Coalesce => {
+                    if let Some(held) = pass.held_run(&rule.id).await? {
+                        pass.merge_into_held(held, &run).await?;
+                        return Ok(());
+                    }
+                    run.status = RunStatus::Held;
+                }
+            }
+        }
+        pass.insert_run(&run).await?;
+        if run.status == RunStatus::Pending {
+            self.outbox_wake.notify_one();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{client_request_token, firing};
+
+    #[test]
+    fn fires_at_the_first_multiple_not_the_second() {
+        // The tutorial's `total > 16 and total % 16 == 0` first fires at 32.
+        assert_eq!(firing(0, 16, 15), None);
+        assert_eq!(firing(0, 16, 16), Some((1, 1)));
+        assert_eq!(firing(1, 16, 16), None, "the same count never fires twice");
+        assert_eq!(firing(1, 16, 31), None);
+        assert_eq!(firing(1, 16, 32), Some((2, 2)));
+    }
+
+    #[test]
+    fn a_bulk_jump_over_multiples_fires_once_covering_them() {
+        assert_eq!(firing(1, 16, 36), Some((2, 2)));
+        assert_eq!(firing(0, 16, 50), Some((1, 3)));
+        assert_eq!(
+            firing(3, 16, 20),
+            None,
+            "a lower count after deletes fires nothing"
+        );
+    }
+
+    #[test]
+    fn tokens_are_stable_and_within_aws_limits() {
+        let a = client_request_token("src_1", 7, "train", 2);
+        assert_eq!(a, client_request_token("src_1", 7, "train", 2));
+        assert_ne!(a, client_request_token("src_1", 7, "train", 3));
+        assert_ne!(a, client_request_token("src_1", 8, "train", 2));
+        assert!((32..=128).contains(&a.len()));
+    }
+}

@@ -1,0 +1,354 @@
+//! Retrain rules, and the transaction in which events are evaluated against them: the
+//! cursor past the event, the rule's progress and any run it fires commit together.
+
+use loopline_core::{
+    rfc3339_ms, ApiError, Counter, ErrorCode, Overlap, PipelineParam, RetrainRule, RunStatus,
+};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, Sqlite, Transaction};
+
+use crate::errors::db_error;
+use crate::Store;
+
+const CURSOR: &str = "rules.cursor";
+
+/// A rule as created; progress starts at `fired_bucket`.
+pub struct NewRule {
+    pub id: String,
+    pub source_id: String,
+    pub project_id: i64,
+    pub every: i64,
+    pub pipeline: String,
+    pub params: Vec<PipelineParam>,
+    pub counter: Counter,
+    pub overlap: Overlap,
+    pub dry_run: bool,
+    pub start_time_limit_secs: i64,
+    pub count: Option<i64>,
+    pub fired_bucket: i64,
+}
+
+/// An event the rules have not looked at yet.
+#[derive(Debug, Clone)]
+pub struct RuleEvent {
+    pub id: i64,
+    pub source_id: String,
+    pub action: Option<String>,
+    pub project_id: Option<i64>,
+    pub status: String,
+    pub parsed_json: Option<String>,
+}
+
+/// A run to write to the outbox.
+pub struct NewRun {
+    pub rule_id: String,
+    pub pipeline: String,
+    pub event_id: i64,
+    pub count: i64,
+    pub bucket_from: i64,
+    pub bucket_to: i64,
+    pub status: RunStatus,
+    pub params: Vec<PipelineParam>,
+    pub client_token: String,
+    pub created_at_ms: i64,
+    pub deadline_at_ms: i64,
+}
+
+fn counter_str(c: Counter) -> &'static str {
+    match c {
+        Counter::Useful => "useful",
+        Counter::Total => "total",
+    }
+}
+
+fn overlap_str(o: Overlap) -> &'static str {
+    match o {
+        Overlap::Coalesce => "coalesce",
+        Overlap::Parallel => "parallel",
+        Overlap::Skip => "skip",
+    }
+}
+
+fn rule_from_row(r: &SqliteRow) -> RetrainRule {
+    RetrainRule {
+        id: r.get("id"),
+        source_id: r.get("source_id"),
+        project_id: r.get("project_id"),
+        every: r.get("every"),
+        pipeline: r.get("pipeline"),
+        params: serde_json::from_str(r.get::<String, _>("params_json").as_str())
+            .unwrap_or_default(),
+        counter: if r.get::<String, _>("counter") == "total" {
+            Counter::Total
+        } else {
+            Counter::Useful
+        },
+        overlap: match r.get::<String, _>("overlap").as_str() {
+            "parallel" => Overlap::Parallel,
+            "skip" => Overlap::Skip,
+            _ => Overlap::Coalesce,
+        },
+        dry_run: r.get::<i64, _>("dry_run") != 0,
+        start_time_limit_secs: r.get("start_time_limit_secs"),
+        created_at: rfc3339_ms(r.get("created_at_ms")),
+        count: r.get("last_count"),
+        fired_bucket: r.get("fired_bucket"),
+    }
+}
+
+impl Store {
+    /// Creates a rule. The first rule also places the rules cursor at the newest event, so
+    /// history is never evaluated retroactively.
+    pub async fn insert_rule(&self, rule: &NewRule, now_ms: i64) -> Result<RetrainRule, ApiError> {
+        let map = |e| db_error(e, self.path());
+        let mut tx = self.pool().begin().await.map_err(map)?;
+        sqlx::query(
+            "INSERT INTO settings (key, value) SELECT ?, COALESCE((SELECT MAX(id) FROM events), 0) \
+             WHERE NOT EXISTS (SELECT 1 FROM settings WHERE key = ?)",
+        )
+        .bind(CURSOR)
+        .bind(CURSOR)
+        .execute(&mut *tx)
+        .await
+        .map_err(map)?;
+        sqlx::query(
+            "INSERT INTO rules (id, source_id, project_id, every, pipeline, params_json, counter, overlap, dry_run, \
+             start_time_limit_secs, created_at_ms, last_count, fired_bucket) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        )
+        .bind(&rule.id)
+        .bind(&rule.source_id)
+        .bind(rule.project_id)
+        .bind(rule.every)
+        .bind(&rule.pipeline)
+        .bind(serde_json::to_string(&rule.params).unwrap_or_else(|_| "[]".into()))
+        .bind(counter_str(rule.counter))
+        .bind(overlap_str(rule.overlap))
+        .bind(rule.dry_run as i64)
+        .bind(rule.start_time_limit_secs)
+        .bind(now_ms)
+        .bind(rule.count)
+        .bind(rule.fired_bucket)
+        .execute(&mut *tx)
+        .await
+        .map_err(map)?;
+        tx.commit().await.map_err(map)?;
+        self.rule(&rule.id).await
+    }
+
+    pub async fn rule(&self, id: &str) -> Result<RetrainRule, ApiError> {
+        sqlx::query("SELECT * FROM rules WHERE id = ?")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(|e| db_error(e, self.path()))?
+            .map(|r| rule_from_row(&r))
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::NotFound,
+                    format!("No rule '{id}'. `loopline rule list` shows the rules there are."),
+                )
+            })
+    }
+
+    pub async fn list_rules(&self) -> Result<Vec<RetrainRule>, ApiError> {
+        Ok(
+            sqlx::query("SELECT * FROM rules ORDER BY created_at_ms, id")
+                .fetch_all(self.pool())
+                .await
+                .map_err(|e| db_error(e, self.path()))?
+                .iter()
+                .map(rule_from_row)
+                .collect(),
+        )
+    }
+
+    pub async fn delete_rule(&self, id: &str) -> Result<bool, ApiError> {
+        let n = sqlx::query("DELETE FROM rules WHERE id = ?")
+            .bind(id)
+            .execute(self.pool())
+            .await
+            .map_err(|e| db_error(e, self.path()))?
+            .rows_affected();
+        Ok(n > 0)
+    }
+
+    /// Whether any rule exists (the evaluator does nothing otherwise).
+    pub async fn has_rules(&self) -> Result<bool, ApiError> {
+        sqlx::query_scalar::<_, i64>("SELECT EXISTS (SELECT 1 FROM rules)")
+            .fetch_one(self.pool())
+            .await
+            .map(|n| n != 0)
+            .map_err(|e| db_error(e, self.path()))
+    }
+
+    /// Starts the evaluation of the next events past the cursor, in one write transaction.
+    pub async fn begin_rule_pass(&self, limit: i64) -> Result<Option<RulePass>, ApiError> {
+        let map = |e| db_error(e, self.path());
+        let mut tx = self.pool().begin().await.map_err(map)?;
+        // Take the write lock first, so two processes never evaluate the same events.
+        sqlx::query("UPDATE settings SET value = value WHERE key = ?")
+            .bind(CURSOR)
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
+        let cursor: Option<i64> =
+            sqlx::query_scalar::<_, String>("SELECT value FROM settings WHERE key = ?")
+                .bind(CURSOR)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map)?
+                .and_then(|v| v.parse().ok());
+        let Some(cursor) = cursor else {
+            return Ok(None);
+        };
+        let events = sqlx::query(
+            "SELECT id, source_id, action, project_id, status, parsed_json FROM events \
+             WHERE id > ? ORDER BY id LIMIT ?",
+        )
+        .bind(cursor)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map)?
+        .iter()
+        .map(|r| RuleEvent {
+            id: r.get("id"),
+            source_id: r.get("source_id"),
+            action: r.get("action"),
+            project_id: r.get("project_id"),
+            status: r.get("status"),
+            parsed_json: r.get("parsed_json"),
+        })
+        .collect::<Vec<_>>();
+        if events.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(RulePass {
+            tx,
+            events,
+            path: self.path().to_path_buf(),
+        }))
+    }
+}
+
+/// One evaluation pass: read the rules and runs it needs, write progress and runs, move
+/// the cursor, commit. Dropping it without `commit` changes nothing.
+pub struct RulePass {
+    tx: Transaction<'static, Sqlite>,
+    pub events: Vec<RuleEvent>,
+    path: std::path::PathBuf,
+}
+
+impl RulePass {
+    pub async fn rules_for(
+        &mut self,
+        source_id: &str,
+        project_id: i64,
+    ) -> Result<Vec<RetrainRule>, ApiError> {
+        let rows =
+            sqlx::query("SELECT * FROM rules WHERE source_id = ? AND project_id = ? ORDER BY id")
+                .bind(source_id)
+                .bind(project_id)
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(|e| db_error(e, &self.path))?;
+        Ok(rows.iter().map(rule_from_row).collect())
+    }
+
+    pub async fn set_progress(
+        &mut self,
+        rule_id: &str,
+        count: i64,
+        fired_bucket: i64,
+    ) -> Result<(), ApiError> {
+        sqlx::query("UPDATE rules SET last_count = ?, fired_bucket = ? WHERE id = ?")
+            .bind(count)
+            .bind(fired_bucket)
+            .bind(rule_id)
+            .execute(&mut *self.tx)
+            .await
+            .map(|_| ())
+            .map_err(|e| db_error(e, &self.path))
+    }
+
+    /// Whether a run of this rule is still starting or executing.
+    pub async fn has_active_run(&mut self, rule_id: &str) -> Result<bool, ApiError> {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT EXISTS (SELECT 1 FROM runs WHERE rule_id = ? AND status IN ('pending','starting','executing','stopping'))",
+        )
+        .bind(rule_id)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map(|n| n != 0)
+        .map_err(|e| db_error(e, &self.path))
+    }
+
+    /// The rule's held follow-up, if any (coalesce keeps at most one).
+    pub async fn held_run(&mut self, rule_id: &str) -> Result<Option<i64>, ApiError> {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT id FROM runs WHERE rule_id = ? AND status = 'held' LIMIT 1",
+        )
+        .bind(rule_id)
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(|e| db_error(e, &self.path))
+    }
+
+    /// Folds a newer firing into the held follow-up: it will start with the newest count
+    /// and cover every bucket since it was first held.
+    pub async fn merge_into_held(&mut self, run_id: i64, run: &NewRun) -> Result<(), ApiError> {
+        sqlx::query(
+            "UPDATE runs SET event_id = ?, count = ?, bucket_to = ?, params_json = ?, client_token = ?, deadline_at_ms = ? WHERE id = ?",
+        )
+        .bind(run.event_id)
+        .bind(run.count)
+        .bind(run.bucket_to)
+        .bind(serde_json::to_string(&run.params).unwrap_or_else(|_| "[]".into()))
+        .bind(&run.client_token)
+        .bind(run.deadline_at_ms)
+        .bind(run_id)
+        .execute(&mut *self.tx)
+        .await
+        .map(|_| ())
+        .map_err(|e| db_error(e, &self.path))
+    }
+
+    pub async fn insert_run(&mut self, run: &NewRun) -> Result<i64, ApiError> {
+        let finished = matches!(run.status, RunStatus::WouldStart | RunStatus::Skipped)
+            .then_some(run.created_at_ms);
+        sqlx::query(
+            "INSERT INTO runs (rule_id, pipeline, event_id, count, bucket_from, bucket_to, status, params_json, client_token, \
+             created_at_ms, finished_at_ms, deadline_at_ms, next_attempt_at_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+        )
+        .bind(&run.rule_id)
+        .bind(&run.pipeline)
+        .bind(run.event_id)
+        .bind(run.count)
+        .bind(run.bucket_from)
+        .bind(run.bucket_to)
+        .bind(run.status.as_str())
+        .bind(serde_json::to_string(&run.params).unwrap_or_else(|_| "[]".into()))
+        .bind(&run.client_token)
+        .bind(run.created_at_ms)
+        .bind(finished)
+        .bind(run.deadline_at_ms)
+        .bind(run.created_at_ms)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map(|r| r.get::<i64, _>(0))
+        .map_err(|e| db_error(e, &self.path))
+    }
+
+    /// Moves the cursor past every event of this pass and commits.
+    pub async fn commit(mut self) -> Result<(), ApiError> {
+        let last = self.events.last().map(|e| e.id).unwrap_or(0);
+        sqlx::query("UPDATE settings SET value = ? WHERE key = ?")
+            .bind(last.to_string())
+            .bind(CURSOR)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| db_error(e, &self.path))?;
+        let path = self.path.clone();
+        self.tx.commit().await.map_err(|e| db_error(e, &path))
+    }
+}

@@ -1,0 +1,337 @@
+//! Retrain runs after they are decided: the outbox worker's queue, and what the run monitor
+//! learns from SageMaker.
+
+use loopline_core::{rfc3339_ms, ApiError, ErrorCode, Run, RunStatus, RunStep};
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+use crate::errors::db_error;
+use crate::Store;
+
+/// What the worker needs to start a run.
+#[derive(Debug, Clone)]
+pub struct OutboxRun {
+    pub id: i64,
+    pub rule_id: String,
+    pub pipeline: String,
+    pub client_token: String,
+    pub params_json: String,
+    pub attempts: i64,
+    pub deadline_at_ms: i64,
+    pub status: RunStatus,
+}
+
+/// What the monitor needs to follow a run.
+#[derive(Debug, Clone)]
+pub struct WatchedRun {
+    pub id: i64,
+    pub rule_id: String,
+    pub execution_arn: String,
+    pub polls: i64,
+    pub steps_note: Option<String>,
+}
+
+fn console_url(arn: &str, region: Option<&str>) -> Option<String> {
+    // arn:aws:sagemaker:REGION:ACCOUNT:pipeline/NAME/execution/ID
+    let parts: Vec<&str> = arn.split(':').collect();
+    let region = region.or(parts.get(3).copied())?;
+    let resource = parts.get(5)?;
+    let mut it = resource.split('/');
+    let (_, name, _, id) = (it.next()?, it.next()?, it.next()?, it.next()?);
+    Some(format!(
+        "https://{region}.console.aws.amazon.com/sagemaker/home?region={region}#/pipelines/{name}/executions/{id}"
+    ))
+}
+
+fn run_from_row(r: &SqliteRow) -> Run {
+    let arn: Option<String> = r.get("execution_arn");
+    let region: Option<String> = r.get("region");
+    Run {
+        id: r.get("id"),
+        rule_id: r.get("rule_id"),
+        pipeline: r.get("pipeline"),
+        event_id: r.get("event_id"),
+        count: r.get("count"),
+        bucket_from: r.get("bucket_from"),
+        bucket_to: r.get("bucket_to"),
+        status: RunStatus::parse(r.get::<String, _>("status").as_str())
+            .unwrap_or(RunStatus::Pending),
+        params: serde_json::from_str(r.get::<String, _>("params_json").as_str())
+            .unwrap_or_default(),
+        client_request_token: r.get("client_token"),
+        console_url: arn
+            .as_deref()
+            .and_then(|a| console_url(a, region.as_deref())),
+        execution_arn: arn,
+        created_at: rfc3339_ms(r.get("created_at_ms")),
+        started_at: r.get::<Option<i64>, _>("started_at_ms").map(rfc3339_ms),
+        finished_at: r.get::<Option<i64>, _>("finished_at_ms").map(rfc3339_ms),
+        attempts: r.get("attempts"),
+        error: r.get("error"),
+        failure_reason: r.get("failure_reason"),
+        steps: r
+            .get::<Option<String>, _>("steps_json")
+            .and_then(|s| serde_json::from_str::<Vec<RunStep>>(&s).ok()),
+        steps_note: r.get("steps_note"),
+    }
+}
+
+fn outbox_from_row(r: &SqliteRow) -> OutboxRun {
+    OutboxRun {
+        id: r.get("id"),
+        rule_id: r.get("rule_id"),
+        pipeline: r.get("pipeline"),
+        client_token: r.get("client_token"),
+        params_json: r.get("params_json"),
+        attempts: r.get("attempts"),
+        deadline_at_ms: r.get("deadline_at_ms"),
+        status: RunStatus::parse(r.get::<String, _>("status").as_str())
+            .unwrap_or(RunStatus::Pending),
+    }
+}
+
+impl Store {
+    pub async fn list_runs(&self, limit: i64) -> Result<Vec<Run>, ApiError> {
+        Ok(sqlx::query("SELECT * FROM runs ORDER BY id DESC LIMIT ?")
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await
+            .map_err(|e| db_error(e, self.path()))?
+            .iter()
+            .map(run_from_row)
+            .collect())
+    }
+
+    pub async fn run(&self, id: i64) -> Result<Run, ApiError> {
+        sqlx::query("SELECT * FROM runs WHERE id = ?")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(|e| db_error(e, self.path()))?
+            .map(|r| run_from_row(&r))
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::NotFound,
+                    format!("No run {id}. `loopline runs list` shows the runs there are."),
+                )
+            })
+    }
+
+    /// Runs the worker should try now: pending ones that are due, and `starting` ones left
+    /// by a process that stopped mid-call (their outcome is reconciled first).
+    pub async fn due_runs(
+        &self,
+        now_ms: i64,
+        include_starting: bool,
+    ) -> Result<Vec<OutboxRun>, ApiError> {
+        let sql = if include_starting {
+            "SELECT * FROM runs WHERE (status = 'pending' AND next_attempt_at_ms <= ?) OR status = 'starting' ORDER BY id"
+        } else {
+            "SELECT * FROM runs WHERE status = 'pending' AND next_attempt_at_ms <= ? ORDER BY id"
+        };
+        Ok(sqlx::query(sql)
+            .bind(now_ms)
+            .fetch_all(self.pool())
+            .await
+            .map_err(|e| db_error(e, self.path()))?
+            .iter()
+            .map(outbox_from_row)
+            .collect())
+    }
+
+    /// Claims a pending run for a call to AWS. Written before the call, so a crash leaves
+    /// `starting` behind and the next start reconciles instead of calling blindly.
+    pub async fn claim_run(&self, id: i64, now_ms: i64) -> Result<bool, ApiError> {
+        let n = sqlx::query(
+            "UPDATE runs SET status = 'starting', attempts = attempts + 1 WHERE id = ? AND status = 'pending' AND next_attempt_at_ms <= ?",
+        )
+        .bind(id)
+        .bind(now_ms)
+        .execute(self.pool())
+        .await
+        .map_err(|e| db_error(e, self.path()))?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    pub async fn run_started(
+        &self,
+        id: i64,
+        arn: &str,
+        region: &str,
+        now_ms: i64,
+    ) -> Result<(), ApiError> {
+        sqlx::query(
+            "UPDATE runs SET status = 'executing', execution_arn = ?, region = ?, started_at_ms = ?, error = NULL, next_poll_at_ms = ? WHERE id = ?",
+        )
+        .bind(arn)
+        .bind(region)
+        .bind(now_ms)
+        .bind(now_ms)
+        .bind(id)
+        .execute(self.pool())
+        .await
+        .map(|_| ())
+        .map_err(|e| db_error(e, self.path()))
+    }
+
+    /// A retryable failure: back to pending, due again at `next_at_ms`, with the reason.
+    pub async fn run_retry_later(
+        &self,
+        id: i64,
+        next_at_ms: i64,
+        error: &str,
+    ) -> Result<(), ApiError> {
+        sqlx::query(
+            "UPDATE runs SET status = 'pending', next_attempt_at_ms = ?, error = ? WHERE id = ?",
+        )
+        .bind(next_at_ms)
+        .bind(error)
+        .bind(id)
+        .execute(self.pool())
+        .await
+        .map(|_| ())
+        .map_err(|e| db_error(e, self.path()))
+    }
+
+    pub async fn run_start_failed(
+        &self,
+        id: i64,
+        error: &str,
+        now_ms: i64,
+    ) -> Result<(), ApiError> {
+        sqlx::query(
+            "UPDATE runs SET status = 'start_failed', error = ?, finished_at_ms = ? WHERE id = ?",
+        )
+        .bind(error)
+        .bind(now_ms)
+        .bind(id)
+        .execute(self.pool())
+        .await
+        .map(|_| ())
+        .map_err(|e| db_error(e, self.path()))
+    }
+
+    /// "Retry now" for a run whose start failed: pending again, with a fresh time limit.
+    pub async fn retry_run(&self, id: i64, now_ms: i64, deadline_ms: i64) -> Result<Run, ApiError> {
+        let run = self.run(id).await?;
+        if run.status != RunStatus::StartFailed && run.status != RunStatus::Pending {
+            return Err(ApiError::new(
+                ErrorCode::InvalidArgument,
+                format!("Run {id} is {}; only a run whose start failed (or is waiting to retry) can be retried.", run.status.as_str()),
+            ));
+        }
+        sqlx::query(
+            "UPDATE runs SET status = 'pending', next_attempt_at_ms = ?, deadline_at_ms = ?, finished_at_ms = NULL WHERE id = ?",
+        )
+        .bind(now_ms)
+        .bind(deadline_ms)
+        .bind(id)
+        .execute(self.pool())
+        .await
+        .map_err(|e| db_error(e, self.path()))?;
+        self.run(id).await
+    }
+
+    /// Executions the monitor should poll now.
+    pub async fn watched_runs(&self, now_ms: i64) -> Result<Vec<WatchedRun>, ApiError> {
+        Ok(sqlx::query(
+            "SELECT id, rule_id, execution_arn, polls, steps_note FROM runs \
+             WHERE status IN ('executing','stopping') AND execution_arn IS NOT NULL AND next_poll_at_ms <= ? ORDER BY id",
+        )
+        .bind(now_ms)
+        .fetch_all(self.pool())
+        .await
+        .map_err(|e| db_error(e, self.path()))?
+        .iter()
+        .map(|r| WatchedRun {
+            id: r.get("id"),
+            rule_id: r.get("rule_id"),
+            execution_arn: r.get("execution_arn"),
+            polls: r.get("polls"),
+            steps_note: r.get("steps_note"),
+        })
+        .collect())
+    }
+
+    /// A poll that got no answer: the status stays, the next poll is later.
+    pub async fn run_polled_failed(
+        &self,
+        id: i64,
+        next_poll_at_ms: i64,
+        error: &str,
+    ) -> Result<(), ApiError> {
+        sqlx::query(
+            "UPDATE runs SET next_poll_at_ms = ?, polls = polls + 1, error = ? WHERE id = ?",
+        )
+        .bind(next_poll_at_ms)
+        .bind(format!("Could not read the run's status: {error}"))
+        .bind(id)
+        .execute(self.pool())
+        .await
+        .map(|_| ())
+        .map_err(|e| db_error(e, self.path()))
+    }
+
+    /// Records what DescribePipelineExecution (and the steps listing) said. When the run
+    /// has ended, the rule's held follow-up (coalesce) becomes due in the same transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn run_polled(
+        &self,
+        id: i64,
+        status: RunStatus,
+        failure_reason: Option<&str>,
+        steps: Option<&[RunStep]>,
+        steps_note: Option<&str>,
+        next_poll_at_ms: i64,
+        now_ms: i64,
+    ) -> Result<(), ApiError> {
+        let map = |e| db_error(e, self.path());
+        let mut tx = self.pool().begin().await.map_err(map)?;
+        let ended = !status.is_active();
+        sqlx::query(
+            "UPDATE runs SET status = ?, failure_reason = COALESCE(?, failure_reason), error = NULL, \
+             steps_json = COALESCE(?, steps_json), steps_note = ?, next_poll_at_ms = ?, polls = polls + 1, \
+             finished_at_ms = CASE WHEN ? THEN ? ELSE finished_at_ms END WHERE id = ?",
+        )
+        .bind(status.as_str())
+        .bind(failure_reason.filter(|r| !r.is_empty()))
+        .bind(steps.map(|s| serde_json::to_string(s).unwrap_or_default()))
+        .bind(steps_note)
+        .bind(next_poll_at_ms)
+        .bind(ended)
+        .bind(now_ms)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(map)?;
+        if ended {
+            sqlx::query(
+                "UPDATE runs SET status = 'pending', next_attempt_at_ms = ? WHERE status = 'held' AND rule_id = \
+                 (SELECT rule_id FROM runs WHERE id = ?) AND NOT EXISTS (SELECT 1 FROM runs r2 WHERE r2.rule_id = runs.rule_id \
+                 AND r2.id != ? AND r2.status IN ('pending','starting','executing','stopping'))",
+            )
+            .bind(now_ms)
+            .bind(id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
+        }
+        tx.commit().await.map_err(map)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::console_url;
+
+    #[test]
+    fn console_links_point_at_the_execution() {
+        assert_eq!(
+            console_url("arn:aws:sagemaker:eu-west-1:123456789012:pipeline/train/execution/abc123", None).as_deref(),
+            Some("https://eu-west-1.console.aws.amazon.com/sagemaker/home?region=eu-west-1#/pipelines/train/executions/abc123")
+        );
+        assert_eq!(console_url("not an arn", None), None);
+    }
+}
