@@ -37,3 +37,19 @@ pub fn forward_timeline_changes<R: Runtime>(app: AppHandle<R>, engine: Arc<Engin
         }
     });
 }
+
+/// The event name the UI listens on when a rule's progress or a run changes.
+pub const RUNS_CHANGED_EVENT: &str = "runs-changed";
+
+pub fn forward_runs_changes<R: Runtime>(app: AppHandle<R>, engine: Arc<Engine>) {
+    let mut updates = engine.subscribe_runs();
+    tauri::async_runtime::spawn(async move {
+        while updates.changed().await.is_ok() {
+            let revision = *updates.borrow_and_update();
+            if app.emit(RUNS_CHANGED_EVENT, revision).is_err() {
+                break;
+            }
+            tokio::time::sleep(TIMELINE_THROTTLE).await;
+        }
+    });
+}

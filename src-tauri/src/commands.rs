@@ -1,11 +1,12 @@
 //! One-line adapters from IPC to the engine. Each has a CLI twin over the same engine call.
 
 use loopline_core::{
-    ApiError, AppInfo, AwsIdentity, AwsSettings, CreatedSource, EventDetail, EventPage, EventQuery,
-    LabelStudioIdentity, ReceiverStatus, ReplayOutcome, RetentionPolicy, SecretInfo, Sensitive,
-    Source, SourceKind, TimelineStats,
+    ApiError, AppInfo, AwsIdentity, AwsSettings, Counter, CreatedSource, EventDetail, EventPage,
+    EventQuery, HookRegistration, LabelStudioIdentity, Overlap, PipelineParam, ReceiverStatus,
+    ReplayOutcome, RetentionPolicy, RetrainRule, RuleHistory, Run, SecretInfo, Sensitive, Source,
+    SourceKind, TimelineStats,
 };
-use loopline_engine::AwsCredentials;
+use loopline_engine::{AwsCredentials, RuleRequest};
 use tauri::State;
 
 use crate::EngineSlot;
@@ -237,4 +238,89 @@ pub async fn aws_settings(slot: State<'_, EngineSlot>) -> Result<AwsSettings, Ap
 #[tauri::command]
 pub async fn aws_disconnect(slot: State<'_, EngineSlot>) -> Result<(), ApiError> {
     slot.engine()?.disconnect_aws().await
+}
+
+/// `loopline rule list`
+#[tauri::command]
+pub async fn rules_list(slot: State<'_, EngineSlot>) -> Result<Vec<RetrainRule>, ApiError> {
+    slot.engine()?.list_rules().await
+}
+
+/// `loopline rule add retrain --source ID --project N --every N --pipeline P …`
+#[tauri::command]
+#[allow(clippy::too_many_arguments)]
+pub async fn rule_add(
+    slot: State<'_, EngineSlot>,
+    source_id: String,
+    project_id: i64,
+    every: i64,
+    pipeline: String,
+    params: Vec<PipelineParam>,
+    counter: Counter,
+    overlap: Overlap,
+    dry_run: bool,
+    start_time_limit_secs: i64,
+) -> Result<RetrainRule, ApiError> {
+    slot.engine()?
+        .add_rule(RuleRequest {
+            source_id,
+            project_id,
+            every,
+            pipeline,
+            params,
+            counter,
+            overlap,
+            dry_run,
+            start_time_limit_secs,
+        })
+        .await
+}
+
+/// `loopline rule remove ID`
+#[tauri::command]
+pub async fn rule_remove(slot: State<'_, EngineSlot>, id: String) -> Result<(), ApiError> {
+    slot.engine()?.remove_rule(&id).await
+}
+
+/// The chart's data for one rule (no CLI twin: `runs list` and the events carry it).
+#[tauri::command]
+pub async fn rule_history(
+    slot: State<'_, EngineSlot>,
+    id: String,
+) -> Result<RuleHistory, ApiError> {
+    slot.engine()?.rule_history(&id).await
+}
+
+/// `loopline runs list`
+#[tauri::command]
+pub async fn runs_list(
+    slot: State<'_, EngineSlot>,
+    limit: Option<i64>,
+) -> Result<Vec<Run>, ApiError> {
+    slot.engine()?.list_runs(limit.unwrap_or(100)).await
+}
+
+/// `loopline runs show ID`
+#[tauri::command]
+pub async fn run_show(slot: State<'_, EngineSlot>, id: i64) -> Result<Run, ApiError> {
+    slot.engine()?.run(id).await
+}
+
+/// `loopline runs retry ID` ("retry now")
+#[tauri::command]
+pub async fn run_retry(slot: State<'_, EngineSlot>, id: i64) -> Result<Run, ApiError> {
+    slot.engine()?.retry_run(id).await
+}
+
+/// `loopline label-studio hook --source ID --project N --public-url URL`
+#[tauri::command]
+pub async fn label_studio_hook(
+    slot: State<'_, EngineSlot>,
+    source_id: String,
+    project_id: i64,
+    public_url: String,
+) -> Result<HookRegistration, ApiError> {
+    slot.engine()?
+        .label_studio_hook(&source_id, project_id, &public_url)
+        .await
 }

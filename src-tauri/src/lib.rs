@@ -52,6 +52,14 @@ pub fn app_builder<R: Runtime>(
             commands::aws_verify,
             commands::aws_settings,
             commands::aws_disconnect,
+            commands::rules_list,
+            commands::rule_add,
+            commands::rule_remove,
+            commands::rule_history,
+            commands::runs_list,
+            commands::run_show,
+            commands::run_retry,
+            commands::label_studio_hook,
         ])
         .setup(move |app| {
             // Opened in setup, after the single-instance plugin has had its say, so a second
@@ -68,6 +76,7 @@ pub fn start_engine<R: Runtime>(app: &tauri::AppHandle<R>, launch: &LaunchArgs) 
     if let Ok(engine) = slot.engine() {
         bridge::forward_receiver_status(app.clone(), engine.clone());
         bridge::forward_timeline_changes(app.clone(), engine.clone());
+        bridge::forward_runs_changes(app.clone(), engine.clone());
     }
     app.manage(slot);
 }

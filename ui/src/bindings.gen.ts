@@ -166,3 +166,67 @@ export type AwsSettings = { mode: AwsMode, region: string | null, profile: strin
 access_key_hint: string | null, has_session_token: boolean, };
 
 export type AwsIdentity = { account: string, arn: string, user_id: string, region: string, mode: AwsMode, profile: string | null, };
+
+export type Counter = "useful" | "total";
+
+export type Overlap = "coalesce" | "parallel" | "skip";
+
+export type PipelineParam = { name: string, value: string, };
+
+export type RetrainRule = { id: string, source_id: string, project_id: number, every: number, 
+/**
+ * A pipeline name or ARN.
+ */
+pipeline: string, params: Array<PipelineParam>, counter: Counter, overlap: Overlap, 
+/**
+ * Evaluate and record "would start" without calling AWS.
+ */
+dry_run: boolean, 
+/**
+ * How long the start may keep being retried before it is shown as failed.
+ */
+start_time_limit_secs: number, created_at: string, 
+/**
+ * The counter's last value seen, when any event carried it.
+ */
+count: number | null, 
+/**
+ * The highest multiple of `every` already fired for (count / every).
+ */
+fired_bucket: number, 
+/**
+ * "12 of 16 useful annotations toward the next retrain (at 16)".
+ */
+progress: string, };
+
+export type RunStatus = "pending" | "held" | "starting" | "would_start" | "skipped" | "start_failed" | "executing" | "stopping" | "stopped" | "succeeded" | "failed";
+
+export type RunStep = { name: string, status: string, failure_reason: string | null, };
+
+export type Run = { id: number, rule_id: string, pipeline: string, 
+/**
+ * The event whose count fired the rule, and that count.
+ */
+event_id: number, count: number, 
+/**
+ * The multiples of `every` this run covers (a bulk jump covers several).
+ */
+bucket_from: number, bucket_to: number, status: RunStatus, params: Array<PipelineParam>, client_request_token: string, execution_arn: string | null, console_url: string | null, created_at: string, started_at: string | null, finished_at: string | null, attempts: number, 
+/**
+ * Why starting failed, or the last retried error while it keeps trying.
+ */
+error: string | null, failure_reason: string | null, 
+/**
+ * `None`: steps not read yet, or not available from this endpoint (see `steps_note`).
+ */
+steps: Array<RunStep> | null, steps_note: string | null, };
+
+export type HookRegistration = { webhook_id: number, url: string, 
+/**
+ * "created", "updated", "reactivated" or "unchanged".
+ */
+change: string, };
+
+export type CountPoint = { at: string, count: number, event_id: number, };
+
+export type RuleHistory = { rule: RetrainRule, points: Array<CountPoint>, runs: Array<Run>, };

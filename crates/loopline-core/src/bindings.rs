@@ -4,11 +4,11 @@
 use ts_rs::{Config, TS};
 
 use crate::{
-    ApiError, AppInfo, AwsIdentity, AwsMode, AwsSettings, Counter, CreatedSource, ErrorCode,
-    EventDetail, EventKind, EventPage, EventQuery, EventStatus, EventSummary, Header, Health,
-    LabelStudioIdentity, Overlap, PipelineParam, ReceiverState, ReceiverStatus, ReplayOutcome,
-    RetentionPolicy, RetrainRule, Run, RunStatus, RunStep, SecretInfo, Source, SourceKind,
-    TimelineChanged, TimelineStats, TokenKind,
+    ApiError, AppInfo, AwsIdentity, AwsMode, AwsSettings, CountPoint, Counter, CreatedSource,
+    ErrorCode, EventDetail, EventKind, EventPage, EventQuery, EventStatus, EventSummary, Header,
+    Health, HookRegistration, LabelStudioIdentity, Overlap, PipelineParam, ReceiverState,
+    ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RuleHistory, Run, RunStatus,
+    RunStep, SecretInfo, Source, SourceKind, TimelineChanged, TimelineStats, TokenKind,
 };
 
 pub const BINDINGS_HEADER: &str = "// Generated from the Rust types in crates/loopline-core by `scripts/gen-bindings`.\n// Do not edit by hand: a test fails when this file drifts from the Rust source.\n";
@@ -56,6 +56,9 @@ pub fn typescript_bindings() -> String {
         decl::<RunStatus>(&cfg),
         decl::<RunStep>(&cfg),
         decl::<Run>(&cfg),
+        decl::<HookRegistration>(&cfg),
+        decl::<CountPoint>(&cfg),
+        decl::<RuleHistory>(&cfg),
     ];
     let mut out = String::from(BINDINGS_HEADER);
     for d in decls {

@@ -25,7 +25,10 @@ pub use event::{
     ReplayOutcome, RetentionPolicy, TimelineChanged, TimelineStats,
 };
 pub use receiver::{AppInfo, Health, ReceiverState, ReceiverStatus};
-pub use retrain::{Counter, Overlap, PipelineParam, RetrainRule, Run, RunStatus, RunStep};
+pub use retrain::{
+    CountPoint, Counter, HookRegistration, Overlap, PipelineParam, RetrainRule, RuleHistory, Run,
+    RunStatus, RunStep,
+};
 pub use secret::SecretInfo;
 pub use sensitive::Sensitive;
 pub use source::{CreatedSource, Source, SourceKind};

@@ -51,6 +51,8 @@ pub struct RetrainRule {
     pub count: Option<i64>,
     /// The highest multiple of `every` already fired for (count / every).
     pub fired_bucket: i64,
+    /// "12 of 16 useful annotations toward the next retrain (at 16)".
+    pub progress: String,
 }
 
 impl RetrainRule {
@@ -178,4 +180,29 @@ pub struct Run {
     /// `None`: steps not read yet, or not available from this endpoint (see `steps_note`).
     pub steps: Option<Vec<RunStep>>,
     pub steps_note: Option<String>,
+}
+
+/// What registering Loopline's webhook on a Label Studio project did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct HookRegistration {
+    pub webhook_id: i64,
+    pub url: String,
+    /// "created", "updated", "reactivated" or "unchanged".
+    pub change: String,
+}
+
+/// The counter's value when an event carried it, for the chart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CountPoint {
+    pub at: String,
+    pub count: i64,
+    pub event_id: i64,
+}
+
+/// A rule's counter over time and the runs it started: the chart's data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RuleHistory {
+    pub rule: RetrainRule,
+    pub points: Vec<CountPoint>,
+    pub runs: Vec<Run>,
 }

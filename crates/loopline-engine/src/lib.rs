@@ -29,5 +29,5 @@ pub use listen::{parse_listen, suggest_free_addr};
 pub use loopline_hooks::ReceiverLimits;
 pub use paths::default_data_dir;
 pub use receiver::Receiver;
-pub use retrain::{HookRegistration, RuleRequest, PARAM_PLACEHOLDERS};
+pub use retrain::{RuleRequest, PARAM_PLACEHOLDERS};
 pub use rule_eval::{client_request_token, firing};

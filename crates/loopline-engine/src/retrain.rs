@@ -4,7 +4,8 @@
 
 use loopline_cloud::label_studio_hooks::HookChange;
 use loopline_core::{
-    ApiError, Counter, ErrorCode, Overlap, PipelineParam, RetrainRule, Run, SourceKind,
+    ApiError, Counter, ErrorCode, HookRegistration, Overlap, PipelineParam, RetrainRule,
+    RuleHistory, Run, SourceKind,
 };
 use loopline_store::NewRule;
 
@@ -21,14 +22,6 @@ pub struct RuleRequest {
     pub overlap: Overlap,
     pub dry_run: bool,
     pub start_time_limit_secs: i64,
-}
-
-/// What registering the webhook did, in words for the CLI and the app.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct HookRegistration {
-    pub webhook_id: i64,
-    pub url: String,
-    pub change: String,
 }
 
 /// Placeholders a parameter value may use.
@@ -137,6 +130,14 @@ impl Engine {
         }
         self.runs_changed();
         Ok(())
+    }
+
+    /// The chart's data: the counter over time and the runs, for one rule.
+    pub async fn rule_history(&self, id: &str) -> Result<RuleHistory, ApiError> {
+        let rule = self.store.rule(id).await?;
+        let points = self.store.rule_points(&rule, 2000).await?;
+        let runs = self.store.runs_of_rule(id, 200).await?;
+        Ok(RuleHistory { rule, points, runs })
     }
 
     pub async fn list_runs(&self, limit: i64) -> Result<Vec<Run>, ApiError> {

@@ -70,7 +70,7 @@ fn overlap_str(o: Overlap) -> &'static str {
 }
 
 fn rule_from_row(r: &SqliteRow) -> RetrainRule {
-    RetrainRule {
+    let mut rule = RetrainRule {
         id: r.get("id"),
         source_id: r.get("source_id"),
         project_id: r.get("project_id"),
@@ -93,7 +93,10 @@ fn rule_from_row(r: &SqliteRow) -> RetrainRule {
         created_at: rfc3339_ms(r.get("created_at_ms")),
         count: r.get("last_count"),
         fired_bucket: r.get("fired_bucket"),
-    }
+        progress: String::new(),
+    };
+    rule.progress = rule.progress_sentence();
+    rule
 }
 
 impl Store {
@@ -170,6 +173,42 @@ impl Store {
             .map_err(|e| db_error(e, self.path()))?
             .rows_affected();
         Ok(n > 0)
+    }
+
+    /// The rule's counter as events carried it, oldest first (at most `limit` points, the
+    /// newest kept).
+    pub async fn rule_points(
+        &self,
+        rule: &RetrainRule,
+        limit: i64,
+    ) -> Result<Vec<loopline_core::CountPoint>, ApiError> {
+        let field = match rule.counter {
+            Counter::Useful => "$.useful_annotation_number",
+            Counter::Total => "$.total_annotations_number",
+        };
+        let rows = sqlx::query(
+            "SELECT id, received_at_ms, json_extract(parsed_json, ?) AS n FROM events \
+             WHERE source_id = ? AND project_id = ? AND status = 'processed' AND json_extract(parsed_json, ?) IS NOT NULL \
+             ORDER BY id DESC LIMIT ?",
+        )
+        .bind(field)
+        .bind(&rule.source_id)
+        .bind(rule.project_id)
+        .bind(field)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await
+        .map_err(|e| db_error(e, self.path()))?;
+        let mut points: Vec<loopline_core::CountPoint> = rows
+            .iter()
+            .map(|r| loopline_core::CountPoint {
+                at: rfc3339_ms(r.get("received_at_ms")),
+                count: r.get("n"),
+                event_id: r.get("id"),
+            })
+            .collect();
+        points.reverse();
+        Ok(points)
     }
 
     /// Whether any rule exists (the evaluator does nothing otherwise).

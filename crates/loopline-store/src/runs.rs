@@ -102,6 +102,20 @@ impl Store {
             .collect())
     }
 
+    pub async fn runs_of_rule(&self, rule_id: &str, limit: i64) -> Result<Vec<Run>, ApiError> {
+        Ok(
+            sqlx::query("SELECT * FROM runs WHERE rule_id = ? ORDER BY id DESC LIMIT ?")
+                .bind(rule_id)
+                .bind(limit)
+                .fetch_all(self.pool())
+                .await
+                .map_err(|e| db_error(e, self.path()))?
+                .iter()
+                .map(run_from_row)
+                .collect(),
+        )
+    }
+
     pub async fn run(&self, id: i64) -> Result<Run, ApiError> {
         sqlx::query("SELECT * FROM runs WHERE id = ?")
             .bind(id)
