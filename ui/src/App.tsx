@@ -6,6 +6,7 @@ import { ToastProvider } from "./components/Toasts";
 import { useEngineStartupError } from "./api/engine";
 import { TimelinePage } from "./pages/TimelinePage";
 import { SourcesPage } from "./pages/SourcesPage";
+import { RunsPage } from "./pages/RunsPage";
 import { SetupPage } from "./pages/SetupPage";
 import { SettingsPage } from "./pages/SettingsPage";
 
@@ -25,6 +26,7 @@ export function App() {
             <>
               {page === "timeline" && <TimelinePage onNavigate={setPage} />}
               {page === "sources" && <SourcesPage />}
+              {page === "runs" && <RunsPage onNavigate={setPage} />}
               {page === "setup" && <SetupPage onNavigate={setPage} />}
               {page === "settings" && <SettingsPage />}
             </>

@@ -72,11 +72,20 @@ impl<'a> SageMaker<'a> {
             .ok()
             .or_else(|| aws.config().endpoint_url().map(str::to_string))
             .unwrap_or_else(|| format!("https://api.sagemaker.{}.amazonaws.com", aws.region()));
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| ApiError::internal(e.to_string()))?;
+        // One client for the process: building one loads the TLS roots, which costs more
+        // than the call itself.
+        static HTTP: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+        let http = match HTTP.get() {
+            Some(c) => c.clone(),
+            None => {
+                let c = reqwest::Client::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .timeout(Duration::from_secs(30))
+                    .build()
+                    .map_err(|e| ApiError::internal(e.to_string()))?;
+                HTTP.get_or_init(|| c).clone()
+            }
+        };
         Ok(SageMaker {
             aws,
             http,

@@ -99,6 +99,10 @@ impl Engine {
                 decided += self.evaluate_event(&mut pass, event).await?;
             }
             pass.commit().await?;
+            if decided > 0 {
+                // Only now is the run committed, so the worker can see it.
+                self.outbox_wake.notify_one();
+            }
         }
         if decided > 0 {
             self.runs_changed();
@@ -196,9 +200,6 @@ impl Engine {
             }
         }
         pass.insert_run(&run).await?;
-        if run.status == RunStatus::Pending {
-            self.outbox_wake.notify_one();
-        }
         Ok(())
     }
 }

@@ -1,4 +1,4 @@
-//! Watching started executions: DescribePipelineExecution with backoff (every 5 s at first,
+//! Watching started executions: DescribePipelineExecution with backoff (every 2 s at first,
 //! stretching to a minute for long trainings), and the steps where the endpoint offers
 //! ListPipelineExecutionSteps. When a run ends, the rule's held follow-up becomes due.
 
@@ -9,10 +9,10 @@ use crate::Engine;
 
 const STEPS_UNAVAILABLE: &str = "Steps are not available from this endpoint (ListPipelineExecutionSteps is not implemented there); the run's status is still followed.";
 
-/// Seconds until the next poll after `polls` polls: 5, 5, 10, 10, 20, … up to 60.
+/// Milliseconds until the next poll after `polls` polls: 2, 2, 4, 4, 8, … s, up to a minute.
 pub fn poll_interval_ms(polls: i64) -> i64 {
-    let step = (polls / 2).clamp(0, 4);
-    (5_000i64 << step).min(60_000)
+    let step = (polls / 2).clamp(0, 5);
+    (2_000i64 << step).min(60_000)
 }
 
 impl Engine {
@@ -77,9 +77,10 @@ mod tests {
 
     #[test]
     fn polling_backs_off_to_a_minute() {
-        assert_eq!(poll_interval_ms(0), 5_000);
-        assert_eq!(poll_interval_ms(2), 10_000);
-        assert_eq!(poll_interval_ms(4), 20_000);
+        assert_eq!(poll_interval_ms(0), 2_000);
+        assert_eq!(poll_interval_ms(1), 2_000);
+        assert_eq!(poll_interval_ms(2), 4_000);
+        assert_eq!(poll_interval_ms(8), 32_000);
         assert_eq!(poll_interval_ms(100), 60_000);
     }
 }

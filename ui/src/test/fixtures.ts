@@ -1,4 +1,16 @@
-import type { AwsIdentity, AwsSettings, EventDetail, EventQuery, EventSummary, Source, TimelineStats } from "../bindings.gen";
+import type {
+  AwsIdentity,
+  AwsSettings,
+  CountPoint,
+  EventDetail,
+  EventQuery,
+  EventSummary,
+  PipelineParam,
+  RetrainRule,
+  Run,
+  Source,
+  TimelineStats,
+} from "../bindings.gen";
 import { fakeEngine, running } from "./fakeEngine";
 
 const BASE_MS = Date.UTC(2025, 2, 4, 12, 0, 0);
@@ -92,12 +104,121 @@ export const awsIdentity = (over: Partial<AwsIdentity> = {}): AwsIdentity => ({
   ...over,
 });
 
+export const rule = (over: Partial<RetrainRule> = {}): RetrainRule => ({
+  id: "rule_1",
+  source_id: "src_ls",
+  project_id: 7,
+  every: 16,
+  pipeline: "retrain-birds",
+  params: [{ name: "TrainingCount", value: "{count}" }],
+  counter: "useful",
+  overlap: "coalesce",
+  dry_run: false,
+  start_time_limit_secs: 900,
+  created_at: "2025-03-01T09:00:00.000Z",
+  count: 12,
+  fired_bucket: 0,
+  progress: "12 of 16 useful annotations toward the next retrain (at 16)",
+  ...over,
+});
+
+export const run = (id: number, over: Partial<Run> = {}): Run => ({
+  id,
+  rule_id: "rule_1",
+  pipeline: "retrain-birds",
+  event_id: 100 + id,
+  count: 16 * id,
+  bucket_from: id,
+  bucket_to: id,
+  status: "succeeded",
+  params: [{ name: "TrainingCount", value: String(16 * id) }],
+  client_request_token: `ll-rule_1-${id}`,
+  execution_arn: `arn:aws:sagemaker:eu-west-1:123456789012:pipeline/retrain-birds/execution/exec${id}`,
+  console_url: `https://eu-west-1.console.aws.amazon.com/sagemaker/home?region=eu-west-1#/pipelines/retrain-birds/executions/exec${id}`,
+  created_at: new Date(BASE_MS + id * 3_600_000).toISOString(),
+  started_at: new Date(BASE_MS + id * 3_600_000 + 2000).toISOString(),
+  finished_at: new Date(BASE_MS + id * 3_600_000 + 252_000).toISOString(),
+  attempts: 1,
+  error: null,
+  failure_reason: null,
+  steps: [{ name: "Train", status: "Succeeded", failure_reason: null }],
+  steps_note: null,
+  ...over,
+});
+
+export const point = (minutes: number, count: number, event_id = 100 + count): CountPoint => ({
+  at: new Date(BASE_MS + minutes * 60_000).toISOString(),
+  count,
+  event_id,
+});
+
+type Args = Record<string, unknown> | undefined;
+
+/**
+ * The retrain commands over an in-memory store of rules, runs and counter points, as the
+ * engine answers them: no rules and no runs until a test adds some.
+ */
+function retrainAnswers(store: { rules: RetrainRule[]; runs: Run[]; points: Record<string, CountPoint[]> }) {
+  const findRun = (id: unknown) => store.runs.find((r) => r.id === id);
+  return {
+    rules_list: () => store.rules,
+    rule_add: (args: Args) => {
+      const added = rule({
+        id: `rule_${store.rules.length + 1}`,
+        source_id: String(args?.sourceId),
+        project_id: Number(args?.projectId),
+        every: Number(args?.every),
+        pipeline: String(args?.pipeline),
+        params: args?.params as PipelineParam[],
+        counter: args?.counter as RetrainRule["counter"],
+        overlap: args?.overlap as RetrainRule["overlap"],
+        dry_run: Boolean(args?.dryRun),
+        start_time_limit_secs: Number(args?.startTimeLimitSecs),
+        count: null,
+        progress: `waiting for the first annotation event (every ${String(args?.every)} useful annotations)`,
+      });
+      store.rules = [...store.rules, added];
+      return added;
+    },
+    rule_remove: (args: Args) => {
+      store.rules = store.rules.filter((r) => r.id !== args?.id);
+      return null;
+    },
+    rule_history: (args: Args) => {
+      const found = store.rules.find((r) => r.id === args?.id);
+      if (!found) return new Error(`No rule '${String(args?.id)}'.`);
+      return { rule: found, points: store.points[found.id] ?? [], runs: store.runs.filter((r) => r.rule_id === found.id) };
+    },
+    runs_list: () => store.runs,
+    run_show: (args: Args) => findRun(args?.id) ?? new Error(`No run ${String(args?.id)}.`),
+    run_retry: (args: Args) => {
+      const found = findRun(args?.id);
+      if (!found) return new Error(`No run ${String(args?.id)}.`);
+      const retried: Run = { ...found, status: "pending", error: null, attempts: found.attempts + 1 };
+      store.runs = store.runs.map((r) => (r.id === retried.id ? retried : r));
+      return retried;
+    },
+    label_studio_hook: (args: Args) => ({
+      webhook_id: 1,
+      url: `${String(args?.publicUrl)}/hooks/${String(args?.sourceId)}`,
+      change: "created",
+    }),
+  };
+}
+
 /**
  * A fake engine with an in-memory timeline that pages like the real one: newest first,
  * `before_id`/`after_id` keysets, and the filters applied.
  */
 export function timelineEngine(initial: EventSummary[], answers: Record<string, unknown> = {}) {
-  const store = { events: [...initial].sort((a, b) => b.id - a.id), sources: [source()], aws: awsDefaultChain() };
+  const store = {
+    events: [...initial].sort((a, b) => b.id - a.id),
+    sources: [source()],
+    aws: awsDefaultChain(),
+    rules: [] as RetrainRule[],
+    runs: [] as Run[],
+    points: {} as Record<string, CountPoint[]>,
+  };
   const stats = (): TimelineStats => ({
     total_events: store.events.length,
     newest_id: store.events[0]?.id ?? null,
@@ -165,6 +286,7 @@ export function timelineEngine(initial: EventSummary[], answers: Record<string, 
       if (!e) return new Error(`Event ${String(args?.id)} not found.`);
       return detailOf(e);
     },
+    ...retrainAnswers(store),
     ...answers,
   });
   return { ...engine, store };

@@ -1,0 +1,88 @@
+import { useState } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import type { RetrainRule } from "../bindings.gen";
+import { call } from "../api/ipc";
+import { COUNTER_NOUN, OVERLAP_OPTIONS, rulesKey } from "../api/runs";
+import { errorMessage } from "../lib/errors";
+import { RuleProgress } from "./RuleProgress";
+import { useToast } from "./Toasts";
+
+type Props = {
+  rule: RetrainRule;
+  sourceName: string | undefined;
+  selected: boolean;
+  onSelect: () => void;
+};
+
+/** One retrain rule: what it starts, when, how far along it is; clicking it charts it. */
+export function RuleCard({ rule, sourceName, selected, onSelect }: Props) {
+  const client = useQueryClient();
+  const toast = useToast();
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const overlap = OVERLAP_OPTIONS.find((o) => o.value === rule.overlap);
+
+  const remove = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await call<null>("rule_remove", { id: rule.id });
+      toast(`Removed the rule for ${rule.pipeline}`);
+      await client.invalidateQueries({ queryKey: rulesKey });
+    } catch (e) {
+      setError(errorMessage(e));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <li
+      className={`rule-card${selected ? " selected" : ""}`}
+      data-testid="rule-card"
+      data-rule-id={rule.id}
+      data-selected={selected}
+      onClick={onSelect}
+    >
+      <div className="rule-head">
+        <button type="button" className="link-button rule-title" aria-pressed={selected} onClick={onSelect}>
+          <code>{rule.pipeline}</code>
+        </button>
+        {rule.dry_run && (
+          <span className="tag" title="Runs are recorded as “would start”; AWS is not called.">
+            dry run
+          </span>
+        )}
+        <span className="tag" title={overlap?.explanation}>
+          overlap: {overlap?.label.toLowerCase() ?? rule.overlap}
+        </span>
+      </div>
+      <p className="rule-facts muted">
+        project {rule.project_id} via {sourceName ?? rule.source_id} · every {rule.every} {COUNTER_NOUN[rule.counter]}
+      </p>
+      <RuleProgress rule={rule} />
+      <div className="toolbar" onClick={(e) => e.stopPropagation()}>
+        {confirming ? (
+          <span className="confirm">
+            Remove this rule? Its runs stay in the list.{" "}
+            <button type="button" className="danger" data-testid="rule-remove-confirm" disabled={busy} onClick={() => void remove()}>
+              Remove
+            </button>
+            <button type="button" disabled={busy} onClick={() => setConfirming(false)}>
+              Cancel
+            </button>
+          </span>
+        ) : (
+          <button type="button" data-testid="rule-remove" onClick={() => setConfirming(true)}>
+            Remove
+          </button>
+        )}
+      </div>
+      {error && (
+        <p className="problem" role="alert">
+          {error}
+        </p>
+      )}
+    </li>
+  );
+}

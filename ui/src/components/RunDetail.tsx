@@ -1,0 +1,163 @@
+import { useState } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import type { Run } from "../bindings.gen";
+import { call } from "../api/ipc";
+import { runDuration, runKey, runsKey, triggerSentence, useRun } from "../api/runs";
+import { errorMessage } from "../lib/errors";
+import { formatDateTime } from "../lib/format";
+import { RunStatusBadge } from "./RunStatusBadge";
+
+function Steps({ run }: { run: Run }) {
+  if (run.steps === null) {
+    return (
+      <p className="muted" data-testid="run-steps-note">
+        {run.steps_note ?? "Steps are read once the execution has started."}
+      </p>
+    );
+  }
+  if (run.steps.length === 0) return <p className="muted">No steps have started yet.</p>;
+  return (
+    <ol className="run-steps" data-testid="run-steps">
+      {run.steps.map((step) => (
+        <li key={step.name} data-testid="run-step">
+          <strong>{step.name}</strong> <span className="muted">{step.status}</span>
+          {step.failure_reason && <p className="problem">{step.failure_reason}</p>}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+/** One run in full: what it was started with, where it runs in AWS, and how far it got. */
+export function RunDetail({ id, fromList, now, onClose }: { id: number; fromList: Run | undefined; now: number; onClose: () => void }) {
+  const client = useQueryClient();
+  const { data: run, error: loadError } = useRun(id, fromList);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const retry = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const fresh = await call<Run>("run_retry", { id });
+      client.setQueryData(runKey(id), fresh);
+      void client.invalidateQueries({ queryKey: runsKey });
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <aside className="run-detail" data-testid="run-detail" aria-labelledby="run-detail-title">
+      <header className="detail-header">
+        <h2 id="run-detail-title">Run #{id}</h2>
+        <button type="button" className="link-button" onClick={onClose}>
+          Close
+        </button>
+      </header>
+      {!run && loadError && (
+        <p className="problem" role="alert">
+          {loadError.message}
+        </p>
+      )}
+      {run && (
+        <>
+          <p>
+            <RunStatusBadge status={run.status} />
+          </p>
+          {run.error && (
+            <p className="problem" role="alert" data-testid="run-error">
+              {run.status === "start_failed" ? "Starting failed: " : "The last attempt to start failed; still retrying: "}
+              {run.error}
+            </p>
+          )}
+          {run.status === "start_failed" && (
+            <p>
+              <button type="button" data-testid="run-retry" disabled={busy} onClick={() => void retry()}>
+                {busy ? "Retrying…" : "Retry now"}
+              </button>
+            </p>
+          )}
+          {error && (
+            <p className="problem" role="alert">
+              {error}
+            </p>
+          )}
+          {run.failure_reason && (
+            <p className="problem" data-testid="run-failure">
+              {run.failure_reason}
+            </p>
+          )}
+          <dl className="facts">
+            <dt>Pipeline</dt>
+            <dd>
+              <code>{run.pipeline}</code>
+            </dd>
+            <dt>Trigger</dt>
+            <dd>{triggerSentence(run)}</dd>
+            <dt>Created</dt>
+            <dd>{formatDateTime(run.created_at)}</dd>
+            <dt>Started</dt>
+            <dd>{run.started_at ? formatDateTime(run.started_at) : "not yet"}</dd>
+            {run.finished_at && (
+              <>
+                <dt>Finished</dt>
+                <dd>{formatDateTime(run.finished_at)}</dd>
+              </>
+            )}
+            <dt>Duration</dt>
+            <dd>{runDuration(run, now)}</dd>
+            {run.attempts > 1 && (
+              <>
+                <dt>Attempts</dt>
+                <dd data-testid="run-attempts">{run.attempts}</dd>
+              </>
+            )}
+            <dt>Execution ARN</dt>
+            <dd>{run.execution_arn ? <code data-testid="run-arn">{run.execution_arn}</code> : <span className="muted">none yet</span>}</dd>
+            <dt>Request token</dt>
+            <dd>
+              <code>{run.client_request_token}</code>
+            </dd>
+          </dl>
+          {run.console_url && (
+            <p>
+              <a href={run.console_url} target="_blank" rel="noreferrer" data-testid="run-console-link">
+                Open in the AWS console ↗
+              </a>
+            </p>
+          )}
+          <h3>Parameters</h3>
+          {run.params.length === 0 ? (
+            <p className="muted">None.</p>
+          ) : (
+            <table className="headers" data-testid="run-params">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Value</th>
+                </tr>
+              </thead>
+              <tbody>
+                {run.params.map((p) => (
+                  <tr key={p.name}>
+                    <td>
+                      <code>{p.name}</code>
+                    </td>
+                    <td>
+                      <code>{p.value}</code>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          <h3>Steps</h3>
+          <Steps run={run} />
+        </>
+      )}
+    </aside>
+  );
+}

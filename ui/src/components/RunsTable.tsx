@@ -1,0 +1,57 @@
+import type { Run } from "../bindings.gen";
+import { runDuration, triggerSentence } from "../api/runs";
+import { formatShortTime } from "../lib/format";
+import { RunStatusBadge } from "./RunStatusBadge";
+
+type Props = {
+  runs: Run[];
+  selectedId: number | null;
+  now: number;
+  onSelect: (id: number) => void;
+};
+
+/** Every run, newest first; a row opens its detail. */
+export function RunsTable({ runs, selectedId, now, onSelect }: Props) {
+  const today = new Date(now);
+  return (
+    <table className="runs-table" data-testid="runs-table">
+      <thead>
+        <tr>
+          <th scope="col">Run</th>
+          <th scope="col">Status</th>
+          <th scope="col">Trigger</th>
+          <th scope="col">Started</th>
+          <th scope="col">Duration</th>
+          <th scope="col">Pipeline</th>
+        </tr>
+      </thead>
+      <tbody>
+        {runs.map((run) => (
+          <tr
+            key={run.id}
+            data-testid="run-row"
+            data-run-id={run.id}
+            data-status={run.status}
+            aria-selected={run.id === selectedId}
+            onClick={() => onSelect(run.id)}
+          >
+            <td>
+              <button type="button" className="link-button" aria-label={`Open run ${run.id}`} onClick={() => onSelect(run.id)}>
+                #{run.id}
+              </button>
+            </td>
+            <td>
+              <RunStatusBadge status={run.status} />
+            </td>
+            <td title="The multiples of “every” this run covers, when one jump crossed several">{triggerSentence(run)}</td>
+            <td className="cell-time">{run.started_at ? formatShortTime(Date.parse(run.started_at), today) : "—"}</td>
+            <td className="cell-time">{runDuration(run, now)}</td>
+            <td className="cell-pipeline">
+              <code>{run.pipeline}</code>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

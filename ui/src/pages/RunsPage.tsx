@@ -1,0 +1,132 @@
+import { useState } from "react";
+import type { Page } from "../components/Sidebar";
+import { EmptyState } from "../components/EmptyState";
+import { HookForm } from "../components/HookForm";
+import { RuleCard } from "../components/RuleCard";
+import { RuleChart } from "../components/RuleChart";
+import { RuleForm } from "../components/RuleForm";
+import { RunDetail } from "../components/RunDetail";
+import { RunsTable } from "../components/RunsTable";
+import { useToast } from "../components/Toasts";
+import { useRunNotifications } from "../api/runNotifications";
+import { COUNTER_NOUN, useRuleHistory, useRules, useRuns, useRunsLive } from "../api/runs";
+import { useSources } from "../api/sources";
+import { useNow } from "../lib/useNow";
+
+export function RunsPage({ onNavigate }: { onNavigate: (page: Page) => void }) {
+  const toast = useToast();
+  const rules = useRules();
+  const runs = useRuns();
+  const { data: sources = [] } = useSources();
+  useRunsLive();
+  useRunNotifications(runs.data);
+  const now = useNow(15_000);
+
+  const [chosenRule, setChosenRule] = useState<string | null>(null);
+  const [runId, setRunId] = useState<number | null>(null);
+  const ruleList = rules.data ?? [];
+  const selectedRule = ruleList.find((r) => r.id === chosenRule) ?? ruleList[0];
+  const history = useRuleHistory(selectedRule?.id ?? null);
+  const runList = runs.data ?? [];
+  const labelStudio = sources.filter((s) => s.kind === "label-studio");
+  const sourceName = (id: string) => sources.find((s) => s.id === id)?.name;
+
+  const forms = (
+    <>
+      <RuleForm
+        sources={labelStudio}
+        onAddSource={() => onNavigate("sources")}
+        onAdded={(rule) => {
+          setChosenRule(rule.id);
+          toast(`Rule added: every ${rule.every} ${COUNTER_NOUN[rule.counter]}, start ${rule.pipeline}`, "ok");
+        }}
+      />
+      <HookForm sources={labelStudio} />
+    </>
+  );
+  const empty = rules.data?.length === 0;
+
+  return (
+    <section className="page runs-page" aria-labelledby="runs-title">
+      <header className="page-header">
+        <h1 id="runs-title">Runs</h1>
+      </header>
+
+      <section aria-labelledby="rules-title">
+        <h2 id="rules-title">Rules</h2>
+        {rules.error && (
+          <p className="problem" role="alert">
+            {rules.error.message}
+          </p>
+        )}
+        {rules.isPending && !rules.error && <p className="muted">Loading rules…</p>}
+        {empty && (
+          <EmptyState title="No retrain rules yet" testId="rules-empty">
+            <p>
+              A rule watches a Label Studio project's annotation count and starts a SageMaker pipeline each time the
+              count passes the next multiple of N: every 16 useful annotations, say. Each start appears below as a run,
+              watched until it succeeds or fails.
+            </p>
+            <p>Add one with the form below. Tick “Dry run” to see when it would start without calling AWS.</p>
+          </EmptyState>
+        )}
+        {ruleList.length > 0 && (
+          <ul className="rules" aria-label="Retrain rules">
+            {ruleList.map((rule) => (
+              <RuleCard
+                key={rule.id}
+                rule={rule}
+                sourceName={sourceName(rule.source_id)}
+                selected={rule.id === selectedRule?.id}
+                onSelect={() => setChosenRule(rule.id)}
+              />
+            ))}
+          </ul>
+        )}
+      </section>
+
+      {empty && forms}
+
+      {selectedRule && (
+        <section aria-labelledby="chart-title">
+          <h2 id="chart-title">
+            Progress of <code>{selectedRule.pipeline}</code>
+          </h2>
+          {history.error && (
+            <p className="problem" role="alert">
+              {history.error.message}
+            </p>
+          )}
+          {history.data ? <RuleChart history={history.data} now={now} /> : !history.error && <p className="muted">Loading the chart…</p>}
+        </section>
+      )}
+
+      <section aria-labelledby="runs-list-title">
+        <h2 id="runs-list-title">Runs</h2>
+        {runs.error && (
+          <p className="problem" role="alert">
+            {runs.error.message}
+          </p>
+        )}
+        {runs.isPending && !runs.error && <p className="muted">Loading runs…</p>}
+        {runs.data?.length === 0 && (
+          <p className="muted" data-testid="runs-empty">
+            No runs yet. A run appears here when a rule's count passes its next multiple.
+          </p>
+        )}
+        {runList.length > 0 && (
+          <div className={`runs-body${runId !== null ? " with-detail" : ""}`}>
+            <div className="runs-list-pane">
+              <RunsTable runs={runList} selectedId={runId} now={now} onSelect={setRunId} />
+            </div>
+            {runId !== null && (
+              <RunDetail id={runId} fromList={runList.find((r) => r.id === runId)} now={now} onClose={() => setRunId(null)} />
+            )}
+          </div>
+        )}
+      </section>
+
+      {!empty && forms}
+    </section>
+  );
+}
