@@ -51,7 +51,7 @@ class Loop:
 
     def start(self) -> None:
         self.serve = Peer("serve-retrain", [str(self.cli), "--data-dir", str(self.data), "serve", "--listen",
-                                            f"127.0.0.1:{self.port}"], env=self.env)
+                                            f"127.0.0.1:{self.port}", "--label-studio-check", "1s"], env=self.env)
         wait_for_port(self.port, self.serve.proc)
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
@@ -213,3 +213,33 @@ def test_a_wrong_pipeline_fails_in_words_and_can_be_retried(label_studio, loop):
     assert "no pipeline 'not-a-pipeline'" in run["error"] and "retry" in run["error"]
     retried = loop.json("runs", "retry", str(run["id"]))
     assert retried["status"] == "pending"
+
+
+def test_the_webhook_is_kept_up_to_date_and_turned_back_on(label_studio, loop):
+    ls = label_studio
+    pid = ls.create_project("Kept alive")["id"]
+    source = loop.json("source", "add", "label-studio", "--name", "Alive")
+    first = loop.json("label-studio", "hook", "--source", source["id"], "--project", str(pid),
+                      "--public-url", "http://127.0.0.1:9")
+    assert first["change"] == "created"
+    # The public URL changed (a new tunnel): the same webhook now points at the new one.
+    moved = loop.json("label-studio", "hook", "--source", source["id"], "--project", str(pid),
+                      "--public-url", f"http://127.0.0.1:{loop.port}")
+    assert moved["change"] == "updated" and moved["webhook_id"] == first["webhook_id"]
+    hook = ls.http.get(f"{ls.base}/api/webhooks/{first['webhook_id']}/", timeout=30).json()
+    assert hook["url"] == f"http://127.0.0.1:{loop.port}{source['hook_path']}"
+    assert "X-Loopline-Token" in hook["headers"]
+    assert set(hook["actions"]) >= {"ANNOTATION_CREATED", "ANNOTATIONS_CREATED"}
+
+    # Label Studio turns it off, as it does after failed deliveries.
+    off = ls.http.patch(f"{ls.base}/api/webhooks/{first['webhook_id']}/", json={"is_active": False}, timeout=30)
+    assert off.status_code == 200 and off.json()["is_active"] is False
+    wait_until(lambda: ls.http.get(f"{ls.base}/api/webhooks/{first['webhook_id']}/", timeout=30).json()["is_active"],
+               "Loopline to turn the webhook back on", timeout=20)
+    notice = wait_until(lambda: loop.json("events", "list", "--action", "LOOPLINE_WEBHOOK_REACTIVATED"),
+                        "the timeline to say so")[0]
+    assert "turned it back on" in notice["summary"] and str(pid) in notice["summary"]
+    # And it delivers again.
+    ls.annotate(ls.import_tasks(pid, ["after"])[0])
+    wait_until(lambda: loop.json("events", "list", "--source", source["id"], "--action", "ANNOTATION_CREATED"),
+               "an annotation delivered after reactivation")

@@ -145,6 +145,10 @@ pub struct ServeArgs {
     /// Requests per second accepted from one source before 429; 0 turns the limit off.
     #[arg(long, value_name = "N", default_value_t = 200.0)]
     pub rate_limit: f64,
+    /// How often the Label Studio webhooks Loopline registered are checked, and turned back
+    /// on if Label Studio turned them off: 30s, 5m.
+    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    pub label_studio_check: String,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

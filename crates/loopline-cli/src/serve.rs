@@ -10,6 +10,9 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> Result<(), ApiError> {
     // line appears still shuts down cleanly instead of killing the process.
     let signals = ShutdownSignals::install();
     let engine = Arc::new(Engine::open(global.engine_options()).await?);
+    engine.set_hook_check_interval(std::time::Duration::from_secs(
+        crate::source_cmd::parse_duration(&args.label_studio_check)?.max(1) as u64,
+    ));
     engine.set_limits(ReceiverLimits {
         max_body_bytes: args.max_body_mib.max(1) * 1024 * 1024,
         rate_per_source: args.rate_limit.max(0.0),

@@ -108,6 +108,7 @@ impl Engine {
         tasks.push(tokio::spawn(evaluate_rules(Arc::downgrade(self))));
         tasks.push(tokio::spawn(start_runs(Arc::downgrade(self))));
         tasks.push(tokio::spawn(watch_runs(Arc::downgrade(self))));
+        tasks.push(tokio::spawn(watch_hooks(Arc::downgrade(self))));
     }
 
     /// Deletes what the retention policy no longer keeps. Returns how many events went.
@@ -291,6 +292,20 @@ async fn watch_runs(engine: WeakEngine) {
         let Some(e) = engine.upgrade() else { return };
         if let Err(err) = e.poll_runs().await {
             tracing::debug!(code = %err.code, "runs not polled: {}", err.message);
+        }
+    }
+}
+
+async fn watch_hooks(engine: WeakEngine) {
+    loop {
+        let every = match engine.upgrade() {
+            Some(e) => e.hook_check_interval(),
+            None => return,
+        };
+        tokio::time::sleep(every).await;
+        let Some(e) = engine.upgrade() else { return };
+        if let Err(err) = e.check_hooks().await {
+            tracing::debug!(code = %err.code, "Label Studio webhooks not checked: {}", err.message);
         }
     }
 }

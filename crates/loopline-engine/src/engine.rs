@@ -49,6 +49,8 @@ pub struct Engine {
     pub(crate) changes: watch::Sender<TimelineChanged>,
     /// Bumped whenever rules or runs change, for the app's Runs view and notifications.
     pub(crate) runs_rev: watch::Sender<u64>,
+    /// How often registered Label Studio webhooks are checked (ms).
+    pub(crate) hook_check_ms: std::sync::atomic::AtomicI64,
     /// Wakes the outbox worker when a run becomes due.
     pub(crate) outbox_wake: tokio::sync::Notify,
     /// The sources revision the receiver's table was built from (-1: never built).
@@ -88,6 +90,9 @@ impl Engine {
             sources_loaded: std::sync::atomic::AtomicI64::new(-1),
             runs_rev: watch::channel(0).0,
             outbox_wake: tokio::sync::Notify::new(),
+            hook_check_ms: std::sync::atomic::AtomicI64::new(
+                crate::hook_watch::DEFAULT_HOOK_CHECK.as_millis() as i64,
+            ),
             background: Mutex::new(Vec::new()),
         })
     }

@@ -8,6 +8,7 @@ mod clock;
 mod connections;
 mod engine;
 mod events;
+mod hook_watch;
 mod listen;
 mod outbox;
 mod paths;

@@ -193,6 +193,13 @@ impl Engine {
         let hook = ls
             .ensure_hook(project_id, &url, &source.hook_path, &token)
             .await?;
+        self.remember_hook(crate::hook_watch::Registered {
+            source_id: source_id.to_string(),
+            project_id,
+            webhook_id: hook.id,
+            url: hook.url.clone(),
+        })
+        .await?;
         Ok(HookRegistration {
             webhook_id: hook.id,
             url: hook.url,
