@@ -249,3 +249,33 @@ def test_the_monitor_follows_an_execution_to_its_end(proxy, make_serve, ending):
         assert final["steps"][1]["failure_reason"] == "AlgorithmError: CUDA out of memory"
     shown = s.run("runs", "show", str(final["id"])).stdout
     assert ending.lower() in shown and "Train" in shown
+
+
+@pytest.mark.parametrize("overlap", ["coalesce", "skip", "parallel"])
+def test_overlap_policy_while_a_run_executes(proxy, make_serve, overlap):
+    s = make_serve(proxy.endpoint, f"overlap-{overlap}")
+    s.rule("--overlap", overlap)
+    s.start()
+    executing = {"PipelineExecutionStatus": "Executing"}
+    proxy.scripted["DescribePipelineExecution"] = [executing] * 1000
+    s.post(16, 7001)
+    wait_until(lambda: [r for r in s.runs() if r["status"] == "executing"], "the first run executing")
+    s.post(32, 7002)
+    s.post(48, 7003)
+    time.sleep(2)
+    runs = {r["bucket_to"]: r for r in s.runs()}
+    if overlap == "parallel":
+        wait_until(lambda: len(s.executions()) == 3, "three executions side by side")
+        return
+    if overlap == "skip":
+        assert runs[2]["status"] == "skipped" and runs[3]["status"] == "skipped"
+        assert len(s.executions()) == 1
+        return
+    # coalesce: one follow-up held, covering every multiple reached meanwhile.
+    held = [r for r in s.runs() if r["status"] == "held"]
+    assert len(held) == 1 and (held[0]["bucket_from"], held[0]["bucket_to"]) == (2, 3) and held[0]["count"] == 48
+    assert len(s.executions()) == 1
+    proxy.scripted["DescribePipelineExecution"] = [{"PipelineExecutionStatus": "Succeeded"}]
+    wait_until(lambda: len(s.executions()) == 2, "the held follow-up started when the first run ended", timeout=30)
+    follow_up = next(r for r in s.runs() if r["bucket_to"] == 3)
+    assert follow_up["execution_arn"] and follow_up["status"] in ("executing", "succeeded")
