@@ -162,7 +162,7 @@ export function runDuration(run: Run, now: number): string {
   if (!run.started_at) return "—";
   const started = Date.parse(run.started_at);
   if (run.finished_at) return formatDuration(Date.parse(run.finished_at) - started);
-  if (ACTIVE_STATUSES.has(run.status)) return `running ${formatDuration(now - started)}`;
+  if (ACTIVE_STATUSES.has(run.status)) return `running ${formatDuration(now - started, true)}`;
   return "—";
 }
 

@@ -4,7 +4,7 @@ import { formatShortTime } from "../lib/format";
 
 const W = 640;
 const H = 220;
-const M = { top: 16, right: 16, bottom: 26, left: 44 };
+const M = { top: 18, right: 24, bottom: 26, left: 44 };
 const PLOT_W = W - M.left - M.right;
 const PLOT_H = H - M.top - M.bottom;
 /** Beyond this many multiples the dashed lines would be a grey wash; every k-th one is drawn. */

@@ -145,8 +145,8 @@ export function RuleForm({ sources, onAdded, onAddSource }: Props) {
         <span className="field-with-hint">
           <select id="rule-overlap" data-testid="rule-overlap" value={overlap} aria-describedby="rule-overlap-hint" onChange={(e) => setOverlap(e.target.value as Overlap)}>
             {OVERLAP_OPTIONS.map((o) => (
-              <option key={o.value} value={o.value}>
-                {o.label}: {o.explanation}
+              <option key={o.value} value={o.value} title={o.explanation}>
+                {o.label}
               </option>
             ))}
           </select>

@@ -43,7 +43,7 @@ export function RunsTable({ runs, selectedId, now, onSelect }: Props) {
             <td>
               <RunStatusBadge status={run.status} />
             </td>
-            <td title="The multiples of “every” this run covers, when one jump crossed several">{triggerSentence(run)}</td>
+            <td className="cell-trigger" title="“covers” lists the multiples of “every” one jump crossed">{triggerSentence(run)}</td>
             <td className="cell-time">{run.started_at ? formatShortTime(Date.parse(run.started_at), today) : "—"}</td>
             <td className="cell-time">{runDuration(run, now)}</td>
             <td className="cell-pipeline">

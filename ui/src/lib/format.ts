@@ -54,12 +54,12 @@ export const STATUS_TONE: Record<EventStatus, Tone> = {
 
 export const EVENT_STATUSES: EventStatus[] = ["processed", "duplicate", "malformed", "rejected"];
 
-/** "45 s", "4 min 12 s", "1 h 5 min": how long something took. */
-export function formatDuration(ms: number): string {
+/** "45 s", "4 min 12 s", "1 h 5 min": how long something took; `coarse` drops the seconds past a minute. */
+export function formatDuration(ms: number, coarse = false): string {
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return `${s} s`;
   const m = Math.floor(s / 60);
-  if (m < 60) return s % 60 === 0 ? `${m} min` : `${m} min ${s % 60} s`;
+  if (m < 60) return s % 60 === 0 || coarse ? `${m} min` : `${m} min ${s % 60} s`;
   const h = Math.floor(m / 60);
   return m % 60 === 0 ? `${h} h` : `${h} h ${m % 60} min`;
 }
