@@ -6,6 +6,7 @@
 mod bridge;
 mod commands;
 mod launch;
+mod run_notices;
 mod slot;
 
 #[cfg(test)]
@@ -23,6 +24,7 @@ pub fn app_builder<R: Runtime>(
     launch: LaunchArgs,
 ) -> tauri::Builder<R> {
     builder
+        .plugin(tauri_plugin_notification::init())
         .invoke_handler(tauri::generate_handler![
             commands::receiver_status,
             commands::receiver_start,
@@ -77,6 +79,7 @@ pub fn start_engine<R: Runtime>(app: &tauri::AppHandle<R>, launch: &LaunchArgs) 
         bridge::forward_receiver_status(app.clone(), engine.clone());
         bridge::forward_timeline_changes(app.clone(), engine.clone());
         bridge::forward_runs_changes(app.clone(), engine.clone());
+        run_notices::forward_run_endings(app.clone(), engine.clone());
     }
     app.manage(slot);
 }

@@ -1,10 +1,9 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import type { CountPoint, RetrainRule, Run, Source } from "./bindings.gen";
 import { point, rule, run, source, summary, timelineEngine } from "./test/fixtures";
 import { renderWithQuery } from "./test/render";
-import { resetNotificationPermission } from "./api/runNotifications";
 
 const engine = vi.hoisted(() => ({ current: null as ReturnType<typeof import("./test/fixtures").timelineEngine> | null }));
 
@@ -404,47 +403,5 @@ describe("Runs: the Label Studio webhook", () => {
     expect(alert).toHaveAttribute("role", "alert");
     expect(alert).toHaveTextContent("Connect Label Studio first, in Settings.");
     expect(screen.queryByTestId("hook-result")).not.toBeInTheDocument();
-  });
-});
-
-describe("Runs: desktop notifications", () => {
-  afterEach(() => {
-    vi.unstubAllGlobals();
-    resetNotificationPermission();
-  });
-
-  it("notifies when a run seen executing succeeds, and not for runs already finished", async () => {
-    const shown: { title: string; body?: string }[] = [];
-    const requestPermission = vi.fn(async () => "granted");
-    class FakeNotification {
-      static permission = "default";
-      static requestPermission = requestPermission;
-      constructor(title: string, options?: NotificationOptions) {
-        shown.push({ title, body: options?.body });
-      }
-    }
-    vi.stubGlobal("Notification", FakeNotification);
-
-    await openRuns({ runs: [run(5, { status: "executing", finished_at: null }), run(4, { status: "failed" })] });
-    expect(await screen.findAllByTestId("run-row")).toHaveLength(2);
-    await waitFor(() => expect(requestPermission).toHaveBeenCalledTimes(1));
-    expect(shown).toEqual([]);
-
-    engine.current!.store.runs = [run(5, { status: "succeeded" }), run(4, { status: "failed" })];
-    act(() => engine.current!.emit("runs-changed", 3));
-    await waitFor(() => expect(shown).toHaveLength(1));
-    expect(shown[0]!.title).toBe("Retrain run 5 succeeded");
-    expect(shown[0]!.body).toContain("retrain-birds");
-    expect(shown[0]!.body).toContain("80");
-    expect(requestPermission).toHaveBeenCalledTimes(1);
-  });
-
-  it("does nothing where the Notification API is missing", async () => {
-    expect("Notification" in window).toBe(false);
-    await openRuns({ runs: [run(5, { status: "executing", finished_at: null })] });
-    await screen.findByTestId("run-row");
-    engine.current!.store.runs = [run(5, { status: "failed" })];
-    act(() => engine.current!.emit("runs-changed", 3));
-    await waitFor(() => expect(screen.getByTestId("run-row")).toHaveAttribute("data-status", "failed"));
   });
 });

@@ -8,7 +8,6 @@ import { RuleForm } from "../components/RuleForm";
 import { RunDetail } from "../components/RunDetail";
 import { RunsTable } from "../components/RunsTable";
 import { useToast } from "../components/Toasts";
-import { useRunNotifications } from "../api/runNotifications";
 import { COUNTER_NOUN, useRuleHistory, useRules, useRuns, useRunsLive } from "../api/runs";
 import { useSources } from "../api/sources";
 import { useNow } from "../lib/useNow";
@@ -19,7 +18,6 @@ export function RunsPage({ onNavigate }: { onNavigate: (page: Page) => void }) {
   const runs = useRuns();
   const { data: sources = [] } = useSources();
   useRunsLive();
-  useRunNotifications(runs.data);
   const now = useNow(15_000);
 
   const [chosenRule, setChosenRule] = useState<string | null>(null);
