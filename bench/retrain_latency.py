@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO / "e2e"))
 import requests  # noqa: E402
 
 from harness.aws_fault_proxy import FaultProxy  # noqa: E402
-from harness.moto_peer import Moto  # noqa: E402
+from harness.moto_peer import Moto, aws_env  # noqa: E402
 from harness.processes import Peer, free_port, wait_for_port  # noqa: E402
 
 N = int(os.environ.get("B3_EVENTS", "200"))
@@ -36,9 +36,8 @@ def main() -> None:
     moto = Moto.start(auth=False, name="moto-b3")
     proxy = FaultProxy(moto.endpoint)
     data = Path(tempfile.mkdtemp(prefix="loopline-b3-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_ENDPOINT_URL=proxy.endpoint, AWS_REGION="eu-west-1", AWS_ACCESS_KEY_ID="testing",
-               AWS_SECRET_ACCESS_KEY="testing", AWS_EC2_METADATA_DISABLED="true", LOOPLINE_SECRETS="env")
+    env = aws_env(proxy.endpoint)
+    env["LOOPLINE_SECRETS"] = "env"
     serve = None
     try:
         moto.client("sagemaker", region="eu-west-1").create_pipeline(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import signal
 import subprocess
 import time
@@ -17,8 +16,8 @@ import pytest
 import requests
 
 from harness.aws_fault_proxy import FaultProxy
-from harness.moto_peer import Moto
-from harness.processes import REPO, Peer, free_port, wait_for_port
+from harness.moto_peer import Moto, aws_env
+from harness.processes import REPO, Peer, free_port, wait_for_port, wait_until
 
 REGION = "eu-west-1"
 FIXTURE = json.loads((REPO / "crates/loopline-hooks/tests/fixtures/label-studio/ANNOTATION_CREATED.json").read_text())
@@ -52,9 +51,7 @@ def annotation(count: int, annotation_id: int) -> bytes:
 class Serve:
     def __init__(self, cli: Path, data: Path, endpoint: str, moto: Moto, pipeline: str):
         self.cli, self.data, self.moto, self.pipeline = cli, data, moto, pipeline
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        self.env.update(AWS_ENDPOINT_URL=endpoint, AWS_REGION=REGION, AWS_ACCESS_KEY_ID="testing",
-                        AWS_SECRET_ACCESS_KEY="testing", AWS_EC2_METADATA_DISABLED="true")
+        self.env = aws_env(endpoint, REGION)
         self.port = free_port()
         self.peer: Peer | None = None
         sm = moto.client("sagemaker", region=REGION)
@@ -103,17 +100,6 @@ class Serve:
     def executions(self) -> list[dict]:
         sm = self.moto.client("sagemaker", region=REGION)
         return sm.list_pipeline_executions(PipelineName=self.pipeline)["PipelineExecutionSummaries"]
-
-
-def wait_until(probe, what: str, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
 
 
 @pytest.fixture

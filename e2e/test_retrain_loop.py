@@ -4,7 +4,6 @@ in moto, exactly once per multiple of N, never for replays, duplicates, updates 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import time
@@ -13,8 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from harness.moto_peer import Moto
-from harness.processes import Peer, free_port, wait_for_port
+from harness.moto_peer import Moto, aws_env
+from harness.processes import Peer, free_port, wait_for_port, wait_until
 
 REGION = "eu-west-1"
 PIPELINE = "retrain-birds"
@@ -33,9 +32,7 @@ class Loop:
 
     def __init__(self, cli: Path, data: Path, moto: Moto):
         self.cli, self.data, self.moto = cli, data, moto
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        self.env.update(AWS_ENDPOINT_URL=moto.endpoint, AWS_REGION=REGION, AWS_ACCESS_KEY_ID="testing",
-                        AWS_SECRET_ACCESS_KEY="testing", AWS_EC2_METADATA_DISABLED="true")
+        self.env = aws_env(moto.endpoint, REGION)
         self.port = free_port()
         self.serve: Peer | None = None
 
@@ -70,17 +67,6 @@ class Loop:
     def executions(self) -> list[dict]:
         sm = self.moto.client("sagemaker", region=REGION)
         return sm.list_pipeline_executions(PipelineName=PIPELINE)["PipelineExecutionSummaries"]
-
-
-def wait_until(probe, what: str, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
 
 
 def settle() -> None:

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from harness.moto_peer import Moto
+from harness.moto_peer import Moto, aws_env
 from harness.processes import ARTIFACTS, free_port
 from harness.webdriver import WebDriverError
 
@@ -38,9 +38,9 @@ def test_progress_advances_and_the_run_appears(launch_app, label_studio, data_di
         sm = moto.client("sagemaker", region="eu-west-1")
         sm.create_pipeline(PipelineName=PIPELINE, RoleArn="arn:aws:iam::123456789012:role/sagemaker",
                            PipelineDefinition=json.dumps({"Version": "2020-12-01", "Steps": []}))
-        for k, v in dict(AWS_ENDPOINT_URL=moto.endpoint, AWS_REGION="eu-west-1", AWS_ACCESS_KEY_ID="testing",
-                         AWS_SECRET_ACCESS_KEY="testing", AWS_EC2_METADATA_DISABLED="true").items():
-            monkeypatch.setenv(k, v)
+        for k, v in aws_env(moto.endpoint).items():
+            if k.startswith("AWS_"):
+                monkeypatch.setenv(k, v)
         ls = label_studio
         pid = ls.create_project("Desktop retrain")["id"]
         tasks = ls.import_tasks(pid, [f"t{i}" for i in range(20)])

@@ -3,6 +3,7 @@
 a wrong secret or an unknown key gets the refusal real AWS would send."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -57,3 +58,12 @@ class Moto:
 
     def stop(self) -> None:
         self.peer.stop()
+
+
+def aws_env(endpoint: str, region: str = "eu-west-1") -> dict:
+    """This process's environment with AWS pointed at `endpoint` through the SDK's default
+    chain, and none of the machine's own AWS settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ENDPOINT_URL=endpoint, AWS_REGION=region, AWS_ACCESS_KEY_ID="testing",
+               AWS_SECRET_ACCESS_KEY="testing", AWS_EC2_METADATA_DISABLED="true")
+    return env

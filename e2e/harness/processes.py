@@ -128,3 +128,15 @@ def start_xvfb() -> tuple[Peer, str]:
     peer.log_path = ARTIFACTS / "xvfb.log"
     peer._log = open(os.devnull, "ab")
     return peer, f":{number}"
+
+
+def wait_until(probe, what: str, timeout: float = 30.0):
+    """Polls `probe` until it returns something truthy, and returns that."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")

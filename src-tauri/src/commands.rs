@@ -1,13 +1,14 @@
 //! One-line adapters from IPC to the engine. Each has a CLI twin over the same engine call.
 
 use loopline_core::{
-    ApiError, AppInfo, AwsIdentity, AwsSettings, Counter, CreatedSource, EventDetail, EventPage,
-    EventQuery, HookRegistration, LabelStudioIdentity, Overlap, PipelineParam, ReceiverStatus,
-    ReplayOutcome, RetentionPolicy, RetrainRule, RuleHistory, Run, SecretInfo, Sensitive, Source,
-    SourceKind, TimelineStats,
+    ApiError, AppInfo, AwsIdentity, AwsSettings, Counter, CreatedSource, ErrorCode, EventDetail,
+    EventPage, EventQuery, HookRegistration, LabelStudioIdentity, Overlap, PipelineParam,
+    ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RuleHistory, Run, SecretInfo,
+    Sensitive, Source, SourceKind, TimelineStats,
 };
 use loopline_engine::{AwsCredentials, RuleRequest};
-use tauri::State;
+use tauri::{Runtime, State};
+use tauri_plugin_opener::OpenerExt;
 
 use crate::EngineSlot;
 
@@ -323,4 +324,27 @@ pub async fn label_studio_hook(
     slot.engine()?
         .label_studio_hook(&source_id, project_id, &public_url)
         .await
+}
+
+/// Opens a run's page in the AWS console in the user's browser. The address comes from the
+/// engine's own record of the run, so the webview cannot make the shell open anything else.
+#[tauri::command]
+pub async fn run_open_console<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    slot: State<'_, EngineSlot>,
+    id: i64,
+) -> Result<(), ApiError> {
+    let run = slot.engine()?.run(id).await?;
+    let url = run.console_url.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::NotFound,
+            format!("Run {id} has no execution in AWS yet, so there is no console page to open."),
+        )
+    })?;
+    app.opener().open_url(&url, None::<&str>).map_err(|e| {
+        ApiError::new(
+            ErrorCode::Internal,
+            format!("Could not open a browser ({e}). The address is {url}"),
+        )
+    })
 }

@@ -25,6 +25,7 @@ pub fn app_builder<R: Runtime>(
 ) -> tauri::Builder<R> {
     builder
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_opener::init())
         .invoke_handler(tauri::generate_handler![
             commands::receiver_status,
             commands::receiver_start,
@@ -62,6 +63,7 @@ pub fn app_builder<R: Runtime>(
             commands::run_show,
             commands::run_retry,
             commands::label_studio_hook,
+            commands::run_open_console,
         ])
         .setup(move |app| {
             // Opened in setup, after the single-instance plugin has had its say, so a second

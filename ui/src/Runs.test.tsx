@@ -85,6 +85,12 @@ describe("Runs: rules", () => {
     expect(cards[1]).toHaveTextContent("overlap: skip");
   });
 
+  it("puts the next retrain in the status bar, whichever page is open", async () => {
+    await openRuns({ rules: [rule(), rule({ id: "rule_2", dry_run: true })] });
+    const item = await screen.findByTestId("statusbar-retrain");
+    expect(item).toHaveTextContent("12 of 16 to the next retrain (+1 more rule)");
+  });
+
   it("removes a rule only after confirming", async () => {
     const user = await openRuns({ rules: [rule()] });
     await user.click(await screen.findByTestId("rule-remove"));
@@ -290,6 +296,8 @@ describe("Runs: the list and the detail", () => {
     expect(within(detail).getByRole("heading", { name: "Run #1" })).toBeInTheDocument();
     const link = within(detail).getByTestId("run-console-link");
     expect(link).toHaveAttribute("href", run(1).console_url);
+    await user.click(link);
+    await waitFor(() => expect(engine.current!.calls.some((c) => c.cmd === "run_open_console" && c.args?.id === 1)).toBe(true));
     expect(link).toHaveAttribute("target", "_blank");
     expect(link).toHaveAttribute("rel", "noreferrer");
     expect(link).toHaveTextContent("Open in the AWS console");

@@ -34,6 +34,7 @@ export function RunDetail({ id, fromList, now, onClose }: { id: number; fromList
   const { data: run, error: loadError } = useRun(id, fromList);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [openError, setOpenError] = useState<string | null>(null);
 
   const retry = async () => {
     setBusy(true);
@@ -124,9 +125,26 @@ export function RunDetail({ id, fromList, now, onClose }: { id: number; fromList
           </dl>
           {run.console_url && (
             <p>
-              <a href={run.console_url} target="_blank" rel="noreferrer" data-testid="run-console-link">
+              <a
+                href={run.console_url}
+                target="_blank"
+                rel="noreferrer"
+                data-testid="run-console-link"
+                onClick={(e) => {
+                  // The shell opens it in the browser; a webview link would go nowhere.
+                  e.preventDefault();
+                  setOpenError(null);
+                  call<null>("run_open_console", { id: run.id }).catch((err: unknown) => setOpenError(errorMessage(err)));
+                }}
+              >
                 Open in the AWS console ↗
               </a>
+              {openError && (
+                <span className="problem" role="alert" data-testid="run-console-error">
+                  {" "}
+                  {openError}
+                </span>
+              )}
             </p>
           )}
           <h3>Parameters</h3>

@@ -1,5 +1,6 @@
 import type { ReceiverStatus } from "../bindings.gen";
 import { useMoveReceiver, useReceiverStatus } from "../api/engine";
+import { RetrainStatus } from "./RetrainStatus";
 
 const STATE_LABEL: Record<ReceiverStatus["state"], string> = {
   running: "listening on",
@@ -53,6 +54,7 @@ export function StatusBar() {
           )}
         </span>
       )}
+      <RetrainStatus />
       {moveError && (
         <span className="status-item status-problem" role="alert">
           {moveError.message}
