@@ -1,9 +1,9 @@
-export type Page = "timeline" | "sources" | "runs" | "setup" | "settings";
+export type Page = "timeline" | "runs" | "sources" | "setup" | "settings";
 
 const ITEMS: { page: Page; label: string }[] = [
   { page: "timeline", label: "Timeline" },
-  { page: "sources", label: "Sources" },
   { page: "runs", label: "Runs" },
+  { page: "sources", label: "Sources" },
   { page: "setup", label: "Setup" },
   { page: "settings", label: "Settings" },
 ];
