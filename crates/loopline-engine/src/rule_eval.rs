@@ -93,10 +93,13 @@ impl Engine {
             return Ok(0);
         }
         let mut decided = 0;
+        let mut progressed = false;
         while let Some(mut pass) = self.store.begin_rule_pass(PASS_SIZE).await? {
             let events = pass.events.clone();
             for event in &events {
-                decided += self.evaluate_event(&mut pass, event).await?;
+                let (runs, touched) = self.evaluate_event(&mut pass, event).await?;
+                decided += runs;
+                progressed |= touched;
             }
             pass.commit().await?;
             if decided > 0 {
@@ -104,34 +107,36 @@ impl Engine {
                 self.outbox_wake.notify_one();
             }
         }
-        if decided > 0 {
+        // Progress alone is news too: the app's "15 of 16" moves with every annotation.
+        if decided > 0 || progressed {
             self.runs_changed();
         }
         Ok(decided)
     }
 
+    /// Returns the runs decided, and whether any rule's progress was updated.
     async fn evaluate_event(
         &self,
         pass: &mut RulePass,
         event: &RuleEvent,
-    ) -> Result<usize, ApiError> {
+    ) -> Result<(usize, bool), ApiError> {
         // Only events as they were really delivered: not duplicates, not malformed bodies.
         if event.status != "processed" {
-            return Ok(0);
+            return Ok((0, false));
         }
         let Some(project) = event.project_id else {
-            return Ok(0);
+            return Ok((0, false));
         };
         let rules = pass.rules_for(&event.source_id, project).await?;
         if rules.is_empty() {
-            return Ok(0);
+            return Ok((0, false));
         }
         let counts = counts(event);
         let fires = event
             .action
             .as_deref()
             .is_some_and(|a| FIRING_ACTIONS.contains(&a));
-        let mut decided = 0;
+        let (mut decided, mut touched) = (0, false);
         for rule in rules {
             let count = match rule.counter {
                 Counter::Useful => counts.useful,
@@ -142,13 +147,14 @@ impl Engine {
             let fired = firing(rule.fired_bucket, rule.every, count).filter(|_| fires);
             let fired_bucket = fired.map(|(_, to)| to).unwrap_or(rule.fired_bucket);
             pass.set_progress(&rule.id, count, fired_bucket).await?;
+            touched = true;
             if let Some((from, to)) = fired {
                 self.decide_run(pass, &rule, event, &counts, count, from, to)
                     .await?;
                 decided += 1;
             }
         }
-        Ok(decided)
+        Ok((decided, touched))
     }
 
     #[allow(clippy::too_many_arguments)]
