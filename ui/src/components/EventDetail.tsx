@@ -5,6 +5,7 @@ import { formatBytes, formatRelative } from "../lib/format";
 import { EventActions } from "./EventActions";
 import { JsonTree } from "./JsonTree";
 import { StatusBadge } from "./StatusBadge";
+import { NameValueTable } from "./NameValueTable";
 
 type Tab = "summary" | "json" | "raw" | "headers";
 const TABS: { tab: Tab; label: string }[] = [
@@ -128,26 +129,7 @@ function Body({ tab, detail, onSelect }: { tab: Tab; detail: Detail; onSelect: (
       );
     case "headers":
       return (
-        <table className="headers" data-testid="event-headers">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Value</th>
-            </tr>
-          </thead>
-          <tbody>
-            {detail.headers.map((h, i) => (
-              <tr key={`${h.name}-${i}`}>
-                <td>
-                  <code>{h.name}</code>
-                </td>
-                <td>
-                  <code>{h.value}</code>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <NameValueTable rows={detail.headers} testId="event-headers" />
       );
   }
 }

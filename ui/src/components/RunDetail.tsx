@@ -6,6 +6,7 @@ import { runDuration, runKey, runsKey, triggerSentence, useRun } from "../api/ru
 import { errorMessage } from "../lib/errors";
 import { formatDateTime } from "../lib/format";
 import { RunStatusBadge } from "./RunStatusBadge";
+import { NameValueTable } from "./NameValueTable";
 
 function Steps({ run }: { run: Run }) {
   if (run.steps === null) {
@@ -151,26 +152,7 @@ export function RunDetail({ id, fromList, now, onClose }: { id: number; fromList
           {run.params.length === 0 ? (
             <p className="muted">None.</p>
           ) : (
-            <table className="headers" data-testid="run-params">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Value</th>
-                </tr>
-              </thead>
-              <tbody>
-                {run.params.map((p) => (
-                  <tr key={p.name}>
-                    <td>
-                      <code>{p.name}</code>
-                    </td>
-                    <td>
-                      <code>{p.value}</code>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <NameValueTable rows={run.params} testId="run-params" />
           )}
           <h3>Steps</h3>
           <Steps run={run} />
