@@ -223,14 +223,11 @@ impl<'a> SageMaker<'a> {
             ApiError::new(ErrorCode::AwsNoCredentials, "No AWS credentials are configured. Enter them in Settings › Credentials, or with `loopline connect aws`.")
         })?;
         let credentials = provider.provide_credentials().await.map_err(|e| {
-            let failure = Failure {
-                kind: FailureKind::Construction,
-                code: None,
-                message: None,
-                chain: format!("credentialsnotloaded: {e} {e:?}").to_lowercase(),
-                skew_ms: None,
-            };
-            classify(&failure, self.aws.context())
+            let chain = format!("credentialsnotloaded: {e} {e:?}").to_lowercase();
+            classify(
+                &Failure::bare(FailureKind::Construction, chain),
+                self.aws.context(),
+            )
         })?;
         let identity = credentials.into();
         let now = UNIX_EPOCH + Duration::from_millis(self.aws.now_ms().max(0) as u64);
@@ -270,13 +267,7 @@ impl<'a> SageMaker<'a> {
                 } else {
                     FailureKind::Dispatch
                 };
-                let failure = Failure {
-                    kind,
-                    code: None,
-                    message: None,
-                    chain: format!("{e} {e:?}").to_lowercase(),
-                    skew_ms: None,
-                };
+                let failure = Failure::bare(kind, format!("{e} {e:?}").to_lowercase());
                 return Err(classify(&failure, self.aws.context()).into());
             }
         };

@@ -88,7 +88,8 @@ impl Failure {
         }
     }
 
-    fn bare(kind: FailureKind, chain: String) -> Failure {
+    /// A failure with no answer from AWS: only its kind and the error chain's text.
+    pub fn bare(kind: FailureKind, chain: String) -> Failure {
         Failure {
             kind,
             code: None,
