@@ -3,79 +3,40 @@
 //! in the stored body.
 
 use loopline_core::EventKind;
-use serde::Deserialize;
-use serde_json::value::RawValue;
 
-use super::fields::{int, string};
 use super::{Envelope, Parsed};
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Issue<'a> {
-    #[serde(borrow)]
-    id: Option<&'a RawValue>,
-    #[serde(borrow)]
-    name: Option<&'a RawValue>,
-    #[serde(borrow)]
-    elements: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Element<'a> {
-    #[serde(borrow)]
-    element_type: Option<&'a RawValue>,
-    #[serde(borrow)]
-    issue_name: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ProjectObject<'a> {
-    #[serde(borrow)]
-    id: Option<&'a RawValue>,
-    #[serde(borrow)]
-    name: Option<&'a RawValue>,
-}
-
-pub(crate) fn parse(env: &Envelope<'_>) -> Option<Parsed> {
-    let event = string(env.event)?;
-    if env.issue.is_none() && !event.starts_with("issue") {
+pub(crate) fn parse(env: &Envelope) -> Option<Parsed> {
+    let event = env.event.string()?;
+    let issue = &env.issue;
+    if !issue.present && !event.starts_with("issue") {
         return None;
     }
-    let issue = env
-        .issue
-        .and_then(|raw| serde_json::from_str::<Issue<'_>>(raw.get()).ok())
-        .unwrap_or_default();
-    let (project_name, project_id) = match env.project {
-        Some(raw) => match string(Some(raw)) {
-            Some(name) => (Some(name), None),
-            None => {
-                let obj = serde_json::from_str::<ProjectObject<'_>>(raw.get()).unwrap_or_default();
-                (string(obj.name).or_else(|| string(obj.id)), int(obj.id))
-            }
-        },
-        None => (None, None),
+    let project = &env.project;
+    let (project_name, project_id) = if !project.present {
+        (None, None)
+    } else if let Some(name) = project.scalar.string() {
+        (Some(name), None)
+    } else {
+        (
+            project.name.string().or_else(|| project.id.string()),
+            project.id.int(),
+        )
     };
-    let issue_id = string(issue.id).or_else(|| int(issue.id).map(|i| i.to_string()));
+    let issue_id = issue.id.text();
     // Each element on its own: one odd element must not hide the others.
-    let elements: Vec<Element<'_>> = issue
-        .elements
-        .and_then(|raw| serde_json::from_str::<Vec<&RawValue>>(raw.get()).ok())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|raw| serde_json::from_str::<Element<'_>>(raw.get()).unwrap_or_default())
-        .collect();
-    let issue_name =
-        string(issue.name).or_else(|| elements.iter().find_map(|e| string(e.issue_name)));
-    let frames = elements
-        .iter()
-        .filter(|e| string(e.element_type).as_deref() == Some("frame"))
-        .count();
-    let crops = elements
-        .iter()
-        .filter(|e| string(e.element_type).as_deref() == Some("crop"))
-        .count();
+    let elements = &issue.elements;
+    let issue_name = issue
+        .name
+        .string()
+        .or_else(|| elements.iter().find_map(|e| e.issue_name.string()));
+    let of_type = |t: &str| {
+        elements
+            .iter()
+            .filter(|e| matches!(&e.element_type, super::scan::Scalar::Str(s) if s == t))
+            .count()
+    };
+    let (frames, crops) = (of_type("frame"), of_type("crop"));
 
     let what = match (&issue_name, &issue_id) {
         (Some(name), Some(id)) => format!("Issue '{name}' ({id})"),

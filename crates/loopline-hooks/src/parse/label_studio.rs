@@ -3,34 +3,9 @@
 //! `send_payload` off sends only `{"action": …}`.
 
 use loopline_core::EventKind;
-use serde::Deserialize;
-use serde_json::value::RawValue;
 
-use super::fields::{humanize_action, ids, int, is_list, is_object, list_ids, string};
+use super::fields::{humanize_action, list_ids};
 use super::{Envelope, Parsed};
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Project<'a> {
-    #[serde(borrow)]
-    id: Option<&'a RawValue>,
-    #[serde(borrow)]
-    title: Option<&'a RawValue>,
-    #[serde(borrow)]
-    useful_annotation_number: Option<&'a RawValue>,
-    #[serde(borrow)]
-    total_annotations_number: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Annotation<'a> {
-    #[serde(borrow)]
-    task: Option<&'a RawValue>,
-    #[serde(borrow)]
-    project: Option<&'a RawValue>,
-    was_cancelled: Option<bool>,
-}
 
 fn looks_like_ls_action(action: &str) -> bool {
     !action.is_empty()
@@ -40,53 +15,40 @@ fn looks_like_ls_action(action: &str) -> bool {
         && action.contains('_')
 }
 
-pub(crate) fn parse(env: &Envelope<'_>) -> Option<Parsed> {
-    let action = string(env.action)?;
+pub(crate) fn parse(env: &Envelope) -> Option<Parsed> {
+    let action = env.action.string()?;
     if !looks_like_ls_action(&action) {
         return None;
     }
-    let project = env
-        .project
-        .filter(|raw| is_object(raw))
-        .and_then(|raw| serde_json::from_str::<Project<'_>>(raw.get()).ok())
-        .unwrap_or_default();
-    let mut project_id = int(project.id).or_else(|| int(env.project));
-    let project_name = string(project.title);
+    let project = &env.project;
+    let mut project_id = project.id.int().or_else(|| project.scalar.int());
+    let project_name = project.title.string();
 
-    let mut annotation_ids = ids(env.annotation);
-    annotation_ids.extend(ids(env.annotations));
-    let mut task_ids = ids(env.task);
-    task_ids.extend(ids(env.tasks));
+    let annotations = &env.annotation.items;
+    let mut annotation_ids: Vec<i64> = annotations.iter().filter_map(|a| a.id).collect();
+    annotation_ids.extend(&env.annotations.ids);
+    let mut task_ids = env.task.ids.clone();
+    task_ids.extend(&env.tasks.ids);
 
     // The annotation object knows its task and project even when the payload omits them.
-    let annotations: Vec<Annotation<'_>> = env
-        .annotation
-        .map(|raw| {
-            if is_list(raw) {
-                serde_json::from_str::<Vec<Annotation<'_>>>(raw.get()).unwrap_or_default()
-            } else if is_object(raw) {
-                serde_json::from_str::<Annotation<'_>>(raw.get())
-                    .map(|a| vec![a])
-                    .unwrap_or_default()
-            } else {
-                Vec::new()
-            }
-        })
-        .unwrap_or_default();
     if task_ids.is_empty() {
-        task_ids = annotations.iter().filter_map(|a| int(a.task)).collect();
+        task_ids = annotations
+            .iter()
+            .filter(|a| a.is_object)
+            .filter_map(|a| a.task)
+            .collect();
         task_ids.dedup();
     }
     if project_id.is_none() {
-        project_id = annotations.iter().find_map(|a| int(a.project));
+        project_id = annotations.iter().find_map(|a| a.project);
     }
     let skipped = annotations.iter().any(|a| a.was_cancelled == Some(true));
 
-    let no_payload = env.project.is_none()
-        && env.annotation.is_none()
-        && env.annotations.is_none()
-        && env.task.is_none()
-        && env.tasks.is_none();
+    let no_payload = !env.project.present
+        && !env.annotation.present
+        && !env.annotations.present
+        && !env.task.present
+        && !env.tasks.present;
     let summary = if no_payload {
         format!(
             "{} (no payload: the webhook has send_payload off)",
@@ -117,8 +79,8 @@ pub(crate) fn parse(env: &Envelope<'_>) -> Option<Parsed> {
         summary,
         annotation_ids,
         task_ids,
-        useful_annotation_number: int(project.useful_annotation_number),
-        total_annotations_number: int(project.total_annotations_number),
+        useful_annotation_number: project.useful_annotation_number.int(),
+        total_annotations_number: project.total_annotations_number.int(),
         issue_id: None,
     })
 }

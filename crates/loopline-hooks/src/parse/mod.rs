@@ -6,11 +6,12 @@ mod aquarium;
 mod fields;
 mod generic;
 mod label_studio;
+mod scan;
 mod search;
 
 use loopline_core::EventKind;
-use serde::Deserialize;
-use serde_json::value::RawValue;
+
+use scan::{scan, Envelope};
 
 pub use fields::humanize_action;
 pub use search::search_text;
@@ -39,44 +40,25 @@ impl Parsed {
 
     /// The parser's findings as stored alongside the event (`parsed_json`).
     pub fn to_json(&self) -> String {
-        serde_json::json!({
-            "annotation_ids": self.annotation_ids,
-            "task_ids": self.task_ids,
-            "useful_annotation_number": self.useful_annotation_number,
-            "total_annotations_number": self.total_annotations_number,
-            "issue_id": self.issue_id,
+        // Written field by field: this runs for every event received, and going through a
+        // `serde_json::Value` cost a map and an allocation per field.
+        #[derive(serde::Serialize)]
+        struct Stored<'a> {
+            annotation_ids: &'a [i64],
+            task_ids: &'a [i64],
+            useful_annotation_number: Option<i64>,
+            total_annotations_number: Option<i64>,
+            issue_id: Option<&'a str>,
+        }
+        serde_json::to_string(&Stored {
+            annotation_ids: &self.annotation_ids,
+            task_ids: &self.task_ids,
+            useful_annotation_number: self.useful_annotation_number,
+            total_annotations_number: self.total_annotations_number,
+            issue_id: self.issue_id.as_deref(),
         })
-        .to_string()
+        .unwrap_or_else(|_| "{}".to_string())
     }
-}
-
-/// The top level of any JSON object we may recognise. Values stay raw (borrowed slices of
-/// the body) and are parsed only when needed, so a 5 KB payload costs one pass.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub(crate) struct Envelope<'a> {
-    #[serde(borrow)]
-    pub action: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub event: Option<&'a RawValue>,
-    #[serde(borrow, rename = "type")]
-    pub type_: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub project: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub annotation: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub annotations: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub task: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub tasks: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub issue: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub data: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub timestamp: Option<&'a RawValue>,
 }
 
 /// Why a body could not be parsed at all.
@@ -88,23 +70,21 @@ pub struct NotJson {
 /// Parses a body: `Err` only when it is not JSON. Recognised by shape, so a payload sent to
 /// the "wrong" kind of source is still understood.
 pub fn parse(body: &[u8]) -> Result<Parsed, NotJson> {
-    match serde_json::from_slice::<Envelope<'_>>(body) {
-        Ok(env) => Ok(classify(&env)),
-        Err(object_err) => match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
-            // Valid JSON, just not an object: keep it as unknown.
-            Ok(_) => Ok(Parsed {
-                kind: Some(EventKind::Unknown),
-                summary: "JSON payload that is not an object".to_string(),
-                ..Parsed::default()
-            }),
-            Err(_) => Err(NotJson {
-                message: describe_json_error(&object_err),
-            }),
-        },
+    match scan(body) {
+        Ok(env) if env.is_object => Ok(classify(&env)),
+        // Valid JSON, just not an object: keep it as unknown.
+        Ok(_) => Ok(Parsed {
+            kind: Some(EventKind::Unknown),
+            summary: "JSON payload that is not an object".to_string(),
+            ..Parsed::default()
+        }),
+        Err(e) => Err(NotJson {
+            message: describe_json_error(&e),
+        }),
     }
 }
 
-fn classify(env: &Envelope<'_>) -> Parsed {
+fn classify(env: &Envelope) -> Parsed {
     if let Some(p) = label_studio::parse(env) {
         return p;
     }
@@ -114,9 +94,11 @@ fn classify(env: &Envelope<'_>) -> Parsed {
     if let Some(p) = generic::parse(env) {
         return p;
     }
-    let action = fields::string(env.action)
-        .or_else(|| fields::string(env.event))
-        .or_else(|| fields::string(env.type_));
+    let action = env
+        .action
+        .string()
+        .or_else(|| env.event.string())
+        .or_else(|| env.type_.string());
     Parsed {
         kind: Some(EventKind::Unknown),
         summary: match &action {
