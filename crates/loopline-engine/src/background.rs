@@ -15,6 +15,8 @@ const SOURCE_POLL: Duration = Duration::from_millis(500);
 const FEED_POLL: Duration = Duration::from_millis(500);
 const FEED_COALESCE: Duration = Duration::from_millis(100);
 const RETENTION_EVERY: Duration = Duration::from_secs(60);
+const CHECKPOINT_IDLE: Duration = Duration::from_millis(500);
+const CHECKPOINT_BUSY: Duration = Duration::from_millis(2);
 
 /// The keychain name of a source's secrets.
 pub fn token_secret_name(source_id: &str) -> String {
@@ -243,14 +245,34 @@ async fn feed_changes(engine: WeakEngine) {
     }
 }
 
-/// Keeps the write-ahead log short without ever making the writer do it (see the store).
+/// Copies the write-ahead log into the database file off the writer's path. While events
+/// pour in it comes back every few milliseconds, so that what the writer still has to copy
+/// itself before the log can start over (see the store's writer) stays a few commits' worth.
 async fn checkpoint_wal(engine: WeakEngine) {
+    let mut newest = match engine.upgrade() {
+        Some(e) => e.writer.subscribe_newest(),
+        None => return,
+    };
     loop {
-        tokio::time::sleep(Duration::from_millis(500)).await;
         let Some(e) = engine.upgrade() else { return };
-        if let Err(err) = e.store.checkpoint().await {
-            tracing::debug!(code = %err.code, "checkpoint skipped");
+        let t = std::time::Instant::now();
+        let r = e.store.checkpoint().await;
+        tracing::trace!(?r, micros = t.elapsed().as_micros() as u64, "bg checkpoint");
+        let left = match r {
+            Ok((_, left)) => left,
+            Err(err) => {
+                tracing::debug!(code = %err.code, "checkpoint skipped");
+                0
+            }
+        };
+        drop(e);
+        // Come back at once while events arrive (or frames are left); otherwise wait for
+        // the next write, looking again every half second for other processes' writes.
+        if left == 0 && !newest.has_changed().unwrap_or(false) {
+            let _ = tokio::time::timeout(CHECKPOINT_IDLE, newest.changed()).await;
         }
+        newest.borrow_and_update();
+        tokio::time::sleep(CHECKPOINT_BUSY).await;
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use loopline_core::{ApiError, EventStatus};
-use loopline_store::NewEvent;
+use loopline_store::{NewEvent, StoredBody};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -116,7 +116,7 @@ impl Engine {
                 received_at_ms: self.clock.now_ms(),
                 remote_addr: None,
                 headers_json: "[]".into(),
-                body,
+                body: StoredBody::encode(&body),
                 body_sha256: digest,
                 body_truncated: false,
                 kind: "label-studio",

@@ -12,7 +12,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use loopline_core::{ApiError, ErrorCode, EventKind, EventStatus, SourceKind};
-use loopline_store::NewEvent;
+use loopline_store::{NewEvent, StoredBody};
 use sha2::{Digest, Sha256};
 
 use crate::auth::{matches_any, presented_token, verify_standard_webhook, Refusal};
@@ -139,7 +139,7 @@ pub(crate) async fn receive(
                 now_ms,
                 remote,
                 headers_json,
-                bytes.to_vec(),
+                &bytes,
                 body_sha256,
                 parsed,
             );
@@ -161,7 +161,7 @@ pub(crate) async fn receive(
                 received_at_ms: now_ms,
                 remote_addr: remote,
                 headers_json,
-                body: bytes[..cap].to_vec(),
+                body: StoredBody::encode(&bytes[..cap]),
                 body_sha256,
                 body_truncated: cap < bytes.len(),
                 kind: EventKind::Unknown.as_str(),
@@ -190,13 +190,14 @@ pub(crate) async fn receive(
     }
 }
 
-/// Builds the stored form of a parsed event; shared with replays and test events.
+/// Builds the stored form of a parsed event; shared with replays and test events. The
+/// body is encoded here, on the request's own thread, not on the writer's.
 pub fn new_event(
     source_id: &str,
     now_ms: i64,
     remote: Option<String>,
     headers_json: String,
-    body: Vec<u8>,
+    body: &[u8],
     body_sha256: [u8; 32],
     parsed: Parsed,
 ) -> NewEvent {
@@ -205,7 +206,7 @@ pub fn new_event(
         received_at_ms: now_ms,
         remote_addr: remote,
         headers_json,
-        body,
+        body: StoredBody::encode(body),
         body_sha256,
         body_truncated: false,
         kind: parsed.kind().as_str(),
@@ -268,7 +269,7 @@ async fn reject(
             received_at_ms: now_ms,
             remote_addr: remote,
             headers_json: headers_to_json(headers),
-            body: Vec::new(),
+            body: StoredBody::raw(Vec::new()),
             body_sha256: [0; 32],
             body_truncated: false,
             kind: match source.kind {

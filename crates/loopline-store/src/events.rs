@@ -4,6 +4,7 @@ use loopline_core::{
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 
+use crate::body::decode;
 use crate::errors::db_error;
 use crate::Store;
 
@@ -20,7 +21,7 @@ pub struct StoredEvent {
 }
 
 const SUMMARY_COLUMNS: &str = "e.id, e.source_id, s.name AS source_name, e.kind, e.action, e.project_id, e.project_name, \
-     e.summary, e.status, e.received_at_ms, e.duplicate_of, e.replay_of, LENGTH(e.body) AS body_bytes";
+     e.summary, e.status, e.received_at_ms, e.duplicate_of, e.replay_of, COALESCE(e.body_len, LENGTH(e.body)) AS body_bytes";
 
 pub const DEFAULT_PAGE: u32 = 100;
 pub const MAX_PAGE: u32 = 1000;
@@ -110,7 +111,7 @@ impl Store {
 
     pub async fn event(&self, id: i64) -> Result<StoredEvent, ApiError> {
         let row = sqlx::query(&format!(
-            "SELECT {SUMMARY_COLUMNS}, e.remote_addr, e.headers_json, e.body, e.body_truncated, e.parsed_json, e.replay_count \
+            "SELECT {SUMMARY_COLUMNS}, e.remote_addr, e.headers_json, e.body, e.body_codec, e.body_len, e.body_truncated, e.parsed_json, e.replay_count \
              FROM events e LEFT JOIN sources s ON s.id = e.source_id WHERE e.id = ?"
         ))
         .bind(id)
@@ -122,7 +123,12 @@ impl Store {
             summary: summary_from_row(&row),
             remote_addr: row.get("remote_addr"),
             headers_json: row.get("headers_json"),
-            body: row.get("body"),
+            body: decode(
+                id,
+                row.get("body_codec"),
+                row.get("body"),
+                row.get("body_len"),
+            )?,
             body_truncated: row.get::<i64, _>("body_truncated") != 0,
             parsed_json: row.get("parsed_json"),
             replay_count: row.get("replay_count"),

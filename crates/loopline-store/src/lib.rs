@@ -4,6 +4,7 @@
 //! committed event survives a power cut. Migrations are embedded in the binary and run on
 //! open; a database from a newer Loopline is refused before anything writes to it.
 
+mod body;
 mod errors;
 mod events;
 mod maintenance;
@@ -14,13 +15,14 @@ mod settings;
 mod sources;
 mod writer;
 
+pub use body::{BodyCodec, StoredBody};
 pub use events::{fts_query, ParsedUpdate, StoredEvent, DEFAULT_PAGE, MAX_PAGE};
 pub use maintenance::IndexInput;
 pub use open::{latest_schema_version, Store, StoreOptions, MIGRATOR};
 pub use rules::{NewRule, NewRun, RuleEvent, RulePass};
 pub use runs::{OutboxRun, WatchedRun};
 pub use sources::SourceAuth;
-pub use writer::{EventWriter, Incoming, NewEvent, Stored};
+pub use writer::{EventWriter, Flush, Incoming, NewEvent, Stored, WalFile};
 
 /// The file name of the database inside a data directory.
 pub const DB_FILE_NAME: &str = "loopline.db";

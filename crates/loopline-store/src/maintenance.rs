@@ -3,6 +3,7 @@
 use loopline_core::{ApiError, RetentionPolicy};
 use sqlx::Row;
 
+use crate::body::decode;
 use crate::errors::db_error;
 use crate::Store;
 
@@ -36,7 +37,7 @@ impl Store {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
         let rows = sqlx::query(
-            "SELECT id, action, summary, body FROM events WHERE id > ? ORDER BY id LIMIT ?",
+            "SELECT id, action, summary, body, body_codec, body_len FROM events WHERE id > ? ORDER BY id LIMIT ?",
         )
         .bind(upto)
         .bind(INDEX_CHUNK)
@@ -51,15 +52,18 @@ impl Store {
         let texts: Vec<(i64, String)> = rows
             .iter()
             .map(|r| {
+                let id: i64 = r.get("id");
                 let action: Option<String> = r.get("action");
                 let summary: String = r.get("summary");
-                let body: Vec<u8> = r.get("body");
+                // An unreadable body still leaves the event findable by its summary.
+                let body = decode(id, r.get("body_codec"), r.get("body"), r.get("body_len"))
+                    .unwrap_or_default();
                 let text = text_of(IndexInput {
                     action: action.as_deref(),
                     summary: &summary,
                     body: &body,
                 });
-                (r.get("id"), text)
+                (id, text)
             })
             .collect();
         let mut tx = self.pool().begin().await.map_err(map)?;

@@ -11,7 +11,7 @@ use loopline_bench::percentile;
 use loopline_core::{EventQuery, EventStatus, Sensitive, SourceKind};
 use loopline_engine::secrets::MemorySecrets;
 use loopline_engine::{Engine, EngineOptions};
-use loopline_store::{EventWriter, NewEvent};
+use loopline_store::{EventWriter, NewEvent, StoredBody};
 use sha2::{Digest, Sha256};
 
 #[derive(Parser)]
@@ -92,7 +92,7 @@ async fn main() {
                 remote_addr: Some("127.0.0.1:50000".into()),
                 headers_json: "[[\"content-type\",\"application/json\"]]".into(),
                 body_sha256: Sha256::digest(raw.as_bytes()).into(),
-                body: raw.into_bytes(),
+                body: StoredBody::encode(raw.as_bytes()),
                 body_truncated: false,
                 kind: parsed.kind().as_str(),
                 parsed_json: Some(parsed.to_json()),

@@ -1,0 +1,159 @@
+//! One batch, one transaction: ids handed out in order, duplicates decided, rows inserted.
+
+use std::collections::HashMap;
+
+use loopline_core::{ApiError, EventStatus};
+use rusqlite::{params, Connection, TransactionBehavior};
+
+use super::{sqlite_error, Job, Stored, WriterState};
+
+/// (source, body digest) → (event id, received at ms), for the duplicate window.
+pub(crate) type RecentDigests = HashMap<(String, [u8; 32]), (i64, i64)>;
+
+const INSERT: &str = "INSERT INTO events (source_id, received_at_ms, remote_addr, headers_json, body, body_sha256, \
+     body_truncated, kind, action, project_id, project_name, summary, status, duplicate_of, replay_of, parsed_json, \
+     body_codec, body_len) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
+
+/// Inserts the batch and commits. The commit is not yet durable (see `durability`).
+pub(crate) fn insert_all(state: &mut WriterState, batch: &[Job]) -> Result<Vec<Stored>, ApiError> {
+    let path = state.path.clone();
+    let map = |e| sqlite_error(e, &path);
+    let conn = state.conn.as_mut().expect("connection present");
+    // IMMEDIATE takes the write lock up front; a deferred transaction that reads first
+    // could fail to upgrade without waiting when another connection writes meanwhile.
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(map)?;
+    // AUTOINCREMENT hands out max(seq, max id) + 1, + 2, … while this connection holds the
+    // write lock. The next id is remembered between batches and each insert's id is
+    // checked against it; if another process inserted meanwhile, the batch rolls back.
+    let base = match state.next_id {
+        Some(n) => n,
+        None => next_id_from_db(&tx).map_err(map)?,
+    };
+    let ids: Vec<i64> = (0..batch.len() as i64).map(|k| base + k).collect();
+
+    // Duplicates: an identical body from the same source within the window, stored earlier
+    // or earlier in this very batch.
+    let mut decided: Vec<(EventStatus, Option<i64>)> = Vec::with_capacity(batch.len());
+    let mut fresh: RecentDigests = HashMap::new();
+    for (i, job) in batch.iter().enumerate() {
+        let ev = &job.event;
+        if !(ev.check_duplicate && ev.status == EventStatus::Processed) {
+            decided.push((ev.status, None));
+            continue;
+        }
+        let key = (ev.source_id.clone(), ev.body_sha256);
+        let earlier = fresh
+            .get(&key)
+            .or_else(|| state.recent.get(&key))
+            .filter(|(_, at)| ev.received_at_ms - at <= state.window_ms)
+            .map(|(id, _)| *id);
+        match earlier {
+            Some(original) => decided.push((EventStatus::Duplicate, Some(original))),
+            None => {
+                fresh.insert(key, (ids[i], ev.received_at_ms));
+                decided.push((ev.status, None));
+            }
+        }
+    }
+
+    {
+        let mut stmt = tx.prepare_cached(INSERT).map_err(map)?;
+        for (i, job) in batch.iter().enumerate() {
+            let ev = &job.event;
+            let (status, dup) = decided[i];
+            let id = stmt
+                .insert(params![
+                    ev.source_id,
+                    ev.received_at_ms,
+                    ev.remote_addr,
+                    ev.headers_json,
+                    ev.body.bytes,
+                    &ev.body_sha256[..],
+                    ev.body_truncated,
+                    ev.kind,
+                    ev.action,
+                    ev.project_id,
+                    ev.project_name,
+                    ev.summary,
+                    status.as_str(),
+                    dup,
+                    ev.replay_of,
+                    ev.parsed_json,
+                    ev.body.codec as i64,
+                    ev.body.len as i64,
+                ])
+                .map_err(map)?;
+            if id != ids[i] {
+                // Never acknowledge ids we are not sure of: roll back (dropping the
+                // transaction does) and let the caller try once more with fresh ids.
+                return Err(ApiError::internal(
+                    "event ids moved under the writer; retrying",
+                ));
+            }
+        }
+    }
+    tx.commit().map_err(map)?;
+    state.next_id = ids.last().map(|l| l + 1);
+    state.recent.extend(fresh);
+    Ok(ids
+        .iter()
+        .zip(decided)
+        .map(|(id, (status, duplicate_of))| Stored {
+            id: *id,
+            status,
+            duplicate_of,
+        })
+        .collect())
+}
+
+fn next_id_from_db(conn: &Connection) -> Result<i64, rusqlite::Error> {
+    let seq: i64 = conn.query_row(
+        "SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'events'",
+        [],
+        |r| r.get(0),
+    )?;
+    let max_id: i64 =
+        conn.query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |r| r.get(0))?;
+    Ok(seq.max(max_id) + 1)
+}
+
+pub(crate) fn prune_recent(recent: &mut RecentDigests, window_ms: i64) {
+    // Cheap enough to do after each batch while the map is small; bounded otherwise.
+    if recent.len() > 50_000 {
+        let newest = recent.values().map(|(_, at)| *at).max().unwrap_or(0);
+        let horizon = newest - window_ms;
+        recent.retain(|_, (_, at)| *at >= horizon);
+    }
+}
+
+pub(crate) fn recent_digests(
+    conn: &Connection,
+    since_ms: i64,
+) -> Result<RecentDigests, rusqlite::Error> {
+    // Ids follow arrival, so the recent events are the last ids: a bounded scan from the
+    // end of the table, never a walk of a large store.
+    let mut stmt = conn.prepare(
+        "SELECT id, source_id, body_sha256, received_at_ms FROM events \
+         WHERE id > (SELECT COALESCE(MAX(id), 0) FROM events) - 200000 \
+           AND received_at_ms >= ? AND status = 'processed' ORDER BY id",
+    )?;
+    let rows = stmt.query_map([since_ms], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<Vec<u8>>>(2)?,
+            r.get::<_, i64>(3)?,
+        ))
+    })?;
+    let mut out = HashMap::new();
+    for row in rows {
+        let (id, source, digest, at) = row?;
+        if let Some(d) = digest.and_then(|d| <[u8; 32]>::try_from(d).ok()) {
+            out.insert((source, d), (id, at));
+        }
+    }
+    Ok(out)
+}
