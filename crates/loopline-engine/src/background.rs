@@ -15,8 +15,7 @@ const SOURCE_POLL: Duration = Duration::from_millis(500);
 const FEED_POLL: Duration = Duration::from_millis(500);
 const FEED_COALESCE: Duration = Duration::from_millis(100);
 const RETENTION_EVERY: Duration = Duration::from_secs(60);
-const CHECKPOINT_IDLE: Duration = Duration::from_millis(500);
-const CHECKPOINT_BUSY: Duration = Duration::from_millis(2);
+const NO_RULES_RECHECK: Duration = Duration::from_millis(500);
 
 /// The keychain name of a source's secrets.
 pub fn token_secret_name(source_id: &str) -> String {
@@ -106,7 +105,6 @@ impl Engine {
         tasks.push(tokio::spawn(index_events(Arc::downgrade(self))));
         tasks.push(tokio::spawn(apply_retention(Arc::downgrade(self))));
         tasks.push(tokio::spawn(feed_changes(Arc::downgrade(self))));
-        tasks.push(tokio::spawn(checkpoint_wal(Arc::downgrade(self))));
         tasks.push(tokio::spawn(evaluate_rules(Arc::downgrade(self))));
         tasks.push(tokio::spawn(start_runs(Arc::downgrade(self))));
         tasks.push(tokio::spawn(watch_runs(Arc::downgrade(self))));
@@ -245,48 +243,32 @@ async fn feed_changes(engine: WeakEngine) {
     }
 }
 
-/// Copies the write-ahead log into the database file off the writer's path. While events
-/// pour in it comes back every few milliseconds, so that what the writer still has to copy
-/// itself before the log can start over (see the store's writer) stays a few commits' worth.
-async fn checkpoint_wal(engine: WeakEngine) {
-    let mut newest = match engine.upgrade() {
-        Some(e) => e.writer.subscribe_newest(),
-        None => return,
-    };
-    loop {
-        let Some(e) = engine.upgrade() else { return };
-        let t = std::time::Instant::now();
-        let r = e.store.checkpoint().await;
-        tracing::trace!(?r, micros = t.elapsed().as_micros() as u64, "bg checkpoint");
-        let left = match r {
-            Ok((_, left)) => left,
-            Err(err) => {
-                tracing::debug!(code = %err.code, "checkpoint skipped");
-                0
-            }
-        };
-        drop(e);
-        // Come back at once while events arrive (or frames are left); otherwise wait for
-        // the next write, looking again every half second for other processes' writes.
-        if left == 0 && !newest.has_changed().unwrap_or(false) {
-            let _ = tokio::time::timeout(CHECKPOINT_IDLE, newest.changed()).await;
-        }
-        newest.borrow_and_update();
-        tokio::time::sleep(CHECKPOINT_BUSY).await;
-    }
-}
-
 /// Rules see each event right after it is stored here, and within half a second when it
 /// was stored by another process (or before a restart).
+///
+/// With no rules at all, asking the database again for every batch of events was a
+/// measurable share of ingest; so "no rules" is believed for half a second, or until a rule
+/// changes in this process. Nothing is missed meanwhile: the next evaluation starts at the
+/// rules cursor, which only a pass moves.
 async fn evaluate_rules(engine: WeakEngine) {
-    let mut newest = match engine.upgrade() {
-        Some(e) => e.writer.subscribe_newest(),
+    let (mut newest, mut rules_rev) = match engine.upgrade() {
+        Some(e) => (e.writer.subscribe_newest(), e.runs_rev.subscribe()),
         None => return,
     };
+    let mut no_rules_at: Option<std::time::Instant> = None;
     loop {
         let Some(e) = engine.upgrade() else { return };
-        if let Err(err) = e.evaluate_rules().await {
-            tracing::warn!(code = %err.code, "rules not evaluated: {}", err.message);
+        let believe_none = no_rules_at.is_some_and(|t| t.elapsed() < NO_RULES_RECHECK)
+            && !rules_rev.has_changed().unwrap_or(true);
+        if !believe_none {
+            rules_rev.borrow_and_update();
+            match e.evaluate_rules_if_any().await {
+                Ok(None) => no_rules_at = Some(std::time::Instant::now()),
+                Ok(Some(_)) => no_rules_at = None,
+                Err(err) => {
+                    tracing::warn!(code = %err.code, "rules not evaluated: {}", err.message)
+                }
+            }
         }
         drop(e);
         let _ = tokio::time::timeout(Duration::from_millis(500), newest.changed()).await;

@@ -140,7 +140,7 @@ impl Engine {
             self.clock.now_ms(),
             None,
             original.headers_json.clone(),
-            body.as_bytes(),
+            body.as_bytes().to_vec(),
             Sha256::digest(body.as_bytes()).into(),
             parsed,
         );

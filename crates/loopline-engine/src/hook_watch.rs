@@ -116,7 +116,7 @@ impl Engine {
                 received_at_ms: self.clock.now_ms(),
                 remote_addr: None,
                 headers_json: "[]".into(),
-                body: StoredBody::encode(&body),
+                body: StoredBody::encode(body),
                 body_sha256: digest,
                 body_truncated: false,
                 kind: "label-studio",

@@ -89,8 +89,13 @@ fn fill(
 impl Engine {
     /// Evaluates every event past the rules cursor. Returns how many runs were decided.
     pub async fn evaluate_rules(&self) -> Result<usize, ApiError> {
+        Ok(self.evaluate_rules_if_any().await?.unwrap_or(0))
+    }
+
+    /// Like `evaluate_rules`; `None` when there are no rules at all.
+    pub(crate) async fn evaluate_rules_if_any(&self) -> Result<Option<usize>, ApiError> {
         if !self.store.has_rules().await? {
-            return Ok(0);
+            return Ok(None);
         }
         let mut decided = 0;
         let mut progressed = false;
@@ -111,7 +116,7 @@ impl Engine {
         if decided > 0 || progressed {
             self.runs_changed();
         }
-        Ok(decided)
+        Ok(Some(decided))
     }
 
     /// Returns the runs decided, and whether any rule's progress was updated.

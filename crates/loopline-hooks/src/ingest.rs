@@ -139,7 +139,7 @@ pub(crate) async fn receive(
                 now_ms,
                 remote,
                 headers_json,
-                &bytes,
+                bytes.clone(),
                 body_sha256,
                 parsed,
             );
@@ -161,7 +161,7 @@ pub(crate) async fn receive(
                 received_at_ms: now_ms,
                 remote_addr: remote,
                 headers_json,
-                body: StoredBody::encode(&bytes[..cap]),
+                body: StoredBody::encode(bytes.slice(..cap)),
                 body_sha256,
                 body_truncated: cap < bytes.len(),
                 kind: EventKind::Unknown.as_str(),
@@ -197,7 +197,7 @@ pub fn new_event(
     now_ms: i64,
     remote: Option<String>,
     headers_json: String,
-    body: &[u8],
+    body: impl Into<Bytes>,
     body_sha256: [u8; 32],
     parsed: Parsed,
 ) -> NewEvent {
@@ -339,12 +339,21 @@ fn is_json_content_type(ct: &str) -> bool {
 
 /// Headers as stored: `[[name, value], …]` in arrival order, credentials masked.
 pub fn headers_to_json(headers: &HeaderMap) -> String {
-    let pairs: Vec<(String, String)> = headers
-        .iter()
-        .map(|(k, v)| {
-            let value = String::from_utf8_lossy(v.as_bytes());
-            (k.as_str().to_string(), mask_header(k.as_str(), &value))
-        })
-        .collect();
-    serde_json::to_string(&pairs).unwrap_or_else(|_| "[]".to_string())
+    // Written straight into one buffer (serde_json escaping the strings): this runs for
+    // every request, and a list of string pairs first cost two allocations per header.
+    let mut out: Vec<u8> = Vec::with_capacity(64 * headers.len() + 2);
+    out.push(b'[');
+    for (i, (k, v)) in headers.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let value = String::from_utf8_lossy(v.as_bytes());
+        out.push(b'[');
+        let _ = serde_json::to_writer(&mut out, k.as_str());
+        out.push(b',');
+        let _ = serde_json::to_writer(&mut out, &mask_header(k.as_str(), &value));
+        out.push(b']');
+    }
+    out.push(b']');
+    String::from_utf8(out).unwrap_or_else(|_| "[]".to_string())
 }

@@ -115,32 +115,6 @@ impl Store {
         .map_err(|e| db_error(e, &self.path))
     }
 
-    /// Copies committed pages from the write-ahead log into the database file without
-    /// blocking the writer (PASSIVE). Called periodically by the engine. Returns the
-    /// frames in the log and how many of them are still not copied (the writer kept
-    /// writing, or a reader held them back), so a caller can come back sooner while the
-    /// log is growing.
-    pub async fn checkpoint(&self) -> Result<(i64, i64), ApiError> {
-        let (_busy, log, copied): (i64, i64, i64) =
-            sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-                .fetch_one(&self.pool)
-                .await
-                .map_err(|e| db_error(e, &self.path))?;
-        if copied > 0 && copied < log {
-            // SQLite syncs the database file only when a checkpoint reaches the end of the
-            // log; one that stops short (the writer kept writing) leaves its pages dirty in
-            // the page cache, and the complete checkpoint that lets the log start over would
-            // then flush all of them at once, on the writer's path. Flushing here keeps that
-            // one small. Durability does not depend on it: the log still holds these pages.
-            let path = self.path.clone();
-            let _ = tokio::task::spawn_blocking(move || {
-                std::fs::File::open(&path).and_then(|f| f.sync_data())
-            })
-            .await;
-        }
-        Ok((log.max(0), (log - copied).max(0)))
-    }
-
     /// Bytes on disk: the main file plus its write-ahead log.
     pub fn size_bytes(&self) -> u64 {
         let wal = PathBuf::from(format!("{}-wal", self.path.display()));

@@ -56,7 +56,7 @@ fn event(n: i64) -> NewEvent {
         remote_addr: None,
         headers_json: "[]".into(),
         body_sha256: [n as u8; 32],
-        body: StoredBody::encode(body.as_bytes()),
+        body: StoredBody::encode(body.into_bytes()),
         body_truncated: false,
         kind: "label-studio",
         action: Some("ANNOTATION_CREATED".into()),
@@ -174,10 +174,10 @@ async fn the_real_log_sync_round_trips_bodies() {
         .unwrap();
     let big = format!(
         r#"{{"action": "ANNOTATION_CREATED", "pad": "{}"}}"#,
-        "ab".repeat(3000)
+        "ab".repeat(30_000)
     );
     let mut e = event(1);
-    e.body = StoredBody::encode(big.as_bytes());
+    e.body = StoredBody::encode(big.clone().into_bytes());
     let stored = writer.write(e).await.unwrap();
     let back = store.event(stored.id).await.unwrap();
     assert_eq!(

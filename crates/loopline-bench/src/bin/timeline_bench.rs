@@ -92,7 +92,7 @@ async fn main() {
                 remote_addr: Some("127.0.0.1:50000".into()),
                 headers_json: "[[\"content-type\",\"application/json\"]]".into(),
                 body_sha256: Sha256::digest(raw.as_bytes()).into(),
-                body: StoredBody::encode(raw.as_bytes()),
+                body: StoredBody::encode(raw.into_bytes()),
                 body_truncated: false,
                 kind: parsed.kind().as_str(),
                 parsed_json: Some(parsed.to_json()),

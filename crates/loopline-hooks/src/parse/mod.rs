@@ -78,9 +78,7 @@ pub fn parse(body: &[u8]) -> Result<Parsed, NotJson> {
             summary: "JSON payload that is not an object".to_string(),
             ..Parsed::default()
         }),
-        Err(e) => Err(NotJson {
-            message: describe_json_error(&e),
-        }),
+        Err(e) => Err(e),
     }
 }
 
@@ -108,8 +106,4 @@ fn classify(env: &Envelope) -> Parsed {
         action,
         ..Parsed::default()
     }
-}
-
-fn describe_json_error(e: &serde_json::Error) -> String {
-    format!("The body is not valid JSON ({e}).")
 }

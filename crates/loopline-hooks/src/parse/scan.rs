@@ -12,6 +12,8 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
+use super::NotJson;
+
 /// A value where a string or a number is expected; lists and objects are `Other`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) enum Scalar {
@@ -126,8 +128,18 @@ pub(crate) struct Data {
 }
 
 /// Reads a body in one pass. `Err` only when it is not JSON.
-pub(crate) fn scan(body: &[u8]) -> Result<Envelope, serde_json::Error> {
-    serde_json::from_slice(body)
+pub(crate) fn scan(body: &[u8]) -> Result<Envelope, NotJson> {
+    // JSON is UTF-8. Checking the whole body at once is far cheaper than serde_json checking
+    // each string as it goes, and it also covers the values that are skipped unread.
+    let text = std::str::from_utf8(body).map_err(|e| NotJson {
+        message: format!(
+            "The body is not valid JSON (it is not UTF-8 text: invalid byte at offset {}).",
+            e.valid_up_to()
+        ),
+    })?;
+    serde_json::from_str(text).map_err(|e| NotJson {
+        message: format!("The body is not valid JSON ({e})."),
+    })
 }
 
 // ---- keys -------------------------------------------------------------------------------
@@ -139,7 +151,7 @@ struct KeyIn(&'static [&'static str]);
 impl<'de> DeserializeSeed<'de> for KeyIn {
     type Value = Option<usize>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
-        d.deserialize_str(self)
+        d.deserialize_bytes(self)
     }
 }
 
@@ -148,8 +160,11 @@ impl<'de> Visitor<'de> for KeyIn {
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a key")
     }
+    fn visit_bytes<E: de::Error>(self, key: &[u8]) -> Result<Option<usize>, E> {
+        Ok(self.0.iter().position(|n| n.as_bytes() == key))
+    }
     fn visit_str<E: de::Error>(self, key: &str) -> Result<Option<usize>, E> {
-        Ok(self.0.iter().position(|n| *n == key))
+        self.visit_bytes(key.as_bytes())
     }
 }
 
@@ -547,7 +562,7 @@ mod tests {
                 r#"{{"action": {odd}, "project": {odd}, "annotation": {odd}, "annotations": {odd},
                     "task": {odd}, "tasks": {odd}, "issue": {odd}, "data": {odd}, "event": {odd}}}"#
             );
-            let e = scan(body.as_bytes()).unwrap_or_else(|err| panic!("{odd}: {err}"));
+            let e = scan(body.as_bytes()).unwrap_or_else(|err| panic!("{odd}: {}", err.message));
             assert!(e.is_object, "{odd}");
             assert!(
                 e.project.present && e.annotation.present && e.task.present,
@@ -577,6 +592,10 @@ mod tests {
         assert!(!scan(b"[1, 2]").unwrap().is_object);
         assert!(!scan(b"\"text\"").unwrap().is_object);
         assert!(scan(b"{\"a\": ").is_err());
+        assert!(
+            scan(b"{\"a\": \"\xff\"}").is_err(),
+            "not UTF-8, even in a skipped value"
+        );
         assert!(scan(b"{} x").is_err(), "trailing characters");
     }
 }

@@ -70,7 +70,7 @@ pub(crate) fn insert_all(state: &mut WriterState, batch: &[Job]) -> Result<Vec<S
                     ev.received_at_ms,
                     ev.remote_addr,
                     ev.headers_json,
-                    ev.body.bytes,
+                    &ev.body.bytes[..],
                     &ev.body_sha256[..],
                     ev.body_truncated,
                     ev.kind,

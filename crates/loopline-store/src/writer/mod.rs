@@ -7,6 +7,7 @@
 //! dozens of statements, and an async round trip per statement cost more than SQLite's own
 //! work (measured with `scripts/bench b1`). Everything else in the store stays on sqlx.
 
+mod checkpoints;
 mod durability;
 mod insert;
 
@@ -20,6 +21,7 @@ use rusqlite::Connection;
 use tokio::sync::{oneshot, watch};
 
 use crate::{Store, StoredBody};
+use checkpoints::Checkpoints;
 use durability::{Committed, Syncer};
 pub use durability::{Flush, WalFile};
 use insert::{insert_all, prune_recent, recent_digests, RecentDigests};
@@ -169,6 +171,7 @@ impl EventWriter {
             writer: std::sync::OnceLock::new(),
         });
         let syncer = Syncer::start(flush, newest_tx, wake.clone()).map_err(cannot_start)?;
+        let checkpoints = Checkpoints::start(store.path(), busy).map_err(cannot_start)?;
         let state = WriterState {
             conn: Some(conn),
             path: store.path().to_path_buf(),
@@ -176,6 +179,7 @@ impl EventWriter {
             recent,
             window_ms,
             syncer,
+            checkpoints,
             next_id: None,
             wake: wake.clone(),
             log_bytes: 0,
@@ -268,8 +272,9 @@ fn open_connection(path: &std::path::Path, busy: Duration) -> Result<Connection,
     // NORMAL: COMMIT writes the log without syncing it; the sync thread syncs it before
     // anything is acknowledged (see `durability`), which is what FULL would do inline.
     // No automatic checkpoints: one would run inside a commit and hold up that batch; the
-    // writer checkpoints between batches instead (`keep_log_short`). A log that grew during
-    // a burst is cut back to 64 MiB when it starts over.
+    // checkpoint thread does them, and the writer finishes one between batches now and then
+    // (`keep_log_short`). A log that grew during a burst is cut back to 64 MiB when it
+    // starts over.
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
          PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;",
@@ -286,6 +291,7 @@ struct WriterState {
     recent: RecentDigests,
     window_ms: i64,
     syncer: Syncer,
+    checkpoints: Checkpoints,
     /// The id the next event will get, when known; read again from the database whenever
     /// another writer (another process) may have inserted.
     next_id: Option<i64>,
@@ -328,8 +334,8 @@ fn run(mut state: WriterState, rx: mpsc::Receiver<Msg>) {
 /// has copied every frame into the database before the writer begins a transaction.
 /// Overwriting costs the kernel far less than appending (no block allocation, no zeroing of
 /// the pages that frames straddle: measured with `scripts/bench b1`), and the log stays small.
-/// The engine's background checkpoints copy most of the log while the writer goes on, but
-/// cannot finish while it keeps writing; so past `LOG_RESTART_BYTES` the writer copies what
+/// The checkpoint thread copies most of the log while the writer goes on, but cannot
+/// finish while it keeps writing; so past `LOG_RESTART_BYTES` the writer copies what
 /// is left itself, between batches, which is usually only the last few commits. A busy
 /// reader or a checkpoint in progress makes it try again after the next batch.
 fn keep_log_short(state: &mut WriterState) {
@@ -445,6 +451,7 @@ fn commit_and_hand_over(state: &mut WriterState, batch: &mut Vec<Job>) {
     match result {
         Ok(stored) => {
             state.log_bytes += log_bytes(batch);
+            state.checkpoints.nudge();
             let replies = batch.drain(..).map(|job| job.reply).zip(stored).collect();
             state.syncer.hand_over(Committed { replies });
         }

@@ -1,0 +1,132 @@
+//! Copies the write-ahead log into the database file, off the writer's path, on a thread of
+//! its own with its own connection.
+//!
+//! While events arrive it runs pass after pass (a few milliseconds apart), so that when
+//! the writer helps the log start over (see `keep_log_short`) only the last few commits
+//! are left to copy. Idle, it looks every half second, for writes made by other
+//! connections (settings, rules, the search index) or other processes.
+//! (It was an async task on the engine's sqlx pool; each pass then cost several thread
+//! hand-offs and a connection ping, hundreds of times a second under load.)
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::thread::Thread;
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+const BUSY_PAUSE: Duration = Duration::from_millis(2);
+const IDLE_PAUSE: Duration = Duration::from_millis(500);
+
+/// The writer's handle: nudges the thread after a commit; stops it when dropped.
+pub(crate) struct Checkpoints {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    thread: OnceLock<Thread>,
+    stop: AtomicBool,
+    /// Set while waiting the idle pause: only then does a commit need to wake the thread
+    /// (while busy it comes back by itself, and a wake-up per commit would cost a system
+    /// call each).
+    idle: AtomicBool,
+}
+
+impl Checkpoints {
+    pub(crate) fn start(db: &Path, busy: Duration) -> std::io::Result<Checkpoints> {
+        let shared = Arc::new(Shared {
+            thread: OnceLock::new(),
+            stop: AtomicBool::new(false),
+            idle: AtomicBool::new(true),
+        });
+        let theirs = shared.clone();
+        let db = db.to_path_buf();
+        std::thread::Builder::new()
+            .name("loopline-checkpoint".into())
+            .spawn(move || {
+                let _ = theirs.thread.set(std::thread::current());
+                run(&db, busy, &theirs)
+            })?;
+        Ok(Checkpoints { shared })
+    }
+
+    /// A commit happened: start passes if they are not running.
+    pub(crate) fn nudge(&self) {
+        if self.shared.idle.swap(false, Ordering::AcqRel) {
+            self.wake();
+        }
+    }
+
+    fn wake(&self) {
+        if let Some(t) = self.shared.thread.get() {
+            t.unpark();
+        }
+    }
+}
+
+impl Drop for Checkpoints {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Release);
+        self.wake();
+    }
+}
+
+fn run(db: &Path, busy: Duration, shared: &Shared) {
+    let mut conn: Option<Connection> = None;
+    let mut last_log = -1;
+    let mut pause = IDLE_PAUSE;
+    while !shared.stop.load(Ordering::Acquire) {
+        shared.idle.store(pause == IDLE_PAUSE, Ordering::Release);
+        std::thread::park_timeout(pause);
+        if shared.stop.load(Ordering::Acquire) {
+            break;
+        }
+        if conn.is_none() {
+            conn = open(db, busy);
+        }
+        let Some(c) = conn.as_ref() else {
+            pause = IDLE_PAUSE;
+            continue;
+        };
+        match pass(c, db) {
+            Ok((log, left)) => {
+                let moved = log != std::mem::replace(&mut last_log, log);
+                pause = if left > 0 || moved {
+                    BUSY_PAUSE
+                } else {
+                    IDLE_PAUSE
+                };
+            }
+            Err(e) => {
+                tracing::debug!("checkpoint skipped: {e}");
+                conn = None;
+                pause = IDLE_PAUSE;
+            }
+        }
+    }
+}
+
+fn open(db: &Path, busy: Duration) -> Option<Connection> {
+    let conn = Connection::open(db).ok()?;
+    conn.busy_timeout(busy).ok()?;
+    Some(conn)
+}
+
+/// One PASSIVE checkpoint. Returns the frames in the log and how many are left uncopied.
+fn pass(conn: &Connection, db: &Path) -> rusqlite::Result<(i64, i64)> {
+    let (_busy, log, copied): (i64, i64, i64) =
+        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+    if copied > 0 && copied < log {
+        // SQLite syncs the database file only when a checkpoint reaches the end of the log;
+        // one that stops short (the writer kept writing) leaves its pages dirty in the page
+        // cache, and the complete checkpoint that lets the log start over would then flush
+        // all of them at once, on the writer's path. Flushing here keeps that one small.
+        // Durability does not depend on it: the log still holds these pages.
+        let _ = File::open(PathBuf::from(db)).and_then(|f| f.sync_data());
+    }
+    Ok((log.max(0), (log - copied).max(0)))
+}
