@@ -95,6 +95,10 @@ impl Store {
         }
         if let Some(status) = query.status {
             qb.push(" AND e.status = ").push_bind(status.as_str());
+            if status != EventStatus::Processed {
+                // Lets SQLite use the partial index on the other statuses (0006).
+                qb.push(" AND e.status <> 'processed'");
+            }
         }
         if let Some(project) = query.project_id {
             qb.push(" AND e.project_id = ").push_bind(project);

@@ -1,7 +1,7 @@
 //! Work that happens after acknowledgement: full-text indexing and retention.
 
 use loopline_core::{ApiError, RetentionPolicy};
-use sqlx::Row;
+use sqlx::{QueryBuilder, Row, Sqlite};
 
 use crate::body::decode;
 use crate::errors::db_error;
@@ -66,17 +66,16 @@ impl Store {
                 (id, text)
             })
             .collect();
-        let mut tx = self.pool().begin().await.map_err(map)?;
-        let mut last = upto;
-        for (id, text) in texts {
-            sqlx::query("INSERT INTO events_fts (rowid, text) VALUES (?, ?)")
-                .bind(id)
-                .bind(text)
-                .execute(&mut *tx)
-                .await
-                .map_err(map)?;
-            last = id;
-        }
+        // One statement for the whole chunk, on the indexer's own connection (see
+        // `Store::index_pool`): the write lock is held for as short a time as possible.
+        let last = texts.last().map(|(id, _)| *id).unwrap_or(upto);
+        let mut insert: QueryBuilder<Sqlite> =
+            QueryBuilder::new("INSERT INTO events_fts (rowid, text) ");
+        insert.push_values(texts, |mut row, (id, text)| {
+            row.push_bind(id).push_bind(text);
+        });
+        let mut tx = self.index_pool().begin().await.map_err(map)?;
+        insert.build().execute(&mut *tx).await.map_err(map)?;
         sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
             .bind(FTS_UPTO)
             .bind(last.to_string())

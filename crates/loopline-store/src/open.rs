@@ -39,6 +39,11 @@ impl Default for StoreOptions {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// One connection for the search indexer, whose commits do not wait for the disk: the
+    /// index is derived from the events, and its progress is committed with it, so a
+    /// commit lost to a power cut is simply indexed again. Holding the write lock through
+    /// an fsync held up the receiver's batches behind it.
+    index_pool: SqlitePool,
     path: PathBuf,
     options: StoreOptions,
 }
@@ -77,8 +82,12 @@ impl Store {
             .run(&pool)
             .await
             .map_err(|e| migrate_error(e, path))?;
+        let index_pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_lazy_with(write_options(path, options).synchronous(SqliteSynchronous::Normal));
         Ok(Store {
             pool,
+            index_pool,
             path: path.to_path_buf(),
             options: options.clone(),
         })
@@ -90,6 +99,10 @@ impl Store {
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    pub(crate) fn index_pool(&self) -> &SqlitePool {
+        &self.index_pool
     }
 
     pub fn path(&self) -> &Path {
@@ -135,6 +148,7 @@ impl Store {
                 .execute(&self.pool)
                 .await;
         }
+        self.index_pool.close().await;
         self.pool.close().await;
     }
 }

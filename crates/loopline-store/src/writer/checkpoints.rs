@@ -1,10 +1,12 @@
 //! Copies the write-ahead log into the database file, off the writer's path, on a thread of
 //! its own with its own connection.
 //!
-//! While events arrive it runs pass after pass (a few milliseconds apart), so that when
-//! the writer helps the log start over (see `keep_log_short`) only the last few commits
-//! are left to copy. Idle, it looks every half second, for writes made by other
-//! connections (settings, rules, the search index) or other processes.
+//! The writer wakes it for every `PASS_BYTES` of log it writes, so each pass copies about
+//! that much whatever the rate: under load, passes follow each other and when the writer
+//! helps the log start over (see `keep_log_short`) only the last commits are left to copy;
+//! at a trickle, a pass (and its sync of the database file) does not run for every event.
+//! Otherwise it looks every half second, for writes made by other connections (settings,
+//! rules, the search index) or other processes.
 //! (It was an async task on the engine's sqlx pool; each pass then cost several thread
 //! hand-offs and a connection ping, hundreds of times a second under load.)
 
@@ -17,7 +19,8 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-const BUSY_PAUSE: Duration = Duration::from_millis(2);
+/// Log written between two passes under load (about 250 pages).
+pub(crate) const PASS_BYTES: u64 = 1024 * 1024;
 const IDLE_PAUSE: Duration = Duration::from_millis(500);
 
 /// The writer's handle: nudges the thread after a commit; stops it when dropped.
@@ -28,10 +31,6 @@ pub(crate) struct Checkpoints {
 struct Shared {
     thread: OnceLock<Thread>,
     stop: AtomicBool,
-    /// Set while waiting the idle pause: only then does a commit need to wake the thread
-    /// (while busy it comes back by itself, and a wake-up per commit would cost a system
-    /// call each).
-    idle: AtomicBool,
 }
 
 impl Checkpoints {
@@ -39,7 +38,6 @@ impl Checkpoints {
         let shared = Arc::new(Shared {
             thread: OnceLock::new(),
             stop: AtomicBool::new(false),
-            idle: AtomicBool::new(true),
         });
         let theirs = shared.clone();
         let db = db.to_path_buf();
@@ -52,14 +50,8 @@ impl Checkpoints {
         Ok(Checkpoints { shared })
     }
 
-    /// A commit happened: start passes if they are not running.
-    pub(crate) fn nudge(&self) {
-        if self.shared.idle.swap(false, Ordering::AcqRel) {
-            self.wake();
-        }
-    }
-
-    fn wake(&self) {
+    /// The writer has written another `PASS_BYTES` of log: time for a pass.
+    pub(crate) fn wake(&self) {
         if let Some(t) = self.shared.thread.get() {
             t.unpark();
         }
@@ -75,34 +67,18 @@ impl Drop for Checkpoints {
 
 fn run(db: &Path, busy: Duration, shared: &Shared) {
     let mut conn: Option<Connection> = None;
-    let mut last_log = -1;
-    let mut pause = IDLE_PAUSE;
     while !shared.stop.load(Ordering::Acquire) {
-        shared.idle.store(pause == IDLE_PAUSE, Ordering::Release);
-        std::thread::park_timeout(pause);
+        std::thread::park_timeout(IDLE_PAUSE);
         if shared.stop.load(Ordering::Acquire) {
             break;
         }
         if conn.is_none() {
             conn = open(db, busy);
         }
-        let Some(c) = conn.as_ref() else {
-            pause = IDLE_PAUSE;
-            continue;
-        };
-        match pass(c, db) {
-            Ok((log, left)) => {
-                let moved = log != std::mem::replace(&mut last_log, log);
-                pause = if left > 0 || moved {
-                    BUSY_PAUSE
-                } else {
-                    IDLE_PAUSE
-                };
-            }
-            Err(e) => {
+        if let Some(c) = conn.as_ref() {
+            if let Err(e) = pass(c, db) {
                 tracing::debug!("checkpoint skipped: {e}");
                 conn = None;
-                pause = IDLE_PAUSE;
             }
         }
     }
@@ -114,8 +90,8 @@ fn open(db: &Path, busy: Duration) -> Option<Connection> {
     Some(conn)
 }
 
-/// One PASSIVE checkpoint. Returns the frames in the log and how many are left uncopied.
-fn pass(conn: &Connection, db: &Path) -> rusqlite::Result<(i64, i64)> {
+/// One PASSIVE checkpoint.
+fn pass(conn: &Connection, db: &Path) -> rusqlite::Result<()> {
     let (_busy, log, copied): (i64, i64, i64) =
         conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -128,5 +104,5 @@ fn pass(conn: &Connection, db: &Path) -> rusqlite::Result<(i64, i64)> {
         // Durability does not depend on it: the log still holds these pages.
         let _ = File::open(PathBuf::from(db)).and_then(|f| f.sync_data());
     }
-    Ok((log.max(0), (log - copied).max(0)))
+    Ok(())
 }
