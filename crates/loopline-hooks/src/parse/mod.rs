@@ -8,6 +8,7 @@ mod generic;
 mod label_studio;
 mod scan;
 mod search;
+mod visit;
 
 use loopline_core::EventKind;
 
