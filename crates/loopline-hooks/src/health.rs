@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -7,7 +9,7 @@ use crate::HooksState;
 
 /// 200 with `{version, db: "ok"}` when the store answers; 503 with `db: "unavailable"`
 /// otherwise, so a tunnel or a monitor can tell a live receiver from one that cannot store.
-pub(crate) async fn healthz(State(state): State<HooksState>) -> (StatusCode, Json<Health>) {
+pub(crate) async fn healthz(State(state): State<Arc<HooksState>>) -> (StatusCode, Json<Health>) {
     let ok = state.store.ping().await;
     let health = Health {
         version: VERSION.to_string(),

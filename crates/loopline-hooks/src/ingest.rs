@@ -5,6 +5,7 @@
 //! `{code, message}` body that says what to fix.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Path, State};
@@ -26,7 +27,7 @@ fn error(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Res
 }
 
 pub(crate) async fn receive(
-    State(state): State<HooksState>,
+    State(state): State<Arc<HooksState>>,
     Path(source_id): Path<String>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,

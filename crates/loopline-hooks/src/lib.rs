@@ -28,7 +28,9 @@ pub use sources::{SourceEntry, SourceTable};
 /// Reloads the source table (from the store and the secret store). Supplied by the engine.
 pub type ReloadSources = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
-/// What every handler needs. Cloned per request, so it holds only shared handles.
+/// What every handler needs. Shared by the router behind one `Arc`: axum clones the state
+/// for every request, and cloning this struct field by field (pools, channels, a path) was
+/// a dozen atomic operations and an allocation per webhook.
 #[derive(Clone)]
 pub struct HooksState {
     pub store: Store,
@@ -92,5 +94,5 @@ pub fn router(state: HooksState) -> Router {
         .route("/hooks/{source_id}", post(ingest::receive))
         // The handler enforces the user's own limit, with a 413 that says so.
         .layer(DefaultBodyLimit::disable())
-        .with_state(state)
+        .with_state(Arc::new(state))
 }

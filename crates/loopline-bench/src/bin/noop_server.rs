@@ -5,6 +5,10 @@ use axum::body::Bytes;
 use axum::routing::post;
 use axum::{Json, Router};
 
+// The same allocator as Loopline's binaries, so the limit is not lowered by a slower one.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() {
     let listen = std::env::args()
