@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use loopline_core::{Sensitive, SourceKind};
+use loopline_core::{ErrorCode, Sensitive, SourceKind};
 use loopline_hooks::parse::search_text;
 use loopline_hooks::{auth::signing_key, SourceEntry};
 
@@ -16,6 +16,8 @@ const FEED_POLL: Duration = Duration::from_millis(500);
 const FEED_COALESCE: Duration = Duration::from_millis(100);
 const RETENTION_EVERY: Duration = Duration::from_secs(60);
 const NO_RULES_RECHECK: Duration = Duration::from_millis(500);
+/// Busy-lock failures of the search indexer retried without a warning, a second apart.
+const LOCKED_QUIETLY: u32 = 3;
 
 /// The keychain name of a source's secrets.
 pub fn token_secret_name(source_id: &str) -> String {
@@ -161,6 +163,7 @@ async fn index_events(engine: WeakEngine) {
         None => return,
     };
     let mut last_newest = *newest.borrow();
+    let mut locked_in_a_row = 0u32;
     loop {
         let Some(e) = engine.upgrade() else { return };
         let indexed = e
@@ -168,6 +171,9 @@ async fn index_events(engine: WeakEngine) {
             .index_pending(|ev| search_text(ev.action, ev.summary, ev.body))
             .await;
         drop(e);
+        if !matches!(&indexed, Err(err) if err.code == ErrorCode::DbLocked) {
+            locked_in_a_row = 0;
+        }
         match indexed {
             Ok(n) if n > 0 => {
                 // Ingest comes first: while events are arriving, index in small steps with
@@ -184,8 +190,17 @@ async fn index_events(engine: WeakEngine) {
                     tokio::time::sleep(Duration::from_secs(2)).await;
                 }
             }
+            // Under full ingest load a read or write of the indexer now and then finds the
+            // lock busy for a moment (seen about once a minute in `scripts/bench b1`); the
+            // generic message would blame another program. Nothing is lost (the index
+            // catches up from where it stopped), so only a lock that persists is reported.
+            Err(err) if err.code == ErrorCode::DbLocked && locked_in_a_row < LOCKED_QUIETLY => {
+                locked_in_a_row += 1;
+                tracing::debug!("search indexing waits for the database lock; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
             Err(err) => {
-                tracing::warn!(code = %err.code, "indexing paused: {}", err.message);
+                tracing::warn!(code = %err.code, "search indexing paused, retrying in 5 s: {}", err.message);
                 tokio::time::sleep(Duration::from_secs(5)).await;
             }
         }
