@@ -1,8 +1,9 @@
 //! Real payloads (captured from Label Studio 1.23.2, and Aquarium's documented schema)
 //! parse to the right action, project and ids.
 
-use std::path::PathBuf;
+mod common;
 
+use common::manifest_dir;
 use loopline_core::EventKind;
 use loopline_hooks::parse::{parse, search_text};
 
@@ -219,12 +220,4 @@ fn captured_bulk_skip_and_no_payload_variants() {
         "{}",
         created.summary
     );
-}
-
-/// The crate's directory as `cargo test` gives it when the test runs. Read at run time: a
-/// test binary compiled in another clone sharing the target directory is reused by cargo
-/// when the sources are identical, and the compile-time path would name that clone.
-fn manifest_dir() -> PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR")
-        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
 }

@@ -4,8 +4,9 @@
 //! in the wild differ from our captures; whatever shape a field takes, the parser must
 //! neither fail nor disagree with the obvious reading.
 
-use std::path::PathBuf;
+mod common;
 
+use common::manifest_dir;
 use loopline_core::EventKind;
 use loopline_hooks::parse::parse;
 use serde_json::{json, Map, Value};
@@ -326,12 +327,4 @@ fn top_levels_that_are_not_objects_are_unknown() {
         assert_eq!(r.kind, EventKind::Unknown, "{body}");
         assert_eq!(r, reference(body.as_bytes()), "{body}");
     }
-}
-
-/// The crate's directory as `cargo test` gives it when the test runs. Read at run time: a
-/// test binary compiled in another clone sharing the target directory is reused by cargo
-/// when the sources are identical, and the compile-time path would name that clone.
-fn manifest_dir() -> PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR")
-        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
 }
