@@ -30,9 +30,23 @@ struct Args {
     /// Extra headers, "Name: value".
     #[arg(long = "header", short = 'H')]
     headers: Vec<String>,
+    /// Make every request's body distinct (a `"_seq"` member first in the object), as
+    /// real deliveries are; otherwise every request after the first repeats one body.
+    #[arg(long)]
+    distinct: bool,
     /// Label printed with the result.
     #[arg(long, default_value = "")]
     label: String,
+}
+
+/// `{"_seq":"n",` followed by the body after its opening brace: still the same object to
+/// any parser, a different digest for every n. The width is fixed so every body is the
+/// same size.
+fn distinct_body(body: &Bytes, n: u64) -> Bytes {
+    let mut out = Vec::with_capacity(body.len() + 32);
+    out.extend_from_slice(format!("{{\"_seq\":\"{n:012}\",").as_bytes());
+    out.extend_from_slice(&body[1..]);
+    Bytes::from(out)
 }
 
 #[tokio::main]
@@ -53,6 +67,15 @@ async fn main() {
                 .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         })
         .collect();
+    if args.distinct {
+        let inner = body.get(1..).map(|b| b.trim_ascii_start());
+        assert!(
+            body.first() == Some(&b'{') && inner.is_some_and(|b| b.first() != Some(&b'}')),
+            "--distinct needs a non-empty JSON object body"
+        );
+    }
+    let seq = Arc::new(AtomicU64::new(0));
+    let distinct = args.distinct;
     let ok = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
@@ -63,13 +86,14 @@ async fn main() {
     let conns = args.connections;
     let mut tasks = Vec::new();
     for c in 0..args.connections {
-        let (body, authority, path, headers, ok, errors) = (
+        let (body, authority, path, headers, ok, errors, seq) = (
             body.clone(),
             authority.clone(),
             path.clone(),
             headers.clone(),
             ok.clone(),
             errors.clone(),
+            seq.clone(),
         );
         tasks.push(tokio::spawn(async move {
             let mut latencies: Vec<u64> = Vec::new();
@@ -100,7 +124,12 @@ async fn main() {
                 for (k, v) in &headers {
                     req = req.header(k.as_str(), v.as_str());
                 }
-                let req = req.body(Full::new(body.clone())).expect("request");
+                let payload = if distinct {
+                    distinct_body(&body, seq.fetch_add(1, Ordering::Relaxed))
+                } else {
+                    body.clone()
+                };
+                let req = req.body(Full::new(payload)).expect("request");
                 match sender.send_request(req).await {
                     Ok(resp) => {
                         let status = resp.status();

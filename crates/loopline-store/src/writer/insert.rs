@@ -5,10 +5,8 @@ use std::collections::HashMap;
 use loopline_core::{ApiError, EventStatus};
 use rusqlite::{params, Connection, TransactionBehavior};
 
+use super::recent::{RecentDigests, Seen, RECENT_CAP};
 use super::{sqlite_error, Job, Stored, WriterState};
-
-/// (source, body digest) → (event id, received at ms), for the duplicate window.
-pub(crate) type RecentDigests = HashMap<(String, [u8; 32]), (i64, i64)>;
 
 const INSERT: &str = "INSERT INTO events (source_id, received_at_ms, remote_addr, headers_json, body, body_sha256, \
      body_truncated, kind, action, project_id, project_name, summary, status, duplicate_of, replay_of, parsed_json, \
@@ -36,24 +34,29 @@ pub(crate) fn insert_all(state: &mut WriterState, batch: &[Job]) -> Result<Vec<S
 
     // Duplicates: an identical body from the same source within the window, stored earlier
     // or earlier in this very batch.
+    // Originals of this batch are remembered only once it has committed.
     let mut decided: Vec<(EventStatus, Option<i64>)> = Vec::with_capacity(batch.len());
-    let mut fresh: RecentDigests = HashMap::new();
+    let mut fresh: HashMap<(&str, [u8; 32]), Seen> = HashMap::new();
     for (i, job) in batch.iter().enumerate() {
         let ev = &job.event;
         if !(ev.check_duplicate && ev.status == EventStatus::Processed) {
             decided.push((ev.status, None));
             continue;
         }
-        let key = (ev.source_id.clone(), ev.body_sha256);
+        let key = (ev.source_id.as_str(), ev.body_sha256);
         let earlier = fresh
             .get(&key)
-            .or_else(|| state.recent.get(&key))
-            .filter(|(_, at)| ev.received_at_ms - at <= state.window_ms)
-            .map(|(id, _)| *id);
+            .copied()
+            .or_else(|| state.recent.get(key.0, &key.1))
+            .filter(|seen| ev.received_at_ms - seen.at_ms <= state.window_ms);
         match earlier {
-            Some(original) => decided.push((EventStatus::Duplicate, Some(original))),
+            Some(original) => decided.push((EventStatus::Duplicate, Some(original.id))),
             None => {
-                fresh.insert(key, (ids[i], ev.received_at_ms));
+                let seen = Seen {
+                    id: ids[i],
+                    at_ms: ev.received_at_ms,
+                };
+                fresh.insert(key, seen);
                 decided.push((ev.status, None));
             }
         }
@@ -97,7 +100,15 @@ pub(crate) fn insert_all(state: &mut WriterState, batch: &[Job]) -> Result<Vec<S
     }
     tx.commit().map_err(map)?;
     state.next_id = ids.last().map(|l| l + 1);
-    state.recent.extend(fresh);
+    // In id order, which is arrival order, so the oldest expire first.
+    let mut originals: Vec<_> = fresh.into_iter().collect();
+    originals.sort_unstable_by_key(|(_, seen)| seen.id);
+    for ((source, digest), seen) in originals {
+        state.recent.insert(source, digest, seen);
+    }
+    if let Some(latest) = batch.iter().map(|j| j.event.received_at_ms).max() {
+        state.recent.expire(latest, state.window_ms);
+    }
     Ok(ids
         .iter()
         .zip(decided)
@@ -120,15 +131,6 @@ fn next_id_from_db(conn: &Connection) -> Result<i64, rusqlite::Error> {
     Ok(seq.max(max_id) + 1)
 }
 
-pub(crate) fn prune_recent(recent: &mut RecentDigests, window_ms: i64) {
-    // Cheap enough to do after each batch while the map is small; bounded otherwise.
-    if recent.len() > 50_000 {
-        let newest = recent.values().map(|(_, at)| *at).max().unwrap_or(0);
-        let horizon = newest - window_ms;
-        recent.retain(|_, (_, at)| *at >= horizon);
-    }
-}
-
 pub(crate) fn recent_digests(
     conn: &Connection,
     since_ms: i64,
@@ -137,10 +139,10 @@ pub(crate) fn recent_digests(
     // end of the table, never a walk of a large store.
     let mut stmt = conn.prepare(
         "SELECT id, source_id, body_sha256, received_at_ms FROM events \
-         WHERE id > (SELECT COALESCE(MAX(id), 0) FROM events) - 200000 \
-           AND received_at_ms >= ? AND status = 'processed' ORDER BY id",
+         WHERE id > (SELECT COALESCE(MAX(id), 0) FROM events) - ?1 \
+           AND received_at_ms >= ?2 AND status = 'processed' ORDER BY id",
     )?;
-    let rows = stmt.query_map([since_ms], |r| {
+    let rows = stmt.query_map(rusqlite::params![RECENT_CAP as i64, since_ms], |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, String>(1)?,
@@ -148,11 +150,11 @@ pub(crate) fn recent_digests(
             r.get::<_, i64>(3)?,
         ))
     })?;
-    let mut out = HashMap::new();
+    let mut out = RecentDigests::default();
     for row in rows {
-        let (id, source, digest, at) = row?;
+        let (id, source, digest, at_ms) = row?;
         if let Some(d) = digest.and_then(|d| <[u8; 32]>::try_from(d).ok()) {
-            out.insert((source, d), (id, at));
+            out.insert(&source, d, Seen { id, at_ms });
         }
     }
     Ok(out)

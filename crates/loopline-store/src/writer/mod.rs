@@ -10,6 +10,7 @@
 mod checkpoints;
 mod durability;
 mod insert;
+mod recent;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,7 +25,8 @@ use crate::{Store, StoredBody};
 use checkpoints::Checkpoints;
 use durability::{Committed, Syncer};
 pub use durability::{Flush, WalFile};
-use insert::{insert_all, prune_recent, recent_digests, RecentDigests};
+use insert::{insert_all, recent_digests};
+use recent::RecentDigests;
 
 /// An event ready to be stored: the raw body plus what the parser found.
 #[derive(Debug, Clone)]
@@ -361,7 +363,6 @@ fn run(mut state: WriterState, rx: mpsc::Receiver<Msg>) {
             let _ = done.send(());
             return;
         }
-        prune_recent(&mut state.recent, state.window_ms);
         keep_log_short(&mut state);
     }
     state.syncer.close();
