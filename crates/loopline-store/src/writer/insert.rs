@@ -100,11 +100,15 @@ pub(crate) fn insert_all(state: &mut WriterState, batch: &[Job]) -> Result<Vec<S
     }
     tx.commit().map_err(map)?;
     state.next_id = ids.last().map(|l| l + 1);
-    // In id order, which is arrival order, so the oldest expire first.
-    let mut originals: Vec<_> = fresh.into_iter().collect();
-    originals.sort_unstable_by_key(|(_, seen)| seen.id);
-    for ((source, digest), seen) in originals {
-        state.recent.insert(source, digest, seen);
+    // The batch's originals, in batch order (= id order = arrival order), so the oldest
+    // expire first.
+    for (i, job) in batch.iter().enumerate() {
+        let ev = &job.event;
+        if let Some(seen) = fresh.get(&(ev.source_id.as_str(), ev.body_sha256)) {
+            if seen.id == ids[i] {
+                state.recent.insert(&ev.source_id, ev.body_sha256, *seen);
+            }
+        }
     }
     if let Some(latest) = batch.iter().map(|j| j.event.received_at_ms).max() {
         state.recent.expire(latest, state.window_ms);

@@ -138,20 +138,22 @@ mod tests {
         assert_eq!(r.get("a", &[1; 32]), Some(seen(9, 20_000)));
     }
 
+    /// A distinct digest per number.
+    fn digest(i: i64) -> [u8; 32] {
+        let mut d = [0u8; 32];
+        d[..8].copy_from_slice(&i.to_le_bytes());
+        d
+    }
+
     #[test]
     fn holds_at_most_the_cap_dropping_the_oldest() {
         let mut r = RecentDigests::default();
-        for i in 0..(RECENT_CAP as i64 + 10) {
-            let mut d = [0u8; 32];
-            d[..8].copy_from_slice(&i.to_le_bytes());
-            r.insert("a", d, seen(i, 0));
+        let n = RECENT_CAP as i64 + 10;
+        for i in 0..n {
+            r.insert("a", digest(i), seen(i, 0));
         }
         assert_eq!(r.len(), RECENT_CAP);
-        let mut first = [0u8; 32];
-        first[..8].copy_from_slice(&0i64.to_le_bytes());
-        assert_eq!(r.get("a", &first), None, "the oldest went first");
-        let mut last = [0u8; 32];
-        last[..8].copy_from_slice(&(RECENT_CAP as i64 + 9).to_le_bytes());
-        assert!(r.get("a", &last).is_some());
+        assert_eq!(r.get("a", &digest(0)), None, "the oldest went first");
+        assert!(r.get("a", &digest(n - 1)).is_some());
     }
 }
