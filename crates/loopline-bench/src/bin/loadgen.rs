@@ -12,7 +12,7 @@ use clap::Parser;
 use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use hyper_util::rt::TokioIo;
-use loopline_bench::percentile;
+use loopline_bench::{distinct_body, print_result, Outcome};
 
 #[derive(Parser)]
 struct Args {
@@ -37,16 +37,6 @@ struct Args {
     /// Label printed with the result.
     #[arg(long, default_value = "")]
     label: String,
-}
-
-/// `{"_seq":"n",` followed by the body after its opening brace: still the same object to
-/// any parser, a different digest for every n. The width is fixed so every body is the
-/// same size.
-fn distinct_body(body: &Bytes, n: u64) -> Bytes {
-    let mut out = Vec::with_capacity(body.len() + 32);
-    out.extend_from_slice(format!("{{\"_seq\":\"{n:012}\",").as_bytes());
-    out.extend_from_slice(&body[1..]);
-    Bytes::from(out)
 }
 
 #[tokio::main]
@@ -167,23 +157,15 @@ async fn main() {
             all.extend(l);
         }
     }
-    let elapsed = start.elapsed().as_secs_f64();
-    all.sort_unstable();
-    let okn = ok.load(Ordering::Relaxed);
-    println!(
-        "{}",
-        serde_json::json!({
-            "label": args.label,
-            "requests_ok": okn,
-            "errors": errors.load(Ordering::Relaxed),
-            "seconds": (elapsed * 100.0).round() / 100.0,
-            "rps": (okn as f64 / elapsed).round(),
-            "p50_ms": percentile(&all, 50.0) as f64 / 1000.0,
-            "p99_ms": percentile(&all, 99.0) as f64 / 1000.0,
-            "connections": args.connections,
-            "target_rate": args.rate,
-        })
-    );
+    print_result(&Outcome {
+        label: &args.label,
+        ok: ok.load(Ordering::Relaxed),
+        errors: errors.load(Ordering::Relaxed),
+        seconds: start.elapsed().as_secs_f64(),
+        latencies_us: all,
+        connections: args.connections,
+        target_rate: args.rate,
+    });
 }
 
 async fn connect(authority: &str) -> Option<hyper::client::conn::http1::SendRequest<Full<Bytes>>> {
