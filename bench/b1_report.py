@@ -14,7 +14,7 @@ for label in ("noop-axum", "loopline", "loopline-at-500rps", "flask", "store-alo
         print(
             f"  round {i} {label:<20} {r['rps']:>9.0f} req/s  p50 {r['p50_ms']:>7.2f} ms"
             f"  p99 {r['p99_ms']:>7.2f} ms  ok {r['requests_ok']}  errors {r['errors']}"
-            f"  steal {r['steal_pct']:>4.1f}%"
+            f"  busy {r['busy_pct']:>3.0f}%  steal {r['steal_pct']:>4.1f}%"
         )
 
 
@@ -46,14 +46,7 @@ vs_noop_ceiling = per_round("store-alone", "noop-axum")
 print(
     f"  store alone / no-op = {100 * median('store-alone') / max(median('noop-axum'), 1):.0f}%"
     f"   (rounds {100 * min(vs_noop_ceiling):.0f}-{100 * max(vs_noop_ceiling):.0f}%): Loopline's ingest"
-    " with no HTTP and no load generator"
-)
-# Both sides share the machine's cores: if a receiver's HTTP work cost no more than the no-op
-# server's, N per second of it plus S per second of storing would fill them at S*N/(S+N).
-s, n = median("store-alone"), median("noop-axum")
-print(
-    f"  bound on this store = {100 * s / (s + n):.0f}% of no-op: what Loopline would reach if its HTTP"
-    " work cost no more than the no-op server's (S*N/(S+N) on shared cores)"
+    f" with no HTTP and no load generator, using {median('store-alone', 'busy_pct'):.0f}% of the CPU"
 )
 p99s = [r["p99_ms"] for r in by["loopline-at-500rps"]]
 print(
