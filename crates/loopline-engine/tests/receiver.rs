@@ -72,6 +72,43 @@ async fn every_rejection_class_has_its_status_and_loses_nothing() {
         (415, Some("unsupported_media_type"))
     );
 
+    // A compressed body is refused before anything is stored, naming what is accepted;
+    // `identity` is no coding at all.
+    let (status, body, answered) = r
+        .post_full(
+            &src.id,
+            &[
+                ("x-loopline-token", &token),
+                json,
+                ("content-encoding", "gzip"),
+            ],
+            "\u{1f}\u{8b}not really gzip".to_string(),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (415, Some("unsupported_media_type"))
+    );
+    assert!(body["message"].as_str().unwrap().contains("'gzip'"));
+    assert_eq!(
+        answered
+            .get("accept-encoding")
+            .and_then(|v| v.to_str().ok()),
+        Some("identity")
+    );
+    let (status, _) = r
+        .post(
+            &src.id,
+            &[
+                ("x-loopline-token", &token),
+                json,
+                ("content-encoding", "identity"),
+            ],
+            unique_body(6),
+        )
+        .await;
+    assert_eq!(status, 200, "identity is no coding");
+
     let (status, body) = r
         .post(
             &src.id,
@@ -96,8 +133,8 @@ async fn every_rejection_class_has_its_status_and_loses_nothing() {
     let statuses: Vec<(i64, EventStatus)> = events.iter().map(|e| (e.id, e.status)).collect();
     assert_eq!(
         events.len(),
-        5,
-        "2 accepted, 2 rejected attempts, 1 malformed: {statuses:?}"
+        6,
+        "3 accepted, 2 rejected attempts, 1 malformed: {statuses:?}"
     );
     assert!(statuses.contains(&(first_id, EventStatus::Processed)));
     assert!(statuses.contains(&(last_id, EventStatus::Processed)));

@@ -116,6 +116,24 @@ pub(crate) async fn receive(
         }
     }
 
+    if let Some(coding) = headers.get(header::CONTENT_ENCODING) {
+        let coding = String::from_utf8_lossy(coding.as_bytes());
+        if !is_identity_coding(&coding) {
+            // RFC 7694: refuse a coding we do not decode, and say which one we accept.
+            let mut resp = error(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType,
+                format!(
+                    "Content-Encoding '{coding}' is not supported. Send the webhook body uncompressed; nothing from this request was stored."
+                ),
+            );
+            resp.headers_mut().insert(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_static("identity"),
+            );
+            return resp;
+        }
+    }
     if let Some(ct) = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -336,6 +354,14 @@ fn is_json_content_type(ct: &str) -> bool {
     mime == "application/json"
         || mime == "text/json"
         || (mime.starts_with("application/") && mime.ends_with("+json"))
+}
+
+/// No coding at all, spelled out (`identity`) or listed empty.
+fn is_identity_coding(coding: &str) -> bool {
+    coding
+        .split(',')
+        .map(str::trim)
+        .all(|c| c.is_empty() || c.eq_ignore_ascii_case("identity"))
 }
 
 /// Headers as stored: `[[name, value], …]` in arrival order, credentials masked.

@@ -61,6 +61,17 @@ impl Running {
         headers: &[(&str, &str)],
         body: impl Into<reqwest::Body>,
     ) -> (u16, serde_json::Value) {
+        let (status, json, _) = self.post_full(source, headers, body).await;
+        (status, json)
+    }
+
+    /// Like `post`, with the response's headers too.
+    pub async fn post_full(
+        &self,
+        source: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<reqwest::Body>,
+    ) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
         let mut req = self
             .http
             .post(format!("{}/hooks/{source}", self.base))
@@ -70,7 +81,12 @@ impl Running {
         }
         let resp = req.send().await.unwrap();
         let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+        let answered = resp.headers().clone();
+        (
+            status,
+            resp.json().await.unwrap_or(serde_json::Value::Null),
+            answered,
+        )
     }
 
     pub async fn post_ls(&self, src: &CreatedSource, body: &str) -> (u16, serde_json::Value) {
