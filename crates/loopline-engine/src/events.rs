@@ -6,7 +6,7 @@ use loopline_core::{
     RetentionPolicy, TimelineStats,
 };
 use loopline_hooks::new_event;
-use loopline_hooks::parse::{parse, Parsed};
+use loopline_hooks::parse::{json_text, parse, Parsed};
 use loopline_hooks::redact::{redact_json, redact_raw, MASK};
 use loopline_store::{ParsedUpdate, DEFAULT_PAGE};
 use sha2::{Digest, Sha256};
@@ -38,9 +38,10 @@ impl Engine {
                 .into_iter()
                 .map(|(name, value)| Header { name, value })
                 .collect();
-        let raw = String::from_utf8_lossy(&stored.body).into_owned();
+        let text = json_text(&stored.body);
+        let raw = String::from_utf8_lossy(text).into_owned();
         let (body_json, body_text, redacted_paths) =
-            match serde_json::from_slice::<serde_json::Value>(&stored.body) {
+            match serde_json::from_slice::<serde_json::Value>(text) {
                 Ok(original) => {
                     let mut shown = original.clone();
                     let paths = redact_json(&mut shown);

@@ -183,6 +183,26 @@ async fn every_rejection_class_has_its_status_and_loses_nothing() {
 }
 
 #[tokio::test]
+async fn a_body_after_a_byte_order_mark_is_parsed_and_shown_redacted() {
+    let r = running().await;
+    let src = r.add(SourceKind::LabelStudio, None).await;
+    let (status, body) = r.post_ls(&src, &format!("\u{feff}{LS_FIXTURE}")).await;
+    assert_eq!(status, 200, "{body}");
+    let id = body["event_id"].as_i64().unwrap();
+    let shown = r.engine.show_event(id).await.unwrap();
+    assert_eq!(shown.event.status, EventStatus::Processed);
+    assert_eq!(shown.event.action.as_deref(), Some("ANNOTATION_CREATED"));
+    assert_eq!(
+        shown.body_json.as_ref().unwrap()["project"]["token"],
+        "••••••"
+    );
+    assert!(!shown
+        .body_text
+        .contains("F48Hc5bF4xtepDljD4iOtuCUqJCYMJANQxKwM9Qz"));
+    r.engine.shutdown().await;
+}
+
+#[tokio::test]
 async fn rate_limit_answers_429_with_retry_after() {
     let r = running().await;
     r.engine.set_limits(ReceiverLimits {

@@ -266,6 +266,21 @@ fn fixtures_read_as_the_reference_reads_them() {
 }
 
 #[test]
+fn a_byte_order_mark_first_changes_nothing() {
+    for (name, body) in fixtures() {
+        let marked = [b"\xEF\xBB\xBF".as_slice(), &body].concat();
+        assert_eq!(reading(&marked), reading(&body), "{name} after a BOM");
+        assert_eq!(
+            loopline_hooks::parse::search_text(None, "", &marked),
+            loopline_hooks::parse::search_text(None, "", &body),
+            "{name}: the search text after a BOM"
+        );
+    }
+    // Only at the very start: anywhere else it is not JSON.
+    assert!(loopline_hooks::parse::parse(b" \xEF\xBB\xBF{}").is_err());
+}
+
+#[test]
 fn every_read_field_in_every_shape_reads_as_the_reference_reads_it() {
     let shapes = [
         json!(null),

@@ -62,6 +62,14 @@ impl Parsed {
     }
 }
 
+/// The JSON text of a body: without the UTF-8 byte order mark some senders put first.
+/// RFC 8259 lets a parser ignore it rather than fail, and a payload refused for three
+/// invisible bytes would be kept as malformed, unparsed and unredacted.
+pub fn json_text(body: &[u8]) -> &[u8] {
+    body.strip_prefix(b"\xEF\xBB\xBF".as_slice())
+        .unwrap_or(body)
+}
+
 /// Why a body could not be parsed at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotJson {

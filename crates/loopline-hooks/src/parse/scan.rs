@@ -130,7 +130,7 @@ pub(crate) struct Data {
 pub(crate) fn scan(body: &[u8]) -> Result<Envelope, NotJson> {
     // JSON is UTF-8. Checking the whole body at once is far cheaper than serde_json checking
     // each string as it goes, and it also covers the values that are skipped unread.
-    let text = std::str::from_utf8(body).map_err(|e| NotJson {
+    let text = std::str::from_utf8(super::json_text(body)).map_err(|e| NotJson {
         message: format!(
             "The body is not valid JSON (it is not UTF-8 text: invalid byte at offset {}).",
             e.valid_up_to()

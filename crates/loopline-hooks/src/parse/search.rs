@@ -23,7 +23,7 @@ pub fn search_text(action: Option<&str>, summary: &str, body: &[u8]) -> String {
         out.push(' ');
     }
     out.push_str(summary);
-    match serde_json::from_slice::<Value>(body) {
+    match serde_json::from_slice::<Value>(super::json_text(body)) {
         Ok(v) => collect(&v, &mut out),
         Err(_) => {
             out.push(' ');
