@@ -34,9 +34,9 @@ pub struct Outcome<'a> {
 }
 
 /// Prints the one JSON line `scripts/bench` collects for every run.
-pub fn print_result(o: &Outcome) {
-    let mut sorted = o.latencies_us.clone();
-    sorted.sort_unstable();
+pub fn print_result(mut o: Outcome) {
+    o.latencies_us.sort_unstable();
+    let sorted = &o.latencies_us;
     println!(
         "{}",
         serde_json::json!({
@@ -45,8 +45,8 @@ pub fn print_result(o: &Outcome) {
             "errors": o.errors,
             "seconds": (o.seconds * 100.0).round() / 100.0,
             "rps": (o.ok as f64 / o.seconds).round(),
-            "p50_ms": percentile(&sorted, 50.0) as f64 / 1000.0,
-            "p99_ms": percentile(&sorted, 99.0) as f64 / 1000.0,
+            "p50_ms": percentile(sorted, 50.0) as f64 / 1000.0,
+            "p99_ms": percentile(sorted, 99.0) as f64 / 1000.0,
             "connections": o.connections,
             "target_rate": o.target_rate,
         })

@@ -157,7 +157,7 @@ async fn main() {
             all.extend(l);
         }
     }
-    print_result(&Outcome {
+    print_result(Outcome {
         label: &args.label,
         ok: ok.load(Ordering::Relaxed),
         errors: errors.load(Ordering::Relaxed),

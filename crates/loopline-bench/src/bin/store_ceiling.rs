@@ -113,7 +113,7 @@ async fn main() {
     }
     let seconds = start.elapsed().as_secs_f64();
     writer.close().await;
-    print_result(&Outcome {
+    print_result(Outcome {
         label: &args.label,
         ok: all.len() as u64,
         errors: errors.load(Ordering::Relaxed),
