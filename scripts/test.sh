@@ -30,15 +30,25 @@ step "rust: engine, CLI and app command-layer tests"
 # Inside a private D-Bus session with gnome-keyring: the keychain tests use the real thing.
 scripts/with-keyring cargo test --workspace --features tauri/custom-protocol
 
-step "rust: no engine crate depends on tauri"
+step "rust: no engine crate depends on tauri; the app ships no mock runtime"
+# `cargo tree` runs on its own line, so a failing `cargo tree` fails the step (inside an
+# `if ... | grep` it would read as "no match", i.e. as a pass).
 for crate in crates/*/; do
   name=$(basename "$crate")
-  if cargo tree -p "$name" -e normal,build --prefix none 2>/dev/null | grep -qE '^tauri(-[a-z-]+)? v'; then
+  tree=$(cargo tree -p "$name" -e normal,build --prefix none)
+  if grep -qE '^tauri(-[a-z-]+)? v' <<<"$tree"; then
     echo "FAIL: $name depends on tauri" >&2
     exit 1
   fi
 done
 echo "ok: no crate in crates/ depends on tauri"
+# tauri's `test` feature (its mock runtime) is for the command-layer tests only.
+app_tauri=$(cargo tree -p loopline-app -e normal --features tauri/custom-protocol --prefix none -f '{p} [{f}]' -i tauri --depth 0)
+if grep -qE '(\[|,)test(,|\])' <<<"$app_tauri"; then
+  echo "FAIL: the app's tauri has the test feature: $app_tauri" >&2
+  exit 1
+fi
+echo "ok: the app's tauri is built without the mock runtime"
 
 step "build the app and the CLI for the desktop journeys"
 cargo build -p loopline-app -p loopline-cli --features tauri/custom-protocol

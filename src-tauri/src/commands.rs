@@ -7,344 +7,313 @@ use loopline_core::{
     Sensitive, Source, SourceKind, TimelineStats,
 };
 use loopline_engine::{AwsCredentials, RuleRequest};
-use tauri::{Runtime, State};
+use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_opener::OpenerExt;
 
+use crate::command_table::app_commands;
 use crate::EngineSlot;
 
-/// The receiver's current state (`loopline serve` prints the same on start).
-#[tauri::command]
-pub async fn receiver_status(slot: State<'_, EngineSlot>) -> Result<ReceiverStatus, ApiError> {
-    Ok(slot.engine()?.receiver_status())
-}
+app_commands! {
+    commands {
+        /// The receiver's current state (`loopline serve` prints the same on start).
+        pub async fn receiver_status(slot: State<'_, EngineSlot>) -> Result<ReceiverStatus, ApiError> {
+            Ok(slot.engine()?.receiver_status())
+        }
 
-/// Moves the receiver to `listen` and remembers it (`loopline serve --listen`).
-#[tauri::command]
-pub async fn receiver_start(
-    slot: State<'_, EngineSlot>,
-    listen: String,
-) -> Result<ReceiverStatus, ApiError> {
-    let engine = slot.engine()?;
-    engine.start_receiver(&listen, false, true).await?;
-    Ok(engine.receiver_status())
-}
+        /// Moves the receiver to `listen` and remembers it (`loopline serve --listen`).
+        pub async fn receiver_start(
+            slot: State<'_, EngineSlot>,
+            listen: String,
+        ) -> Result<ReceiverStatus, ApiError> {
+            let engine = slot.engine()?;
+            engine.start_receiver(&listen, false, true).await?;
+            Ok(engine.receiver_status())
+        }
 
-/// Where the data lives (`loopline info`).
-#[tauri::command]
-pub async fn app_info(slot: State<'_, EngineSlot>) -> Result<AppInfo, ApiError> {
-    slot.engine()?.info().await
-}
+        /// Where the data lives (`loopline info`).
+        pub async fn app_info(slot: State<'_, EngineSlot>) -> Result<AppInfo, ApiError> {
+            slot.engine()?.info().await
+        }
 
-/// Why the engine did not start, if it did not; `null` when all is well.
-#[tauri::command]
-pub async fn engine_status(slot: State<'_, EngineSlot>) -> Result<Option<ApiError>, ApiError> {
-    Ok(slot.startup_error().cloned())
-}
+        /// Why the engine did not start, if it did not; `null` when all is well.
+        pub async fn engine_status(slot: State<'_, EngineSlot>) -> Result<Option<ApiError>, ApiError> {
+            Ok(slot.startup_error().cloned())
+        }
 
-/// `loopline source list`
-#[tauri::command]
-pub async fn sources_list(slot: State<'_, EngineSlot>) -> Result<Vec<Source>, ApiError> {
-    slot.engine()?.list_sources().await
-}
+        /// `loopline source list`
+        pub async fn sources_list(slot: State<'_, EngineSlot>) -> Result<Vec<Source>, ApiError> {
+            slot.engine()?.list_sources().await
+        }
 
-/// `loopline source add KIND --name NAME [--secret-stdin]`
-#[tauri::command]
-pub async fn source_add(
-    slot: State<'_, EngineSlot>,
-    kind: SourceKind,
-    name: String,
-    secret: Option<String>,
-) -> Result<CreatedSource, ApiError> {
-    slot.engine()?
-        .add_source(kind, &name, secret.map(Sensitive::new))
-        .await
-}
+        /// `loopline source add KIND --name NAME [--secret-stdin]`
+        pub async fn source_add(
+            slot: State<'_, EngineSlot>,
+            kind: SourceKind,
+            name: String,
+            secret: Option<String>,
+        ) -> Result<CreatedSource, ApiError> {
+            slot.engine()?
+                .add_source(kind, &name, secret.map(Sensitive::new))
+                .await
+        }
 
-/// `loopline source rotate ID --grace SECS [--secret-stdin]`
-#[tauri::command]
-pub async fn source_rotate(
-    slot: State<'_, EngineSlot>,
-    id: String,
-    grace: i64,
-    secret: Option<String>,
-) -> Result<CreatedSource, ApiError> {
-    slot.engine()?
-        .rotate_source(&id, grace, secret.map(Sensitive::new))
-        .await
-}
+        /// `loopline source rotate ID --grace SECS [--secret-stdin]`
+        pub async fn source_rotate(
+            slot: State<'_, EngineSlot>,
+            id: String,
+            grace: i64,
+            secret: Option<String>,
+        ) -> Result<CreatedSource, ApiError> {
+            slot.engine()?
+                .rotate_source(&id, grace, secret.map(Sensitive::new))
+                .await
+        }
 
-/// `loopline source remove ID`
-#[tauri::command]
-pub async fn source_remove(slot: State<'_, EngineSlot>, id: String) -> Result<(), ApiError> {
-    slot.engine()?.remove_source(&id).await
-}
+        /// `loopline source remove ID`
+        pub async fn source_remove(slot: State<'_, EngineSlot>, id: String) -> Result<(), ApiError> {
+            slot.engine()?.remove_source(&id).await
+        }
 
-/// `loopline source test ID`
-#[tauri::command]
-pub async fn source_send_test(slot: State<'_, EngineSlot>, id: String) -> Result<i64, ApiError> {
-    slot.engine()?.send_test_event(&id, None).await
-}
+        /// `loopline source test ID`
+        pub async fn source_send_test(slot: State<'_, EngineSlot>, id: String) -> Result<i64, ApiError> {
+            slot.engine()?.send_test_event(&id, None).await
+        }
 
-/// `loopline events list …`
-#[tauri::command]
-pub async fn events_list(
-    slot: State<'_, EngineSlot>,
-    query: EventQuery,
-) -> Result<EventPage, ApiError> {
-    slot.engine()?.list_events(&query).await
-}
+        /// `loopline events list …`
+        pub async fn events_list(
+            slot: State<'_, EngineSlot>,
+            query: EventQuery,
+        ) -> Result<EventPage, ApiError> {
+            slot.engine()?.list_events(&query).await
+        }
 
-/// `loopline events show ID`
-#[tauri::command]
-pub async fn event_show(slot: State<'_, EngineSlot>, id: i64) -> Result<EventDetail, ApiError> {
-    slot.engine()?.show_event(id).await
-}
+        /// `loopline events show ID`
+        pub async fn event_show(slot: State<'_, EngineSlot>, id: i64) -> Result<EventDetail, ApiError> {
+            slot.engine()?.show_event(id).await
+        }
 
-/// `loopline events replay ID`
-#[tauri::command]
-pub async fn event_replay(slot: State<'_, EngineSlot>, id: i64) -> Result<ReplayOutcome, ApiError> {
-    slot.engine()?.replay_event(id).await
-}
+        /// `loopline events replay ID`
+        pub async fn event_replay(slot: State<'_, EngineSlot>, id: i64) -> Result<ReplayOutcome, ApiError> {
+            slot.engine()?.replay_event(id).await
+        }
 
-/// `loopline events replay ID --body-stdin`
-#[tauri::command]
-pub async fn event_replay_edited(
-    slot: State<'_, EngineSlot>,
-    id: i64,
-    body: String,
-) -> Result<ReplayOutcome, ApiError> {
-    slot.engine()?.replay_edited(id, &body).await
-}
+        /// `loopline events replay ID --body-stdin`
+        pub async fn event_replay_edited(
+            slot: State<'_, EngineSlot>,
+            id: i64,
+            body: String,
+        ) -> Result<ReplayOutcome, ApiError> {
+            slot.engine()?.replay_edited(id, &body).await
+        }
 
-/// `loopline events delete ID`
-#[tauri::command]
-pub async fn event_delete(slot: State<'_, EngineSlot>, id: i64) -> Result<(), ApiError> {
-    slot.engine()?.delete_event(id).await
-}
+        /// `loopline events delete ID`
+        pub async fn event_delete(slot: State<'_, EngineSlot>, id: i64) -> Result<(), ApiError> {
+            slot.engine()?.delete_event(id).await
+        }
 
-/// `loopline retention show`
-#[tauri::command]
-pub async fn timeline_stats(slot: State<'_, EngineSlot>) -> Result<TimelineStats, ApiError> {
-    slot.engine()?.timeline_stats().await
-}
+        /// `loopline retention show`
+        pub async fn timeline_stats(slot: State<'_, EngineSlot>) -> Result<TimelineStats, ApiError> {
+            slot.engine()?.timeline_stats().await
+        }
 
-/// `loopline retention set --days N --events N`
-#[tauri::command]
-pub async fn retention_set(
-    slot: State<'_, EngineSlot>,
-    policy: RetentionPolicy,
-) -> Result<TimelineStats, ApiError> {
-    slot.engine()?.set_retention(&policy).await
-}
+        /// `loopline retention set --days N --events N`
+        pub async fn retention_set(
+            slot: State<'_, EngineSlot>,
+            policy: RetentionPolicy,
+        ) -> Result<TimelineStats, ApiError> {
+            slot.engine()?.set_retention(&policy).await
+        }
 
-/// `loopline secret list`
-#[tauri::command]
-pub async fn secrets_list(slot: State<'_, EngineSlot>) -> Result<Vec<SecretInfo>, ApiError> {
-    slot.engine()?.list_secrets().await
-}
+        /// `loopline secret list`
+        pub async fn secrets_list(slot: State<'_, EngineSlot>) -> Result<Vec<SecretInfo>, ApiError> {
+            slot.engine()?.list_secrets().await
+        }
 
-/// `loopline secret set NAME` (the value never comes back to the webview).
-#[tauri::command]
-pub async fn secret_set(
-    slot: State<'_, EngineSlot>,
-    name: String,
-    value: String,
-) -> Result<SecretInfo, ApiError> {
-    slot.engine()?
-        .set_secret(&name, Sensitive::new(value))
-        .await
-}
+        /// `loopline secret set NAME` (the value never comes back to the webview).
+        pub async fn secret_set(
+            slot: State<'_, EngineSlot>,
+            name: String,
+            value: String,
+        ) -> Result<SecretInfo, ApiError> {
+            slot.engine()?
+                .set_secret(&name, Sensitive::new(value))
+                .await
+        }
 
-/// `loopline secret delete NAME`
-#[tauri::command]
-pub async fn secret_delete(slot: State<'_, EngineSlot>, name: String) -> Result<(), ApiError> {
-    slot.engine()?.delete_secret(&name).await
-}
+        /// `loopline secret delete NAME`
+        pub async fn secret_delete(slot: State<'_, EngineSlot>, name: String) -> Result<(), ApiError> {
+            slot.engine()?.delete_secret(&name).await
+        }
 
-/// `loopline connect label-studio --url URL` (token from the form, verified, then stored).
-#[tauri::command]
-pub async fn label_studio_connect(
-    slot: State<'_, EngineSlot>,
-    url: String,
-    token: String,
-) -> Result<LabelStudioIdentity, ApiError> {
-    slot.engine()?
-        .connect_label_studio(&url, Sensitive::new(token))
-        .await
-}
+        /// `loopline connect label-studio --url URL` (token from the form, verified, then stored).
+        pub async fn label_studio_connect(
+            slot: State<'_, EngineSlot>,
+            url: String,
+            token: String,
+        ) -> Result<LabelStudioIdentity, ApiError> {
+            slot.engine()?
+                .connect_label_studio(&url, Sensitive::new(token))
+                .await
+        }
 
-/// `loopline verify label-studio`
-#[tauri::command]
-pub async fn label_studio_verify(
-    slot: State<'_, EngineSlot>,
-) -> Result<LabelStudioIdentity, ApiError> {
-    slot.engine()?.verify_label_studio().await
-}
+        /// `loopline verify label-studio`
+        pub async fn label_studio_verify(
+            slot: State<'_, EngineSlot>,
+        ) -> Result<LabelStudioIdentity, ApiError> {
+            slot.engine()?.verify_label_studio().await
+        }
 
-/// The Label Studio address last connected, if any (no secret).
-#[tauri::command]
-pub async fn label_studio_url(slot: State<'_, EngineSlot>) -> Result<Option<String>, ApiError> {
-    slot.engine()?.label_studio_url().await
-}
+        /// The Label Studio address last connected, if any (no secret).
+        pub async fn label_studio_url(slot: State<'_, EngineSlot>) -> Result<Option<String>, ApiError> {
+            slot.engine()?.label_studio_url().await
+        }
 
-/// `loopline disconnect label-studio`
-#[tauri::command]
-pub async fn label_studio_disconnect(slot: State<'_, EngineSlot>) -> Result<(), ApiError> {
-    slot.engine()?.disconnect_label_studio().await
-}
+        /// `loopline disconnect label-studio`
+        pub async fn label_studio_disconnect(slot: State<'_, EngineSlot>) -> Result<(), ApiError> {
+            slot.engine()?.disconnect_label_studio().await
+        }
 
-/// `loopline connect aws --access-key-id ID --region R` (secret and optional session token
-/// from the form, verified with STS, then stored in the keychain).
-#[tauri::command]
-pub async fn aws_connect_keys(
-    slot: State<'_, EngineSlot>,
-    access_key_id: String,
-    secret_access_key: String,
-    session_token: Option<String>,
-    region: String,
-) -> Result<AwsIdentity, ApiError> {
-    let credentials = AwsCredentials::Keys {
-        access_key_id: Sensitive::new(access_key_id),
-        secret_access_key: Sensitive::new(secret_access_key),
-        session_token: session_token.map(Sensitive::new),
-    };
-    slot.engine()?.connect_aws(credentials, Some(&region)).await
-}
+        /// `loopline connect aws --access-key-id ID --region R` (secret and optional session token
+        /// from the form, verified with STS, then stored in the keychain).
+        pub async fn aws_connect_keys(
+            slot: State<'_, EngineSlot>,
+            access_key_id: String,
+            secret_access_key: String,
+            session_token: Option<String>,
+            region: String,
+        ) -> Result<AwsIdentity, ApiError> {
+            let credentials = AwsCredentials::Keys {
+                access_key_id: Sensitive::new(access_key_id),
+                secret_access_key: Sensitive::new(secret_access_key),
+                session_token: session_token.map(Sensitive::new),
+            };
+            slot.engine()?.connect_aws(credentials, Some(&region)).await
+        }
 
-/// `loopline connect aws --profile NAME [--region R]`
-#[tauri::command]
-pub async fn aws_connect_profile(
-    slot: State<'_, EngineSlot>,
-    profile: String,
-    region: Option<String>,
-) -> Result<AwsIdentity, ApiError> {
-    slot.engine()?
-        .connect_aws(AwsCredentials::Profile(profile), region.as_deref())
-        .await
-}
+        /// `loopline connect aws --profile NAME [--region R]`
+        pub async fn aws_connect_profile(
+            slot: State<'_, EngineSlot>,
+            profile: String,
+            region: Option<String>,
+        ) -> Result<AwsIdentity, ApiError> {
+            slot.engine()?
+                .connect_aws(AwsCredentials::Profile(profile), region.as_deref())
+                .await
+        }
 
-/// `loopline verify aws`
-#[tauri::command]
-pub async fn aws_verify(slot: State<'_, EngineSlot>) -> Result<AwsIdentity, ApiError> {
-    slot.engine()?.verify_aws().await
-}
+        /// `loopline verify aws`
+        pub async fn aws_verify(slot: State<'_, EngineSlot>) -> Result<AwsIdentity, ApiError> {
+            slot.engine()?.verify_aws().await
+        }
 
-/// What AWS credentials are configured, without any secret.
-#[tauri::command]
-pub async fn aws_settings(slot: State<'_, EngineSlot>) -> Result<AwsSettings, ApiError> {
-    slot.engine()?.aws_settings().await
-}
+        /// What AWS credentials are configured, without any secret.
+        pub async fn aws_settings(slot: State<'_, EngineSlot>) -> Result<AwsSettings, ApiError> {
+            slot.engine()?.aws_settings().await
+        }
 
-/// `loopline disconnect aws`
-#[tauri::command]
-pub async fn aws_disconnect(slot: State<'_, EngineSlot>) -> Result<(), ApiError> {
-    slot.engine()?.disconnect_aws().await
-}
+        /// `loopline disconnect aws`
+        pub async fn aws_disconnect(slot: State<'_, EngineSlot>) -> Result<(), ApiError> {
+            slot.engine()?.disconnect_aws().await
+        }
 
-/// `loopline rule list`
-#[tauri::command]
-pub async fn rules_list(slot: State<'_, EngineSlot>) -> Result<Vec<RetrainRule>, ApiError> {
-    slot.engine()?.list_rules().await
-}
+        /// `loopline rule list`
+        pub async fn rules_list(slot: State<'_, EngineSlot>) -> Result<Vec<RetrainRule>, ApiError> {
+            slot.engine()?.list_rules().await
+        }
 
-/// `loopline rule add retrain --source ID --project N --every N --pipeline P …`
-#[tauri::command]
-#[allow(clippy::too_many_arguments)]
-pub async fn rule_add(
-    slot: State<'_, EngineSlot>,
-    source_id: String,
-    project_id: i64,
-    every: i64,
-    pipeline: String,
-    params: Vec<PipelineParam>,
-    counter: Counter,
-    overlap: Overlap,
-    dry_run: bool,
-    start_time_limit_secs: i64,
-) -> Result<RetrainRule, ApiError> {
-    slot.engine()?
-        .add_rule(RuleRequest {
-            source_id,
-            project_id,
-            every,
-            pipeline,
-            params,
-            counter,
-            overlap,
-            dry_run,
-            start_time_limit_secs,
-        })
-        .await
-}
+        /// `loopline rule add retrain --source ID --project N --every N --pipeline P …`
+        #[allow(clippy::too_many_arguments)]
+        pub async fn rule_add(
+            slot: State<'_, EngineSlot>,
+            source_id: String,
+            project_id: i64,
+            every: i64,
+            pipeline: String,
+            params: Vec<PipelineParam>,
+            counter: Counter,
+            overlap: Overlap,
+            dry_run: bool,
+            start_time_limit_secs: i64,
+        ) -> Result<RetrainRule, ApiError> {
+            slot.engine()?
+                .add_rule(RuleRequest {
+                    source_id,
+                    project_id,
+                    every,
+                    pipeline,
+                    params,
+                    counter,
+                    overlap,
+                    dry_run,
+                    start_time_limit_secs,
+                })
+                .await
+        }
 
-/// `loopline rule remove ID`
-#[tauri::command]
-pub async fn rule_remove(slot: State<'_, EngineSlot>, id: String) -> Result<(), ApiError> {
-    slot.engine()?.remove_rule(&id).await
-}
+        /// `loopline rule remove ID`
+        pub async fn rule_remove(slot: State<'_, EngineSlot>, id: String) -> Result<(), ApiError> {
+            slot.engine()?.remove_rule(&id).await
+        }
 
-/// The chart's data for one rule (no CLI twin: `runs list` and the events carry it).
-#[tauri::command]
-pub async fn rule_history(
-    slot: State<'_, EngineSlot>,
-    id: String,
-) -> Result<RuleHistory, ApiError> {
-    slot.engine()?.rule_history(&id).await
-}
+        /// The chart's data for one rule (no CLI twin: `runs list` and the events carry it).
+        pub async fn rule_history(
+            slot: State<'_, EngineSlot>,
+            id: String,
+        ) -> Result<RuleHistory, ApiError> {
+            slot.engine()?.rule_history(&id).await
+        }
 
-/// `loopline runs list`
-#[tauri::command]
-pub async fn runs_list(
-    slot: State<'_, EngineSlot>,
-    limit: Option<i64>,
-) -> Result<Vec<Run>, ApiError> {
-    slot.engine()?.list_runs(limit.unwrap_or(100)).await
-}
+        /// `loopline runs list`
+        pub async fn runs_list(
+            slot: State<'_, EngineSlot>,
+            limit: Option<i64>,
+        ) -> Result<Vec<Run>, ApiError> {
+            slot.engine()?.list_runs(limit.unwrap_or(100)).await
+        }
 
-/// `loopline runs show ID`
-#[tauri::command]
-pub async fn run_show(slot: State<'_, EngineSlot>, id: i64) -> Result<Run, ApiError> {
-    slot.engine()?.run(id).await
-}
+        /// `loopline runs show ID`
+        pub async fn run_show(slot: State<'_, EngineSlot>, id: i64) -> Result<Run, ApiError> {
+            slot.engine()?.run(id).await
+        }
 
-/// `loopline runs retry ID` ("retry now")
-#[tauri::command]
-pub async fn run_retry(slot: State<'_, EngineSlot>, id: i64) -> Result<Run, ApiError> {
-    slot.engine()?.retry_run(id).await
-}
+        /// `loopline runs retry ID` ("retry now")
+        pub async fn run_retry(slot: State<'_, EngineSlot>, id: i64) -> Result<Run, ApiError> {
+            slot.engine()?.retry_run(id).await
+        }
 
-/// `loopline label-studio hook --source ID --project N --public-url URL`
-#[tauri::command]
-pub async fn label_studio_hook(
-    slot: State<'_, EngineSlot>,
-    source_id: String,
-    project_id: i64,
-    public_url: String,
-) -> Result<HookRegistration, ApiError> {
-    slot.engine()?
-        .label_studio_hook(&source_id, project_id, &public_url)
-        .await
-}
-
-/// Opens a run's page in the AWS console in the user's browser. The address comes from the
-/// engine's own record of the run, so the webview cannot make the shell open anything else.
-#[tauri::command]
-pub async fn run_open_console<R: Runtime>(
-    app: tauri::AppHandle<R>,
-    slot: State<'_, EngineSlot>,
-    id: i64,
-) -> Result<(), ApiError> {
-    let run = slot.engine()?.run(id).await?;
-    let url = run.console_url.ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::NotFound,
-            format!("Run {id} has no execution in AWS yet, so there is no console page to open."),
-        )
-    })?;
-    app.opener().open_url(&url, None::<&str>).map_err(|e| {
-        ApiError::new(
-            ErrorCode::Internal,
-            format!("Could not open a browser ({e}). The address is {url}"),
-        )
-    })
+        /// `loopline label-studio hook --source ID --project N --public-url URL`
+        pub async fn label_studio_hook(
+            slot: State<'_, EngineSlot>,
+            source_id: String,
+            project_id: i64,
+            public_url: String,
+        ) -> Result<HookRegistration, ApiError> {
+            slot.engine()?
+                .label_studio_hook(&source_id, project_id, &public_url)
+                .await
+        }
+    }
+    with_app {
+        /// Opens a run's page in the AWS console in the user's browser. The address comes from the
+        /// engine's own record of the run, so the webview cannot make the shell open anything else.
+        pub async fn run_open_console<R: Runtime>(
+            app: AppHandle<R>,
+            slot: State<'_, EngineSlot>,
+            id: i64,
+        ) -> Result<(), ApiError> {
+            let run = slot.engine()?.run(id).await?;
+            let url = run.console_url.ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::NotFound,
+                    format!("Run {id} has no execution in AWS yet, so there is no console page to open."),
+                )
+            })?;
+            app.opener().open_url(&url, None::<&str>).map_err(|e| {
+                ApiError::new(
+                    ErrorCode::Internal,
+                    format!("Could not open a browser ({e}). The address is {url}"),
+                )
+            })
+        }
+    }
 }

@@ -4,7 +4,8 @@
 //! adapters and the event bridge. Anything with logic belongs in `crates/`.
 
 mod bridge;
-mod commands;
+pub mod command_table;
+pub mod commands;
 mod launch;
 mod run_notices;
 mod slot;
@@ -26,45 +27,7 @@ pub fn app_builder<R: Runtime>(
     builder
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
-        .invoke_handler(tauri::generate_handler![
-            commands::receiver_status,
-            commands::receiver_start,
-            commands::app_info,
-            commands::engine_status,
-            commands::sources_list,
-            commands::source_add,
-            commands::source_rotate,
-            commands::source_remove,
-            commands::source_send_test,
-            commands::events_list,
-            commands::event_show,
-            commands::event_replay,
-            commands::event_replay_edited,
-            commands::event_delete,
-            commands::timeline_stats,
-            commands::retention_set,
-            commands::secrets_list,
-            commands::secret_set,
-            commands::secret_delete,
-            commands::label_studio_connect,
-            commands::label_studio_verify,
-            commands::label_studio_url,
-            commands::label_studio_disconnect,
-            commands::aws_connect_keys,
-            commands::aws_connect_profile,
-            commands::aws_verify,
-            commands::aws_settings,
-            commands::aws_disconnect,
-            commands::rules_list,
-            commands::rule_add,
-            commands::rule_remove,
-            commands::rule_history,
-            commands::runs_list,
-            commands::run_show,
-            commands::run_retry,
-            commands::label_studio_hook,
-            commands::run_open_console,
-        ])
+        .invoke_handler(commands::handler())
         .setup(move |app| {
             // Opened in setup, after the single-instance plugin has had its say, so a second
             // launch never opens the database or binds the port.

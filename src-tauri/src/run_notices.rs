@@ -1,31 +1,13 @@
 //! A desktop notification when a retrain run ends, sent from the shell (not the webview) so
 //! it comes whichever page is open, or with the window hidden.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use loopline_core::{Run, RunStatus};
 use loopline_engine::Engine;
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_notification::NotificationExt;
-
-/// Runs that ended since `seen` was last updated: only those seen unfinished, so starting
-/// the app with finished runs in the history is quiet.
-pub fn newly_ended(seen: &mut HashMap<i64, RunStatus>, runs: &[Run]) -> Vec<Run> {
-    let mut ended = Vec::new();
-    for run in runs {
-        let before = seen.insert(run.id, run.status);
-        let was_open = before.is_some_and(|b| b.is_active() || b == RunStatus::Held);
-        let is_end = matches!(
-            run.status,
-            RunStatus::Succeeded | RunStatus::Failed | RunStatus::Stopped | RunStatus::StartFailed
-        );
-        if was_open && is_end {
-            ended.push(run.clone());
-        }
-    }
-    ended
-}
+use tokio::sync::broadcast;
 
 /// The notification's title and body.
 pub fn notice(run: &Run) -> (String, String) {
@@ -51,29 +33,27 @@ pub fn notice(run: &Run) -> (String, String) {
     )
 }
 
+/// The engine announces each run that ended (whichever process recorded it); this only
+/// turns the announcement into a desktop notification.
 pub fn forward_run_endings<R: Runtime>(app: AppHandle<R>, engine: Arc<Engine>) {
-    let mut updates = engine.subscribe_runs();
+    let mut endings = engine.subscribe_run_endings();
     tauri::async_runtime::spawn(async move {
-        let mut seen = HashMap::new();
-        if let Ok(runs) = engine.list_runs(200).await {
-            newly_ended(&mut seen, &runs);
-        }
-        while updates.changed().await.is_ok() {
-            let Ok(runs) = engine.list_runs(200).await else {
-                continue;
+        loop {
+            let run = match endings.recv().await {
+                Ok(run) => run,
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return,
             };
-            for run in newly_ended(&mut seen, &runs) {
-                let (title, body) = notice(&run);
-                if let Err(e) = app
-                    .notification()
-                    .builder()
-                    .title(&title)
-                    .body(&body)
-                    .show()
-                {
-                    // No notification service (a bare X session): the Runs page still shows it.
-                    tracing::debug!("notification not shown: {e}");
-                }
+            let (title, body) = notice(&run);
+            if let Err(e) = app
+                .notification()
+                .builder()
+                .title(&title)
+                .body(&body)
+                .show()
+            {
+                // No notification service (a bare X session): the Runs page still shows it.
+                tracing::debug!("notification not shown: {e}");
             }
         }
     });
@@ -93,6 +73,7 @@ mod tests {
             bucket_from: 2,
             bucket_to: 2,
             status,
+            active: status.is_active(),
             params: vec![],
             client_request_token: "t".repeat(64),
             execution_arn: None,
@@ -106,33 +87,6 @@ mod tests {
             steps: None,
             steps_note: None,
         }
-    }
-
-    #[test]
-    fn only_runs_seen_open_notify_once_when_they_end() {
-        let mut seen = HashMap::new();
-        assert!(newly_ended(
-            &mut seen,
-            &[run(1, RunStatus::Succeeded), run(2, RunStatus::Executing)]
-        )
-        .is_empty());
-        let ended = newly_ended(
-            &mut seen,
-            &[run(1, RunStatus::Succeeded), run(2, RunStatus::Failed)],
-        );
-        assert_eq!(ended.iter().map(|r| r.id).collect::<Vec<_>>(), vec![2]);
-        assert!(
-            newly_ended(&mut seen, &[run(2, RunStatus::Failed)]).is_empty(),
-            "once"
-        );
-        assert_eq!(
-            newly_ended(&mut seen, &[run(3, RunStatus::Pending)]).len(),
-            0
-        );
-        assert_eq!(
-            newly_ended(&mut seen, &[run(3, RunStatus::StartFailed)]).len(),
-            1
-        );
     }
 
     #[test]

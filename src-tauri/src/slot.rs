@@ -38,6 +38,8 @@ pub async fn open_engine(launch: &LaunchArgs) -> EngineSlot {
             return EngineSlot(Err(e));
         }
     };
+    // Rules, runs and the run monitor start with the engine, whatever the receiver does.
+    engine.start_background("app");
     let listen = match &launch.listen {
         Some(l) => l.clone(),
         None => engine

@@ -29,7 +29,35 @@ export type Health = { version: string,
  */
 db: string, };
 
-export type AppInfo = { version: string, data_dir: string, db_path: string, schema_version: number, db_size_bytes: number, };
+export type TaskState = "running" | "restarting" | "stopped";
+
+export type TaskStatus = { name: string, state: TaskState, restarts: number, 
+/**
+ * What the last panic said, if it ever panicked.
+ */
+last_panic: string | null, };
+
+export type ProcessStatus = { worker_id: string, 
+/**
+ * `app` or `serve`.
+ */
+kind: string, pid: number, started_at: string, heartbeat_at: string, tasks: Array<TaskStatus>, };
+
+export type Quiescence = { rules_caught_up: boolean, outbox_idle: boolean, 
+/**
+ * Both of the above.
+ */
+quiescent: boolean, newest_event_id: number | null, rules_cursor: number | null, 
+/**
+ * Runs pending (due now) or starting.
+ */
+outbox_due: number, };
+
+export type AppInfo = { version: string, data_dir: string, db_path: string, schema_version: number, db_size_bytes: number, activity: Quiescence, 
+/**
+ * Processes whose background work runs on this data directory now (heartbeat fresh).
+ */
+processes: Array<ProcessStatus>, };
 
 export type SourceKind = "label-studio" | "aquarium" | "generic";
 
@@ -197,7 +225,12 @@ fired_bucket: number,
 /**
  * "12 of 16 useful annotations toward the next retrain (at 16)".
  */
-progress: string, };
+progress: string, 
+/**
+ * Set when a stored value of this rule cannot be read (its counter, overlap policy or
+ * parameters): the rule then never fires, and this says why and what to do.
+ */
+error: string | null, };
 
 export type RunStatus = "pending" | "held" | "starting" | "would_start" | "skipped" | "start_failed" | "executing" | "stopping" | "stopped" | "succeeded" | "failed";
 
@@ -211,7 +244,11 @@ event_id: number, count: number,
 /**
  * The multiples of `every` this run covers (a bulk jump covers several).
  */
-bucket_from: number, bucket_to: number, status: RunStatus, params: Array<PipelineParam>, client_request_token: string, execution_arn: string | null, console_url: string | null, created_at: string, started_at: string | null, finished_at: string | null, attempts: number, 
+bucket_from: number, bucket_to: number, status: RunStatus, 
+/**
+ * `status.is_active()`, sent along so the UI never keeps its own list of statuses.
+ */
+active: boolean, params: Array<PipelineParam>, client_request_token: string, execution_arn: string | null, console_url: string | null, created_at: string, started_at: string | null, finished_at: string | null, attempts: number, 
 /**
  * Why starting failed, or the last retried error while it keeps trying.
  */
@@ -230,3 +267,17 @@ change: string, };
 export type CountPoint = { at: string, count: number, event_id: number, };
 
 export type RuleHistory = { rule: RetrainRule, points: Array<CountPoint>, runs: Array<Run>, };
+
+export const SECRET_NAMES = {
+  labelStudioToken: "label-studio-token",
+  awsAccessKeyId: "aws-access-key-id",
+  awsSecretAccessKey: "aws-secret-access-key",
+  awsSessionToken: "aws-session-token",
+  labelingServiceApiKey: "labeling-service-api-key",
+  tunnelAuthToken: "tunnel-auth-token",
+} as const;
+
+export const SUGGESTED_SECRETS: ReadonlyArray<readonly [string, string]> = [
+  ["labeling-service-api-key", "API key of the labeling service Aquarium issues are exported to"],
+  ["tunnel-auth-token", "Auth token for the tunnel that exposes the receiver"],
+];

@@ -38,13 +38,15 @@ async fn dispatch(engine: &Engine, cmd: EventsCommand) -> Result<(), ApiError> {
                 search,
                 before_id: before,
                 after_id: None,
-                limit: Some(limit),
+                limit: None,
             };
             if query.search.is_some() {
                 // Search covers everything stored, including what arrived a moment ago.
                 engine.index_all().await?;
             }
-            let page = engine.list_events(&query).await?;
+            let page = engine
+                .list_events_up_to(&query, limit.max(1) as usize)
+                .await?;
             if json {
                 return print_json(&page.events);
             }

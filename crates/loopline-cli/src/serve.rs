@@ -19,6 +19,8 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> Result<(), ApiError> {
         burst_per_source: (args.rate_limit * 5.0).max(1.0),
         ..ReceiverLimits::default()
     });
+    // With the engine, not the receiver: rules, runs and the monitor do not depend on it.
+    engine.start_background("serve");
     let listen = match args.listen {
         Some(l) => l,
         None => engine.saved_listen().await?,

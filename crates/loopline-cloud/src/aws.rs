@@ -161,7 +161,9 @@ impl TimeSource for ClockTime {
     }
 }
 
-/// A ready SDK configuration and what messages may say about it.
+/// A ready SDK configuration and what messages may say about it. Cheap to clone (the SDK
+/// shares its providers), so the engine caches one and hands out copies.
+#[derive(Clone)]
 pub struct Aws {
     config: SdkConfig,
     context: Context,

@@ -4,4 +4,5 @@
 pub mod aws;
 pub mod label_studio;
 pub mod label_studio_hooks;
+pub mod pipelines;
 pub mod sagemaker;

@@ -54,8 +54,8 @@ pub struct ListedExecution {
     pub display_name: Option<String>,
 }
 
-pub struct SageMaker<'a> {
-    aws: &'a Aws,
+pub struct SageMaker {
+    aws: Aws,
     http: reqwest::Client,
     endpoint: String,
 }
@@ -66,8 +66,8 @@ pub fn display_name_for(token: &str) -> String {
     format!("loopline-{}", &token[..token.len().min(40)])
 }
 
-impl<'a> SageMaker<'a> {
-    pub fn new(aws: &'a Aws) -> Result<SageMaker<'a>, ApiError> {
+impl SageMaker {
+    pub fn new(aws: Aws) -> Result<SageMaker, ApiError> {
         let endpoint = std::env::var("AWS_ENDPOINT_URL_SAGEMAKER")
             .ok()
             .or_else(|| aws.config().endpoint_url().map(str::to_string))
@@ -91,6 +91,11 @@ impl<'a> SageMaker<'a> {
             http,
             endpoint: endpoint.trim_end_matches('/').to_string() + "/",
         })
+    }
+
+    /// The region calls go to.
+    pub fn region_name(&self) -> &str {
+        self.aws.region()
     }
 
     /// StartPipelineExecution. `token` makes the call idempotent on AWS.

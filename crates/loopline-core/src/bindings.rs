@@ -6,9 +6,10 @@ use ts_rs::{Config, TS};
 use crate::{
     ApiError, AppInfo, AwsIdentity, AwsMode, AwsSettings, CountPoint, Counter, CreatedSource,
     ErrorCode, EventDetail, EventKind, EventPage, EventQuery, EventStatus, EventSummary, Header,
-    Health, HookRegistration, LabelStudioIdentity, Overlap, PipelineParam, ReceiverState,
-    ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RuleHistory, Run, RunStatus,
-    RunStep, SecretInfo, Source, SourceKind, TimelineChanged, TimelineStats, TokenKind,
+    Health, HookRegistration, LabelStudioIdentity, Overlap, PipelineParam, ProcessStatus,
+    Quiescence, ReceiverState, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule,
+    RuleHistory, Run, RunStatus, RunStep, SecretInfo, Source, SourceKind, TaskState, TaskStatus,
+    TimelineChanged, TimelineStats, TokenKind,
 };
 
 pub const BINDINGS_HEADER: &str = "// Generated from the Rust types in crates/loopline-core by `scripts/gen-bindings`.\n// Do not edit by hand: a test fails when this file drifts from the Rust source.\n";
@@ -28,6 +29,10 @@ pub fn typescript_bindings() -> String {
         decl::<ReceiverState>(&cfg),
         decl::<ReceiverStatus>(&cfg),
         decl::<Health>(&cfg),
+        decl::<TaskState>(&cfg),
+        decl::<TaskStatus>(&cfg),
+        decl::<ProcessStatus>(&cfg),
+        decl::<Quiescence>(&cfg),
         decl::<AppInfo>(&cfg),
         decl::<SourceKind>(&cfg),
         decl::<Source>(&cfg),
@@ -65,5 +70,7 @@ pub fn typescript_bindings() -> String {
         out.push('\n');
         out.push_str(&d);
     }
+    out.push('\n');
+    out.push_str(&crate::secret_names::typescript());
     out
 }

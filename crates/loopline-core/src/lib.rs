@@ -2,6 +2,7 @@
 //!
 //! No I/O lives here: this crate must stay cheap to depend on and trivial to test.
 
+mod activity;
 mod aws;
 mod bindings;
 mod clock;
@@ -11,10 +12,12 @@ mod event;
 mod receiver;
 mod retrain;
 mod secret;
+pub mod secret_names;
 mod sensitive;
 mod source;
 mod time;
 
+pub use activity::{ProcessStatus, Quiescence, TaskState, TaskStatus};
 pub use aws::{AwsIdentity, AwsMode, AwsSettings};
 pub use bindings::{typescript_bindings, BINDINGS_HEADER};
 pub use clock::{Clock, Entropy};

@@ -1,6 +1,8 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::{ProcessStatus, Quiescence};
+
 use crate::ApiError;
 
 /// Where the webhook receiver is in its life.
@@ -52,4 +54,7 @@ pub struct AppInfo {
     pub db_path: String,
     pub schema_version: i64,
     pub db_size_bytes: u64,
+    pub activity: Quiescence,
+    /// Processes whose background work runs on this data directory now (heartbeat fresh).
+    pub processes: Vec<ProcessStatus>,
 }

@@ -53,6 +53,9 @@ pub struct RetrainRule {
     pub fired_bucket: i64,
     /// "12 of 16 useful annotations toward the next retrain (at 16)".
     pub progress: String,
+    /// Set when a stored value of this rule cannot be read (its counter, overlap policy or
+    /// parameters): the rule then never fires, and this says why and what to do.
+    pub error: Option<String>,
 }
 
 impl RetrainRule {
@@ -136,12 +139,33 @@ impl RunStatus {
         })
     }
 
-    /// Still running in SageMaker: the overlap policy applies.
+    /// The one definition of an active run, used by the engine, the store's queries, the
+    /// shell's notifications and the UI (through `Run::active`): decided and not yet ended.
+    /// A held follow-up is active: it will start when the rule's running one ends.
     pub fn is_active(self) -> bool {
-        matches!(
-            self,
-            RunStatus::Pending | RunStatus::Starting | RunStatus::Executing | RunStatus::Stopping
-        )
+        self == RunStatus::Held || self.is_running()
+    }
+
+    /// Active and not held: it has, or is about to have, an execution in SageMaker. This is
+    /// what the overlap policy and the release of a held follow-up look at.
+    pub fn is_running(self) -> bool {
+        RunStatus::RUNNING.contains(&self)
+    }
+
+    pub const RUNNING: [RunStatus; 4] = [
+        RunStatus::Pending,
+        RunStatus::Starting,
+        RunStatus::Executing,
+        RunStatus::Stopping,
+    ];
+
+    /// `('pending','starting',…)`, for the store's queries, so SQL never spells the list.
+    pub fn sql_list(statuses: &[RunStatus]) -> String {
+        let quoted: Vec<String> = statuses
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        format!("({})", quoted.join(","))
     }
 }
 
@@ -166,6 +190,8 @@ pub struct Run {
     pub bucket_from: i64,
     pub bucket_to: i64,
     pub status: RunStatus,
+    /// `status.is_active()`, sent along so the UI never keeps its own list of statuses.
+    pub active: bool,
     pub params: Vec<PipelineParam>,
     pub client_request_token: String,
     pub execution_arn: Option<String>,

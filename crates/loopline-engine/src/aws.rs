@@ -12,9 +12,12 @@ const MODE: &str = "aws.mode";
 const REGION: &str = "aws.region";
 const PROFILE: &str = "aws.profile";
 const KEY_HINT: &str = "aws.key_hint";
-pub const AWS_ACCESS_KEY_ID: &str = "aws-access-key-id";
-pub const AWS_SECRET_ACCESS_KEY: &str = "aws-secret-access-key";
-pub const AWS_SESSION_TOKEN: &str = "aws-session-token";
+/// Bumped by every change to the AWS configuration (connect, disconnect, a stored key
+/// rotated), by this process or another: the cached SDK configuration is rebuilt only then.
+const REVISION: &str = "aws.revision";
+pub use loopline_core::secret_names::{
+    AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
+};
 
 /// What `connect aws` is given.
 pub enum AwsCredentials {
@@ -98,6 +101,7 @@ impl Engine {
             Some(r) => self.store.set_setting(REGION, r).await?,
             None => self.store.delete_setting(REGION).await?,
         }
+        self.aws_changed().await?;
         Ok(identity)
     }
 
@@ -107,7 +111,7 @@ impl Engine {
         for key in [MODE, REGION, PROFILE, KEY_HINT] {
             self.store.delete_setting(key).await?;
         }
-        Ok(())
+        self.aws_changed().await
     }
 
     async fn forget_aws_keys(&self) -> Result<(), ApiError> {
@@ -160,8 +164,42 @@ impl Engine {
         })
     }
 
-    /// The AWS configuration every AWS call goes through.
+    /// Marks the cached AWS configuration stale, here and in every other process on this
+    /// data directory.
+    pub(crate) async fn aws_changed(&self) -> Result<(), ApiError> {
+        let mut b = [0u8; 8];
+        self.entropy.fill(&mut b);
+        let rev = format!("{}-{:016x}", self.clock.now_ms(), u64::from_le_bytes(b));
+        self.store.set_setting(REVISION, &rev).await?;
+        *self.aws_cache.lock().await = None;
+        Ok(())
+    }
+
+    /// The AWS configuration every AWS call goes through. Built once and cached: building it
+    /// reads the keychain up to six times (D-Bus round trips) and reloads the SDK's config,
+    /// which the run monitor would otherwise do every second. One settings read tells
+    /// whether anything changed since.
     pub async fn aws(&self) -> Result<Aws, ApiError> {
+        let revision = self.store.setting(REVISION).await?.unwrap_or_default();
+        let mut cache = self.aws_cache.lock().await;
+        if let Some((rev, aws)) = cache.as_ref() {
+            if *rev == revision {
+                return Ok(aws.clone());
+            }
+        }
+        let aws = self.load_aws().await?;
+        *cache = Some((revision, aws.clone()));
+        self.aws_loads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(aws)
+    }
+
+    /// How many times the AWS configuration was built (the cache's misses), for tests.
+    pub fn aws_config_loads(&self) -> u64 {
+        self.aws_loads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    async fn load_aws(&self) -> Result<Aws, ApiError> {
         let settings = self.aws_settings().await?;
         let auth = match settings.mode {
             AwsMode::Profile => AwsAuth::Profile(settings.profile.unwrap_or_default()),

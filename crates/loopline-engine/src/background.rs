@@ -19,68 +19,77 @@ const NO_RULES_RECHECK: Duration = Duration::from_millis(500);
 /// Busy-lock failures of the search indexer retried without a warning, a second apart.
 const LOCKED_QUIETLY: u32 = 3;
 
-/// The keychain name of a source's secrets.
-pub fn token_secret_name(source_id: &str) -> String {
-    format!("source.{source_id}.token")
-}
-
-/// Keys are named by a digest prefix so the keychain entry can be written before the
-/// database row exists (a source is never half-created when the keychain says no).
-pub fn signing_key_secret_name(source_id: &str, digest: &[u8]) -> String {
-    let tag: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
-    format!("source.{source_id}.key.{tag}")
-}
+pub use loopline_core::secret_names::{
+    source_signing_key as signing_key_secret_name, source_token as token_secret_name,
+};
 
 impl Engine {
     /// Rebuilds the receiver's source table from the store (digests) and the secret store
-    /// (signing keys of Standard Webhooks sources). A failure keeps the previous table.
+    /// (signing keys of Standard Webhooks sources). A failure keeps the previous table, so
+    /// a keychain that does not answer for a moment never turns every webhook into a 404;
+    /// the next check tries again.
     pub async fn reload_sources(&self) {
+        if let Err(e) = self.try_reload_sources().await {
+            tracing::warn!(code = %e.code, "source table not reloaded, the previous one stays: {}", e.message);
+            if let Ok(mut last) = self.sources_error.lock() {
+                *last = Some(e);
+            }
+        } else if let Ok(mut last) = self.sources_error.lock() {
+            *last = None;
+        }
+    }
+
+    /// Why the last reload of the source table failed, while it stays failed.
+    pub fn sources_reload_error(&self) -> Option<loopline_core::ApiError> {
+        self.sources_error.lock().ok().and_then(|e| e.clone())
+    }
+
+    async fn try_reload_sources(&self) -> Result<(), loopline_core::ApiError> {
         let now = self.clock.now_ms();
         // Read before the table: a change that lands in between is seen by the next check.
-        let revision = self.store.sources_revision().await.unwrap_or(-1);
-        let table = match self.store.source_auth_table(now).await {
-            Ok(t) => t,
-            Err(e) => {
-                tracing::warn!(code = %e.code, "source table not reloaded: {}", e.message);
-                return;
-            }
-        };
+        let revision = self.store.sources_revision().await?;
+        let table = self.store.source_auth_table(now).await?;
         let secrets = self.secrets.clone();
         let entries = tokio::task::spawn_blocking(move || {
-            table
-                .into_iter()
-                .map(|s| {
-                    let mut signing_keys = Vec::new();
-                    let mut digests = Vec::new();
-                    for (_row, digest, expires) in s.secrets {
-                        if s.kind == SourceKind::Generic {
-                            match secrets.get(&signing_key_secret_name(&s.id, &digest)) {
-                                Ok(Some(secret)) => {
-                                    signing_keys.push((Sensitive::new(signing_key(secret.expose())), expires))
-                                }
-                                Ok(None) => tracing::warn!(source = %s.id, "signing key missing from the {}", secrets.describe()),
-                                Err(e) => tracing::warn!(source = %s.id, code = %e.code, "signing key not loaded"),
+            let mut entries = Vec::with_capacity(table.len());
+            for s in table {
+                let mut signing_keys = Vec::new();
+                let mut digests = Vec::new();
+                for (_row, digest, expires) in s.secrets {
+                    if s.kind == SourceKind::Generic {
+                        match secrets.get(&signing_key_secret_name(&s.id, &digest)) {
+                            Ok(Some(secret)) => {
+                                signing_keys.push((Sensitive::new(signing_key(secret.expose())), expires))
                             }
-                        }
-                        if let Ok(d) = <[u8; 32]>::try_from(digest.as_slice()) {
-                            digests.push((d, expires));
+                            // Gone for good (deleted by hand): that key can no longer sign.
+                            Ok(None) => tracing::warn!(source = %s.id, "signing key missing from the {}", secrets.describe()),
+                            // Not answering: a table without this key would refuse every
+                            // delivery of the source, so the previous table stays.
+                            Err(e) => return Err(e),
                         }
                     }
-                    SourceEntry {
-                        id: s.id,
-                        kind: s.kind,
-                        name: s.name,
-                        digests,
-                        signing_keys,
+                    if let Ok(d) = <[u8; 32]>::try_from(digest.as_slice()) {
+                        digests.push((d, expires));
                     }
-                })
-                .collect::<Vec<_>>()
+                }
+                entries.push(SourceEntry {
+                    id: s.id,
+                    kind: s.kind,
+                    name: s.name,
+                    digests,
+                    signing_keys,
+                });
+            }
+            Ok(entries)
         })
         .await
-        .unwrap_or_default();
+        .map_err(|e| {
+            loopline_core::ApiError::internal(format!("reading the source table's keys failed: {e}"))
+        })??;
         self.sources.replace(entries);
         self.sources_loaded
             .store(revision, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
     }
 
     /// Rebuilds the table only when another process (or this one) changed the sources
@@ -95,22 +104,32 @@ impl Engine {
         }
     }
 
-    /// Starts the background tasks once; later calls do nothing.
-    pub(crate) fn start_background(self: &Arc<Self>) {
-        let Ok(mut tasks) = self.background.lock() else {
-            return;
-        };
-        if !tasks.is_empty() {
+    /// Starts the background work once (later calls do nothing): with the engine, not
+    /// with the receiver, so rules, runs and the monitor keep going when the receiver's
+    /// address cannot be parsed or bound. Each task is supervised by name.
+    pub fn start_background(self: &Arc<Self>, kind: &'static str) {
+        if self.supervisor.started() {
             return;
         }
-        tasks.push(tokio::spawn(refresh_sources(Arc::downgrade(self))));
-        tasks.push(tokio::spawn(index_events(Arc::downgrade(self))));
-        tasks.push(tokio::spawn(apply_retention(Arc::downgrade(self))));
-        tasks.push(tokio::spawn(feed_changes(Arc::downgrade(self))));
-        tasks.push(tokio::spawn(evaluate_rules(Arc::downgrade(self))));
-        tasks.push(tokio::spawn(start_runs(Arc::downgrade(self))));
-        tasks.push(tokio::spawn(watch_runs(Arc::downgrade(self))));
-        tasks.push(tokio::spawn(watch_hooks(Arc::downgrade(self))));
+        let tasks: [(&'static str, StartTask); 10] = [
+            ("sources", |e| Box::pin(refresh_sources(e))),
+            ("search_index", |e| Box::pin(index_events(e))),
+            ("retention", |e| Box::pin(apply_retention(e))),
+            ("change_feed", |e| Box::pin(feed_changes(e))),
+            ("rules", |e| Box::pin(evaluate_rules(e))),
+            ("outbox", |e| Box::pin(start_runs(e))),
+            ("run_monitor", |e| Box::pin(watch_runs(e))),
+            ("run_endings", |e| Box::pin(announce_run_endings(e))),
+            ("label_studio_hooks", |e| Box::pin(watch_hooks(e))),
+            ("heartbeat", |e| Box::pin(crate::heartbeat::beat(e))),
+        ];
+        if let Ok(mut k) = self.process_kind.lock() {
+            *k = kind;
+        }
+        for (name, task) in tasks {
+            let weak = Arc::downgrade(self);
+            self.supervisor.spawn(name, move || task(weak.clone()));
+        }
     }
 
     /// Deletes what the retention policy no longer keeps. Returns how many events went.
@@ -146,7 +165,10 @@ impl Engine {
     }
 }
 
-type WeakEngine = std::sync::Weak<Engine>;
+pub(crate) type WeakEngine = std::sync::Weak<Engine>;
+type TaskFuture = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+/// How a supervised task is (re)started from the engine it works for.
+type StartTask = fn(WeakEngine) -> TaskFuture;
 
 async fn refresh_sources(engine: WeakEngine) {
     loop {
@@ -291,13 +313,10 @@ async fn evaluate_rules(engine: WeakEngine) {
 }
 
 async fn start_runs(engine: WeakEngine) {
-    let mut first = true;
     loop {
         let Some(e) = engine.upgrade() else { return };
-        if let Err(err) = e.drain_outbox(first).await {
+        if let Err(err) = e.drain_outbox().await {
             tracing::warn!(code = %err.code, "outbox not drained: {}", err.message);
-        } else {
-            first = false;
         }
         let wake = async { e.outbox_wake.notified().await };
         let _ = tokio::time::timeout(Duration::from_millis(250), wake).await;
@@ -326,5 +345,41 @@ async fn watch_hooks(engine: WeakEngine) {
         if let Err(err) = e.check_hooks().await {
             tracing::debug!(code = %err.code, "Label Studio webhooks not checked: {}", err.message);
         }
+    }
+}
+
+/// Publishes each run that ended (`Engine::subscribe_run_endings`), whichever process
+/// recorded the end: the runs seen active are compared with the store every second, and at
+/// once when this process changed a run. Runs that had already ended when the engine started
+/// are not announced.
+async fn announce_run_endings(engine: WeakEngine) {
+    let mut changed = match engine.upgrade() {
+        Some(e) => e.runs_rev.subscribe(),
+        None => return,
+    };
+    let mut seen: Option<std::collections::HashMap<i64, loopline_core::RunStatus>> = None;
+    loop {
+        {
+            let Some(e) = engine.upgrade() else { return };
+            match e.store.active_run_statuses().await {
+                Ok(now_active) => {
+                    let now: std::collections::HashMap<_, _> = now_active.into_iter().collect();
+                    if let Some(before) = &seen {
+                        for id in before.keys().filter(|id| !now.contains_key(id)) {
+                            if let Ok(run) = e.store.run(*id).await {
+                                if !run.active {
+                                    let _ = e.run_endings.send(run);
+                                }
+                            }
+                        }
+                    }
+                    seen = Some(now);
+                }
+                Err(err) => {
+                    tracing::debug!(code = %err.code, "run endings not checked: {}", err.message)
+                }
+            }
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(1), changed.changed()).await;
     }
 }

@@ -8,7 +8,7 @@ use loopline_core::{ApiError, ErrorCode, LabelStudioIdentity as Identity, Sensit
 use crate::Engine;
 
 const LS_URL: &str = "label_studio.url";
-pub const LS_TOKEN_SECRET: &str = "label-studio-token";
+pub use loopline_core::secret_names::LABEL_STUDIO_TOKEN as LS_TOKEN_SECRET;
 
 impl Engine {
     /// Verifies the token against the server first, and stores nothing unless it works.

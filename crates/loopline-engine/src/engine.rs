@@ -3,17 +3,21 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use loopline_core::{ApiError, AppInfo, Clock, Entropy, ReceiverStatus, TimelineChanged, VERSION};
+use loopline_cloud::aws::Aws;
+use loopline_cloud::pipelines::PipelineService;
+use loopline_core::{
+    ApiError, AppInfo, Clock, Entropy, ReceiverStatus, Run, TimelineChanged, VERSION,
+};
 use loopline_hooks::{router, Buckets, HooksState, ReceiverLimits, SourceTable};
 use loopline_store::{EventWriter, Store, StoreOptions, DB_FILE_NAME};
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use tokio::sync::{broadcast, watch};
 
 use crate::clock::{OsEntropy, SystemClock};
 use crate::listen::parse_listen;
 use crate::paths::default_data_dir;
 use crate::receiver::Receiver;
 use crate::secrets::{Keychain, SecretStore};
+use crate::supervisor::Supervisor;
 
 /// Where the receiver listens when the user has not said otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
@@ -32,6 +36,10 @@ pub struct EngineOptions {
     pub entropy: Option<Arc<dyn Entropy>>,
     /// The OS keychain when `None`.
     pub secrets: Option<Arc<dyn SecretStore>>,
+    /// SageMaker Pipelines (with the configured AWS credentials) when `None`.
+    pub pipelines: Option<Arc<dyn PipelineService>>,
+    /// How long a claim on a run holds without renewal; `outbox::DEFAULT_LEASE` when `None`.
+    pub lease: Option<Duration>,
 }
 
 /// One open data directory: its store, its receiver and the work behind them. The app holds
@@ -55,7 +63,21 @@ pub struct Engine {
     pub(crate) outbox_wake: tokio::sync::Notify,
     /// The sources revision the receiver's table was built from (-1: never built).
     pub(crate) sources_loaded: std::sync::atomic::AtomicI64,
-    pub(crate) background: Mutex<Vec<JoinHandle<()>>>,
+    /// Why the last reload of the source table failed (the previous table stayed).
+    pub(crate) sources_error: Mutex<Option<ApiError>>,
+    pub(crate) supervisor: Supervisor,
+    /// `app` or `serve`, once background work started.
+    pub(crate) process_kind: Mutex<&'static str>,
+    pub(crate) started_at_ms: i64,
+    /// This engine's id as an outbox worker: the owner of the leases it takes.
+    pub(crate) worker_id: String,
+    pub(crate) lease_ms: i64,
+    pub(crate) pipelines: Option<Arc<dyn PipelineService>>,
+    /// The AWS configuration and the `aws.revision` it was built from.
+    pub(crate) aws_cache: tokio::sync::Mutex<Option<(String, Aws)>>,
+    pub(crate) aws_loads: std::sync::atomic::AtomicU64,
+    /// Each run that ended, published once.
+    pub(crate) run_endings: broadcast::Sender<Run>,
 }
 
 impl Engine {
@@ -72,6 +94,13 @@ impl Engine {
             .await?
             .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
         let newest = store.newest_event_id().await?;
+        let entropy: Arc<dyn Entropy> = options.entropy.unwrap_or_else(|| Arc::new(OsEntropy));
+        let mut id = [0u8; 8];
+        entropy.fill(&mut id);
+        let worker_id = format!(
+            "w{}",
+            id.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        );
         let (changes, _) = watch::channel(TimelineChanged {
             newest_id: newest,
             revision: 0,
@@ -83,8 +112,8 @@ impl Engine {
             writer,
             sources: SourceTable::default(),
             limits: Arc::new(RwLock::new(ReceiverLimits::default())),
-            clock,
-            entropy: options.entropy.unwrap_or_else(|| Arc::new(OsEntropy)),
+            clock: clock.clone(),
+            entropy,
             secrets: options.secrets.unwrap_or_else(|| Arc::new(Keychain)),
             changes,
             sources_loaded: std::sync::atomic::AtomicI64::new(-1),
@@ -93,7 +122,19 @@ impl Engine {
             hook_check_ms: std::sync::atomic::AtomicI64::new(
                 crate::hook_watch::DEFAULT_HOOK_CHECK.as_millis() as i64,
             ),
-            background: Mutex::new(Vec::new()),
+            sources_error: Mutex::new(None),
+            supervisor: Supervisor::default(),
+            process_kind: Mutex::new(""),
+            started_at_ms: clock.now_ms(),
+            worker_id,
+            lease_ms: options
+                .lease
+                .unwrap_or(crate::outbox::DEFAULT_LEASE)
+                .as_millis() as i64,
+            pipelines: options.pipelines,
+            aws_cache: tokio::sync::Mutex::new(None),
+            aws_loads: std::sync::atomic::AtomicU64::new(0),
+            run_endings: broadcast::channel(64).0,
         })
     }
 
@@ -116,6 +157,8 @@ impl Engine {
             db_path: self.store.path().display().to_string(),
             schema_version: self.store.schema_version().await?,
             db_size_bytes: self.store.size_bytes(),
+            activity: self.store.quiescence(self.clock.now_ms()).await?,
+            processes: self.processes().await?,
         })
     }
 
@@ -138,9 +181,10 @@ impl Engine {
         self.limits.read().map(|l| l.clone()).unwrap_or_default()
     }
 
-    /// Starts (or moves) the receiver, with the background work it needs (source table
-    /// refresh, full-text indexing, retention, the change feed). `remember` saves the address
-    /// for the next start, which is what the app does when the user picks a new port.
+    /// Starts (or moves) the receiver. Background work is started separately, with the
+    /// engine (`start_background`), so it runs even when the receiver cannot. `remember`
+    /// saves the address for the next start, which is what the app does when the user picks
+    /// a new port.
     pub async fn start_receiver(
         self: &Arc<Self>,
         listen: &str,
@@ -149,7 +193,6 @@ impl Engine {
     ) -> Result<SocketAddr, ApiError> {
         let addr = parse_listen(listen, public)?;
         self.reload_sources().await;
-        self.start_background();
         let engine = Arc::downgrade(self);
         let state = HooksState {
             store: self.store.clone(),
@@ -200,6 +243,12 @@ impl Engine {
         self.runs_rev.send_modify(|r| *r += 1);
     }
 
+    /// Each run that ended (succeeded, failed, stopped, could not start), once, whichever
+    /// process recorded the end. Needs the background work (`start_background`).
+    pub fn subscribe_run_endings(&self) -> broadcast::Receiver<Run> {
+        self.run_endings.subscribe()
+    }
+
     /// Fires whenever a rule's progress or a run changes.
     pub fn subscribe_runs(&self) -> watch::Receiver<u64> {
         self.runs_rev.subscribe()
@@ -213,14 +262,8 @@ impl Engine {
     /// closes the database.
     pub async fn shutdown(&self) {
         self.receiver.stop().await;
-        let tasks: Vec<JoinHandle<()>> = self
-            .background
-            .lock()
-            .map(|mut b| b.drain(..).collect())
-            .unwrap_or_default();
-        for t in tasks {
-            t.abort();
-        }
+        self.supervisor.stop_all();
+        self.clear_heartbeat().await;
         self.writer.close().await;
         self.store.close().await;
     }

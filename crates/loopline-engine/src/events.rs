@@ -29,6 +29,39 @@ impl Engine {
         })
     }
 
+    /// Up to `limit` events, newest first, however many that is: pages of the store's
+    /// largest page (`MAX_PAGE`) are read one after another, so `--limit 5000` means 5000.
+    /// `next_before_id` is set when more match.
+    pub async fn list_events_up_to(
+        &self,
+        query: &EventQuery,
+        limit: usize,
+    ) -> Result<EventPage, ApiError> {
+        let mut events = Vec::new();
+        let mut page_query = query.clone();
+        loop {
+            let want = (limit - events.len()).min(loopline_store::MAX_PAGE as usize);
+            page_query.limit = Some(want as u32);
+            let page = self.list_events(&page_query).await?;
+            let got = page.events.len();
+            events.extend(page.events);
+            match page.next_before_id {
+                Some(next) if events.len() < limit && got == want => {
+                    page_query.before_id = Some(next)
+                }
+                _ => {
+                    let next_before_id = (events.len() == limit)
+                        .then(|| events.last().map(|e| e.id))
+                        .flatten();
+                    return Ok(EventPage {
+                        events,
+                        next_before_id,
+                    });
+                }
+            }
+        }
+    }
+
     /// One event for the detail pane, with every secret masked.
     pub async fn show_event(&self, id: i64) -> Result<EventDetail, ApiError> {
         let stored = self.store.event(id).await?;

@@ -1,18 +1,31 @@
-//! The outbox worker: starts the pipeline executions the rules decided on. A run is marked
-//! `starting` before the call, so after a crash the worker first looks for the execution it
-//! may already have started (by its display name, derived from the idempotency token)
-//! instead of calling blindly; AWS itself also deduplicates on the token. Throttling,
+//! The outbox worker: starts the pipeline executions the rules decided on.
+//!
+//! A run is claimed before the call, as a lease: `starting`, with this engine's worker id
+//! and an expiry that is renewed while the call is in flight. The app and `loopline serve`
+//! on one data directory each run a worker; a `starting` run whose lease is still held is
+//! another worker's, and only an expired one (its process stopped mid-call) is taken over.
+//! A taken-over run is reconciled first: the worker looks for the execution the previous
+//! process may already have started (by its display name, derived from the idempotency
+//! token) instead of calling blindly; AWS itself also deduplicates on the token. Throttling,
 //! 5xx answers and network loss are retried with exponential backoff and jitter until the
 //! rule's time limit; anything else fails at once, in words, with "retry now" available.
 
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use loopline_cloud::pipelines::PipelineService;
 use loopline_cloud::sagemaker::{display_name_for, CallError, SageMaker};
-use loopline_core::{ApiError, PipelineParam, RunStatus};
-use loopline_store::OutboxRun;
+use loopline_core::{ApiError, PipelineParam};
+use loopline_store::{OutboxRun, UNREADABLE_PARAMS};
 
 use crate::Engine;
 
 const BACKOFF_BASE_MS: i64 = 1_000;
 const BACKOFF_CAP_MS: i64 = 30_000;
+/// How long a claim holds without renewal. Renewed every third of it while the call runs,
+/// so only a process that stopped loses it.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
 
 /// Exponential backoff with jitter: attempt 1 waits about 1 s, then 2, 4, … up to 30 s,
 /// each between half and all of that (so many runs retrying together spread out).
@@ -29,74 +42,115 @@ impl Engine {
         u32::from_le_bytes(b)
     }
 
-    /// Starts every run that is due. `after_restart` also takes runs left `starting` by a
-    /// process that stopped mid-call, and reconciles them first.
-    pub async fn drain_outbox(&self, after_restart: bool) -> Result<usize, ApiError> {
-        let due = self
-            .store
-            .due_runs(self.clock.now_ms(), after_restart)
-            .await?;
+    /// The pipeline service: the one injected through `EngineOptions`, or SageMaker with
+    /// the cached AWS configuration.
+    pub(crate) async fn pipelines(&self) -> Result<Arc<dyn PipelineService>, ApiError> {
+        if let Some(p) = &self.pipelines {
+            return Ok(p.clone());
+        }
+        Ok(Arc::new(SageMaker::new(self.aws().await?)?))
+    }
+
+    /// Starts every run that is due, and takes over `starting` runs whose claim expired.
+    /// Returns how many executions were started (or found started).
+    pub async fn drain_outbox(&self) -> Result<usize, ApiError> {
+        let due = self.store.due_runs(self.clock.now_ms()).await?;
         let mut started = 0;
         for run in due {
-            if self.start_run(run).await? {
+            if self.start_run(run.id).await? {
                 started += 1;
             }
         }
         Ok(started)
     }
 
-    async fn start_run(&self, run: OutboxRun) -> Result<bool, ApiError> {
+    async fn start_run(&self, id: i64) -> Result<bool, ApiError> {
         let now = self.clock.now_ms();
-        let reconcile = run.status == RunStatus::Starting;
-        if !reconcile && !self.store.claim_run(run.id, now).await? {
-            return Ok(false); // another worker (process) took it
-        }
-        let aws = match self.aws().await {
-            Ok(a) => a,
+        let Some(run) = self
+            .store
+            .claim_run(id, &self.worker_id, now, now + self.lease_ms)
+            .await?
+        else {
+            return Ok(false); // another worker (process) holds it
+        };
+        // Parameters that cannot be read never start a pipeline with other ones.
+        let params: Vec<PipelineParam> = match serde_json::from_str(&run.params_json) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(run = run.id, "run parameters unreadable: {e}");
+                self.store
+                    .run_start_failed(run.id, UNREADABLE_PARAMS, now)
+                    .await?;
+                self.runs_changed();
+                return Ok(false);
+            }
+        };
+        let pipelines = match self.pipelines().await {
+            Ok(p) => p,
             Err(e) => return self.start_failed_or_retry(&run, CallError::from(e)).await,
         };
-        let sagemaker = SageMaker::new(&aws)?;
-        if reconcile {
-            // The previous process may have started it before it could record so.
-            match sagemaker.recent_executions(&run.pipeline).await {
-                Ok(list) => {
-                    let name = display_name_for(&run.client_token);
-                    if let Some(found) = list
-                        .iter()
-                        .find(|e| e.display_name.as_deref() == Some(name.as_str()))
-                    {
-                        self.store
-                            .run_started(run.id, &found.arn, aws.region(), now)
-                            .await?;
-                        tracing::info!(run = run.id, arn = %found.arn, "found the execution a previous process started");
-                        self.runs_changed();
-                        return Ok(true);
-                    }
-                }
-                Err(e) => return self.start_failed_or_retry(&run, e).await,
-            }
-        }
-        let params: Vec<PipelineParam> = serde_json::from_str(&run.params_json).unwrap_or_default();
-        let description = format!("Started by Loopline rule {} (run {})", run.rule_id, run.id);
-        let requested_at = std::time::Instant::now();
-        match sagemaker
-            .start(&run.pipeline, &run.client_token, &params, &description)
-            .await
-        {
-            Ok(arn) => {
+        let called = self
+            .holding_lease(run.id, self.call_start(&run, pipelines.as_ref(), &params))
+            .await;
+        match called {
+            Ok((arn, region, found)) => {
                 self.store
-                    .run_started(run.id, &arn, aws.region(), self.clock.now_ms())
+                    .run_started(run.id, &arn, &region, self.clock.now_ms())
                     .await?;
-                tracing::info!(
-                    run = run.id,
-                    %arn,
-                    call_ms = requested_at.elapsed().as_millis() as u64,
-                    "pipeline execution started"
-                );
+                if found {
+                    tracing::info!(run = run.id, %arn, "found the execution a previous process started");
+                } else {
+                    tracing::info!(run = run.id, %arn, "pipeline execution started");
+                }
                 self.runs_changed();
                 Ok(true)
             }
             Err(e) => self.start_failed_or_retry(&run, e).await,
+        }
+    }
+
+    /// Reconciles a taken-over run, then starts it if it was not started. Returns the
+    /// execution's ARN and region, and whether it was found rather than started.
+    async fn call_start(
+        &self,
+        run: &OutboxRun,
+        pipelines: &dyn PipelineService,
+        params: &[PipelineParam],
+    ) -> Result<(String, String, bool), CallError> {
+        if run.reconcile {
+            let name = display_name_for(&run.client_token);
+            let list = pipelines.recent_executions(&run.pipeline).await?;
+            if let Some(found) = list
+                .iter()
+                .find(|e| e.display_name.as_deref() == Some(name.as_str()))
+            {
+                return Ok((found.arn.clone(), pipelines.region(), true));
+            }
+        }
+        let description = format!("Started by Loopline rule {} (run {})", run.rule_id, run.id);
+        let started = pipelines
+            .start(&run.pipeline, &run.client_token, params, &description)
+            .await?;
+        Ok((started.arn, started.region, false))
+    }
+
+    /// Runs `call` while renewing the run's lease, so a slow call is never taken over by
+    /// another worker.
+    async fn holding_lease<T>(&self, run_id: i64, call: impl Future<Output = T>) -> T {
+        let every = Duration::from_millis((self.lease_ms / 3).max(1) as u64);
+        tokio::pin!(call);
+        loop {
+            tokio::select! {
+                out = &mut call => return out,
+                _ = tokio::time::sleep(every) => {
+                    let until = self.clock.now_ms() + self.lease_ms;
+                    match self.store.renew_run_lease(run_id, &self.worker_id, until).await {
+                        Ok(true) => {}
+                        Ok(false) => tracing::warn!(run = run_id, "the claim on this run was lost while starting it"),
+                        Err(e) => tracing::warn!(run = run_id, code = %e.code, "claim not renewed: {}", e.message),
+                    }
+                }
+            }
         }
     }
 

@@ -43,25 +43,51 @@ impl Receiver {
         self.running.lock().await.as_ref().map(|r| r.addr)
     }
 
-    /// Binds `addr` and serves `router` on it, replacing any server already running.
-    /// On failure the status says why and, for a taken port, which one is free instead.
+    /// Binds `addr` and serves `router` on it, replacing any server already running. The
+    /// new address is bound before the old server stops: Label Studio never retries, so a
+    /// moment with no receiver loses events. A move that fails leaves the old server
+    /// serving, and the status says why. On failure the status also says, for a taken
+    /// port, which one is free instead.
     pub async fn start(&self, addr: SocketAddr, router: Router) -> Result<SocketAddr, ApiError> {
         let mut running = self.running.lock().await;
-        if let Some(previous) = running.take() {
-            stop_running(previous).await;
+        if let Some(current) = running.as_ref() {
+            if addr == current.addr {
+                return Ok(current.addr); // already serving exactly there
+            }
         }
-        self.publish(ReceiverState::Starting, addr.to_string(), None, None);
+        let previous_addr = running.as_ref().map(|r| r.addr);
+        if previous_addr.is_none() {
+            self.publish(ReceiverState::Starting, addr.to_string(), None, None);
+        }
         let listener = match tokio::net::TcpListener::bind(addr).await {
             Ok(l) => l,
             Err(e) => {
                 let (err, suggestion) = bind_error(addr, &e);
-                self.publish(
-                    ReceiverState::Failed,
-                    addr.to_string(),
-                    Some(err.clone()),
-                    suggestion.map(|s| s.to_string()),
-                );
-                return Err(err);
+                let suggestion = suggestion.map(|s| s.to_string());
+                return Err(match previous_addr {
+                    Some(old) => {
+                        let err = ApiError::new(
+                            err.code,
+                            format!("{} The receiver keeps listening on {old}.", err.message),
+                        );
+                        self.publish(
+                            ReceiverState::Running,
+                            old.to_string(),
+                            Some(err.clone()),
+                            suggestion,
+                        );
+                        err
+                    }
+                    None => {
+                        self.publish(
+                            ReceiverState::Failed,
+                            addr.to_string(),
+                            Some(err.clone()),
+                            suggestion,
+                        );
+                        err
+                    }
+                });
             }
         };
         let bound = listener
@@ -79,13 +105,17 @@ impl Receiver {
                 tracing::error!(error = %e, "receiver stopped with an error");
             }
         });
-        *running = Some(Running {
+        let replaced = running.replace(Running {
             addr: bound,
             shutdown: tx,
             task,
         });
         tracing::info!(listen = %bound, "receiver listening");
         self.publish(ReceiverState::Running, bound.to_string(), None, None);
+        if let Some(old) = replaced {
+            // Only now: the new address is already accepting.
+            stop_running(old).await;
+        }
         Ok(bound)
     }
 

@@ -22,17 +22,14 @@ pub fn firing(fired_bucket: i64, every: i64, count: i64) -> Option<(i64, i64)> {
     (bucket > fired_bucket).then_some((fired_bucket + 1, bucket))
 }
 
-/// The idempotency token AWS deduplicates StartPipelineExecution on: the same (source,
-/// project, pipeline, bucket) always gives the same 64 characters, across restarts.
-pub fn client_request_token(
-    source_id: &str,
-    project_id: i64,
-    pipeline: &str,
-    bucket: i64,
-) -> String {
-    let digest = Sha256::digest(format!(
-        "loopline-retrain\n{source_id}\n{project_id}\n{pipeline}\n{bucket}"
-    ));
+/// The idempotency token AWS deduplicates StartPipelineExecution on: the same (rule,
+/// threshold reached) always gives the same 64 characters, across restarts. Runs already
+/// started keep the token stored with them.
+pub fn client_request_token(rule_id: &str, threshold: i64) -> String {
+    // Keyed on the rule and the count it reached (bucket × every), not on the pipeline and
+    // the bucket number: two rules on one pipeline with different N reach the same bucket
+    // number at different counts, and AWS would fold the second start into the first.
+    let digest = Sha256::digest(format!("loopline-retrain-v2\n{rule_id}\n{threshold}"));
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -143,6 +140,10 @@ impl Engine {
             .is_some_and(|a| FIRING_ACTIONS.contains(&a));
         let (mut decided, mut touched) = (0, false);
         for rule in rules {
+            if let Some(why) = &rule.error {
+                tracing::warn!(rule = %rule.id, "{why}");
+                continue;
+            }
             let count = match rule.counter {
                 Counter::Useful => counts.useful,
                 Counter::Total => counts.total,
@@ -183,12 +184,7 @@ impl Engine {
             bucket_to: to,
             status: RunStatus::Pending,
             params: fill(&rule.params, count, counts, rule.project_id, event.id, to),
-            client_token: client_request_token(
-                &rule.source_id,
-                rule.project_id,
-                &rule.pipeline,
-                to,
-            ),
+            client_token: client_request_token(&rule.id, to * rule.every),
             created_at_ms: now,
             deadline_at_ms: now + rule.start_time_limit_secs * 1000,
         };
@@ -241,11 +237,26 @@ mod tests {
     }
 
     #[test]
+    fn two_rules_on_one_pipeline_reaching_the_same_bucket_get_different_tokens() {
+        // Every 16 and every 32: bucket 2 of each is count 32 and count 64. Before, both were
+        // keyed on (source, project, pipeline, bucket 2) and collided.
+        assert_ne!(
+            client_request_token("rule_every16", 2 * 16),
+            client_request_token("rule_every32", 2 * 32)
+        );
+        // Two rules reaching the same count on one pipeline are two runs too.
+        assert_ne!(
+            client_request_token("rule_a", 32),
+            client_request_token("rule_b", 32)
+        );
+    }
+
+    #[test]
     fn tokens_are_stable_and_within_aws_limits() {
-        let a = client_request_token("src_1", 7, "train", 2);
-        assert_eq!(a, client_request_token("src_1", 7, "train", 2));
-        assert_ne!(a, client_request_token("src_1", 7, "train", 3));
-        assert_ne!(a, client_request_token("src_1", 8, "train", 2));
+        let a = client_request_token("rule_1", 32);
+        assert_eq!(a, client_request_token("rule_1", 32));
+        assert_ne!(a, client_request_token("rule_1", 48));
+        assert_ne!(a, client_request_token("rule_2", 32));
         assert!((32..=128).contains(&a.len()));
     }
 }

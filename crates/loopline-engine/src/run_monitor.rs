@@ -2,7 +2,6 @@
 //! stretching to a minute for long trainings), and the steps where the endpoint offers
 //! ListPipelineExecutionSteps. When a run ends, the rule's held follow-up becomes due.
 
-use loopline_cloud::sagemaker::SageMaker;
 use loopline_core::ApiError;
 
 use crate::Engine;
@@ -22,8 +21,7 @@ impl Engine {
         if due.is_empty() {
             return Ok(0);
         }
-        let aws = self.aws().await?;
-        let sagemaker = SageMaker::new(&aws)?;
+        let sagemaker = self.pipelines().await?;
         let mut ended = 0;
         for run in due {
             let now = self.clock.now_ms();

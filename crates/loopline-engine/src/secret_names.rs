@@ -2,6 +2,7 @@
 //! the values live in the secret store; only the names are kept in the database, because
 //! the OS keychains cannot list what an app has filed.
 
+use loopline_core::secret_names::AWS_SECRETS;
 use loopline_core::{ApiError, ErrorCode, SecretInfo, Sensitive};
 
 use crate::Engine;
@@ -68,6 +69,14 @@ impl Engine {
             names.retain(|x| x != name);
             self.save_secret_names(&names).await?;
         }
+        self.secret_changed(name).await
+    }
+
+    /// A stored AWS key changed: the cached AWS configuration is stale.
+    async fn secret_changed(&self, name: &str) -> Result<(), ApiError> {
+        if AWS_SECRETS.contains(&name) {
+            self.aws_changed().await?;
+        }
         Ok(())
     }
 
@@ -99,6 +108,7 @@ impl Engine {
             names.sort();
             self.save_secret_names(&names).await?;
         }
+        self.secret_changed(name).await?;
         Ok(SecretInfo {
             name: name.to_string(),
             hint: shown,
@@ -155,7 +165,8 @@ impl Engine {
             .await
             .map_err(|e| ApiError::internal(e.to_string()))??;
         names.retain(|x| x != name);
-        self.save_secret_names(&names).await
+        self.save_secret_names(&names).await?;
+        self.secret_changed(name).await
     }
 }
 

@@ -83,3 +83,89 @@ async fn public_address_needs_public_flag() {
     assert_eq!(err.code, ErrorCode::ListenNotLoopback);
     assert_eq!(engine.receiver_status().state, ReceiverState::Stopped);
 }
+
+/// Defect: moving the receiver stopped the running server before binding the new address,
+/// so a move to a taken port left no receiver at all (and Label Studio never retries).
+#[tokio::test]
+async fn a_failed_move_leaves_the_old_receiver_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(&dir).await;
+    let first = engine
+        .start_receiver("127.0.0.1:0", false, false)
+        .await
+        .unwrap();
+    let blocker = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = blocker.local_addr().unwrap().to_string();
+    let err = engine
+        .start_receiver(&taken, false, true)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::PortInUse);
+    assert!(
+        err.message.contains(&format!("keeps listening on {first}")),
+        "{}",
+        err.message
+    );
+    let status = engine.receiver_status();
+    assert_eq!(status.state, ReceiverState::Running);
+    assert_eq!(status.listen, first.to_string());
+    assert!(
+        status.error.is_some(),
+        "the status says why the move failed"
+    );
+    let health = reqwest::get(format!("http://{first}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(
+        health.status().as_u16(),
+        200,
+        "the old address still answers"
+    );
+    assert_eq!(engine.saved_listen().await.unwrap(), DEFAULT_LISTEN);
+
+    // A move that works: the new address answers, then the old one is closed.
+    let moved = engine
+        .start_receiver("127.0.0.1:0", false, false)
+        .await
+        .unwrap();
+    assert_ne!(moved, first);
+    let health = reqwest::get(format!("http://{moved}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    assert!(reqwest::get(format!("http://{first}/healthz"))
+        .await
+        .is_err());
+    engine.shutdown().await;
+}
+
+/// Defect: background work (rules, the outbox, the run monitor) started only with the
+/// receiver, so an address that failed to parse or bind stopped the whole retrain loop.
+#[tokio::test]
+async fn background_work_runs_without_a_receiver() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(&dir).await;
+    engine.start_background("app");
+    let err = engine
+        .start_receiver("not an address", false, false)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::ListenInvalid);
+    let info = engine.info().await.unwrap();
+    let me = info
+        .processes
+        .iter()
+        .find(|p| p.kind == "app")
+        .expect("this process runs background work");
+    for task in ["rules", "outbox", "run_monitor", "run_endings"] {
+        assert!(
+            me.tasks
+                .iter()
+                .any(|t| t.name == task && t.state == loopline_core::TaskState::Running),
+            "{task} runs: {:?}",
+            me.tasks
+        );
+    }
+    assert!(info.activity.quiescent);
+    engine.shutdown().await;
+}

@@ -20,7 +20,7 @@ pub use events::{fts_query, ParsedUpdate, StoredEvent, DEFAULT_PAGE, MAX_PAGE};
 pub use maintenance::IndexInput;
 pub use open::{latest_schema_version, Store, StoreOptions, MIGRATOR};
 pub use rules::{NewRule, NewRun, RuleEvent, RulePass};
-pub use runs::{OutboxRun, WatchedRun};
+pub use runs::{OutboxRun, WatchedRun, UNREADABLE_PARAMS};
 pub use sources::SourceAuth;
 pub use writer::{EventWriter, Flush, Incoming, NewEvent, Stored, WalFile};
 

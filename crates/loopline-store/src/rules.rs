@@ -69,33 +69,75 @@ fn overlap_str(o: Overlap) -> &'static str {
     }
 }
 
+fn parse_counter(s: &str) -> Option<Counter> {
+    match s {
+        "useful" => Some(Counter::Useful),
+        "total" => Some(Counter::Total),
+        _ => None,
+    }
+}
+
+fn parse_overlap(s: &str) -> Option<Overlap> {
+    match s {
+        "coalesce" => Some(Overlap::Coalesce),
+        "parallel" => Some(Overlap::Parallel),
+        "skip" => Some(Overlap::Skip),
+        _ => None,
+    }
+}
+
+/// A stored value that cannot be read makes the rule an error, never a default: a default
+/// counter or policy would start pipelines the user did not ask for.
 fn rule_from_row(r: &SqliteRow) -> RetrainRule {
+    let id: String = r.get("id");
+    let counter_raw: String = r.get("counter");
+    let overlap_raw: String = r.get("overlap");
+    let params =
+        serde_json::from_str::<Vec<PipelineParam>>(r.get::<String, _>("params_json").as_str());
+    let mut problems = Vec::new();
+    let counter = parse_counter(&counter_raw).unwrap_or_else(|| {
+        problems.push(format!(
+            "its counter '{counter_raw}' is not 'useful' or 'total'"
+        ));
+        Counter::Useful
+    });
+    let overlap = parse_overlap(&overlap_raw).unwrap_or_else(|| {
+        problems.push(format!(
+            "its overlap policy '{overlap_raw}' is not 'coalesce', 'parallel' or 'skip'"
+        ));
+        Overlap::Coalesce
+    });
+    if let Err(e) = &params {
+        problems.push(format!("its pipeline parameters cannot be read ({e})"));
+    }
+    let error = (!problems.is_empty()).then(|| {
+        format!(
+            "Rule {id} will not fire: {}. Remove it (`loopline rule remove {id}`) and add it again.",
+            problems.join("; ")
+        )
+    });
     let mut rule = RetrainRule {
-        id: r.get("id"),
+        id,
         source_id: r.get("source_id"),
         project_id: r.get("project_id"),
         every: r.get("every"),
         pipeline: r.get("pipeline"),
-        params: serde_json::from_str(r.get::<String, _>("params_json").as_str())
-            .unwrap_or_default(),
-        counter: if r.get::<String, _>("counter") == "total" {
-            Counter::Total
-        } else {
-            Counter::Useful
-        },
-        overlap: match r.get::<String, _>("overlap").as_str() {
-            "parallel" => Overlap::Parallel,
-            "skip" => Overlap::Skip,
-            _ => Overlap::Coalesce,
-        },
+        params: params.unwrap_or_default(),
+        counter,
+        overlap,
         dry_run: r.get::<i64, _>("dry_run") != 0,
         start_time_limit_secs: r.get("start_time_limit_secs"),
         created_at: rfc3339_ms(r.get("created_at_ms")),
         count: r.get("last_count"),
         fired_bucket: r.get("fired_bucket"),
         progress: String::new(),
+        error: None,
     };
-    rule.progress = rule.progress_sentence();
+    rule.progress = match &error {
+        Some(e) => e.clone(),
+        None => rule.progress_sentence(),
+    };
+    rule.error = error;
     rule
 }
 
@@ -310,16 +352,18 @@ impl RulePass {
             .map_err(|e| db_error(e, &self.path))
     }
 
-    /// Whether a run of this rule is still starting or executing.
+    /// Whether a run of this rule is running (`RunStatus::is_running`).
     pub async fn has_active_run(&mut self, rule_id: &str) -> Result<bool, ApiError> {
-        sqlx::query_scalar::<_, i64>(
-            "SELECT EXISTS (SELECT 1 FROM runs WHERE rule_id = ? AND status IN ('pending','starting','executing','stopping'))",
-        )
-        .bind(rule_id)
-        .fetch_one(&mut *self.tx)
-        .await
-        .map(|n| n != 0)
-        .map_err(|e| db_error(e, &self.path))
+        let sql = format!(
+            "SELECT EXISTS (SELECT 1 FROM runs WHERE rule_id = ? AND status IN {})",
+            RunStatus::sql_list(&RunStatus::RUNNING)
+        );
+        sqlx::query_scalar::<_, i64>(&sql)
+            .bind(rule_id)
+            .fetch_one(&mut *self.tx)
+            .await
+            .map(|n| n != 0)
+            .map_err(|e| db_error(e, &self.path))
     }
 
     /// The rule's held follow-up, if any (coalesce keeps at most one).

@@ -19,6 +19,9 @@ pub struct OutboxRun {
     pub attempts: i64,
     pub deadline_at_ms: i64,
     pub status: RunStatus,
+    /// The previous claim had expired while the run was `starting`: the call may have
+    /// reached AWS, so its outcome is looked for before calling again.
+    pub reconcile: bool,
 }
 
 /// What the monitor needs to follow a run.
@@ -46,6 +49,13 @@ fn console_url(arn: &str, region: Option<&str>) -> Option<String> {
 fn run_from_row(r: &SqliteRow) -> Run {
     let arn: Option<String> = r.get("execution_arn");
     let region: Option<String> = r.get("region");
+    let status =
+        RunStatus::parse(r.get::<String, _>("status").as_str()).unwrap_or(RunStatus::Pending);
+    let params = serde_json::from_str(r.get::<String, _>("params_json").as_str());
+    let mut error: Option<String> = r.get("error");
+    if params.is_err() && error.is_none() {
+        error = Some(UNREADABLE_PARAMS.to_string());
+    }
     Run {
         id: r.get("id"),
         rule_id: r.get("rule_id"),
@@ -54,10 +64,9 @@ fn run_from_row(r: &SqliteRow) -> Run {
         count: r.get("count"),
         bucket_from: r.get("bucket_from"),
         bucket_to: r.get("bucket_to"),
-        status: RunStatus::parse(r.get::<String, _>("status").as_str())
-            .unwrap_or(RunStatus::Pending),
-        params: serde_json::from_str(r.get::<String, _>("params_json").as_str())
-            .unwrap_or_default(),
+        status,
+        active: status.is_active(),
+        params: params.unwrap_or_default(),
         client_request_token: r.get("client_token"),
         console_url: arn
             .as_deref()
@@ -67,7 +76,7 @@ fn run_from_row(r: &SqliteRow) -> Run {
         started_at: r.get::<Option<i64>, _>("started_at_ms").map(rfc3339_ms),
         finished_at: r.get::<Option<i64>, _>("finished_at_ms").map(rfc3339_ms),
         attempts: r.get("attempts"),
-        error: r.get("error"),
+        error,
         failure_reason: r.get("failure_reason"),
         steps: r
             .get::<Option<String>, _>("steps_json")
@@ -87,8 +96,12 @@ fn outbox_from_row(r: &SqliteRow) -> OutboxRun {
         deadline_at_ms: r.get("deadline_at_ms"),
         status: RunStatus::parse(r.get::<String, _>("status").as_str())
             .unwrap_or(RunStatus::Pending),
+        reconcile: false,
     }
 }
+
+/// Shown on a run whose stored parameters cannot be read: it is never started with others.
+pub const UNREADABLE_PARAMS: &str = "This run's stored pipeline parameters cannot be read, so it was not started (starting it with other parameters than its rule says would train the wrong thing). Remove the rule and add it again with `loopline rule add`.";
 
 impl Store {
     pub async fn list_runs(&self, limit: i64) -> Result<Vec<Run>, ApiError> {
@@ -131,41 +144,115 @@ impl Store {
             })
     }
 
-    /// Runs the worker should try now: pending ones that are due, and `starting` ones left
-    /// by a process that stopped mid-call (their outcome is reconciled first).
-    pub async fn due_runs(
-        &self,
-        now_ms: i64,
-        include_starting: bool,
-    ) -> Result<Vec<OutboxRun>, ApiError> {
-        let sql = if include_starting {
-            "SELECT * FROM runs WHERE (status = 'pending' AND next_attempt_at_ms <= ?) OR status = 'starting' ORDER BY id"
-        } else {
-            "SELECT * FROM runs WHERE status = 'pending' AND next_attempt_at_ms <= ? ORDER BY id"
-        };
-        Ok(sqlx::query(sql)
-            .bind(now_ms)
-            .fetch_all(self.pool())
-            .await
-            .map_err(|e| db_error(e, self.path()))?
-            .iter()
-            .map(outbox_from_row)
-            .collect())
+    /// Runs the worker should try now: pending ones that are due, and `starting` ones whose
+    /// claim expired (the process that held it stopped mid-call; the outcome is reconciled
+    /// first). A `starting` run whose lease is still held belongs to another worker.
+    pub async fn due_runs(&self, now_ms: i64) -> Result<Vec<OutboxRun>, ApiError> {
+        Ok(sqlx::query(
+            "SELECT * FROM runs WHERE (status = 'pending' AND next_attempt_at_ms <= ?) \
+             OR (status = 'starting' AND COALESCE(lease_until_ms, 0) < ?) ORDER BY id",
+        )
+        .bind(now_ms)
+        .bind(now_ms)
+        .fetch_all(self.pool())
+        .await
+        .map_err(|e| db_error(e, self.path()))?
+        .iter()
+        .map(outbox_from_row)
+        .collect())
     }
 
-    /// Claims a pending run for a call to AWS. Written before the call, so a crash leaves
-    /// `starting` behind and the next start reconciles instead of calling blindly.
-    pub async fn claim_run(&self, id: i64, now_ms: i64) -> Result<bool, ApiError> {
-        let n = sqlx::query(
-            "UPDATE runs SET status = 'starting', attempts = attempts + 1 WHERE id = ? AND status = 'pending' AND next_attempt_at_ms <= ?",
+    /// Claims a run for a call to AWS, as a lease held by `owner` until `lease_until_ms`.
+    /// Written before the call, so a crash leaves `starting` behind and the next claim
+    /// reconciles instead of calling blindly. Returns the claimed run (with `reconcile` set
+    /// when it was taken over from an expired claim), or `None` when another worker has it.
+    pub async fn claim_run(
+        &self,
+        id: i64,
+        owner: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+    ) -> Result<Option<OutboxRun>, ApiError> {
+        let map = |e| db_error(e, self.path());
+        let mut tx = self.pool().begin().await.map_err(map)?;
+        let row = sqlx::query(
+            "SELECT * FROM runs WHERE id = ? AND ((status = 'pending' AND next_attempt_at_ms <= ?) \
+             OR (status = 'starting' AND COALESCE(lease_until_ms, 0) < ?))",
         )
         .bind(id)
         .bind(now_ms)
+        .bind(now_ms)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(map)?;
+        let Some(row) = row else { return Ok(None) };
+        let mut run = outbox_from_row(&row);
+        run.reconcile = run.status == RunStatus::Starting;
+        // The same condition again in the UPDATE: two processes' transactions may both have
+        // read the row, and only one of them changes it.
+        let n = sqlx::query(
+            "UPDATE runs SET status = 'starting', attempts = attempts + 1, lease_owner = ?, lease_until_ms = ? \
+             WHERE id = ? AND ((status = 'pending' AND next_attempt_at_ms <= ?) \
+             OR (status = 'starting' AND COALESCE(lease_until_ms, 0) < ?))",
+        )
+        .bind(owner)
+        .bind(lease_until_ms)
+        .bind(id)
+        .bind(now_ms)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(map)?
+        .rows_affected();
+        tx.commit().await.map_err(map)?;
+        if n != 1 {
+            return Ok(None);
+        }
+        run.status = RunStatus::Starting;
+        Ok(Some(run))
+    }
+
+    /// Extends a lease while its call is in flight. `false`: it is no longer ours.
+    pub async fn renew_run_lease(
+        &self,
+        id: i64,
+        owner: &str,
+        lease_until_ms: i64,
+    ) -> Result<bool, ApiError> {
+        let n = sqlx::query(
+            "UPDATE runs SET lease_until_ms = ? WHERE id = ? AND status = 'starting' AND lease_owner = ?",
+        )
+        .bind(lease_until_ms)
+        .bind(id)
+        .bind(owner)
         .execute(self.pool())
         .await
         .map_err(|e| db_error(e, self.path()))?
         .rows_affected();
         Ok(n == 1)
+    }
+
+    /// Runs that are decided and not yet ended (`RunStatus::is_active`), id and status only:
+    /// what the engine compares to announce the runs that ended.
+    pub async fn active_run_statuses(&self) -> Result<Vec<(i64, RunStatus)>, ApiError> {
+        let mut active = RunStatus::RUNNING.to_vec();
+        active.push(RunStatus::Held);
+        let sql = format!(
+            "SELECT id, status FROM runs WHERE status IN {} ORDER BY id",
+            RunStatus::sql_list(&active)
+        );
+        Ok(sqlx::query(&sql)
+            .fetch_all(self.pool())
+            .await
+            .map_err(|e| db_error(e, self.path()))?
+            .iter()
+            .filter_map(|r| {
+                Some((
+                    r.get::<i64, _>("id"),
+                    RunStatus::parse(r.get::<String, _>("status").as_str())?,
+                ))
+            })
+            .collect())
     }
 
     pub async fn run_started(
@@ -176,7 +263,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<(), ApiError> {
         sqlx::query(
-            "UPDATE runs SET status = 'executing', execution_arn = ?, region = ?, started_at_ms = ?, error = NULL, next_poll_at_ms = ? WHERE id = ?",
+            "UPDATE runs SET status = 'executing', execution_arn = ?, region = ?, started_at_ms = ?, error = NULL, next_poll_at_ms = ?, lease_owner = NULL, lease_until_ms = NULL WHERE id = ?",
         )
         .bind(arn)
         .bind(region)
@@ -197,7 +284,7 @@ impl Store {
         error: &str,
     ) -> Result<(), ApiError> {
         sqlx::query(
-            "UPDATE runs SET status = 'pending', next_attempt_at_ms = ?, error = ? WHERE id = ?",
+            "UPDATE runs SET status = 'pending', next_attempt_at_ms = ?, error = ?, lease_owner = NULL, lease_until_ms = NULL WHERE id = ?",
         )
         .bind(next_at_ms)
         .bind(error)
@@ -215,7 +302,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<(), ApiError> {
         sqlx::query(
-            "UPDATE runs SET status = 'start_failed', error = ?, finished_at_ms = ? WHERE id = ?",
+            "UPDATE runs SET status = 'start_failed', error = ?, finished_at_ms = ?, lease_owner = NULL, lease_until_ms = NULL WHERE id = ?",
         )
         .bind(error)
         .bind(now_ms)
@@ -320,17 +407,19 @@ impl Store {
         .await
         .map_err(map)?;
         if ended {
-            sqlx::query(
+            let release = format!(
                 "UPDATE runs SET status = 'pending', next_attempt_at_ms = ? WHERE status = 'held' AND rule_id = \
                  (SELECT rule_id FROM runs WHERE id = ?) AND NOT EXISTS (SELECT 1 FROM runs r2 WHERE r2.rule_id = runs.rule_id \
-                 AND r2.id != ? AND r2.status IN ('pending','starting','executing','stopping'))",
-            )
-            .bind(now_ms)
-            .bind(id)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(map)?;
+                 AND r2.id != ? AND r2.status IN {})",
+                RunStatus::sql_list(&RunStatus::RUNNING)
+            );
+            sqlx::query(&release)
+                .bind(now_ms)
+                .bind(id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(map)?;
         }
         tx.commit().await.map_err(map)
     }

@@ -34,4 +34,54 @@ impl Store {
             .map(|_| ())
             .map_err(|e| db_error(e, self.path()))
     }
+
+    /// Every setting whose key starts with `prefix`, as (key, value).
+    pub async fn settings_with_prefix(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<(String, String)>, ApiError> {
+        sqlx::query_as::<_, (String, String)>(
+            "SELECT key, value FROM settings WHERE substr(key, 1, length(?)) = ? ORDER BY key",
+        )
+        .bind(prefix)
+        .bind(prefix)
+        .fetch_all(self.pool())
+        .await
+        .map_err(|e| db_error(e, self.path()))
+    }
+
+    /// Whether the background work has caught up (see `loopline_core::Quiescence`).
+    pub async fn quiescence(&self, now_ms: i64) -> Result<loopline_core::Quiescence, ApiError> {
+        let map = |e| db_error(e, self.path());
+        let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM events")
+            .fetch_one(self.pool())
+            .await
+            .map_err(map)?;
+        let has_rules: bool = sqlx::query_scalar::<_, i64>("SELECT EXISTS (SELECT 1 FROM rules)")
+            .fetch_one(self.pool())
+            .await
+            .map_err(map)?
+            != 0;
+        let cursor: Option<i64> = self
+            .setting("rules.cursor")
+            .await?
+            .and_then(|c| c.parse().ok());
+        let outbox_due: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM runs WHERE (status = 'pending' AND next_attempt_at_ms <= ?) OR status = 'starting'",
+        )
+        .bind(now_ms)
+        .fetch_one(self.pool())
+        .await
+        .map_err(map)?;
+        let rules_caught_up = !has_rules || cursor.unwrap_or(0) >= newest.unwrap_or(0);
+        let outbox_idle = outbox_due == 0;
+        Ok(loopline_core::Quiescence {
+            rules_caught_up,
+            outbox_idle,
+            quiescent: rules_caught_up && outbox_idle,
+            newest_event_id: newest,
+            rules_cursor: cursor,
+            outbox_due,
+        })
+    }
 }

@@ -97,7 +97,6 @@ export const RUN_TONE: Record<RunStatus, RunTone> = {
 };
 
 /** Not finished yet: a duration reads "running …", and an outcome may still arrive. */
-export const ACTIVE_STATUSES: ReadonlySet<RunStatus> = new Set(["pending", "held", "starting", "executing", "stopping"]);
 
 export const COUNTER_NOUN: Record<Counter, string> = {
   useful: "useful annotations",
@@ -162,7 +161,7 @@ export function runDuration(run: Run, now: number): string {
   if (!run.started_at) return "—";
   const started = Date.parse(run.started_at);
   if (run.finished_at) return formatDuration(Date.parse(run.finished_at) - started);
-  if (ACTIVE_STATUSES.has(run.status)) return `running ${formatDuration(now - started, true)}`;
+  if (run.active) return `running ${formatDuration(now - started, true)}`;
   return "—";
 }
 

@@ -119,10 +119,19 @@ export const rule = (over: Partial<RetrainRule> = {}): RetrainRule => ({
   count: 12,
   fired_bucket: 0,
   progress: "12 of 16 useful annotations toward the next retrain (at 16)",
+  error: null,
   ...over,
 });
 
-export const run = (id: number, over: Partial<Run> = {}): Run => ({
+/** What the engine sends: `active` follows the status (RunStatus::is_active in core). */
+const ENGINE_ACTIVE = new Set(["pending", "held", "starting", "executing", "stopping"]);
+
+export const run = (id: number, over: Partial<Run> = {}): Run => {
+  const r = runFields(id, over);
+  return { ...r, active: over.active ?? ENGINE_ACTIVE.has(r.status) };
+};
+
+const runFields = (id: number, over: Partial<Run>): Omit<Run, "active"> => ({
   id,
   rule_id: "rule_1",
   pipeline: "retrain-birds",

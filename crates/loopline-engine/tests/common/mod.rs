@@ -1,5 +1,8 @@
 #![allow(dead_code)]
 
+pub mod fake_pipelines;
+pub mod manual_clock;
+
 use std::sync::Arc;
 
 use loopline_core::{CreatedSource, EventQuery, EventSummary, Sensitive, SourceKind};
@@ -23,6 +26,14 @@ pub async fn running() -> Running {
 }
 
 pub async fn running_with(tweak: impl FnOnce(&mut EngineOptions)) -> Running {
+    let r = receiving_with(tweak).await;
+    r.engine.start_background("serve");
+    r
+}
+
+/// A receiver with no background work: the test drives rules, the outbox and the monitor
+/// itself, step by step.
+pub async fn receiving_with(tweak: impl FnOnce(&mut EngineOptions)) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let mut options = EngineOptions {
         data_dir: Some(dir.path().to_path_buf()),
@@ -118,4 +129,16 @@ pub fn unique_body(n: usize) -> String {
     format!(
         r#"{{"action": "ANNOTATION_CREATED", "annotation": {{"id": {n}, "task": {n}}}, "project": {{"id": 1, "title": "Load"}}}}"#
     )
+}
+
+/// A Label Studio ANNOTATION_CREATED delivery for `project` whose counters say `useful`
+/// useful annotations (and as many in total); `n` makes the body unique.
+pub fn annotation_created(project: i64, useful: i64, n: i64) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(LS_FIXTURE).unwrap();
+    v["project"]["id"] = project.into();
+    v["project"]["useful_annotation_number"] = useful.into();
+    v["project"]["total_annotations_number"] = useful.into();
+    v["annotation"]["id"] = n.into();
+    v["annotation"]["project"] = project.into();
+    v.to_string()
 }

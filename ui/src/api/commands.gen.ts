@@ -1,0 +1,87 @@
+// Generated from the command declarations in src-tauri/src/commands.rs (`scripts/gen-bindings`).
+// Do not edit by hand: a test fails when this file drifts from the Rust declarations.
+import type { ApiError, AppInfo, AwsIdentity, AwsSettings, Counter, CreatedSource, EventDetail, EventPage, EventQuery, HookRegistration, LabelStudioIdentity, Overlap, PipelineParam, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RuleHistory, Run, SecretInfo, Source, SourceKind, TimelineStats } from "../bindings.gen";
+
+export type Commands = {
+  receiver_status: { args: Record<string, never>; result: ReceiverStatus };
+  receiver_start: { args: { listen: string }; result: ReceiverStatus };
+  app_info: { args: Record<string, never>; result: AppInfo };
+  engine_status: { args: Record<string, never>; result: ApiError | null };
+  sources_list: { args: Record<string, never>; result: Array<Source> };
+  source_add: { args: { kind: SourceKind; name: string; secret?: string | null }; result: CreatedSource };
+  source_rotate: { args: { id: string; grace: number; secret?: string | null }; result: CreatedSource };
+  source_remove: { args: { id: string }; result: null };
+  source_send_test: { args: { id: string }; result: number };
+  events_list: { args: { query: EventQuery }; result: EventPage };
+  event_show: { args: { id: number }; result: EventDetail };
+  event_replay: { args: { id: number }; result: ReplayOutcome };
+  event_replay_edited: { args: { id: number; body: string }; result: ReplayOutcome };
+  event_delete: { args: { id: number }; result: null };
+  timeline_stats: { args: Record<string, never>; result: TimelineStats };
+  retention_set: { args: { policy: RetentionPolicy }; result: TimelineStats };
+  secrets_list: { args: Record<string, never>; result: Array<SecretInfo> };
+  secret_set: { args: { name: string; value: string }; result: SecretInfo };
+  secret_delete: { args: { name: string }; result: null };
+  label_studio_connect: { args: { url: string; token: string }; result: LabelStudioIdentity };
+  label_studio_verify: { args: Record<string, never>; result: LabelStudioIdentity };
+  label_studio_url: { args: Record<string, never>; result: string | null };
+  label_studio_disconnect: { args: Record<string, never>; result: null };
+  aws_connect_keys: { args: { accessKeyId: string; secretAccessKey: string; sessionToken?: string | null; region: string }; result: AwsIdentity };
+  aws_connect_profile: { args: { profile: string; region?: string | null }; result: AwsIdentity };
+  aws_verify: { args: Record<string, never>; result: AwsIdentity };
+  aws_settings: { args: Record<string, never>; result: AwsSettings };
+  aws_disconnect: { args: Record<string, never>; result: null };
+  rules_list: { args: Record<string, never>; result: Array<RetrainRule> };
+  rule_add: { args: { sourceId: string; projectId: number; every: number; pipeline: string; params: Array<PipelineParam>; counter: Counter; overlap: Overlap; dryRun: boolean; startTimeLimitSecs: number }; result: RetrainRule };
+  rule_remove: { args: { id: string }; result: null };
+  rule_history: { args: { id: string }; result: RuleHistory };
+  runs_list: { args: { limit?: number | null }; result: Array<Run> };
+  run_show: { args: { id: number }; result: Run };
+  run_retry: { args: { id: number }; result: Run };
+  label_studio_hook: { args: { sourceId: string; projectId: number; publicUrl: string }; result: HookRegistration };
+  run_open_console: { args: { id: number }; result: null };
+};
+
+export type CommandName = keyof Commands;
+export type CommandArgs<K extends CommandName> = Commands[K]["args"];
+export type CommandResult<K extends CommandName> = Commands[K]["result"];
+
+export const COMMAND_NAMES = [
+  "receiver_status",
+  "receiver_start",
+  "app_info",
+  "engine_status",
+  "sources_list",
+  "source_add",
+  "source_rotate",
+  "source_remove",
+  "source_send_test",
+  "events_list",
+  "event_show",
+  "event_replay",
+  "event_replay_edited",
+  "event_delete",
+  "timeline_stats",
+  "retention_set",
+  "secrets_list",
+  "secret_set",
+  "secret_delete",
+  "label_studio_connect",
+  "label_studio_verify",
+  "label_studio_url",
+  "label_studio_disconnect",
+  "aws_connect_keys",
+  "aws_connect_profile",
+  "aws_verify",
+  "aws_settings",
+  "aws_disconnect",
+  "rules_list",
+  "rule_add",
+  "rule_remove",
+  "rule_history",
+  "runs_list",
+  "run_show",
+  "run_retry",
+  "label_studio_hook",
+  "run_open_console",
+] as const satisfies readonly CommandName[];
