@@ -68,6 +68,11 @@ class Serve:
     def json(self, *args: str):
         return json.loads(self.run(*args, "--json").stdout)
 
+    def settle(self) -> None:
+        """Waits until the engine says its background work is idle (rules caught up with the
+        newest event, no run waiting to start), instead of sleeping for "nothing happened"."""
+        wait_until(lambda: self.json("info")["activity"]["quiescent"], "the engine idle")
+
     def rule(self, *extra: str) -> dict:
         return self.json("rule", "add", "retrain", "--source", self.source["id"], "--project", str(PROJECT),
                          "--every", "16", "--pipeline", self.pipeline, *extra)
@@ -130,7 +135,7 @@ def test_kill_before_the_call_loses_nothing(proxy, make_serve):
     s.start()
     wait_until(lambda: len(s.executions()) == 1, "the run started after the restart")
     wait_until(lambda: [r for r in s.runs() if r["execution_arn"]], "the run recorded")
-    time.sleep(2)
+    s.settle()
     assert len(s.executions()) == 1
     assert len(s.runs()) == 1
 
@@ -148,7 +153,7 @@ def test_kill_after_aws_started_it_starts_nothing_twice(proxy, make_serve):
     proxy.release()
     s.start()
     run = wait_until(lambda: [r for r in s.runs() if r["execution_arn"]], "the run reconciled")[0]
-    time.sleep(2)
+    s.settle()
     assert len(s.executions()) == 1, "moto ignores ClientRequestToken, so only reconciliation prevents a second run"
     assert run["execution_arn"] == s.executions()[0]["PipelineExecutionArn"]
 
@@ -164,7 +169,7 @@ def test_kill_right_after_the_ack_loses_nothing(proxy, make_serve):
         s.kill()
         s.start()
     wait_until(lambda: len(s.executions()) == 5, "five executions", timeout=40)
-    time.sleep(2)
+    s.settle()
     assert len(s.executions()) == 5
     runs = s.runs()
     assert sorted(r["bucket_to"] for r in runs) == [1, 2, 3, 4, 5]
@@ -185,7 +190,7 @@ def test_aws_unreachable_for_30_seconds(proxy, make_serve):
     assert 3 <= attempts_while_down <= 8, f"backoff, not a busy loop: {attempts_while_down} attempts in 30 s"
     proxy.drop.clear()
     wait_until(lambda: len(s.executions()) == 1, "the run started once AWS came back", timeout=40)
-    time.sleep(2)
+    s.settle()
     assert len(s.executions()) == 1
 
 
@@ -203,7 +208,7 @@ def test_throttling_backs_off_visibly_and_starts_once(proxy, make_serve):
     assert len(times) == 4
     gaps = [b - a for a, b in zip(times, times[1:])]
     assert gaps[1] > gaps[0] * 1.2 or gaps[2] > gaps[0] * 1.2, f"exponential backoff: {gaps}"
-    time.sleep(2)
+    s.settle()
     assert len(s.executions()) == 1
 
 
@@ -248,7 +253,7 @@ def test_overlap_policy_while_a_run_executes(proxy, make_serve, overlap):
     wait_until(lambda: [r for r in s.runs() if r["status"] == "executing"], "the first run executing")
     s.post(32, 7002)
     s.post(48, 7003)
-    time.sleep(2)
+    s.settle()
     runs = {r["bucket_to"]: r for r in s.runs()}
     if overlap == "parallel":
         wait_until(lambda: len(s.executions()) == 3, "three executions side by side")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -69,9 +68,10 @@ class Loop:
         return sm.list_pipeline_executions(PipelineName=PIPELINE)["PipelineExecutionSummaries"]
 
 
-def settle() -> None:
-    """Long enough for the evaluator (at most 0.5 s) and the worker (0.25 s) to act."""
-    time.sleep(2.0)
+def settle(loop: "Loop") -> None:
+    """Waits until the engine says its background work is idle: the rules have looked at the
+    newest stored event and no run is waiting to start (instead of sleeping)."""
+    wait_until(lambda: loop.json("info")["activity"]["quiescent"], "the engine idle")
 
 
 @pytest.fixture
@@ -113,7 +113,7 @@ def test_every_sixteenth_useful_annotation_starts_one_run(label_studio, loop):
     ls.annotate(tasks[59], was_cancelled=True)
     wait_until(lambda: loop.rule().get("count") == 15, "15 useful annotations counted")
     assert loop.rule()["progress"].startswith("15 of 16 useful annotations")
-    settle()
+    settle(loop)
     assert loop.executions() == [] and loop.runs() == []
 
     # 3. The sixteenth: exactly one, with the count in its parameters.
@@ -136,7 +136,7 @@ def test_every_sixteenth_useful_annotation_starts_one_run(label_studio, loop):
     r = requests.post(f"http://127.0.0.1:{loop.port}{source['hook_path']}", data=body, timeout=10,
                       headers={"X-Loopline-Token": source["token"], "Content-Type": "application/json"})
     assert r.status_code == 200, r.text
-    settle()
+    settle(loop)
     assert len(loop.executions()) == 1
 
     # 5. Twenty annotations at once through predictions_to_annotations (16 → 36): one more.
@@ -145,7 +145,7 @@ def test_every_sixteenth_useful_annotation_starts_one_run(label_studio, loop):
     ls.predictions_to_annotations(pid)
     wait_until(lambda: len(loop.executions()) == 2, "a second execution after the bulk jump")
     wait_until(lambda: (loop.rule().get("count") or 0) >= 36, "the bulk counted")
-    settle()
+    settle(loop)
     assert len(loop.executions()) == 2
     runs = loop.runs()
     bulk = next(r for r in runs if r["bucket_to"] == 2)
@@ -158,7 +158,7 @@ def test_every_sixteenth_useful_annotation_starts_one_run(label_studio, loop):
         for a in ls.http.get(f"{ls.base}/api/tasks/{tid}/annotations/", timeout=30).json():
             ls.delete_annotation(a["id"])
     wait_until(lambda: loop.rule().get("count") == 31, "the deletes counted")
-    settle()
+    settle(loop)
     assert len(loop.executions()) == 2
     assert loop.rule()["fired_bucket"] == 2
 

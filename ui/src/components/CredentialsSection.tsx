@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { useQueryClient } from "@tanstack/react-query";
-import type { LabelStudioIdentity, SecretInfo } from "../bindings.gen";
+import { SUGGESTED_SECRETS, type LabelStudioIdentity, type SecretInfo } from "../bindings.gen";
 import {
   awsSettingsKey,
   connectedSentence,
@@ -14,11 +14,8 @@ import { errorMessage } from "../lib/errors";
 import { AwsCredentials } from "./AwsCredentials";
 import { useToast } from "./Toasts";
 
-/** Names other parts of Loopline look up, offered while typing a new secret's name. */
-const WELL_KNOWN_SECRETS: [string, string][] = [
-  ["labeling-service-api-key", "API key of the labeling service Aquarium issues are exported to"],
-  ["tunnel-auth-token", "Auth token for the tunnel that exposes the receiver"],
-];
+/** Names other parts of Loopline look up, offered while typing a new secret's name (from core). */
+const WELL_KNOWN_SECRETS = SUGGESTED_SECRETS;
 
 type Outcome = { state: "ok"; identity: LabelStudioIdentity } | { state: "failed"; message: string } | null;
 
