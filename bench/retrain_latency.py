@@ -29,7 +29,7 @@ from harness.processes import Peer, free_port, wait_for_port  # noqa: E402
 N = int(os.environ.get("B3_EVENTS", "200"))
 GAP = float(os.environ.get("B3_GAP_SECONDS", "0.05"))
 CLI = Path(sys.argv[1])
-FIXTURE = json.loads((REPO / "crates/loopline-hooks/tests/fixtures/label-studio/ANNOTATION_CREATED.json").read_text())
+FIXTURE = json.loads((REPO / "crates/loopline-payloads/tests/fixtures/label-studio/ANNOTATION_CREATED.json").read_text())
 
 
 def main() -> None:

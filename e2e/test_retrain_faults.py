@@ -20,7 +20,7 @@ from harness.moto_peer import Moto, aws_env
 from harness.processes import REPO, Peer, free_port, wait_for_port, wait_until
 
 REGION = "eu-west-1"
-FIXTURE = json.loads((REPO / "crates/loopline-hooks/tests/fixtures/label-studio/ANNOTATION_CREATED.json").read_text())
+FIXTURE = json.loads((REPO / "crates/loopline-payloads/tests/fixtures/label-studio/ANNOTATION_CREATED.json").read_text())
 PROJECT = 41
 
 

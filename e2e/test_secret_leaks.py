@@ -24,7 +24,7 @@ import requests
 from harness.moto_peer import Moto
 from harness.processes import ARTIFACTS, REPO, Peer, free_port, wait_for_port
 
-FIXTURE = REPO / "crates/loopline-hooks/tests/fixtures/label-studio/ANNOTATION_CREATED.json"
+FIXTURE = REPO / "crates/loopline-payloads/tests/fixtures/label-studio/ANNOTATION_CREATED.json"
 
 
 @pytest.fixture(scope="module")

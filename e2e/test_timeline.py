@@ -13,7 +13,7 @@ from harness.webdriver import ELEMENT
 
 pytestmark = pytest.mark.desktop
 
-FIXTURES = REPO / "crates/loopline-hooks/tests/fixtures"
+FIXTURES = REPO / "crates/loopline-payloads/tests/fixtures"
 PROJECT_TOKEN = "F48Hc5bF4xtepDljD4iOtuCUqJCYMJANQxKwM9Qz"
 
 

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use loopline_core::{ErrorCode, Sensitive, SourceKind};
-use loopline_hooks::parse::search_text;
 use loopline_hooks::{auth::signing_key, SourceEntry};
+use loopline_payloads::parse::search_text;
 
 use crate::Engine;
 

@@ -6,8 +6,8 @@ use loopline_core::{
     RetentionPolicy, TimelineStats,
 };
 use loopline_hooks::new_event;
-use loopline_hooks::parse::{json_text, parse, Parsed};
-use loopline_hooks::redact::{redact_json, redact_raw, MASK};
+use loopline_payloads::parse::{json_text, parse, Parsed, StoredFindings};
+use loopline_payloads::redact::{redact_json, redact_raw, MASK};
 use loopline_store::{ParsedUpdate, DEFAULT_PAGE};
 use sha2::{Digest, Sha256};
 
@@ -83,23 +83,13 @@ impl Engine {
                 }
                 Err(_) => (None, raw, Vec::new()),
             };
-        let parsed: serde_json::Value = stored
-            .parsed_json
-            .as_deref()
-            .and_then(|p| serde_json::from_str(p).ok())
-            .unwrap_or_default();
-        let ids = |key: &str| -> Vec<i64> {
-            parsed[key]
-                .as_array()
-                .map(|a| a.iter().filter_map(|v| v.as_i64()).collect())
-                .unwrap_or_default()
-        };
+        let found = StoredFindings::from_json(stored.parsed_json.as_deref());
         let curl = self
             .curl_for(&stored.summary.source_id, &headers, &body_text)
             .await;
         Ok(EventDetail {
-            annotation_ids: ids("annotation_ids"),
-            task_ids: ids("task_ids"),
+            annotation_ids: found.annotation_ids,
+            task_ids: found.task_ids,
             event: stored.summary,
             remote_addr: stored.remote_addr,
             headers,

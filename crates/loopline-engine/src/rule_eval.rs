@@ -5,6 +5,7 @@
 //! never taken twice.
 
 use loopline_core::{ApiError, Counter, Overlap, PipelineParam, RetrainRule, RunStatus};
+use loopline_payloads::parse::StoredFindings;
 use loopline_store::{NewRun, RuleEvent, RulePass};
 use sha2::{Digest, Sha256};
 
@@ -39,14 +40,10 @@ struct Counts {
 }
 
 fn counts(event: &RuleEvent) -> Counts {
-    let v: serde_json::Value = event
-        .parsed_json
-        .as_deref()
-        .and_then(|j| serde_json::from_str(j).ok())
-        .unwrap_or_default();
+    let found = StoredFindings::from_json(event.parsed_json.as_deref());
     Counts {
-        useful: v["useful_annotation_number"].as_i64(),
-        total: v["total_annotations_number"].as_i64(),
+        useful: found.useful_annotation_number,
+        total: found.total_annotations_number,
     }
 }
 

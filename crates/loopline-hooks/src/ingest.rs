@@ -17,10 +17,10 @@ use loopline_store::{NewEvent, StoredBody};
 use sha2::{Digest, Sha256};
 
 use crate::auth::{matches_any, presented_token, verify_standard_webhook, Refusal};
-use crate::parse::{parse, Parsed};
-use crate::redact::mask_header;
 use crate::sources::SourceEntry;
 use crate::HooksState;
+use loopline_payloads::parse::{parse, Parsed};
+use loopline_payloads::redact::mask_header;
 
 fn error(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Response {
     (status, Json(ApiError::new(code, message))).into_response()

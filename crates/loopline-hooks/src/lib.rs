@@ -7,8 +7,6 @@ pub mod auth;
 mod health;
 mod ingest;
 mod limits;
-pub mod parse;
-pub mod redact;
 mod sources;
 
 use std::future::Future;

@@ -84,7 +84,7 @@ async fn main() {
                 let n = seq.fetch_add(1, Ordering::Relaxed);
                 let bytes = distinct_body(&body, n);
                 let digest: [u8; 32] = Sha256::digest(&bytes).into();
-                let parsed = loopline_hooks::parse::parse(&bytes).expect("the body parses");
+                let parsed = loopline_payloads::parse::parse(&bytes).expect("the body parses");
                 let now_ms = 1_790_000_000_000 + (n / 64) as i64;
                 let event = loopline_hooks::new_event(
                     &source_id,

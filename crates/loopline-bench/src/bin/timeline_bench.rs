@@ -25,7 +25,7 @@ struct Args {
 }
 
 const TEMPLATE: &str =
-    include_str!("../../../loopline-hooks/tests/fixtures/label-studio/ANNOTATION_CREATED.json");
+    include_str!("../../../loopline-payloads/tests/fixtures/label-studio/ANNOTATION_CREATED.json");
 const ACTIONS: [&str; 4] = [
     "ANNOTATION_CREATED",
     "ANNOTATION_UPDATED",
@@ -80,7 +80,7 @@ async fn main() {
         let mut inflight = tokio::task::JoinSet::new();
         for n in have..args.events {
             let raw = body(n);
-            let parsed = loopline_hooks::parse::parse(raw.as_bytes()).expect("fixture parses");
+            let parsed = loopline_payloads::parse::parse(raw.as_bytes()).expect("fixture parses");
             let status = if n % 1000 == 0 {
                 EventStatus::Malformed
             } else {

@@ -10,9 +10,9 @@ use loopline_engine::secrets::MemorySecrets;
 use loopline_engine::{Engine, EngineOptions};
 
 pub const LS_FIXTURE: &str =
-    include_str!("../../../loopline-hooks/tests/fixtures/label-studio/ANNOTATION_CREATED.json");
+    include_str!("../../../loopline-payloads/tests/fixtures/label-studio/ANNOTATION_CREATED.json");
 pub const AQUARIUM_FIXTURE: &str =
-    include_str!("../../../loopline-hooks/tests/fixtures/aquarium/issue-exported.json");
+    include_str!("../../../loopline-payloads/tests/fixtures/aquarium/issue-exported.json");
 
 pub struct Running {
     pub engine: Arc<Engine>,

@@ -5,7 +5,7 @@ mod common;
 
 use common::manifest_dir;
 use loopline_core::EventKind;
-use loopline_hooks::parse::{parse, search_text};
+use loopline_payloads::parse::{parse, search_text};
 
 fn fixture(path: &str) -> Vec<u8> {
     let p = manifest_dir().join("tests/fixtures").join(path);

@@ -8,7 +8,7 @@ mod common;
 
 use common::manifest_dir;
 use loopline_core::EventKind;
-use loopline_hooks::parse::parse;
+use loopline_payloads::parse::parse;
 use serde_json::{json, Map, Value};
 
 /// What both readings are compared on.
@@ -271,13 +271,13 @@ fn a_byte_order_mark_first_changes_nothing() {
         let marked = [b"\xEF\xBB\xBF".as_slice(), &body].concat();
         assert_eq!(reading(&marked), reading(&body), "{name} after a BOM");
         assert_eq!(
-            loopline_hooks::parse::search_text(None, "", &marked),
-            loopline_hooks::parse::search_text(None, "", &body),
+            loopline_payloads::parse::search_text(None, "", &marked),
+            loopline_payloads::parse::search_text(None, "", &body),
             "{name}: the search text after a BOM"
         );
     }
     // Only at the very start: anywhere else it is not JSON.
-    assert!(loopline_hooks::parse::parse(b" \xEF\xBB\xBF{}").is_err());
+    assert!(loopline_payloads::parse::parse(b" \xEF\xBB\xBF{}").is_err());
 }
 
 #[test]

@@ -15,6 +15,27 @@ use loopline_core::EventKind;
 use scan::{scan, Envelope};
 
 pub use fields::humanize_action;
+
+#[cfg(test)]
+mod stored_tests {
+    use super::{parse, StoredFindings};
+
+    #[test]
+    fn stored_findings_read_back_what_was_written() {
+        let body = br#"{"action":"ANNOTATION_CREATED","annotation":{"id":5,"task":9},"task":{"id":9},"project":{"id":2,"useful_annotation_number":16,"total_annotations_number":17}}"#;
+        let parsed = parse(body).unwrap();
+        let stored = StoredFindings::from_json(Some(&parsed.to_json()));
+        assert_eq!(stored.useful_annotation_number, Some(16));
+        assert_eq!(stored.total_annotations_number, Some(17));
+        assert_eq!(stored.annotation_ids, parsed.annotation_ids);
+        assert_eq!(stored.task_ids, parsed.task_ids);
+        assert_eq!(
+            StoredFindings::from_json(Some("not json")),
+            StoredFindings::default()
+        );
+        assert_eq!(StoredFindings::from_json(None), StoredFindings::default());
+    }
+}
 pub use search::search_text;
 
 /// What a parser found in a payload.
@@ -59,6 +80,26 @@ impl Parsed {
             issue_id: self.issue_id.as_deref(),
         })
         .unwrap_or_else(|_| "{}".to_string())
+    }
+}
+
+/// The parser's findings as stored with an event (`parsed_json`), read back as typed
+/// values: what the rules and the detail pane use, instead of looking keys up by string.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
+pub struct StoredFindings {
+    pub annotation_ids: Vec<i64>,
+    pub task_ids: Vec<i64>,
+    pub useful_annotation_number: Option<i64>,
+    pub total_annotations_number: Option<i64>,
+    pub issue_id: Option<String>,
+}
+
+impl StoredFindings {
+    /// Lenient like the parser: a missing or unreadable column reads as no findings.
+    pub fn from_json(json: Option<&str>) -> StoredFindings {
+        json.and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or_default()
     }
 }
 
