@@ -268,5 +268,7 @@ def test_overlap_policy_while_a_run_executes(proxy, make_serve, overlap):
     assert len(s.executions()) == 1
     proxy.scripted["DescribePipelineExecution"] = [{"PipelineExecutionStatus": "Succeeded"}]
     wait_until(lambda: len(s.executions()) == 2, "the held follow-up started when the first run ended", timeout=30)
-    follow_up = next(r for r in s.runs() if r["bucket_to"] == 3)
-    assert follow_up["execution_arn"] and follow_up["status"] in ("executing", "succeeded")
+    # The execution exists in AWS a moment before its ARN is recorded on the run.
+    follow_up = wait_until(lambda: [r for r in s.runs() if r["bucket_to"] == 3 and r["execution_arn"]],
+                           "the follow-up recorded as started")[0]
+    assert follow_up["status"] in ("executing", "succeeded")

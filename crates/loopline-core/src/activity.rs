@@ -47,6 +47,6 @@ pub struct Quiescence {
     pub quiescent: bool,
     pub newest_event_id: Option<i64>,
     pub rules_cursor: Option<i64>,
-    /// Runs pending (due now) or starting.
+    /// Outbox items due now or in flight.
     pub outbox_due: i64,
 }

@@ -95,12 +95,7 @@ impl Engine {
             .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
         let newest = store.newest_event_id().await?;
         let entropy: Arc<dyn Entropy> = options.entropy.unwrap_or_else(|| Arc::new(OsEntropy));
-        let mut id = [0u8; 8];
-        entropy.fill(&mut id);
-        let worker_id = format!(
-            "w{}",
-            id.iter().map(|b| format!("{b:02x}")).collect::<String>()
-        );
+        let worker_id = crate::worker_id::new_worker_id(entropy.as_ref());
         let (changes, _) = watch::channel(TimelineChanged {
             newest_id: newest,
             revision: 0,

@@ -1,14 +1,16 @@
-//! The outbox worker: starts the pipeline executions the rules decided on.
+//! The outbox worker: delivers every outbound side effect the engine decided on (today a
+//! retrain run's pipeline start; Label Studio webhook updates, Aquarium exports and setup
+//! steps are next), from one durable queue (`outbox_items`).
 //!
-//! A run is claimed before the call, as a lease: `starting`, with this engine's worker id
-//! and an expiry that is renewed while the call is in flight. The app and `loopline serve`
-//! on one data directory each run a worker; a `starting` run whose lease is still held is
-//! another worker's, and only an expired one (its process stopped mid-call) is taken over.
-//! A taken-over run is reconciled first: the worker looks for the execution the previous
+//! An item is claimed before the call, as a lease: this engine's worker id and an expiry
+//! that is renewed while the call is in flight. The app and `loopline serve` on one data
+//! directory each run a worker; an item whose lease is still held is the other one's, and
+//! only an expired lease (its process stopped mid-call) is taken over. A taken-over item's
+//! handler looks for the effect first: a retrain start looks for the execution the previous
 //! process may already have started (by its display name, derived from the idempotency
 //! token) instead of calling blindly; AWS itself also deduplicates on the token. Throttling,
 //! 5xx answers and network loss are retried with exponential backoff and jitter until the
-//! rule's time limit; anything else fails at once, in words, with "retry now" available.
+//! item's deadline; anything else fails at once, in words, with "retry now" available.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -16,8 +18,8 @@ use std::time::Duration;
 
 use loopline_cloud::pipelines::PipelineService;
 use loopline_cloud::sagemaker::{display_name_for, CallError, SageMaker};
-use loopline_core::{ApiError, PipelineParam};
-use loopline_store::{OutboxRun, UNREADABLE_PARAMS};
+use loopline_core::{ApiError, ErrorCode, PipelineParam, RunStatus};
+use loopline_store::{OutboxItem, OutboxRun, RETRAIN_START, UNREADABLE_PARAMS};
 
 use crate::Engine;
 
@@ -51,62 +53,150 @@ impl Engine {
         Ok(Arc::new(SageMaker::new(self.aws().await?)?))
     }
 
-    /// Starts every run that is due, and takes over `starting` runs whose claim expired.
-    /// Returns how many executions were started (or found started).
+    /// Delivers every item that is due, and takes over in-flight ones whose lease expired.
+    /// Returns how many were delivered (for a retrain start: executions started or found).
     pub async fn drain_outbox(&self) -> Result<usize, ApiError> {
-        let due = self.store.due_runs(self.clock.now_ms()).await?;
-        let mut started = 0;
-        for run in due {
-            if self.start_run(run.id).await? {
-                started += 1;
+        let now = self.clock.now_ms();
+        let dead = self.dead_lease_owners(now).await?;
+        let due = self.store.due_outbox(now, &dead).await?;
+        let mut delivered = 0;
+        for id in due {
+            if self.deliver(id, &dead).await? {
+                delivered += 1;
             }
         }
-        Ok(started)
+        Ok(delivered)
     }
 
-    async fn start_run(&self, id: i64) -> Result<bool, ApiError> {
-        let now = self.clock.now_ms();
-        let Some(run) = self
+    /// Owners of unexpired leases whose process is gone: a lease names its process (the
+    /// worker id starts with its pid, and the app and `serve` share one machine's data
+    /// directory), so a restart after a kill takes the work over at once instead of waiting
+    /// for the lease to run out.
+    async fn dead_lease_owners(&self, now: i64) -> Result<Vec<String>, ApiError> {
+        Ok(self
             .store
-            .claim_run(id, &self.worker_id, now, now + self.lease_ms)
+            .lease_owners(now)
+            .await?
+            .into_iter()
+            .filter(|owner| *owner != self.worker_id && crate::worker_id::owner_is_gone(owner))
+            .collect())
+    }
+
+    async fn deliver(&self, id: i64, dead: &[String]) -> Result<bool, ApiError> {
+        let now = self.clock.now_ms();
+        let Some(item) = self
+            .store
+            .claim_outbox(id, &self.worker_id, now, now + self.lease_ms, dead)
             .await?
         else {
             return Ok(false); // another worker (process) holds it
         };
-        // Parameters that cannot be read never start a pipeline with other ones.
-        let params: Vec<PipelineParam> = match serde_json::from_str(&run.params_json) {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::error!(run = run.id, "run parameters unreadable: {e}");
-                self.store
-                    .run_start_failed(run.id, UNREADABLE_PARAMS, now)
-                    .await?;
-                self.runs_changed();
-                return Ok(false);
-            }
-        };
-        let pipelines = match self.pipelines().await {
-            Ok(p) => p,
-            Err(e) => return self.start_failed_or_retry(&run, CallError::from(e)).await,
-        };
-        let called = self
-            .holding_lease(run.id, self.call_start(&run, pipelines.as_ref(), &params))
-            .await;
-        match called {
-            Ok((arn, region, found)) => {
-                self.store
-                    .run_started(run.id, &arn, &region, self.clock.now_ms())
-                    .await?;
-                if found {
-                    tracing::info!(run = run.id, %arn, "found the execution a previous process started");
-                } else {
-                    tracing::info!(run = run.id, %arn, "pipeline execution started");
-                }
-                self.runs_changed();
+        let outcome = self.holding_lease(item.id, self.perform(&item)).await;
+        let now = self.clock.now_ms();
+        match outcome {
+            Ok(()) => {
+                self.store.outbox_done(item.id, now).await?;
                 Ok(true)
             }
-            Err(e) => self.start_failed_or_retry(&run, e).await,
+            Err(e) if e.retryable && now < item.deadline_at_ms => {
+                let wait = backoff_ms(item.attempts, self.jitter());
+                let next = (now + wait).min(item.deadline_at_ms);
+                let message = format!(
+                    "Attempt {} failed: {} Retrying in {:.1} s.",
+                    item.attempts,
+                    e.error.message,
+                    wait as f64 / 1000.0
+                );
+                tracing::warn!(item = item.id, kind = %item.kind, code = %e.error.code, "{message}");
+                self.store
+                    .outbox_retry_later(item.id, next, &message)
+                    .await?;
+                self.settled(&item, Settled::RetryAt(next, &message))
+                    .await?;
+                Ok(false)
+            }
+            Err(e) => {
+                let fix = match item.kind.as_str() {
+                    RETRAIN_START => item.subject_id.map(|run| {
+                        format!(
+                            " Use \"retry now\" (`loopline runs retry {run}`) once it is fixed."
+                        )
+                    }),
+                    _ => None,
+                }
+                .unwrap_or_default();
+                let message = if e.retryable {
+                    format!(
+                        "Gave up after {} attempts over the rule's time limit: {}{fix}",
+                        item.attempts, e.error.message
+                    )
+                } else {
+                    format!("{}{fix}", e.error.message)
+                };
+                tracing::error!(item = item.id, kind = %item.kind, code = %e.error.code, "{message}");
+                self.store.outbox_failed(item.id, &message, now).await?;
+                self.settled(&item, Settled::Failed(&message)).await?;
+                Ok(false)
+            }
         }
+    }
+
+    /// Does what the item says, by kind.
+    async fn perform(&self, item: &OutboxItem) -> Result<(), CallError> {
+        match (item.kind.as_str(), item.subject_id) {
+            (RETRAIN_START, Some(run)) => self.start_run(run, item).await,
+            (kind, _) => Err(CallError::from(ApiError::internal(format!(
+                "This outbox item's kind '{kind}' is not known to this version of Loopline."
+            )))),
+        }
+    }
+
+    /// Records, on the item's subject, that a delivery will be retried or has failed.
+    async fn settled(&self, item: &OutboxItem, how: Settled<'_>) -> Result<(), ApiError> {
+        if let (RETRAIN_START, Some(run)) = (item.kind.as_str(), item.subject_id) {
+            match how {
+                Settled::RetryAt(next, message) => {
+                    self.store.run_retry_later(run, next, message).await?
+                }
+                Settled::Failed(message) => {
+                    self.store
+                        .run_start_failed(run, message, self.clock.now_ms())
+                        .await?
+                }
+            }
+            self.runs_changed();
+        }
+        Ok(())
+    }
+
+    /// A retrain start: shown as `starting`, reconciled first when taken over, then
+    /// started unless it already was.
+    async fn start_run(&self, id: i64, item: &OutboxItem) -> Result<(), CallError> {
+        let run = self.store.run_for_start(id).await?;
+        if run.status != RunStatus::Pending && run.status != RunStatus::Starting {
+            return Ok(()); // already started (or removed from the queue's view): nothing to do
+        }
+        self.store.run_starting(id, item.attempts).await?;
+        self.runs_changed();
+        // Parameters that cannot be read never start a pipeline with other ones.
+        let params: Vec<PipelineParam> = serde_json::from_str(&run.params_json).map_err(|e| {
+            tracing::error!(run = run.id, "run parameters unreadable: {e}");
+            CallError::from(ApiError::new(ErrorCode::InvalidArgument, UNREADABLE_PARAMS))
+        })?;
+        let pipelines = self.pipelines().await?;
+        let (arn, region, found) = self
+            .call_start(&run, item.taken_over, pipelines.as_ref(), &params)
+            .await?;
+        self.store
+            .run_started(run.id, &arn, &region, self.clock.now_ms())
+            .await?;
+        if found {
+            tracing::info!(run = run.id, %arn, "found the execution a previous process started");
+        } else {
+            tracing::info!(run = run.id, %arn, "pipeline execution started");
+        }
+        self.runs_changed();
+        Ok(())
     }
 
     /// Reconciles a taken-over run, then starts it if it was not started. Returns the
@@ -114,10 +204,11 @@ impl Engine {
     async fn call_start(
         &self,
         run: &OutboxRun,
+        taken_over: bool,
         pipelines: &dyn PipelineService,
         params: &[PipelineParam],
     ) -> Result<(String, String, bool), CallError> {
-        if run.reconcile {
+        if taken_over {
             let name = display_name_for(&run.client_token);
             let list = pipelines.recent_executions(&run.pipeline).await?;
             if let Some(found) = list
@@ -134,9 +225,9 @@ impl Engine {
         Ok((started.arn, started.region, false))
     }
 
-    /// Runs `call` while renewing the run's lease, so a slow call is never taken over by
+    /// Runs `call` while renewing the item's lease, so a slow call is never taken over by
     /// another worker.
-    async fn holding_lease<T>(&self, run_id: i64, call: impl Future<Output = T>) -> T {
+    async fn holding_lease<T>(&self, item_id: i64, call: impl Future<Output = T>) -> T {
         let every = Duration::from_millis((self.lease_ms / 3).max(1) as u64);
         tokio::pin!(call);
         loop {
@@ -144,47 +235,20 @@ impl Engine {
                 out = &mut call => return out,
                 _ = tokio::time::sleep(every) => {
                     let until = self.clock.now_ms() + self.lease_ms;
-                    match self.store.renew_run_lease(run_id, &self.worker_id, until).await {
+                    match self.store.renew_outbox_lease(item_id, &self.worker_id, until).await {
                         Ok(true) => {}
-                        Ok(false) => tracing::warn!(run = run_id, "the claim on this run was lost while starting it"),
-                        Err(e) => tracing::warn!(run = run_id, code = %e.code, "claim not renewed: {}", e.message),
+                        Ok(false) => tracing::warn!(item = item_id, "the claim on this outbox item was lost while delivering it"),
+                        Err(e) => tracing::warn!(item = item_id, code = %e.code, "claim not renewed: {}", e.message),
                     }
                 }
             }
         }
     }
+}
 
-    async fn start_failed_or_retry(&self, run: &OutboxRun, e: CallError) -> Result<bool, ApiError> {
-        let now = self.clock.now_ms();
-        let attempts = run.attempts + 1;
-        if e.retryable && now < run.deadline_at_ms {
-            let wait = backoff_ms(attempts, self.jitter());
-            let next = (now + wait).min(run.deadline_at_ms);
-            let message = format!(
-                "Attempt {attempts} failed: {} Retrying in {:.1} s.",
-                e.error.message,
-                wait as f64 / 1000.0
-            );
-            tracing::warn!(run = run.id, code = %e.error.code, "{message}");
-            self.store.run_retry_later(run.id, next, &message).await?;
-        } else {
-            let message = if e.retryable {
-                format!(
-                    "Gave up after {attempts} attempts over the rule's time limit: {} Use \"retry now\" (`loopline runs retry {}`) when it is fixed.",
-                    e.error.message, run.id
-                )
-            } else {
-                format!(
-                    "{} Use \"retry now\" (`loopline runs retry {}`) once it is fixed.",
-                    e.error.message, run.id
-                )
-            };
-            tracing::error!(run = run.id, code = %e.error.code, "{message}");
-            self.store.run_start_failed(run.id, &message, now).await?;
-        }
-        self.runs_changed();
-        Ok(false)
-    }
+enum Settled<'a> {
+    RetryAt(i64, &'a str),
+    Failed(&'a str),
 }
 
 #[cfg(test)]

@@ -191,11 +191,13 @@ async fn a_start_lost_in_a_crash_is_found_not_started_again() {
     let run = l.r.engine.list_runs(1).await.unwrap().remove(0);
     // Another process claimed it and called AWS, then died before recording the outcome.
     let store = l.r.engine.store();
-    assert!(store
-        .claim_run(run.id, "dead-worker", T0, T0 + 60_000)
+    let item = store.due_outbox(T0, &[]).await.unwrap()[0];
+    let claimed = store
+        .claim_outbox(item, "dead-worker", T0, T0 + 60_000, &[])
         .await
         .unwrap()
-        .is_some());
+        .expect("claimed by the other worker");
+    assert_eq!(claimed.subject_id, Some(run.id));
     let arn = l.fake.add_started("train", &run.client_request_token);
     assert_eq!(
         l.drain().await,

@@ -399,7 +399,7 @@ impl RulePass {
     pub async fn insert_run(&mut self, run: &NewRun) -> Result<i64, ApiError> {
         let finished = matches!(run.status, RunStatus::WouldStart | RunStatus::Skipped)
             .then_some(run.created_at_ms);
-        sqlx::query(
+        let id = sqlx::query(
             "INSERT INTO runs (rule_id, pipeline, event_id, count, bucket_from, bucket_to, status, params_json, client_token, \
              created_at_ms, finished_at_ms, deadline_at_ms, next_attempt_at_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
         )
@@ -419,7 +419,17 @@ impl RulePass {
         .fetch_one(&mut *self.tx)
         .await
         .map(|r| r.get::<i64, _>(0))
-        .map_err(|e| db_error(e, &self.path))
+        .map_err(|e| db_error(e, &self.path))?;
+        // Decided and written to the outbox in the same transaction as the cursor's move.
+        if run.status == RunStatus::Pending {
+            crate::outbox::enqueue(
+                &mut self.tx,
+                &crate::runs::start_item(id, run.created_at_ms, run.deadline_at_ms),
+            )
+            .await
+            .map_err(|e| db_error(e, &self.path))?;
+        }
+        Ok(id)
     }
 
     /// Moves the cursor past every event of this pass and commits.

@@ -6,6 +6,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
 use crate::errors::db_error;
+use crate::outbox::{NewItem, RETRAIN_START};
 use crate::Store;
 
 /// What the worker needs to start a run.
@@ -19,9 +20,6 @@ pub struct OutboxRun {
     pub attempts: i64,
     pub deadline_at_ms: i64,
     pub status: RunStatus,
-    /// The previous claim had expired while the run was `starting`: the call may have
-    /// reached AWS, so its outcome is looked for before calling again.
-    pub reconcile: bool,
 }
 
 /// What the monitor needs to follow a run.
@@ -96,7 +94,18 @@ fn outbox_from_row(r: &SqliteRow) -> OutboxRun {
         deadline_at_ms: r.get("deadline_at_ms"),
         status: RunStatus::parse(r.get::<String, _>("status").as_str())
             .unwrap_or(RunStatus::Pending),
-        reconcile: false,
+    }
+}
+
+/// The outbox item that starts run `id`.
+pub(crate) fn start_item(id: i64, now_ms: i64, deadline_at_ms: i64) -> NewItem<'static> {
+    NewItem {
+        kind: RETRAIN_START,
+        idempotency_key: format!("run:{id}"),
+        subject_id: Some(id),
+        payload_json: "{}".into(),
+        now_ms,
+        deadline_at_ms,
     }
 }
 
@@ -144,92 +153,26 @@ impl Store {
             })
     }
 
-    /// Runs the worker should try now: pending ones that are due, and `starting` ones whose
-    /// claim expired (the process that held it stopped mid-call; the outcome is reconciled
-    /// first). A `starting` run whose lease is still held belongs to another worker.
-    pub async fn due_runs(&self, now_ms: i64) -> Result<Vec<OutboxRun>, ApiError> {
-        Ok(sqlx::query(
-            "SELECT * FROM runs WHERE (status = 'pending' AND next_attempt_at_ms <= ?) \
-             OR (status = 'starting' AND COALESCE(lease_until_ms, 0) < ?) ORDER BY id",
-        )
-        .bind(now_ms)
-        .bind(now_ms)
-        .fetch_all(self.pool())
-        .await
-        .map_err(|e| db_error(e, self.path()))?
-        .iter()
-        .map(outbox_from_row)
-        .collect())
+    /// What the outbox worker needs to start run `id`.
+    pub async fn run_for_start(&self, id: i64) -> Result<OutboxRun, ApiError> {
+        sqlx::query("SELECT * FROM runs WHERE id = ?")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(|e| db_error(e, self.path()))?
+            .map(|r| outbox_from_row(&r))
+            .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("No run {id} to start.")))
     }
 
-    /// Claims a run for a call to AWS, as a lease held by `owner` until `lease_until_ms`.
-    /// Written before the call, so a crash leaves `starting` behind and the next claim
-    /// reconciles instead of calling blindly. Returns the claimed run (with `reconcile` set
-    /// when it was taken over from an expired claim), or `None` when another worker has it.
-    pub async fn claim_run(
-        &self,
-        id: i64,
-        owner: &str,
-        now_ms: i64,
-        lease_until_ms: i64,
-    ) -> Result<Option<OutboxRun>, ApiError> {
-        let map = |e| db_error(e, self.path());
-        let mut tx = self.pool().begin().await.map_err(map)?;
-        let row = sqlx::query(
-            "SELECT * FROM runs WHERE id = ? AND ((status = 'pending' AND next_attempt_at_ms <= ?) \
-             OR (status = 'starting' AND COALESCE(lease_until_ms, 0) < ?))",
-        )
-        .bind(id)
-        .bind(now_ms)
-        .bind(now_ms)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(map)?;
-        let Some(row) = row else { return Ok(None) };
-        let mut run = outbox_from_row(&row);
-        run.reconcile = run.status == RunStatus::Starting;
-        // The same condition again in the UPDATE: two processes' transactions may both have
-        // read the row, and only one of them changes it.
-        let n = sqlx::query(
-            "UPDATE runs SET status = 'starting', attempts = attempts + 1, lease_owner = ?, lease_until_ms = ? \
-             WHERE id = ? AND ((status = 'pending' AND next_attempt_at_ms <= ?) \
-             OR (status = 'starting' AND COALESCE(lease_until_ms, 0) < ?))",
-        )
-        .bind(owner)
-        .bind(lease_until_ms)
-        .bind(id)
-        .bind(now_ms)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(map)?
-        .rows_affected();
-        tx.commit().await.map_err(map)?;
-        if n != 1 {
-            return Ok(None);
-        }
-        run.status = RunStatus::Starting;
-        Ok(Some(run))
-    }
-
-    /// Extends a lease while its call is in flight. `false`: it is no longer ours.
-    pub async fn renew_run_lease(
-        &self,
-        id: i64,
-        owner: &str,
-        lease_until_ms: i64,
-    ) -> Result<bool, ApiError> {
-        let n = sqlx::query(
-            "UPDATE runs SET lease_until_ms = ? WHERE id = ? AND status = 'starting' AND lease_owner = ?",
-        )
-        .bind(lease_until_ms)
-        .bind(id)
-        .bind(owner)
-        .execute(self.pool())
-        .await
-        .map_err(|e| db_error(e, self.path()))?
-        .rows_affected();
-        Ok(n == 1)
+    /// The start is being attempted (its outbox item is claimed): shown as `starting`.
+    pub async fn run_starting(&self, id: i64, attempts: i64) -> Result<(), ApiError> {
+        sqlx::query("UPDATE runs SET status = 'starting', attempts = ? WHERE id = ? AND status IN ('pending','starting')")
+            .bind(attempts)
+            .bind(id)
+            .execute(self.pool())
+            .await
+            .map(|_| ())
+            .map_err(|e| db_error(e, self.path()))
     }
 
     /// Runs that are decided and not yet ended (`RunStatus::is_active`), id and status only:
@@ -263,7 +206,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<(), ApiError> {
         sqlx::query(
-            "UPDATE runs SET status = 'executing', execution_arn = ?, region = ?, started_at_ms = ?, error = NULL, next_poll_at_ms = ?, lease_owner = NULL, lease_until_ms = NULL WHERE id = ?",
+            "UPDATE runs SET status = 'executing', execution_arn = ?, region = ?, started_at_ms = ?, error = NULL, next_poll_at_ms = ? WHERE id = ?",
         )
         .bind(arn)
         .bind(region)
@@ -284,7 +227,7 @@ impl Store {
         error: &str,
     ) -> Result<(), ApiError> {
         sqlx::query(
-            "UPDATE runs SET status = 'pending', next_attempt_at_ms = ?, error = ?, lease_owner = NULL, lease_until_ms = NULL WHERE id = ?",
+            "UPDATE runs SET status = 'pending', next_attempt_at_ms = ?, error = ? WHERE id = ?",
         )
         .bind(next_at_ms)
         .bind(error)
@@ -302,7 +245,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<(), ApiError> {
         sqlx::query(
-            "UPDATE runs SET status = 'start_failed', error = ?, finished_at_ms = ?, lease_owner = NULL, lease_until_ms = NULL WHERE id = ?",
+            "UPDATE runs SET status = 'start_failed', error = ?, finished_at_ms = ? WHERE id = ?",
         )
         .bind(error)
         .bind(now_ms)
@@ -322,15 +265,21 @@ impl Store {
                 format!("Run {id} is {}; only a run whose start failed (or is waiting to retry) can be retried.", run.status.as_str()),
             ));
         }
+        let map = |e| db_error(e, self.path());
+        let mut tx = self.pool().begin().await.map_err(map)?;
         sqlx::query(
             "UPDATE runs SET status = 'pending', next_attempt_at_ms = ?, deadline_at_ms = ?, finished_at_ms = NULL WHERE id = ?",
         )
         .bind(now_ms)
         .bind(deadline_ms)
         .bind(id)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await
-        .map_err(|e| db_error(e, self.path()))?;
+        .map_err(map)?;
+        crate::outbox::enqueue(&mut tx, &start_item(id, now_ms, deadline_ms))
+            .await
+            .map_err(map)?;
+        tx.commit().await.map_err(map)?;
         self.run(id).await
     }
 
@@ -407,19 +356,33 @@ impl Store {
         .await
         .map_err(map)?;
         if ended {
+            // The rule's held follow-up starts now, with a fresh time limit as long as the
+            // one it was decided with, unless another run of the rule is still running.
             let release = format!(
-                "UPDATE runs SET status = 'pending', next_attempt_at_ms = ? WHERE status = 'held' AND rule_id = \
+                "SELECT id, deadline_at_ms - created_at_ms FROM runs WHERE status = 'held' AND rule_id = \
                  (SELECT rule_id FROM runs WHERE id = ?) AND NOT EXISTS (SELECT 1 FROM runs r2 WHERE r2.rule_id = runs.rule_id \
                  AND r2.id != ? AND r2.status IN {})",
                 RunStatus::sql_list(&RunStatus::RUNNING)
             );
-            sqlx::query(&release)
-                .bind(now_ms)
+            let held: Vec<(i64, i64)> = sqlx::query_as(&release)
                 .bind(id)
                 .bind(id)
-                .execute(&mut *tx)
+                .fetch_all(&mut *tx)
                 .await
                 .map_err(map)?;
+            for (held_id, limit_ms) in held {
+                let deadline = now_ms + limit_ms.max(10_000);
+                sqlx::query("UPDATE runs SET status = 'pending', next_attempt_at_ms = ?, deadline_at_ms = ? WHERE id = ?")
+                    .bind(now_ms)
+                    .bind(deadline)
+                    .bind(held_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map)?;
+                crate::outbox::enqueue(&mut tx, &start_item(held_id, now_ms, deadline))
+                    .await
+                    .map_err(map)?;
+            }
         }
         tx.commit().await.map_err(map)
     }

@@ -66,13 +66,7 @@ impl Store {
             .setting("rules.cursor")
             .await?
             .and_then(|c| c.parse().ok());
-        let outbox_due: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM runs WHERE (status = 'pending' AND next_attempt_at_ms <= ?) OR status = 'starting'",
-        )
-        .bind(now_ms)
-        .fetch_one(self.pool())
-        .await
-        .map_err(map)?;
+        let outbox_due = self.outbox_busy(now_ms).await?;
         let rules_caught_up = !has_rules || cursor.unwrap_or(0) >= newest.unwrap_or(0);
         let outbox_idle = outbox_due == 0;
         Ok(loopline_core::Quiescence {

@@ -231,3 +231,84 @@ async fn many_openers_of_a_new_database_at_once_all_succeed() {
         }
     }
 }
+
+/// The outbox migration (0007): runs waiting to start, or left `starting` by a process that
+/// stopped mid-call, become retrain-start items; the second is taken over at once.
+#[tokio::test]
+async fn runs_waiting_to_start_move_into_the_outbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let before: Vec<_> = MIGRATOR.iter().filter(|m| m.version < 7).cloned().collect();
+    let old = Migrator {
+        migrations: Cow::Owned(before),
+        ignore_missing: false,
+        locking: true,
+        no_tx: false,
+    };
+    {
+        let mut conn = raw(&path, true).await;
+        old.run_direct(&mut conn).await.unwrap();
+        for (status, attempts) in [
+            ("pending", 2),
+            ("starting", 1),
+            ("executing", 1),
+            ("held", 0),
+        ] {
+            sqlx::query(
+                "INSERT INTO runs (rule_id, pipeline, event_id, count, bucket_from, bucket_to, status, params_json, client_token, \
+                 created_at_ms, deadline_at_ms, next_attempt_at_ms, attempts) VALUES ('r', 'p', 1, 16, 1, 1, ?, '[]', 't', 10, 9000, 500, ?)",
+            )
+            .bind(status)
+            .bind(attempts)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        }
+        conn.close().await.unwrap();
+    }
+    let store = Store::open(&path, &StoreOptions::default()).await.unwrap();
+    let items: Vec<(String, String, i64, String, i64, i64)> = sqlx::query_as(
+        "SELECT kind, idempotency_key, subject_id, state, attempts, deadline_at_ms FROM outbox_items ORDER BY id",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        items,
+        vec![
+            (
+                "retrain.start".into(),
+                "run:1".into(),
+                1,
+                "pending".into(),
+                2,
+                9000
+            ),
+            (
+                "retrain.start".into(),
+                "run:2".into(),
+                2,
+                "in_flight".into(),
+                1,
+                9000
+            ),
+        ]
+    );
+    // Both are due: the pending one by time, the in-flight one because it has no lease.
+    assert_eq!(store.due_outbox(1000, &[]).await.unwrap().len(), 2);
+    let taken = store
+        .claim_outbox(2, "w1", 1000, 61_000, &[])
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(taken.taken_over);
+    assert_eq!(taken.attempts, 2);
+    assert!(
+        store
+            .claim_outbox(2, "w2", 1000, 61_000, &[])
+            .await
+            .unwrap()
+            .is_none(),
+        "held by w1"
+    );
+}

@@ -1,0 +1,250 @@
+//! The durable outbox: every outbound side effect as an item with a kind, an idempotency
+//! key, attempts, a next attempt, a deadline, a lease and its last error in words. See
+//! `migrations/0007_outbox.sql`.
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, Sqlite, Transaction};
+
+use loopline_core::ApiError;
+
+use crate::errors::db_error;
+use crate::Store;
+
+/// Starting a retrain run's pipeline execution; the subject is the run.
+pub const RETRAIN_START: &str = "retrain.start";
+
+/// A claimed item, as the worker delivers it.
+#[derive(Debug, Clone)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub kind: String,
+    pub idempotency_key: String,
+    pub subject_id: Option<i64>,
+    pub payload_json: String,
+    /// Including the attempt just claimed.
+    pub attempts: i64,
+    pub deadline_at_ms: i64,
+    /// The previous claim expired while the item was in flight: the effect may already have
+    /// happened, so its handler looks before acting again.
+    pub taken_over: bool,
+}
+
+/// What to enqueue.
+pub struct NewItem<'a> {
+    pub kind: &'a str,
+    pub idempotency_key: String,
+    pub subject_id: Option<i64>,
+    pub payload_json: String,
+    pub now_ms: i64,
+    pub deadline_at_ms: i64,
+}
+
+/// Due: pending and its time has come, or in flight with a lease that expired or whose
+/// owner is known to be gone (the `json_each` list of dead owners).
+const DUE: &str = "(state = 'pending' AND next_attempt_at_ms <= ?) OR (state = 'in_flight' AND (COALESCE(lease_until_ms, 0) < ? \
+                   OR lease_owner IN (SELECT value FROM json_each(?))))";
+
+/// Enqueues an item, or makes an existing one with the same key due again (a "retry now").
+pub(crate) async fn enqueue(
+    tx: &mut Transaction<'_, Sqlite>,
+    item: &NewItem<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO outbox_items (kind, idempotency_key, subject_id, payload_json, state, next_attempt_at_ms, deadline_at_ms, created_at_ms) \
+         VALUES (?, ?, ?, ?, 'pending', ?, ?, ?) \
+         ON CONFLICT (kind, idempotency_key) DO UPDATE SET state = 'pending', next_attempt_at_ms = excluded.next_attempt_at_ms, \
+         deadline_at_ms = excluded.deadline_at_ms, finished_at_ms = NULL, lease_owner = NULL, lease_until_ms = NULL \
+         WHERE outbox_items.state IN ('pending', 'failed')",
+    )
+    .bind(item.kind)
+    .bind(&item.idempotency_key)
+    .bind(item.subject_id)
+    .bind(&item.payload_json)
+    .bind(item.now_ms)
+    .bind(item.deadline_at_ms)
+    .bind(item.now_ms)
+    .execute(&mut **tx)
+    .await
+    .map(|_| ())
+}
+
+fn item_from_row(r: &SqliteRow) -> OutboxItem {
+    OutboxItem {
+        id: r.get("id"),
+        kind: r.get("kind"),
+        idempotency_key: r.get("idempotency_key"),
+        subject_id: r.get("subject_id"),
+        payload_json: r.get("payload_json"),
+        attempts: r.get("attempts"),
+        deadline_at_ms: r.get("deadline_at_ms"),
+        taken_over: r.get::<String, _>("state") == "in_flight",
+    }
+}
+
+impl Store {
+    /// Enqueues one item on its own (decisions enqueue inside their own transaction).
+    pub async fn enqueue(&self, item: &NewItem<'_>) -> Result<(), ApiError> {
+        let map = |e| db_error(e, self.path());
+        let mut tx = self.pool().begin().await.map_err(map)?;
+        enqueue(&mut tx, item).await.map_err(map)?;
+        tx.commit().await.map_err(map)
+    }
+
+    /// Items a worker should deliver now: pending ones that are due, and in-flight ones
+    /// whose lease expired or whose owner is in `dead_owners` (their process stopped
+    /// mid-call).
+    pub async fn due_outbox(
+        &self,
+        now_ms: i64,
+        dead_owners: &[String],
+    ) -> Result<Vec<i64>, ApiError> {
+        sqlx::query_scalar(&format!(
+            "SELECT id FROM outbox_items WHERE {DUE} ORDER BY id"
+        ))
+        .bind(now_ms)
+        .bind(now_ms)
+        .bind(owners_json(dead_owners))
+        .fetch_all(self.pool())
+        .await
+        .map_err(|e| db_error(e, self.path()))
+    }
+
+    /// Claims an item as a lease held by `owner` until `lease_until_ms`. `None`: it is not
+    /// due, or another worker holds it.
+    pub async fn claim_outbox(
+        &self,
+        id: i64,
+        owner: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+        dead_owners: &[String],
+    ) -> Result<Option<OutboxItem>, ApiError> {
+        let dead = owners_json(dead_owners);
+        let map = |e| db_error(e, self.path());
+        let mut tx = self.pool().begin().await.map_err(map)?;
+        let row = sqlx::query(&format!(
+            "SELECT * FROM outbox_items WHERE id = ? AND ({DUE})"
+        ))
+        .bind(id)
+        .bind(now_ms)
+        .bind(now_ms)
+        .bind(&dead)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(map)?;
+        let Some(row) = row else { return Ok(None) };
+        let mut item = item_from_row(&row);
+        // The same condition again: two processes' transactions may both have read the row,
+        // and only one of them changes it.
+        let n = sqlx::query(&format!(
+            "UPDATE outbox_items SET state = 'in_flight', attempts = attempts + 1, lease_owner = ?, lease_until_ms = ? \
+             WHERE id = ? AND ({DUE})"
+        ))
+        .bind(owner)
+        .bind(lease_until_ms)
+        .bind(id)
+        .bind(now_ms)
+        .bind(now_ms)
+        .bind(&dead)
+        .execute(&mut *tx)
+        .await
+        .map_err(map)?
+        .rows_affected();
+        tx.commit().await.map_err(map)?;
+        if n != 1 {
+            return Ok(None);
+        }
+        item.attempts += 1;
+        Ok(Some(item))
+    }
+
+    /// The owners of leases still running at `now_ms` (the engine checks which are gone).
+    pub async fn lease_owners(&self, now_ms: i64) -> Result<Vec<String>, ApiError> {
+        sqlx::query_scalar(
+            "SELECT DISTINCT lease_owner FROM outbox_items WHERE state = 'in_flight' AND lease_until_ms >= ? AND lease_owner IS NOT NULL",
+        )
+        .bind(now_ms)
+        .fetch_all(self.pool())
+        .await
+        .map_err(|e| db_error(e, self.path()))
+    }
+
+    /// Extends a lease while its call is in flight. `false`: it is no longer ours.
+    pub async fn renew_outbox_lease(
+        &self,
+        id: i64,
+        owner: &str,
+        lease_until_ms: i64,
+    ) -> Result<bool, ApiError> {
+        let n = sqlx::query(
+            "UPDATE outbox_items SET lease_until_ms = ? WHERE id = ? AND state = 'in_flight' AND lease_owner = ?",
+        )
+        .bind(lease_until_ms)
+        .bind(id)
+        .bind(owner)
+        .execute(self.pool())
+        .await
+        .map_err(|e| db_error(e, self.path()))?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    pub async fn outbox_done(&self, id: i64, now_ms: i64) -> Result<(), ApiError> {
+        self.outbox_settle(id, "done", None, None, Some(now_ms))
+            .await
+    }
+
+    pub async fn outbox_retry_later(
+        &self,
+        id: i64,
+        next_at_ms: i64,
+        error: &str,
+    ) -> Result<(), ApiError> {
+        self.outbox_settle(id, "pending", Some(error), Some(next_at_ms), None)
+            .await
+    }
+
+    pub async fn outbox_failed(&self, id: i64, error: &str, now_ms: i64) -> Result<(), ApiError> {
+        self.outbox_settle(id, "failed", Some(error), None, Some(now_ms))
+            .await
+    }
+
+    async fn outbox_settle(
+        &self,
+        id: i64,
+        state: &str,
+        error: Option<&str>,
+        next_at_ms: Option<i64>,
+        finished_at_ms: Option<i64>,
+    ) -> Result<(), ApiError> {
+        sqlx::query(
+            "UPDATE outbox_items SET state = ?, last_error = COALESCE(?, last_error), \
+             next_attempt_at_ms = COALESCE(?, next_attempt_at_ms), finished_at_ms = ?, lease_owner = NULL, lease_until_ms = NULL \
+             WHERE id = ?",
+        )
+        .bind(state)
+        .bind(error)
+        .bind(next_at_ms)
+        .bind(finished_at_ms)
+        .bind(id)
+        .execute(self.pool())
+        .await
+        .map(|_| ())
+        .map_err(|e| db_error(e, self.path()))
+    }
+
+    /// Items due now or in flight: the outbox is idle when this is 0.
+    pub async fn outbox_busy(&self, now_ms: i64) -> Result<i64, ApiError> {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox_items WHERE (state = 'pending' AND next_attempt_at_ms <= ?) OR state = 'in_flight'",
+        )
+        .bind(now_ms)
+        .fetch_one(self.pool())
+        .await
+        .map_err(|e| db_error(e, self.path()))
+    }
+}
+
+fn owners_json(owners: &[String]) -> String {
+    serde_json::to_string(owners).unwrap_or_else(|_| "[]".into())
+}
