@@ -13,14 +13,8 @@ vi.mock("./api/ipc", () => ({
 }));
 
 import { App } from "./App";
-
-const info = {
-  version: "0.1.0",
-  data_dir: "/home/ada/.local/share/loopline",
-  db_path: "/home/ada/.local/share/loopline/loopline.db",
-  schema_version: 2,
-  db_size_bytes: 40960,
-};
+import type { ReceiverStatus } from "./bindings.gen";
+import { appInfo as info } from "./test/fixtures";
 
 describe("App shell", () => {
   beforeEach(() => {
@@ -52,7 +46,7 @@ describe("App shell", () => {
   });
 
   it("explains a taken port and moves to the offered one", async () => {
-    let status = {
+    let status: ReceiverStatus = {
       state: "failed",
       listen: "127.0.0.1:8787",
       error: { code: "port_in_use", message: "Port 8787 on 127.0.0.1 is already in use by another program." },
@@ -62,8 +56,8 @@ describe("App shell", () => {
       receiver_status: () => status,
       engine_status: null,
       app_info: info,
-      receiver_start: (args?: Record<string, unknown>) => {
-        status = { state: "running", listen: String(args?.listen), error: null as never, suggested_listen: null as never };
+      receiver_start: (args) => {
+        status = { state: "running", listen: args.listen, error: null, suggested_listen: null };
         return status;
       },
     });

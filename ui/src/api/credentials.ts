@@ -10,7 +10,7 @@ export const awsSettingsKey = ["aws-settings"] as const;
 export function useLabelStudioUrl() {
   return useQuery<string | null, ApiError>({
     queryKey: labelStudioUrlKey,
-    queryFn: () => call<string | null>("label_studio_url"),
+    queryFn: () => call("label_studio_url"),
   });
 }
 
@@ -18,7 +18,7 @@ export function useLabelStudioUrl() {
 export function useSecrets() {
   return useQuery<SecretInfo[], ApiError>({
     queryKey: secretsKey,
-    queryFn: () => call<SecretInfo[]>("secrets_list"),
+    queryFn: () => call("secrets_list"),
   });
 }
 
@@ -26,7 +26,7 @@ export function useSecrets() {
 export function useAwsSettings() {
   return useQuery<AwsSettings, ApiError>({
     queryKey: awsSettingsKey,
-    queryFn: () => call<AwsSettings>("aws_settings"),
+    queryFn: () => call("aws_settings"),
   });
 }
 

@@ -11,7 +11,7 @@ export function useReceiverStatus() {
   const client = useQueryClient();
   const query = useQuery<ReceiverStatus, ApiError>({
     queryKey: receiverKey,
-    queryFn: () => call<ReceiverStatus>("receiver_status"),
+    queryFn: () => call("receiver_status"),
   });
   useEffect(
     () => subscribeForEffect<ReceiverStatus>("receiver-status", (status) => client.setQueryData(receiverKey, status)),
@@ -21,13 +21,13 @@ export function useReceiverStatus() {
 }
 
 export function useAppInfo() {
-  return useQuery<AppInfo, ApiError>({ queryKey: ["app-info"], queryFn: () => call<AppInfo>("app_info") });
+  return useQuery<AppInfo, ApiError>({ queryKey: ["app-info"], queryFn: () => call("app_info") });
 }
 
 export function useEngineStartupError() {
   return useQuery<ApiError | null, ApiError>({
     queryKey: ["engine-status"],
-    queryFn: () => call<ApiError | null>("engine_status"),
+    queryFn: () => call("engine_status"),
   });
 }
 
@@ -40,7 +40,7 @@ export function useMoveReceiver() {
     setBusy(true);
     setError(null);
     try {
-      const status = await call<ReceiverStatus>("receiver_start", { listen });
+      const status = await call("receiver_start", { listen });
       client.setQueryData(receiverKey, status);
       void client.invalidateQueries({ queryKey: ["app-info"] });
     } catch (e) {

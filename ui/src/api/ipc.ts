@@ -1,6 +1,10 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { ApiError } from "../bindings.gen";
+import type { CommandArgs, CommandName, CommandResult } from "./commands.gen";
+
+/** A command's arguments: optional when it takes none, or only optional ones. */
+export type ArgsParam<K extends CommandName> = Record<never, never> extends CommandArgs<K> ? [args?: CommandArgs<K>] : [args: CommandArgs<K>];
 
 /** True when the page runs inside the Loopline window (not in a plain browser or a test). */
 export function inTauri(): boolean {
@@ -15,7 +19,12 @@ export function toApiError(e: unknown): ApiError {
   return { code: "internal", message: e instanceof Error ? e.message : String(e) };
 }
 
-export async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+/**
+ * Calls an app command. Its name, arguments and result are checked against the command
+ * declarations in src-tauri/src/commands.rs (generated into commands.gen.ts).
+ */
+export async function call<K extends CommandName>(cmd: K, ...rest: ArgsParam<K>): Promise<CommandResult<K>> {
+  const [args] = rest;
   if (!inTauri()) {
     throw {
       code: "engine_unavailable",
@@ -23,7 +32,7 @@ export async function call<T>(cmd: string, args?: Record<string, unknown>): Prom
     } satisfies ApiError;
   }
   try {
-    return await invoke<T>(cmd, args);
+    return await invoke<CommandResult<K>>(cmd, args as Record<string, unknown> | undefined);
   } catch (e) {
     throw toApiError(e);
   }

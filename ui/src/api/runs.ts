@@ -1,5 +1,5 @@
 import { useEffect } from "react";
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient, skipToken } from "@tanstack/react-query";
 import type { ApiError, Counter, HookRegistration, Overlap, PipelineParam, RetrainRule, RuleHistory, Run, RunStatus } from "../bindings.gen";
 import { formatDuration, type Tone } from "../lib/format";
 import { call } from "./ipc";
@@ -17,7 +17,7 @@ const RUNS_LIMIT = 100;
 export function useRules() {
   return useQuery<RetrainRule[], ApiError>({
     queryKey: rulesKey,
-    queryFn: () => call<RetrainRule[]>("rules_list"),
+    queryFn: () => call("rules_list"),
     refetchInterval: POLL_MS,
   });
 }
@@ -26,7 +26,7 @@ export function useRules() {
 export function useRuns() {
   return useQuery<Run[], ApiError>({
     queryKey: runsKey,
-    queryFn: () => call<Run[]>("runs_list", { limit: RUNS_LIMIT }),
+    queryFn: () => call("runs_list", { limit: RUNS_LIMIT }),
     refetchInterval: POLL_MS,
   });
 }
@@ -34,8 +34,8 @@ export function useRuns() {
 export function useRuleHistory(id: string | null) {
   return useQuery<RuleHistory, ApiError>({
     queryKey: historyKey(id ?? ""),
-    queryFn: () => call<RuleHistory>("rule_history", { id }),
-    enabled: id !== null,
+    // skipToken: no id, no call (and the id is typed as present inside the call).
+    queryFn: id === null ? skipToken : () => call("rule_history", { id }),
     refetchInterval: POLL_MS,
   });
 }
@@ -44,8 +44,8 @@ export function useRuleHistory(id: string | null) {
 export function useRun(id: number | null, fromList: Run | undefined) {
   return useQuery<Run, ApiError>({
     queryKey: runKey(id ?? -1),
-    queryFn: () => call<Run>("run_show", { id }),
-    enabled: id !== null,
+    // skipToken: no id, no call (and the id is typed as present inside the call).
+    queryFn: id === null ? skipToken : () => call("run_show", { id }),
     placeholderData: fromList,
     refetchInterval: POLL_MS,
   });

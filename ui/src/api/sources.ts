@@ -5,7 +5,7 @@ import { call } from "./ipc";
 export const sourcesKey = ["sources"] as const;
 
 export function useSources() {
-  return useQuery<Source[], ApiError>({ queryKey: sourcesKey, queryFn: () => call<Source[]>("sources_list") });
+  return useQuery<Source[], ApiError>({ queryKey: sourcesKey, queryFn: () => call("sources_list") });
 }
 
 export const KIND_LABEL: Record<Source["kind"], string> = {

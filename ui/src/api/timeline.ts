@@ -1,5 +1,5 @@
 import { useEffect, useRef } from "react";
-import { keepPreviousData, useInfiniteQuery, useQuery, useQueryClient, type InfiniteData, type QueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useInfiniteQuery, useQuery, useQueryClient, type InfiniteData, type QueryClient, skipToken } from "@tanstack/react-query";
 import type {
   ApiError,
   EventDetail,
@@ -43,7 +43,7 @@ export function toQuery(f: Filters, before_id: number | null, after_id: number |
 export function useEvents(filters: Filters) {
   return useInfiniteQuery<EventPage, ApiError, Pages, ReturnType<typeof eventsKey>, number | null>({
     queryKey: eventsKey(filters),
-    queryFn: ({ pageParam }) => call<EventPage>("events_list", { query: toQuery(filters, pageParam) }),
+    queryFn: ({ pageParam }) => call("events_list", { query: toQuery(filters, pageParam) }),
     initialPageParam: null,
     getNextPageParam: (last) => last.next_before_id,
     // A new filter keeps the old rows on screen until its first page arrives: no flash of "Loading".
@@ -52,14 +52,14 @@ export function useEvents(filters: Filters) {
 }
 
 export function useTimelineStats() {
-  return useQuery<TimelineStats, ApiError>({ queryKey: statsKey, queryFn: () => call<TimelineStats>("timeline_stats") });
+  return useQuery<TimelineStats, ApiError>({ queryKey: statsKey, queryFn: () => call("timeline_stats") });
 }
 
 export function useEventDetail(id: number | null) {
   return useQuery<EventDetail, ApiError>({
     queryKey: eventKey(id ?? -1),
-    queryFn: () => call<EventDetail>("event_show", { id }),
-    enabled: id !== null,
+    // skipToken: no id, no call (and the id is typed as present inside the call).
+    queryFn: id === null ? skipToken : () => call("event_show", { id }),
   });
 }
 
@@ -114,7 +114,7 @@ export function useTimelineLive(filters: Filters) {
             await client.invalidateQueries({ queryKey: key });
             continue;
           }
-          const page = await call<EventPage>("events_list", { query: toQuery(f, null, newest, LIVE_LIMIT) });
+          const page = await call("events_list", { query: toQuery(f, null, newest, LIVE_LIMIT) });
           if (cancelled) return;
           if (page.events.length >= LIVE_LIMIT) await client.resetQueries({ queryKey: key });
           else if (page.events.length > 0) client.setQueryData<Pages>(key, (old) => prepend(old, page.events));

@@ -92,21 +92,21 @@ export function AwsCredentials() {
         sessionToken: token === "" ? null : token,
         region: keysRegion.trim(),
       };
-      void run(() => call<AwsIdentity>("aws_connect_keys", args), true);
+      void run(() => call("aws_connect_keys", args), true);
     } else {
       const region = profileRegion.trim();
       const args = { profile: profile.trim(), region: region === "" ? null : region };
-      void run(() => call<AwsIdentity>("aws_connect_profile", args), true);
+      void run(() => call("aws_connect_profile", args), true);
     }
   };
 
-  const verify = () => void run(() => call<AwsIdentity>("aws_verify"), false);
+  const verify = () => void run(() => call("aws_verify"), false);
 
   const forget = async () => {
     setBusy("forgetting");
     setOutcome(null);
     try {
-      await call<null>("aws_disconnect");
+      await call("aws_disconnect");
       setConfirming(false);
       forgetDrafts();
       setModeDraft(null);

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { useQueryClient } from "@tanstack/react-query";
-import { SUGGESTED_SECRETS, type LabelStudioIdentity, type SecretInfo } from "../bindings.gen";
+import { SUGGESTED_SECRETS, type LabelStudioIdentity } from "../bindings.gen";
 import {
   awsSettingsKey,
   connectedSentence,
@@ -52,10 +52,10 @@ function LabelStudioCredentials() {
 
   const save = (e: FormEvent) => {
     e.preventDefault();
-    void run(() => call<LabelStudioIdentity>("label_studio_connect", { url: url.trim(), token }), true);
+    void run(() => call("label_studio_connect", { url: url.trim(), token }), true);
   };
 
-  const verify = () => void run(() => call<LabelStudioIdentity>("label_studio_verify"), false);
+  const verify = () => void run(() => call("label_studio_verify"), false);
 
   return (
     <>
@@ -150,7 +150,7 @@ function StoredSecrets() {
     setBusy(true);
     setError(null);
     try {
-      const saved = await call<SecretInfo>("secret_set", { name: name.trim(), value });
+      const saved = await call("secret_set", { name: name.trim(), value });
       setValue("");
       await refresh();
       toast(`Saved the secret ${saved.name}.`, "ok");
@@ -165,7 +165,7 @@ function StoredSecrets() {
     setBusy(true);
     setError(null);
     try {
-      await call<null>("secret_delete", { name: target });
+      await call("secret_delete", { name: target });
       setConfirming(null);
       await refresh();
       void client.invalidateQueries({ queryKey: labelStudioUrlKey });

@@ -1,6 +1,6 @@
 import { useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
-import type { EventDetail, ReplayOutcome } from "../bindings.gen";
+import type { EventDetail } from "../bindings.gen";
 import { call } from "../api/ipc";
 import { dropEvent, eventKey, statsKey } from "../api/timeline";
 import { copyText, errorMessage } from "../lib/errors";
@@ -50,7 +50,7 @@ export function EventActions({
 
   const replay = () =>
     run(async () => {
-      const outcome = await call<ReplayOutcome>("event_replay", { id });
+      const outcome = await call("event_replay", { id });
       toast(outcome.message, "ok");
       void client.invalidateQueries({ queryKey: eventKey(id) });
     });
@@ -69,7 +69,7 @@ export function EventActions({
       return;
     }
     void run(async () => {
-      const outcome = await call<ReplayOutcome>("event_replay_edited", { id, body: draft });
+      const outcome = await call("event_replay_edited", { id, body: draft });
       toast(outcome.message, "ok");
       setMode("idle");
       void client.invalidateQueries({ queryKey: eventKey(id) });
@@ -79,7 +79,7 @@ export function EventActions({
 
   const remove = () =>
     run(async () => {
-      await call<null>("event_delete", { id });
+      await call("event_delete", { id });
       onDeleted(id);
       dropEvent(client, id);
       client.removeQueries({ queryKey: eventKey(id) });

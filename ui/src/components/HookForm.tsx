@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from "react";
-import type { HookRegistration, Source } from "../bindings.gen";
+import type { Source } from "../bindings.gen";
 import { call } from "../api/ipc";
 import { hookSentence } from "../api/runs";
 import { useReceiverStatus } from "../api/engine";
@@ -27,7 +27,7 @@ export function HookForm({ sources }: { sources: Source[] }) {
     setError(null);
     setResult(null);
     try {
-      const hook = await call<HookRegistration>("label_studio_hook", {
+      const hook = await call("label_studio_hook", {
         sourceId: source.id,
         projectId: Number(project.trim()),
         publicUrl: url.trim(),

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { useQueryClient } from "@tanstack/react-query";
-import type { RetentionPolicy, TimelineStats } from "../bindings.gen";
+import type { RetentionPolicy } from "../bindings.gen";
 import { call } from "../api/ipc";
 import { statsKey, useTimelineStats } from "../api/timeline";
 import { errorMessage } from "../lib/errors";
@@ -40,7 +40,7 @@ export function RetentionSection() {
     }
     setBusy(true);
     try {
-      const next = await call<TimelineStats>("retention_set", { policy });
+      const next = await call("retention_set", { policy });
       client.setQueryData(statsKey, next);
       setDays(null);
       setCount(null);

@@ -27,7 +27,7 @@ export function RuleCard({ rule, sourceName, selected, onSelect }: Props) {
     setBusy(true);
     setError(null);
     try {
-      await call<null>("rule_remove", { id: rule.id });
+      await call("rule_remove", { id: rule.id });
       toast(`Removed the rule for ${rule.pipeline}`);
       await client.invalidateQueries({ queryKey: rulesKey });
     } catch (e) {

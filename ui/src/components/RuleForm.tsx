@@ -53,7 +53,7 @@ export function RuleForm({ sources, onAdded, onAddSource }: Props) {
     }
     setBusy(true);
     try {
-      const rule = await call<RetrainRule>("rule_add", {
+      const rule = await call("rule_add", {
         sourceId: source.id,
         projectId: Number(numbers.project),
         every: Number(numbers.every),

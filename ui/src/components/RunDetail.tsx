@@ -41,7 +41,7 @@ export function RunDetail({ id, fromList, now, onClose }: { id: number; fromList
     setBusy(true);
     setError(null);
     try {
-      const fresh = await call<Run>("run_retry", { id });
+      const fresh = await call("run_retry", { id });
       client.setQueryData(runKey(id), fresh);
       void client.invalidateQueries({ queryKey: runsKey });
     } catch (e) {
@@ -135,7 +135,7 @@ export function RunDetail({ id, fromList, now, onClose }: { id: number; fromList
                   // The shell opens it in the browser; a webview link would go nowhere.
                   e.preventDefault();
                   setOpenError(null);
-                  call<null>("run_open_console", { id: run.id }).catch((err: unknown) => setOpenError(errorMessage(err)));
+                  call("run_open_console", { id: run.id }).catch((err: unknown) => setOpenError(errorMessage(err)));
                 }}
               >
                 Open in the AWS console ↗

@@ -25,7 +25,7 @@ export function SourceForm({ onCreated }: { onCreated: (created: CreatedSource) 
     setBusy(true);
     setError(null);
     try {
-      const created = await call<CreatedSource>("source_add", {
+      const created = await call("source_add", {
         kind,
         name: name.trim(),
         secret: needsSecret ? secret.trim() : null,

@@ -35,7 +35,7 @@ export function SourceRow({ source, onRotated }: { source: Source; onRotated: (c
 
   const sendTest = () =>
     run(async () => {
-      const id = await call<number>("source_send_test", { id: source.id });
+      const id = await call("source_send_test", { id: source.id });
       toast(`Test event #${id} received`, "ok");
       void client.invalidateQueries({ queryKey: sourcesKey });
       void client.invalidateQueries({ queryKey: statsKey });
@@ -43,7 +43,7 @@ export function SourceRow({ source, onRotated }: { source: Source; onRotated: (c
 
   const rotate = () =>
     run(async () => {
-      const created = await call<CreatedSource>("source_rotate", {
+      const created = await call("source_rotate", {
         id: source.id,
         grace,
         secret: aquarium ? secret.trim() : null,
@@ -56,7 +56,7 @@ export function SourceRow({ source, onRotated }: { source: Source; onRotated: (c
 
   const remove = () =>
     run(async () => {
-      await call<null>("source_remove", { id: source.id });
+      await call("source_remove", { id: source.id });
       toast(`Removed “${source.name}”`);
       await client.invalidateQueries({ queryKey: sourcesKey });
     });

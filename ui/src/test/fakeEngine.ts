@@ -1,5 +1,15 @@
 import { vi } from "vitest";
 import type { ReceiverStatus } from "../bindings.gen";
+import type { CommandArgs, CommandName, CommandResult } from "../api/commands.gen";
+
+/** What a fake command answers: its result, an Error to fail with, or a function of its
+ * arguments. Keyed and typed by the command declarations (commands.gen.ts), so a fake for
+ * a command that does not exist, or of the wrong shape, fails the typecheck. */
+export type FakeAnswer<K extends CommandName> =
+  | CommandResult<K>
+  | Error
+  | ((args: CommandArgs<K>) => CommandResult<K> | Error | Promise<CommandResult<K>>);
+export type FakeAnswers = { [K in CommandName]?: FakeAnswer<K> };
 
 type Handler = (payload: unknown) => void;
 
@@ -7,12 +17,12 @@ type Handler = (payload: unknown) => void;
  * A stand-in for the IPC layer: commands answer from a table, and tests push engine
  * events by name. Only the transport is faked; every component runs for real.
  */
-export function fakeEngine(answers: Record<string, unknown | ((args?: Record<string, unknown>) => unknown)>) {
+export function fakeEngine(answers: FakeAnswers) {
   const handlers = new Map<string, Handler[]>();
   const calls: { cmd: string; args?: Record<string, unknown> }[] = [];
   const call = vi.fn(async (cmd: string, args?: Record<string, unknown>) => {
     calls.push({ cmd, args });
-    const answer = answers[cmd];
+    const answer = (answers as Record<string, unknown>)[cmd];
     if (answer === undefined) throw { code: "internal", message: `no fake for ${cmd}` };
     const value = typeof answer === "function" ? (answer as (a?: Record<string, unknown>) => unknown)(args) : answer;
     if (value instanceof Error) throw { code: "internal", message: value.message };

@@ -1,4 +1,5 @@
 import type {
+  AppInfo,
   AwsIdentity,
   AwsSettings,
   CountPoint,
@@ -74,12 +75,21 @@ export const source = (over: Partial<Source> = {}): Source => ({
   ...over,
 });
 
-export const appInfo = {
+export const appInfo: AppInfo = {
   version: "0.1.0",
   data_dir: "/home/ada/.local/share/loopline",
   db_path: "/home/ada/.local/share/loopline/loopline.db",
   schema_version: 2,
   db_size_bytes: 40960,
+  activity: {
+    rules_caught_up: true,
+    outbox_idle: true,
+    quiescent: true,
+    newest_event_id: null,
+    rules_cursor: null,
+    outbox_due: 0,
+  },
+  processes: [],
 };
 
 export const AWS_ACCOUNT = "123456789012";
