@@ -49,7 +49,7 @@ export type Quiescence = { rules_caught_up: boolean, outbox_idle: boolean,
  */
 quiescent: boolean, newest_event_id: number | null, rules_cursor: number | null, 
 /**
- * Runs pending (due now) or starting.
+ * Outbox items due now or in flight.
  */
 outbox_due: number, };
 
