@@ -43,7 +43,8 @@ impl Engine {
     }
 
     async fn write_heartbeat(&self) -> Result<(), ApiError> {
-        let json = serde_json::to_string(&self.process_status())
+        // The time in ms beside the status, so readers need not parse it back from text.
+        let json = serde_json::to_string(&(self.clock.now_ms(), self.process_status()))
             .map_err(|e| ApiError::internal(e.to_string()))?;
         self.store
             .set_setting(&format!("{PREFIX}{}", self.worker_id), &json)
@@ -71,46 +72,13 @@ impl Engine {
             if key == format!("{PREFIX}{}", self.worker_id) {
                 continue;
             }
-            let Ok(p) = serde_json::from_str::<ProcessStatus>(&value) else {
+            let Ok((beat_ms, p)) = serde_json::from_str::<(i64, ProcessStatus)>(&value) else {
                 continue;
             };
-            let fresh = parse_rfc3339_ms(&p.heartbeat_at).is_some_and(|t| now - t < STALE_MS);
-            if fresh {
+            if now - beat_ms < STALE_MS {
                 out.push(p);
             }
         }
         Ok(out)
-    }
-}
-
-/// Milliseconds since the epoch from `rfc3339_ms`'s own format (`2026-11-22T17:58:59.926Z`).
-fn parse_rfc3339_ms(s: &str) -> Option<i64> {
-    let (date, time) = s.strip_suffix('Z')?.split_once('T')?;
-    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
-    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
-    let (hms, ms) = time.split_once('.')?;
-    let mut t = hms.split(':').map(|p| p.parse::<i64>().ok());
-    let (h, mi, sec) = (t.next()??, t.next()??, t.next()??);
-    // Days from civil (Howard Hinnant), the inverse of rfc3339_ms's conversion.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(((days * 86_400 + h * 3600 + mi * 60 + sec) * 1000) + ms.parse::<i64>().ok()?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_rfc3339_ms;
-    use loopline_core::rfc3339_ms;
-
-    #[test]
-    fn heartbeat_times_read_back() {
-        for ms in [0, 951_782_400_000, 1_795_391_939_926] {
-            assert_eq!(parse_rfc3339_ms(&rfc3339_ms(ms)), Some(ms));
-        }
     }
 }
