@@ -50,8 +50,10 @@ if grep -qE '(\[|,)test(,|\])' <<<"$app_tauri"; then
 fi
 echo "ok: the app's tauri is built without the mock runtime"
 
-step "build the app and the CLI for the desktop journeys"
+step "build the app, the CLI and the test peers for the journeys"
 cargo build -p loopline-app -p loopline-cli --features tauri/custom-protocol
+# The bore server the tunnel journeys start on 127.0.0.1 (the same bore library as the client).
+cargo build -p loopline-bench --bin bore_server
 
 step "desktop and peer journeys (Xvfb, tauri-driver, WebKitWebDriver)"
 rm -rf test-artifacts

@@ -4,7 +4,7 @@ use loopline_core::{
     ApiError, AppInfo, AwsIdentity, AwsSettings, Counter, CreatedSource, ErrorCode, EventDetail,
     EventPage, EventQuery, HookRegistration, LabelStudioIdentity, Overlap, PipelineParam,
     ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RuleHistory, Run, SecretInfo,
-    Sensitive, Source, SourceKind, TimelineStats,
+    Sensitive, Source, SourceKind, TimelineStats, TunnelConfig, TunnelStatus, TunnelTest,
 };
 use loopline_engine::{AwsCredentials, RuleRequest};
 use tauri::{AppHandle, Runtime, State};
@@ -291,6 +291,26 @@ app_commands! {
             slot.engine()?
                 .label_studio_hook(&source_id, project_id, &public_url)
                 .await
+        }
+
+        /// `loopline tunnel status`: what the keeper reports, or why nothing keeps it.
+        pub async fn tunnel_status(slot: State<'_, EngineSlot>) -> Result<TunnelStatus, ApiError> {
+            slot.engine()?.tunnel_status().await
+        }
+
+        /// `loopline tunnel set …`: the app's own keeper picks it up at once.
+        pub async fn tunnel_set(slot: State<'_, EngineSlot>, config: TunnelConfig) -> Result<TunnelStatus, ApiError> {
+            slot.engine()?.set_tunnel(config).await
+        }
+
+        /// `loopline tunnel off`.
+        pub async fn tunnel_off(slot: State<'_, EngineSlot>) -> Result<TunnelStatus, ApiError> {
+            slot.engine()?.tunnel_off().await
+        }
+
+        /// `loopline tunnel test`: one self-test through the public URL now.
+        pub async fn tunnel_test(slot: State<'_, EngineSlot>) -> Result<TunnelTest, ApiError> {
+            slot.engine()?.tunnel_test().await
         }
     }
     with_app {

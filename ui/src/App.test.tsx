@@ -2,7 +2,7 @@ import { describe, expect, it, vi, beforeEach } from "vitest";
 import { act, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { fakeEngine, running } from "./test/fakeEngine";
-import { renderWithQuery } from "./test/render";
+import { renderApp } from "./test/render";
 
 const engine = vi.hoisted(() => ({ current: null as ReturnType<typeof import("./test/fakeEngine").fakeEngine> | null }));
 
@@ -12,7 +12,6 @@ vi.mock("./api/ipc", () => ({
   inTauri: () => true,
 }));
 
-import { App } from "./App";
 import type { ReceiverStatus } from "./bindings.gen";
 import { appInfo as info } from "./test/fixtures";
 
@@ -29,9 +28,9 @@ describe("App shell", () => {
   });
 
   it("shows the sidebar and the receiver's address", async () => {
-    renderWithQuery(<App />);
+    await renderApp();
     for (const label of ["Timeline", "Sources", "Setup", "Settings"]) {
-      expect(screen.getByRole("button", { name: label })).toBeInTheDocument();
+      expect(screen.getByRole("link", { name: label })).toBeInTheDocument();
     }
     expect(await screen.findByTestId("receiver-address")).toHaveTextContent("127.0.0.1:8787");
     expect(screen.getByTestId("receiver-status")).toHaveAttribute("data-state", "running");
@@ -39,7 +38,7 @@ describe("App shell", () => {
   });
 
   it("follows the engine's pushed status live", async () => {
-    renderWithQuery(<App />);
+    await renderApp();
     await screen.findByTestId("receiver-address");
     act(() => engine.current!.emit("receiver-status", running("127.0.0.1:9999")));
     await waitFor(() => expect(screen.getByTestId("receiver-address")).toHaveTextContent("127.0.0.1:9999"));
@@ -61,7 +60,7 @@ describe("App shell", () => {
         return status;
       },
     });
-    renderWithQuery(<App />);
+    await renderApp();
     expect(await screen.findByTestId("receiver-error")).toHaveTextContent("already in use");
     await userEvent.click(screen.getByRole("button", { name: "Use 127.0.0.1:8788" }));
     await waitFor(() => expect(screen.getByTestId("receiver-address")).toHaveTextContent("127.0.0.1:8788"));
@@ -70,11 +69,11 @@ describe("App shell", () => {
   });
 
   it("navigates between pages and shows where the data lives", async () => {
-    renderWithQuery(<App />);
-    await userEvent.click(screen.getByRole("button", { name: "Settings" }));
+    await renderApp();
+    await userEvent.click(screen.getByRole("link", { name: "Settings" }));
     expect(await screen.findByTestId("settings-data")).toHaveTextContent("loopline.db");
-    expect(screen.getByRole("button", { name: "Settings" })).toHaveAttribute("aria-current", "page");
-    await userEvent.click(screen.getByRole("button", { name: "Setup" }));
+    expect(screen.getByRole("link", { name: "Settings" })).toHaveAttribute("aria-current", "page");
+    await userEvent.click(screen.getByRole("link", { name: "Setup" }));
     expect(await screen.findByTestId("setup-step-1")).toHaveTextContent("Done");
   });
 
@@ -83,7 +82,7 @@ describe("App shell", () => {
       engine_status: { code: "db_newer_schema", message: "The database at /x/loopline.db was written by a newer Loopline." },
       receiver_status: () => new Error("engine unavailable"),
     });
-    renderWithQuery(<App />);
+    await renderApp();
     expect(await screen.findByTestId("engine-error")).toHaveTextContent("newer Loopline");
     expect(screen.queryByTestId("timeline-empty")).not.toBeInTheDocument();
   });
@@ -101,8 +100,8 @@ describe("Settings", () => {
         throw { code: "listen_not_loopback", message: "Refusing to listen on 0.0.0.0:8787." };
       },
     });
-    renderWithQuery(<App />);
-    await userEvent.click(screen.getByRole("button", { name: "Settings" }));
+    await renderApp();
+    await userEvent.click(screen.getByRole("link", { name: "Settings" }));
     const input = await screen.findByTestId("settings-listen");
     await userEvent.clear(input);
     await userEvent.type(input, "0.0.0.0:8787");

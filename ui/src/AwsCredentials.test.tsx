@@ -4,7 +4,7 @@ import userEvent from "@testing-library/user-event";
 import type { AwsSettings, SecretInfo } from "./bindings.gen";
 import { awsSettingsSentence } from "./api/credentials";
 import { AWS_ARN, awsDefaultChain, summary, timelineEngine } from "./test/fixtures";
-import { renderWithQuery } from "./test/render";
+import { renderApp } from "./test/render";
 
 const engine = vi.hoisted(() => ({ current: null as ReturnType<typeof import("./test/fixtures").timelineEngine> | null }));
 
@@ -14,7 +14,6 @@ vi.mock("./api/ipc", () => ({
   inTauri: () => true,
 }));
 
-import { App } from "./App";
 
 const KEY_ID = "AKIA0123456789ABWXYZ";
 const SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzSECRETz";
@@ -32,8 +31,8 @@ const storedKeys = (over: Partial<AwsSettings> = {}): AwsSettings => ({
 async function openSettings(answers: Record<string, unknown> = {}) {
   engine.current = timelineEngine([summary(1)], answers);
   const user = userEvent.setup();
-  renderWithQuery(<App />);
-  await user.click(screen.getByRole("button", { name: "Settings" }));
+  await renderApp();
+  await user.click(screen.getByRole("link", { name: "Settings" }));
   return user;
 }
 

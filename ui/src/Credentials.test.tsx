@@ -3,7 +3,7 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import type { LabelStudioIdentity, SecretInfo } from "./bindings.gen";
 import { summary, timelineEngine } from "./test/fixtures";
-import { renderWithQuery } from "./test/render";
+import { renderApp } from "./test/render";
 
 const engine = vi.hoisted(() => ({ current: null as ReturnType<typeof import("./test/fixtures").timelineEngine> | null }));
 
@@ -13,7 +13,6 @@ vi.mock("./api/ipc", () => ({
   inTauri: () => true,
 }));
 
-import { App } from "./App";
 
 const TOKEN = "ls_pat_s3cret_value_0123456789";
 const LS = "http://localhost:8080";
@@ -32,8 +31,8 @@ const lsSecret: SecretInfo = { name: "label-studio-token", hint: "…6789", stor
 async function openSettings(answers: Record<string, unknown> = {}) {
   engine.current = timelineEngine([summary(1)], answers);
   const user = userEvent.setup();
-  renderWithQuery(<App />);
-  await user.click(screen.getByRole("button", { name: "Settings" }));
+  await renderApp();
+  await user.click(screen.getByRole("link", { name: "Settings" }));
   return user;
 }
 

@@ -3,7 +3,7 @@ import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import type { CountPoint, RetrainRule, Run, Source } from "./bindings.gen";
 import { point, rule, run, source, summary, timelineEngine } from "./test/fixtures";
-import { renderWithQuery } from "./test/render";
+import { renderApp } from "./test/render";
 
 const engine = vi.hoisted(() => ({ current: null as ReturnType<typeof import("./test/fixtures").timelineEngine> | null }));
 
@@ -13,7 +13,6 @@ vi.mock("./api/ipc", () => ({
   inTauri: () => true,
 }));
 
-import { App } from "./App";
 
 type Setup = {
   rules?: RetrainRule[];
@@ -27,8 +26,8 @@ async function openRuns({ rules = [], runs = [], points = {}, sources = [source(
   engine.current = timelineEngine([summary(1)], answers);
   Object.assign(engine.current.store, { rules, runs, points, sources });
   const user = userEvent.setup();
-  renderWithQuery(<App />);
-  await user.click(screen.getByRole("button", { name: "Runs" }));
+  await renderApp();
+  await user.click(screen.getByRole("link", { name: "Runs" }));
   return user;
 }
 

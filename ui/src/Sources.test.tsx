@@ -3,7 +3,7 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import type { CreatedSource } from "./bindings.gen";
 import { source, summary, timelineEngine } from "./test/fixtures";
-import { renderWithQuery } from "./test/render";
+import { renderApp } from "./test/render";
 
 const engine = vi.hoisted(() => ({ current: null as ReturnType<typeof import("./test/fixtures").timelineEngine> | null }));
 
@@ -13,7 +13,6 @@ vi.mock("./api/ipc", () => ({
   inTauri: () => true,
 }));
 
-import { App } from "./App";
 
 const created = (over: Partial<CreatedSource> = {}): CreatedSource => ({
   id: "src_new",
@@ -30,8 +29,8 @@ async function openSources(answers: Record<string, unknown> = {}, sources = [sou
   engine.current = timelineEngine([summary(1)], answers);
   engine.current.store.sources = sources;
   const user = userEvent.setup();
-  renderWithQuery(<App />);
-  await user.click(screen.getByRole("button", { name: "Sources" }));
+  await renderApp();
+  await user.click(screen.getByRole("link", { name: "Sources" }));
   return user;
 }
 
@@ -143,8 +142,8 @@ describe("Settings: timeline retention", () => {
       }),
     });
     const user = userEvent.setup();
-    renderWithQuery(<App />);
-    await user.click(screen.getByRole("button", { name: "Settings" }));
+    await renderApp();
+    await user.click(screen.getByRole("link", { name: "Settings" }));
     expect(await screen.findByTestId("timeline-db-size")).toHaveTextContent("2.0 MB");
     await user.type(screen.getByTestId("retention-days"), "30");
     await user.click(screen.getByTestId("retention-apply"));

@@ -2,7 +2,7 @@ import { describe, expect, it, vi, beforeEach } from "vitest";
 import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { eventQueries, summary, timelineEngine } from "./test/fixtures";
-import { renderWithQuery } from "./test/render";
+import { renderApp } from "./test/render";
 
 const engine = vi.hoisted(() => ({ current: null as ReturnType<typeof import("./test/fixtures").timelineEngine> | null }));
 
@@ -12,7 +12,6 @@ vi.mock("./api/ipc", () => ({
   inTauri: () => true,
 }));
 
-import { App } from "./App";
 
 const rows = () => screen.getAllByTestId("timeline-row");
 const rowIds = () => rows().map((r) => Number(r.getAttribute("data-event-id")));
@@ -35,7 +34,7 @@ describe("Timeline", () => {
   });
 
   it("renders rows from events_list, newest first, with status and counts", async () => {
-    renderWithQuery(<App />);
+    await renderApp();
     await screen.findAllByTestId("timeline-row");
     expect(rowIds()).toEqual([3, 2, 1]);
     const [malformed, duplicate, processed] = rows();
@@ -53,7 +52,7 @@ describe("Timeline", () => {
 
   it("loads older pages with before_id as the list scrolls", async () => {
     engine.current = timelineEngine(Array.from({ length: 250 }, (_, i) => summary(i + 1)));
-    renderWithQuery(<App />);
+    await renderApp();
     await screen.findAllByTestId("timeline-row");
     // Only the rows in view exist, however many are loaded.
     expect(rows().length).toBeLessThan(60);
@@ -65,7 +64,7 @@ describe("Timeline", () => {
 
   it("passes the filters as an EventQuery and offers to clear them", async () => {
     const user = userEvent.setup();
-    renderWithQuery(<App />);
+    await renderApp();
     await screen.findAllByTestId("timeline-row");
     await user.selectOptions(screen.getByTestId("timeline-filter-source"), "src_ls");
     await user.selectOptions(screen.getByTestId("timeline-filter-status"), "malformed");
@@ -88,7 +87,7 @@ describe("Timeline", () => {
   });
 
   it("prepends new events from a timeline-changed push", async () => {
-    renderWithQuery(<App />);
+    await renderApp();
     await screen.findAllByTestId("timeline-row");
     engine.current!.store.events.unshift(summary(5), summary(4));
     act(() => engine.current!.emit("timeline-changed", { newest_id: 5, revision: 0 }));
@@ -98,7 +97,7 @@ describe("Timeline", () => {
   });
 
   it("refetches the loaded pages when the revision changes", async () => {
-    renderWithQuery(<App />);
+    await renderApp();
     await screen.findAllByTestId("timeline-row");
     act(() => engine.current!.emit("timeline-changed", { newest_id: 3, revision: 1 }));
     await waitFor(() => expect(engine.current!.calls.filter((c) => c.cmd === "events_list")).toHaveLength(2));
@@ -109,7 +108,7 @@ describe("Timeline", () => {
 
   it("moves with j/k, opens with Enter, closes with Escape, and ignores keys while typing", async () => {
     const user = userEvent.setup();
-    renderWithQuery(<App />);
+    await renderApp();
     await screen.findAllByTestId("timeline-row");
     await user.keyboard("j");
     expect(rows()[0]).toHaveAttribute("aria-selected", "true");
@@ -136,7 +135,7 @@ describe("Timeline", () => {
 
   it("links a duplicate to its original", async () => {
     const user = userEvent.setup();
-    renderWithQuery(<App />);
+    await renderApp();
     await screen.findAllByTestId("timeline-row");
     await user.click(rows()[1]!);
     await user.click(within(await screen.findByTestId("event-duplicate-of")).getByRole("button", { name: "#1" }));
@@ -160,7 +159,7 @@ describe("Event detail", () => {
 
   async function openEvent(id: number) {
     const user = userEvent.setup();
-    renderWithQuery(<App />);
+    await renderApp();
     await screen.findAllByTestId("timeline-row");
     mockClipboard();
     await user.click(rows().find((r) => r.getAttribute("data-event-id") === String(id))!);
@@ -263,10 +262,10 @@ describe("Timeline empty state", () => {
   it("says what to do next and goes to Sources", async () => {
     engine.current = timelineEngine([]);
     const user = userEvent.setup();
-    renderWithQuery(<App />);
+    await renderApp();
     const empty = await screen.findByTestId("timeline-empty");
     expect(empty).toHaveTextContent("No events yet");
     await user.click(within(empty).getByRole("button", { name: /Add a source, then send a test event/ }));
-    expect(screen.getByRole("button", { name: "Sources" })).toHaveAttribute("aria-current", "page");
+    expect(screen.getByRole("link", { name: "Sources" })).toHaveAttribute("aria-current", "page");
   });
 });

@@ -3,7 +3,7 @@
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 
-export type ErrorCode = "db_newer_schema" | "db_corrupt" | "db_locked" | "db_open_failed" | "db_migration_failed" | "db_error" | "data_dir_unavailable" | "port_in_use" | "listen_not_loopback" | "listen_invalid" | "engine_unavailable" | "source_not_found" | "unauthorized" | "payload_too_large" | "unsupported_media_type" | "malformed_json" | "rate_limited" | "store_unavailable" | "secret_unavailable" | "keychain_unavailable" | "event_not_found" | "ls_unauthorized" | "ls_legacy_tokens_disabled" | "ls_unavailable" | "aws_invalid_key" | "aws_invalid_secret" | "aws_expired" | "aws_clock_skew" | "aws_bad_region" | "aws_no_region" | "aws_no_credentials" | "aws_profile_missing" | "aws_access_denied" | "aws_throttled" | "aws_unavailable" | "aws_tls" | "aws_error" | "not_connected" | "invalid_argument" | "not_found" | "internal";
+export type ErrorCode = "db_newer_schema" | "db_corrupt" | "db_locked" | "db_open_failed" | "db_migration_failed" | "db_error" | "data_dir_unavailable" | "port_in_use" | "listen_not_loopback" | "listen_invalid" | "engine_unavailable" | "source_not_found" | "unauthorized" | "payload_too_large" | "unsupported_media_type" | "malformed_json" | "rate_limited" | "store_unavailable" | "secret_unavailable" | "keychain_unavailable" | "event_not_found" | "ls_unauthorized" | "ls_legacy_tokens_disabled" | "ls_unavailable" | "aws_invalid_key" | "aws_invalid_secret" | "aws_expired" | "aws_clock_skew" | "aws_bad_region" | "aws_no_region" | "aws_no_credentials" | "aws_profile_missing" | "aws_access_denied" | "aws_throttled" | "aws_unavailable" | "aws_tls" | "aws_error" | "not_connected" | "invalid_argument" | "not_found" | "tunnel_not_configured" | "tunnel_start_failed" | "tunnel_unreachable" | "tunnel_rate_limited" | "tunnel_unauthorized" | "internal";
 
 export type ApiError = { code: ErrorCode, message: string, };
 
@@ -268,6 +268,66 @@ export type CountPoint = { at: string, count: number, event_id: number, };
 
 export type RuleHistory = { rule: RetrainRule, points: Array<CountPoint>, runs: Array<Run>, };
 
+export type NamedTunnel = { 
+/**
+ * The secret holding the tunnel token (passed to cloudflared in `TUNNEL_TOKEN`).
+ */
+token_secret: string, 
+/**
+ * The public hostname routed to this tunnel in the Cloudflare dashboard.
+ */
+hostname: string, };
+
+export type TunnelConfig = { "provider": "url", public_url: string, } | { "provider": "cloudflared", 
+/**
+ * The binary; `cloudflared` from PATH when `None`.
+ */
+binary: string | null, named: NamedTunnel | null, } | { "provider": "ngrok", authtoken_secret: string, domain: string | null, } | { "provider": "bore", 
+/**
+ * `host` or `host:port` of the bore server's control port (7835 by default).
+ */
+server: string, 
+/**
+ * The secret holding the server's `--secret`, if it has one.
+ */
+secret_name: string | null, 
+/**
+ * The HTTPS URL the user's reverse proxy serves in front of the bore port. Needed
+ * before Label Studio is pointed at a bore server that is not on this machine.
+ */
+https_url: string | null, };
+
+export type TunnelState = "stopped" | "starting" | "reachable" | "unreachable";
+
+export type TunnelStatus = { 
+/**
+ * `url`, `cloudflared`, `ngrok`, `bore`; `None` when no tunnel is configured.
+ */
+provider: string | null, state: TunnelState, 
+/**
+ * The public base URL (no path), once known. Webhooks go to `{public_url}/hooks/…`.
+ */
+public_url: string | null, 
+/**
+ * When the last self-test passed (RFC 3339).
+ */
+verified_at: string | null, 
+/**
+ * How long that self-test's round trip took.
+ */
+rtt_ms: number | null, error: ApiError | null, 
+/**
+ * Which process keeps the tunnel (`app` or `serve`, with its pid); `None` when nothing
+ * is running it.
+ */
+kept_by: string | null, 
+/**
+ * The reason in words when nothing runs it, or other advice for the user.
+ */
+note: string | null, };
+
+export type TunnelTest = { public_url: string, reachable: boolean, rtt_ms: number | null, attempts: number, error: ApiError | null, };
+
 export const SECRET_NAMES = {
   labelStudioToken: "label-studio-token",
   awsAccessKeyId: "aws-access-key-id",
@@ -275,6 +335,9 @@ export const SECRET_NAMES = {
   awsSessionToken: "aws-session-token",
   labelingServiceApiKey: "labeling-service-api-key",
   tunnelAuthToken: "tunnel-auth-token",
+  boreSecret: "bore-secret",
+  cloudflareTunnelToken: "cloudflare-tunnel-token",
+  ngrokAuthtoken: "ngrok-authtoken",
 } as const;
 
 export const SUGGESTED_SECRETS: ReadonlyArray<readonly [string, string]> = [

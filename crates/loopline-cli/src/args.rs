@@ -96,6 +96,9 @@ pub enum Command {
     /// Label Studio: register Loopline's webhook on a project.
     #[command(subcommand, name = "label-studio")]
     LabelStudio(LabelStudioCommand),
+    /// The tunnel that brings the internet to the receiver, kept by the app or `serve`.
+    #[command(subcommand)]
+    Tunnel(TunnelCommand),
 }
 
 impl Command {
@@ -119,6 +122,7 @@ impl Command {
                 *json
             }
             Command::LabelStudio(LabelStudioCommand::Hook { json, .. }) => *json,
+            Command::Tunnel(c) => c.json(),
         }
     }
 }
@@ -475,11 +479,93 @@ pub enum LabelStudioCommand {
         source: String,
         #[arg(long)]
         project: i64,
-        /// The address Label Studio reaches Loopline at (a tunnel's, or http://127.0.0.1:8787
-        /// when both run on this machine).
+        /// The address Label Studio reaches Loopline at (http://127.0.0.1:8787 when both run
+        /// on this machine). Defaults to the tunnel's verified public URL.
         #[arg(long)]
+        public_url: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TunnelCommand {
+    /// Choose the tunnel. A running serve or app switches to it within a second.
+    #[command(subcommand)]
+    Set(TunnelSet),
+    /// Stop keeping a tunnel (Label Studio's webhooks keep their last URL).
+    Off,
+    /// The tunnel the running serve or app keeps: provider, state, public URL, last self-test.
+    Status(JsonFlag),
+    /// One self-test now, through the public URL.
+    Test(JsonFlag),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TunnelSet {
+    /// A Cloudflare tunnel through the cloudflared binary: a quick tunnel (no account), or
+    /// your named tunnel.
+    Cloudflared {
+        /// The cloudflared binary; the one on PATH by default.
+        #[arg(long, value_name = "PATH")]
+        binary: Option<String>,
+        /// Run your named tunnel instead of a quick one.
+        #[arg(long, requires_all = ["token_secret", "hostname"])]
+        named: bool,
+        /// The secret holding the named tunnel's token.
+        #[arg(long, value_name = "NAME")]
+        token_secret: Option<String>,
+        /// The public hostname routed to the named tunnel.
+        #[arg(long, value_name = "HOST")]
+        hostname: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// ngrok, with the authtoken from the secret store.
+    Ngrok {
+        #[arg(long, value_name = "NAME")]
+        authtoken_secret: String,
+        /// Your ngrok domain (the free static one, for example).
+        #[arg(long, value_name = "D")]
+        domain: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Your own bore server (`bore server`).
+    Bore {
+        /// HOST or HOST:7835.
+        #[arg(long, value_name = "HOST[:PORT]")]
+        server: String,
+        /// The secret holding the bore server's --secret.
+        #[arg(long, value_name = "NAME")]
+        secret_name: Option<String>,
+        /// The HTTPS address your reverse proxy serves in front of the bore port. Without it,
+        /// Label Studio is not pointed at a bore server on another machine (plain HTTP).
+        #[arg(long, value_name = "URL")]
+        https_url: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Your own public URL (a reverse proxy, Tailscale Funnel, a VPN): checked, not opened.
+    Url {
+        #[arg(long, value_name = "URL")]
         public_url: String,
         #[arg(long)]
         json: bool,
     },
+}
+
+impl TunnelCommand {
+    pub fn json(&self) -> bool {
+        match self {
+            TunnelCommand::Set(
+                TunnelSet::Cloudflared { json, .. }
+                | TunnelSet::Ngrok { json, .. }
+                | TunnelSet::Bore { json, .. }
+                | TunnelSet::Url { json, .. },
+            ) => *json,
+            TunnelCommand::Off => false,
+            TunnelCommand::Status(f) | TunnelCommand::Test(f) => f.json,
+        }
+    }
 }

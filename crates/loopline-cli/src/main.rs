@@ -10,6 +10,7 @@ mod rule_cmd;
 mod secret_cmd;
 mod serve;
 mod source_cmd;
+mod tunnel_cmd;
 
 use clap::Parser;
 
@@ -55,6 +56,7 @@ fn main() -> std::process::ExitCode {
             Command::Rule(cmd) => rule_cmd::rule(&cli.global, cmd).await,
             Command::Runs(cmd) => rule_cmd::runs(&cli.global, cmd).await,
             Command::LabelStudio(cmd) => rule_cmd::label_studio(&cli.global, cmd).await,
+            Command::Tunnel(cmd) => tunnel_cmd::run(&cli.global, cmd).await,
         }
     });
     match result {

@@ -215,9 +215,13 @@ pub async fn label_studio(global: &GlobalArgs, cmd: LabelStudioCommand) -> Resul
         json,
     } = cmd;
     let engine = Engine::open(global.engine_options()).await?;
-    let result = engine
-        .label_studio_hook(&source, project, &public_url)
-        .await;
+    let result = match public_url {
+        Some(url) => engine.label_studio_hook(&source, project, &url).await,
+        None => match engine.tunnel_public_url().await {
+            Ok(url) => engine.label_studio_hook(&source, project, &url).await,
+            Err(e) => Err(e),
+        },
+    };
     engine.shutdown().await;
     let hook = result?;
     if json {

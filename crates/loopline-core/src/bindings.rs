@@ -6,10 +6,11 @@ use ts_rs::{Config, TS};
 use crate::{
     ApiError, AppInfo, AwsIdentity, AwsMode, AwsSettings, CountPoint, Counter, CreatedSource,
     ErrorCode, EventDetail, EventKind, EventPage, EventQuery, EventStatus, EventSummary, Header,
-    Health, HookRegistration, LabelStudioIdentity, Overlap, PipelineParam, ProcessStatus,
-    Quiescence, ReceiverState, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule,
-    RuleHistory, Run, RunStatus, RunStep, SecretInfo, Source, SourceKind, TaskState, TaskStatus,
-    TimelineChanged, TimelineStats, TokenKind,
+    Health, HookRegistration, LabelStudioIdentity, NamedTunnel, Overlap, PipelineParam,
+    ProcessStatus, Quiescence, ReceiverState, ReceiverStatus, ReplayOutcome, RetentionPolicy,
+    RetrainRule, RuleHistory, Run, RunStatus, RunStep, SecretInfo, Source, SourceKind, TaskState,
+    TaskStatus, TimelineChanged, TimelineStats, TokenKind, TunnelConfig, TunnelState, TunnelStatus,
+    TunnelTest,
 };
 
 pub const BINDINGS_HEADER: &str = "// Generated from the Rust types in crates/loopline-core by `scripts/gen-bindings`.\n// Do not edit by hand: a test fails when this file drifts from the Rust source.\n";
@@ -64,6 +65,11 @@ pub fn typescript_bindings() -> String {
         decl::<HookRegistration>(&cfg),
         decl::<CountPoint>(&cfg),
         decl::<RuleHistory>(&cfg),
+        decl::<NamedTunnel>(&cfg),
+        decl::<TunnelConfig>(&cfg),
+        decl::<TunnelState>(&cfg),
+        decl::<TunnelStatus>(&cfg),
+        decl::<TunnelTest>(&cfg),
     ];
     let mut out = String::from(BINDINGS_HEADER);
     for d in decls {

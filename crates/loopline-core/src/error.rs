@@ -86,6 +86,16 @@ pub enum ErrorCode {
     InvalidArgument,
     /// Something was asked for that does not exist.
     NotFound,
+    /// No tunnel is configured (`loopline tunnel set …`).
+    TunnelNotConfigured,
+    /// The tunnel's provider could not be started (binary missing, refused configuration).
+    TunnelStartFailed,
+    /// The public URL did not reach this receiver.
+    TunnelUnreachable,
+    /// The provider refused to create a tunnel for now (rate limit, session limit).
+    TunnelRateLimited,
+    /// The provider refused the credentials (authtoken, tunnel token, bore secret).
+    TunnelUnauthorized,
     /// A bug: something that should not happen did.
     Internal,
 }
@@ -133,6 +143,11 @@ impl ErrorCode {
             ErrorCode::NotConnected => "not_connected",
             ErrorCode::InvalidArgument => "invalid_argument",
             ErrorCode::NotFound => "not_found",
+            ErrorCode::TunnelNotConfigured => "tunnel_not_configured",
+            ErrorCode::TunnelStartFailed => "tunnel_start_failed",
+            ErrorCode::TunnelUnreachable => "tunnel_unreachable",
+            ErrorCode::TunnelRateLimited => "tunnel_rate_limited",
+            ErrorCode::TunnelUnauthorized => "tunnel_unauthorized",
             ErrorCode::Internal => "internal",
         }
     }
@@ -210,6 +225,11 @@ mod tests {
             ErrorCode::NotConnected,
             ErrorCode::InvalidArgument,
             ErrorCode::NotFound,
+            ErrorCode::TunnelNotConfigured,
+            ErrorCode::TunnelStartFailed,
+            ErrorCode::TunnelUnreachable,
+            ErrorCode::TunnelRateLimited,
+            ErrorCode::TunnelUnauthorized,
             ErrorCode::Internal,
         ] {
             let json = serde_json::to_value(code).unwrap();

@@ -16,6 +16,7 @@ pub mod secret_names;
 mod sensitive;
 mod source;
 mod time;
+mod tunnel;
 
 pub use activity::{ProcessStatus, Quiescence, TaskState, TaskStatus};
 pub use aws::{AwsIdentity, AwsMode, AwsSettings};
@@ -36,6 +37,7 @@ pub use secret::SecretInfo;
 pub use sensitive::Sensitive;
 pub use source::{CreatedSource, Source, SourceKind};
 pub use time::rfc3339_ms;
+pub use tunnel::{NamedTunnel, TunnelConfig, TunnelState, TunnelStatus, TunnelTest};
 
 /// The version every binary reports, taken from the workspace.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

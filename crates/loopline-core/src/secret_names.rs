@@ -7,6 +7,12 @@ pub const AWS_SECRET_ACCESS_KEY: &str = "aws-secret-access-key";
 pub const AWS_SESSION_TOKEN: &str = "aws-session-token";
 pub const LABELING_SERVICE_API_KEY: &str = "labeling-service-api-key";
 pub const TUNNEL_AUTH_TOKEN: &str = "tunnel-auth-token";
+/// The shared secret of the user's own bore server (`bore server --secret`).
+pub const BORE_SECRET: &str = "bore-secret";
+/// A Cloudflare named tunnel's token (`cloudflared tunnel run --token`, passed by env).
+pub const CLOUDFLARE_TUNNEL_TOKEN: &str = "cloudflare-tunnel-token";
+/// The ngrok agent's authtoken.
+pub const NGROK_AUTHTOKEN: &str = "ngrok-authtoken";
 
 /// The AWS credentials' names: a change to any of them makes the cached AWS configuration
 /// stale.
@@ -47,6 +53,9 @@ pub fn typescript() -> String {
         ("awsSessionToken", AWS_SESSION_TOKEN),
         ("labelingServiceApiKey", LABELING_SERVICE_API_KEY),
         ("tunnelAuthToken", TUNNEL_AUTH_TOKEN),
+        ("boreSecret", BORE_SECRET),
+        ("cloudflareTunnelToken", CLOUDFLARE_TUNNEL_TOKEN),
+        ("ngrokAuthtoken", NGROK_AUTHTOKEN),
     ] {
         out.push_str(&format!("  {k}: {v:?},\n"));
     }

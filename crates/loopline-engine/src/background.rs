@@ -111,7 +111,7 @@ impl Engine {
         if self.supervisor.started() {
             return;
         }
-        let tasks: [(&'static str, StartTask); 10] = [
+        let tasks: [(&'static str, StartTask); 11] = [
             ("sources", |e| Box::pin(refresh_sources(e))),
             ("search_index", |e| Box::pin(index_events(e))),
             ("retention", |e| Box::pin(apply_retention(e))),
@@ -122,6 +122,7 @@ impl Engine {
             ("run_endings", |e| Box::pin(announce_run_endings(e))),
             ("label_studio_hooks", |e| Box::pin(watch_hooks(e))),
             ("heartbeat", |e| Box::pin(crate::heartbeat::beat(e))),
+            ("tunnel", |e| Box::pin(crate::tunnel::keep_tunnel(e))),
         ];
         if let Ok(mut k) = self.process_kind.lock() {
             *k = kind;

@@ -40,6 +40,9 @@ pub struct EngineOptions {
     pub pipelines: Option<Arc<dyn PipelineService>>,
     /// How long a claim on a run holds without renewal; `outbox::DEFAULT_LEASE` when `None`.
     pub lease: Option<Duration>,
+    /// The tunnel provider, whatever the saved configuration says (tests put a fake here);
+    /// the configured provider when `None`.
+    pub tunnel: Option<Arc<dyn loopline_tunnel::TunnelProvider>>,
 }
 
 /// One open data directory: its store, its receiver and the work behind them. The app holds
@@ -78,6 +81,9 @@ pub struct Engine {
     pub(crate) aws_loads: std::sync::atomic::AtomicU64,
     /// Each run that ended, published once.
     pub(crate) run_endings: broadcast::Sender<Run>,
+    pub(crate) tunnel_override: Option<Arc<dyn loopline_tunnel::TunnelProvider>>,
+    /// Wakes the tunnel keeper when this process changed the tunnel.
+    pub(crate) tunnel_wake: tokio::sync::Notify,
 }
 
 impl Engine {
@@ -130,6 +136,8 @@ impl Engine {
             aws_cache: tokio::sync::Mutex::new(None),
             aws_loads: std::sync::atomic::AtomicU64::new(0),
             run_endings: broadcast::channel(64).0,
+            tunnel_override: options.tunnel,
+            tunnel_wake: tokio::sync::Notify::new(),
         })
     }
 
@@ -188,6 +196,7 @@ impl Engine {
     ) -> Result<SocketAddr, ApiError> {
         let addr = parse_listen(listen, public)?;
         self.reload_sources().await;
+        let selftest_key = self.selftest_key().await?;
         let engine = Arc::downgrade(self);
         let state = HooksState {
             store: self.store.clone(),
@@ -206,6 +215,7 @@ impl Engine {
                 })
             }),
             last_miss_reload: Arc::new(Mutex::new(0)),
+            selftest_key: Some(Arc::new(loopline_core::Sensitive::new(selftest_key))),
         };
         let bound = self.receiver.start(addr, router(state)).await?;
         if remember {
@@ -258,6 +268,9 @@ impl Engine {
     pub async fn shutdown(&self) {
         self.receiver.stop().await;
         self.supervisor.stop_all();
+        if let Err(e) = self.release_tunnel_keeper().await {
+            tracing::warn!(code = %e.code, "tunnel keeper lease not released: {}", e.message);
+        }
         self.clear_heartbeat().await;
         self.writer.close().await;
         self.store.close().await;

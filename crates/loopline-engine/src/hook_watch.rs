@@ -36,7 +36,7 @@ impl Engine {
         Duration::from_millis(self.hook_check_ms.load(Ordering::Relaxed).max(1000) as u64)
     }
 
-    async fn registered_hooks(&self) -> Result<Vec<Registered>, ApiError> {
+    pub(crate) async fn registered_hooks(&self) -> Result<Vec<Registered>, ApiError> {
         Ok(self
             .store
             .setting(HOOKS)
@@ -89,21 +89,27 @@ impl Engine {
                 )
             };
             tracing::warn!(project = hook.project_id, "{summary}");
-            self.record_notice(&hook.source_id, hook.project_id, &summary)
-                .await?;
+            self.record_notice(
+                &hook.source_id,
+                hook.project_id,
+                "LOOPLINE_WEBHOOK_REACTIVATED",
+                &summary,
+            )
+            .await?;
         }
         Ok(reactivated)
     }
 
     /// A line on the timeline from Loopline itself, about a source.
-    async fn record_notice(
+    pub(crate) async fn record_notice(
         &self,
         source_id: &str,
         project_id: i64,
+        action: &str,
         summary: &str,
     ) -> Result<(), ApiError> {
         let body = serde_json::json!({
-            "action": "LOOPLINE_WEBHOOK_REACTIVATED",
+            "action": action,
             "project": { "id": project_id },
             "message": summary,
         })
@@ -120,7 +126,7 @@ impl Engine {
                 body_sha256: digest,
                 body_truncated: false,
                 kind: "label-studio",
-                action: Some("LOOPLINE_WEBHOOK_REACTIVATED".into()),
+                action: Some(action.to_string()),
                 project_id: Some(project_id),
                 project_name: None,
                 summary: summary.to_string(),
@@ -135,7 +141,7 @@ impl Engine {
 }
 
 /// `https://host/hooks/src_x` → `https://host`.
-fn base_of(url: &str) -> &str {
+pub(crate) fn base_of(url: &str) -> &str {
     url.rfind("/hooks/").map(|i| &url[..i]).unwrap_or(url)
 }
 

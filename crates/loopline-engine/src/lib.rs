@@ -23,6 +23,7 @@ mod sources;
 mod supervisor;
 mod test_event;
 mod tokens;
+mod tunnel;
 mod worker_id;
 
 pub use aws::{AwsCredentials, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN};

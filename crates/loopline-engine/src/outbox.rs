@@ -38,7 +38,7 @@ pub fn backoff_ms(attempts: i64, jitter: u32) -> i64 {
 }
 
 impl Engine {
-    fn jitter(&self) -> u32 {
+    pub(crate) fn jitter(&self) -> u32 {
         let mut b = [0u8; 4];
         self.entropy.fill(&mut b);
         u32::from_le_bytes(b)
@@ -145,6 +145,7 @@ impl Engine {
     async fn perform(&self, item: &OutboxItem) -> Result<(), CallError> {
         match (item.kind.as_str(), item.subject_id) {
             (RETRAIN_START, Some(run)) => self.start_run(run, item).await,
+            (crate::tunnel::LS_HOOK_URL, _) => self.perform_hook_move(item).await,
             (kind, _) => Err(CallError::from(ApiError::internal(format!(
                 "This outbox item's kind '{kind}' is not known to this version of Loopline."
             )))),
@@ -153,6 +154,9 @@ impl Engine {
 
     /// Records, on the item's subject, that a delivery will be retried or has failed.
     async fn settled(&self, item: &OutboxItem, how: Settled<'_>) -> Result<(), ApiError> {
+        if let (crate::tunnel::LS_HOOK_URL, Settled::Failed(message)) = (item.kind.as_str(), &how) {
+            self.hook_move_failed(item, message).await?;
+        }
         if let (RETRAIN_START, Some(run)) = (item.kind.as_str(), item.subject_id) {
             match how {
                 Settled::RetryAt(next, message) => {

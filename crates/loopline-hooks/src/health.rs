@@ -57,6 +57,7 @@ mod tests {
             rejections: Default::default(),
             reload: std::sync::Arc::new(|| Box::pin(async {})),
             last_miss_reload: Default::default(),
+            selftest_key: None,
         };
         (dir, state)
     }

@@ -7,6 +7,7 @@ pub mod auth;
 mod health;
 mod ingest;
 mod limits;
+pub mod selftest;
 mod sources;
 
 use std::future::Future;
@@ -42,6 +43,9 @@ pub struct HooksState {
     /// When the table was last checked because of an unknown id or a refused secret (ms),
     /// to stop a flood of random ids or wrong secrets from becoming a flood of reads.
     pub last_miss_reload: Arc<Mutex<i64>>,
+    /// The key the tunnel self-test proves this receiver with (`selftest`); `None` turns
+    /// the self-test path into a 404.
+    pub selftest_key: Option<Arc<loopline_core::Sensitive<Vec<u8>>>>,
 }
 
 impl HooksState {
@@ -90,6 +94,7 @@ pub fn router(state: HooksState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/hooks/{source_id}", post(ingest::receive))
+        .route(selftest::SELFTEST_PATH, post(selftest::selftest))
         // The handler enforces the user's own limit, with a 413 that says so.
         .layer(DefaultBodyLimit::disable())
         .with_state(Arc::new(state))

@@ -26,6 +26,44 @@ impl Store {
         .map_err(|e| db_error(e, self.path()))
     }
 
+    /// The setting, written first with `value` when it was never set. Two processes asking
+    /// at once both get the one value that was stored first.
+    pub async fn setting_or_insert(&self, key: &str, value: &str) -> Result<String, ApiError> {
+        sqlx::query("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)")
+            .bind(key)
+            .bind(value)
+            .execute(self.pool())
+            .await
+            .map_err(|e| db_error(e, self.path()))?;
+        Ok(self
+            .setting(key)
+            .await?
+            .unwrap_or_else(|| value.to_string()))
+    }
+
+    /// Sets `key` to `new` only if it still holds `expected` (`None`: absent). Returns
+    /// whether it did: a compare-and-swap between processes sharing the data directory.
+    pub async fn swap_setting(
+        &self,
+        key: &str,
+        expected: Option<&str>,
+        new: &str,
+    ) -> Result<bool, ApiError> {
+        let done = match expected {
+            None => sqlx::query("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)")
+                .bind(key)
+                .bind(new),
+            Some(old) => sqlx::query("UPDATE settings SET value = ? WHERE key = ? AND value = ?")
+                .bind(new)
+                .bind(key)
+                .bind(old),
+        }
+        .execute(self.pool())
+        .await
+        .map_err(|e| db_error(e, self.path()))?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn delete_setting(&self, key: &str) -> Result<(), ApiError> {
         sqlx::query("DELETE FROM settings WHERE key = ?")
             .bind(key)

@@ -1,6 +1,6 @@
 // Generated from the command declarations in src-tauri/src/commands.rs (`scripts/gen-bindings`).
 // Do not edit by hand: a test fails when this file drifts from the Rust declarations.
-import type { ApiError, AppInfo, AwsIdentity, AwsSettings, Counter, CreatedSource, EventDetail, EventPage, EventQuery, HookRegistration, LabelStudioIdentity, Overlap, PipelineParam, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RuleHistory, Run, SecretInfo, Source, SourceKind, TimelineStats } from "../bindings.gen";
+import type { ApiError, AppInfo, AwsIdentity, AwsSettings, Counter, CreatedSource, EventDetail, EventPage, EventQuery, HookRegistration, LabelStudioIdentity, Overlap, PipelineParam, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RuleHistory, Run, SecretInfo, Source, SourceKind, TimelineStats, TunnelConfig, TunnelStatus, TunnelTest } from "../bindings.gen";
 
 export type Commands = {
   receiver_status: { args: Record<string, never>; result: ReceiverStatus };
@@ -39,6 +39,10 @@ export type Commands = {
   run_show: { args: { id: number }; result: Run };
   run_retry: { args: { id: number }; result: Run };
   label_studio_hook: { args: { sourceId: string; projectId: number; publicUrl: string }; result: HookRegistration };
+  tunnel_status: { args: Record<string, never>; result: TunnelStatus };
+  tunnel_set: { args: { config: TunnelConfig }; result: TunnelStatus };
+  tunnel_off: { args: Record<string, never>; result: TunnelStatus };
+  tunnel_test: { args: Record<string, never>; result: TunnelTest };
   run_open_console: { args: { id: number }; result: null };
 };
 
@@ -83,5 +87,9 @@ export const COMMAND_NAMES = [
   "run_show",
   "run_retry",
   "label_studio_hook",
+  "tunnel_status",
+  "tunnel_set",
+  "tunnel_off",
+  "tunnel_test",
   "run_open_console",
 ] as const satisfies readonly CommandName[];

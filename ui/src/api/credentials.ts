@@ -1,15 +1,12 @@
 import { useQuery } from "@tanstack/react-query";
 import type { ApiError, AwsIdentity, AwsSettings, LabelStudioIdentity, SecretInfo } from "../bindings.gen";
 import { call } from "./ipc";
-
-export const labelStudioUrlKey = ["label-studio-url"] as const;
-export const secretsKey = ["secrets"] as const;
-export const awsSettingsKey = ["aws-settings"] as const;
+import { queryKeys } from "./queryKeys";
 
 /** The connected Label Studio address (not a secret), or null when none is stored. */
 export function useLabelStudioUrl() {
   return useQuery<string | null, ApiError>({
-    queryKey: labelStudioUrlKey,
+    queryKey: queryKeys.labelStudioUrl,
     queryFn: () => call("label_studio_url"),
   });
 }
@@ -17,7 +14,7 @@ export function useLabelStudioUrl() {
 /** Stored secrets by name and hint only; their values never reach the webview. */
 export function useSecrets() {
   return useQuery<SecretInfo[], ApiError>({
-    queryKey: secretsKey,
+    queryKey: queryKeys.secrets,
     queryFn: () => call("secrets_list"),
   });
 }
@@ -25,7 +22,7 @@ export function useSecrets() {
 /** What AWS access is configured; never a secret, only the last characters of the key id. */
 export function useAwsSettings() {
   return useQuery<AwsSettings, ApiError>({
-    queryKey: awsSettingsKey,
+    queryKey: queryKeys.awsSettings,
     queryFn: () => call("aws_settings"),
   });
 }

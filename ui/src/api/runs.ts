@@ -4,11 +4,7 @@ import type { ApiError, Counter, HookRegistration, Overlap, PipelineParam, Retra
 import { formatDuration, type Tone } from "../lib/format";
 import { call } from "./ipc";
 import { subscribeForEffect } from "./effects";
-
-export const rulesKey = ["rules"] as const;
-export const runsKey = ["runs"] as const;
-export const historyKey = (id: string) => ["rule-history", id] as const;
-export const runKey = (id: number) => ["run", id] as const;
+import { queryKeys } from "./queryKeys";
 
 /** Another process (the CLI, `loopline serve`) may change rules and runs without a push reaching us. */
 const POLL_MS = 5000;
@@ -16,7 +12,7 @@ const RUNS_LIMIT = 100;
 
 export function useRules() {
   return useQuery<RetrainRule[], ApiError>({
-    queryKey: rulesKey,
+    queryKey: queryKeys.rules,
     queryFn: () => call("rules_list"),
     refetchInterval: POLL_MS,
   });
@@ -25,7 +21,7 @@ export function useRules() {
 /** Newest first. */
 export function useRuns() {
   return useQuery<Run[], ApiError>({
-    queryKey: runsKey,
+    queryKey: queryKeys.runs,
     queryFn: () => call("runs_list", { limit: RUNS_LIMIT }),
     refetchInterval: POLL_MS,
   });
@@ -33,7 +29,7 @@ export function useRuns() {
 
 export function useRuleHistory(id: string | null) {
   return useQuery<RuleHistory, ApiError>({
-    queryKey: historyKey(id ?? ""),
+    queryKey: queryKeys.ruleHistory.one(id ?? ""),
     // skipToken: no id, no call (and the id is typed as present inside the call).
     queryFn: id === null ? skipToken : () => call("rule_history", { id }),
     refetchInterval: POLL_MS,
@@ -43,7 +39,7 @@ export function useRuleHistory(id: string | null) {
 /** One run, fresh from the engine; the list's copy shows until it arrives. */
 export function useRun(id: number | null, fromList: Run | undefined) {
   return useQuery<Run, ApiError>({
-    queryKey: runKey(id ?? -1),
+    queryKey: queryKeys.run.one(id ?? -1),
     // skipToken: no id, no call (and the id is typed as present inside the call).
     queryFn: id === null ? skipToken : () => call("run_show", { id }),
     placeholderData: fromList,
@@ -57,10 +53,10 @@ export function useRunsLive() {
   useEffect(
     () =>
       subscribeForEffect<number>("runs-changed", () => {
-        void client.invalidateQueries({ queryKey: rulesKey });
-        void client.invalidateQueries({ queryKey: runsKey });
-        void client.invalidateQueries({ queryKey: ["rule-history"] });
-        void client.invalidateQueries({ queryKey: ["run"] });
+        void client.invalidateQueries({ queryKey: queryKeys.rules });
+        void client.invalidateQueries({ queryKey: queryKeys.runs });
+        void client.invalidateQueries({ queryKey: queryKeys.ruleHistory.all });
+        void client.invalidateQueries({ queryKey: queryKeys.run.all });
       }),
     [client],
   );

@@ -1,11 +1,10 @@
 import { useQuery } from "@tanstack/react-query";
 import type { ApiError, Source } from "../bindings.gen";
 import { call } from "./ipc";
-
-export const sourcesKey = ["sources"] as const;
+import { queryKeys } from "./queryKeys";
 
 export function useSources() {
-  return useQuery<Source[], ApiError>({ queryKey: sourcesKey, queryFn: () => call("sources_list") });
+  return useQuery<Source[], ApiError>({ queryKey: queryKeys.sources, queryFn: () => call("sources_list") });
 }
 
 export const KIND_LABEL: Record<Source["kind"], string> = {

@@ -12,6 +12,7 @@ import type {
 } from "../bindings.gen";
 import { call } from "./ipc";
 import { subscribeForEffect } from "./effects";
+import { queryKeys } from "./queryKeys";
 
 export const PAGE_SIZE = 100;
 /** More new events than this in one push: start over at the top instead of prepending. */
@@ -29,10 +30,6 @@ export const NO_FILTERS: Filters = { source_id: null, action: null, status: null
 
 export const hasFilters = (f: Filters) => Object.values(f).some((v) => v !== null);
 
-export const eventsKey = (f: Filters) => ["events", f] as const;
-export const statsKey = ["timeline-stats"] as const;
-export const eventKey = (id: number) => ["event", id] as const;
-
 type Pages = InfiniteData<EventPage, number | null>;
 
 export function toQuery(f: Filters, before_id: number | null, after_id: number | null = null, limit = PAGE_SIZE): EventQuery {
@@ -41,8 +38,8 @@ export function toQuery(f: Filters, before_id: number | null, after_id: number |
 
 /** Newest first, 100 at a time, older pages by keyset (`before_id`) as the list scrolls. */
 export function useEvents(filters: Filters) {
-  return useInfiniteQuery<EventPage, ApiError, Pages, ReturnType<typeof eventsKey>, number | null>({
-    queryKey: eventsKey(filters),
+  return useInfiniteQuery<EventPage, ApiError, Pages, ReturnType<typeof queryKeys.events.list>, number | null>({
+    queryKey: queryKeys.events.list(filters),
     queryFn: ({ pageParam }) => call("events_list", { query: toQuery(filters, pageParam) }),
     initialPageParam: null,
     getNextPageParam: (last) => last.next_before_id,
@@ -52,12 +49,12 @@ export function useEvents(filters: Filters) {
 }
 
 export function useTimelineStats() {
-  return useQuery<TimelineStats, ApiError>({ queryKey: statsKey, queryFn: () => call("timeline_stats") });
+  return useQuery<TimelineStats, ApiError>({ queryKey: queryKeys.stats, queryFn: () => call("timeline_stats") });
 }
 
 export function useEventDetail(id: number | null) {
   return useQuery<EventDetail, ApiError>({
-    queryKey: eventKey(id ?? -1),
+    queryKey: queryKeys.event.one(id ?? -1),
     // skipToken: no id, no call (and the id is typed as present inside the call).
     queryFn: id === null ? skipToken : () => call("event_show", { id }),
   });
@@ -74,7 +71,7 @@ function prepend(old: Pages | undefined, events: EventSummary[]): Pages | undefi
 
 /** Removes one event from every loaded list at once, so a delete does not wait for a refetch. */
 export function dropEvent(client: QueryClient, id: number) {
-  client.setQueriesData<Pages>({ queryKey: ["events"] }, (old) =>
+  client.setQueriesData<Pages>({ queryKey: queryKeys.events.all }, (old) =>
     old ? { ...old, pages: old.pages.map((p) => ({ ...p, events: p.events.filter((e) => e.id !== id) })) } : old,
   );
 }
@@ -107,7 +104,7 @@ export function useTimelineLive(filters: Filters) {
         do {
           again = false;
           const f = filtersRef.current;
-          const key = eventsKey(f);
+          const key = queryKeys.events.list(f);
           const data = client.getQueryData<Pages>(key);
           const newest = data?.pages[0]?.events[0]?.id;
           if (newest === undefined) {
@@ -127,13 +124,13 @@ export function useTimelineLive(filters: Filters) {
     };
 
     const stop = subscribeForEffect<TimelineChanged>("timeline-changed", (change) => {
-      void client.invalidateQueries({ queryKey: statsKey });
+      void client.invalidateQueries({ queryKey: queryKeys.stats });
       const revised = revision !== null && change.revision !== revision;
       revision = change.revision;
       if (revised) {
-        void client.invalidateQueries({ queryKey: ["events"] });
-        void client.invalidateQueries({ queryKey: ["event"] });
-        void client.invalidateQueries({ queryKey: ["sources"] });
+        void client.invalidateQueries({ queryKey: queryKeys.events.all });
+        void client.invalidateQueries({ queryKey: queryKeys.event.all });
+        void client.invalidateQueries({ queryKey: queryKeys.sources });
       } else {
         void pullNewer();
       }

@@ -1,8 +1,7 @@
 import { useState, type FormEvent } from "react";
-import { useQueryClient } from "@tanstack/react-query";
 import type { AwsIdentity } from "../bindings.gen";
-import { awsConnectedSentence, awsSettingsKey, awsSettingsSentence, secretsKey, useAwsSettings } from "../api/credentials";
-import { call } from "../api/ipc";
+import { awsConnectedSentence, awsSettingsSentence, useAwsSettings } from "../api/credentials";
+import { useConnectAwsKeys, useConnectAwsProfile, useDisconnectAws, useVerifyAws } from "../api/credentialActions";
 import { errorMessage } from "../lib/errors";
 
 type Mode = "keys" | "profile";
@@ -28,7 +27,6 @@ const noSpaces = { spellCheck: false, autoComplete: "off", autoCapitalize: "off"
 
 /** AWS access: an access key (kept in the keychain) or a named profile, verified with STS before it is stored. */
 export function AwsCredentials() {
-  const client = useQueryClient();
   const { data: settings, error: settingsError } = useAwsSettings();
   const [modeDraft, setModeDraft] = useState<Mode | null>(null);
   const [keyId, setKeyId] = useState("");
@@ -38,9 +36,7 @@ export function AwsCredentials() {
   const [keysRegionDraft, setKeysRegionDraft] = useState<string | null>(null);
   const [profileDraft, setProfileDraft] = useState<string | null>(null);
   const [profileRegionDraft, setProfileRegionDraft] = useState<string | null>(null);
-  const [busy, setBusy] = useState<"checking" | "forgetting" | null>(null);
   const [confirming, setConfirming] = useState(false);
-  const [outcome, setOutcome] = useState<Outcome>(null);
 
   const storedProfile = settings?.mode === "profile";
   const mode: Mode = modeDraft ?? (storedProfile ? "profile" : "keys");
@@ -60,30 +56,44 @@ export function AwsCredentials() {
     setProfileRegionDraft(null);
   };
 
-  const run = async (request: () => Promise<AwsIdentity>, saving: boolean) => {
-    setBusy("checking");
-    setOutcome(null);
-    setConfirming(false);
-    try {
-      const identity = await request();
-      setOutcome({ state: "ok", identity });
-      if (saving) {
-        setKeyId("");
-        setSecret("");
-        setSessionToken("");
-        void client.invalidateQueries({ queryKey: awsSettingsKey });
-        void client.invalidateQueries({ queryKey: secretsKey });
-      }
-    } catch (err) {
-      setOutcome({ state: "failed", message: errorMessage(err) });
-    } finally {
-      setBusy(null);
-    }
+  // The secret and the session token leave the inputs once they are stored.
+  const clearSecrets = () => {
+    setKeyId("");
+    setSecret("");
+    setSessionToken("");
+  };
+  const connectKeys = useConnectAwsKeys({ onSuccess: clearSecrets });
+  const connectProfile = useConnectAwsProfile({ onSuccess: clearSecrets });
+  const check = useVerifyAws();
+  const disconnect = useDisconnectAws({
+    onSuccess: () => {
+      setConfirming(false);
+      forgetDrafts();
+      setModeDraft(null);
+    },
+  });
+  const checks = [connectKeys, connectProfile, check];
+  const busy = checks.some((m) => m.isPending) ? "checking" : disconnect.isPending ? "forgetting" : null;
+  // Each start resets the others, so at most one of them holds an outcome; forgetting reports only a failure.
+  const latest = checks.find((m) => !m.isIdle);
+  const outcome: Outcome =
+    latest?.status === "success"
+      ? { state: "ok", identity: latest.data }
+      : latest?.status === "error"
+        ? { state: "failed", message: errorMessage(latest.error) }
+        : disconnect.error
+          ? { state: "failed", message: errorMessage(disconnect.error) }
+          : null;
+
+  const start = (action: () => void) => {
+    [...checks, disconnect].forEach((m) => m.reset());
+    action();
   };
 
   const save = (e: FormEvent) => {
     e.preventDefault();
     if (!ready) return;
+    setConfirming(false);
     if (mode === "keys") {
       const token = sessionToken.trim();
       const args = {
@@ -92,32 +102,20 @@ export function AwsCredentials() {
         sessionToken: token === "" ? null : token,
         region: keysRegion.trim(),
       };
-      void run(() => call("aws_connect_keys", args), true);
+      start(() => connectKeys.mutate(args));
     } else {
       const region = profileRegion.trim();
       const args = { profile: profile.trim(), region: region === "" ? null : region };
-      void run(() => call("aws_connect_profile", args), true);
+      start(() => connectProfile.mutate(args));
     }
   };
 
-  const verify = () => void run(() => call("aws_verify"), false);
-
-  const forget = async () => {
-    setBusy("forgetting");
-    setOutcome(null);
-    try {
-      await call("aws_disconnect");
-      setConfirming(false);
-      forgetDrafts();
-      setModeDraft(null);
-      await client.invalidateQueries({ queryKey: awsSettingsKey });
-      void client.invalidateQueries({ queryKey: secretsKey });
-    } catch (err) {
-      setOutcome({ state: "failed", message: errorMessage(err) });
-    } finally {
-      setBusy(null);
-    }
+  const verify = () => {
+    setConfirming(false);
+    start(() => check.mutate());
   };
+
+  const forget = () => start(() => disconnect.mutate());
 
   return (
     <>
@@ -263,7 +261,7 @@ export function AwsCredentials() {
                   className="danger"
                   data-testid="credentials-aws-forget-confirm"
                   disabled={busy !== null}
-                  onClick={() => void forget()}
+                  onClick={forget}
                 >
                   Forget
                 </button>

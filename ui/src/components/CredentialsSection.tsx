@@ -1,15 +1,7 @@
 import { useState, type FormEvent } from "react";
-import { useQueryClient } from "@tanstack/react-query";
 import { SUGGESTED_SECRETS, type LabelStudioIdentity } from "../bindings.gen";
-import {
-  awsSettingsKey,
-  connectedSentence,
-  labelStudioUrlKey,
-  secretsKey,
-  useLabelStudioUrl,
-  useSecrets,
-} from "../api/credentials";
-import { call } from "../api/ipc";
+import { connectedSentence, useLabelStudioUrl, useSecrets } from "../api/credentials";
+import { useConnectLabelStudio, useDeleteSecret, useSetSecret, useVerifyLabelStudio } from "../api/credentialActions";
 import { errorMessage } from "../lib/errors";
 import { AwsCredentials } from "./AwsCredentials";
 import { useToast } from "./Toasts";
@@ -21,41 +13,40 @@ type Outcome = { state: "ok"; identity: LabelStudioIdentity } | { state: "failed
 
 /** The Label Studio address and token: verified against the server before anything is stored. */
 function LabelStudioCredentials() {
-  const client = useQueryClient();
   const { data: storedUrl, error: urlError } = useLabelStudioUrl();
   const [urlDraft, setUrlDraft] = useState<string | null>(null);
   // The token lives only in this input: a stored token never comes back from the engine.
   const [token, setToken] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [outcome, setOutcome] = useState<Outcome>(null);
   const url = urlDraft ?? storedUrl ?? "";
   const connected = typeof storedUrl === "string" && storedUrl !== "";
 
-  const run = async (request: () => Promise<LabelStudioIdentity>, saving: boolean) => {
-    setBusy(true);
-    setOutcome(null);
-    try {
-      const identity = await request();
-      setOutcome({ state: "ok", identity });
-      if (saving) {
-        setToken("");
-        setUrlDraft(null);
-        client.setQueryData(labelStudioUrlKey, identity.url);
-        void client.invalidateQueries({ queryKey: secretsKey });
-      }
-    } catch (err) {
-      setOutcome({ state: "failed", message: errorMessage(err) });
-    } finally {
-      setBusy(false);
-    }
-  };
+  const connect = useConnectLabelStudio({
+    onSuccess: () => {
+      setToken("");
+      setUrlDraft(null);
+    },
+  });
+  const check = useVerifyLabelStudio();
+  const busy = connect.isPending || check.isPending;
+  // Each start resets the other, so at most one of them holds an outcome.
+  const latest = connect.isIdle ? check : connect;
+  const outcome: Outcome =
+    latest.status === "success"
+      ? { state: "ok", identity: latest.data }
+      : latest.status === "error"
+        ? { state: "failed", message: errorMessage(latest.error) }
+        : null;
 
   const save = (e: FormEvent) => {
     e.preventDefault();
-    void run(() => call("label_studio_connect", { url: url.trim(), token }), true);
+    check.reset();
+    connect.mutate({ url: url.trim(), token });
   };
 
-  const verify = () => void run(() => call("label_studio_verify"), false);
+  const verify = () => {
+    connect.reset();
+    check.mutate();
+  };
 
   return (
     <>
@@ -134,52 +125,38 @@ function LabelStudioCredentials() {
 
 /** Secrets kept in the OS keychain (or read from the environment), by name and hint only. */
 function StoredSecrets() {
-  const client = useQueryClient();
   const toast = useToast();
   const { data: secrets, error: listError } = useSecrets();
   const [name, setName] = useState("");
   const [value, setValue] = useState("");
   const [confirming, setConfirming] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
 
-  const refresh = () => client.invalidateQueries({ queryKey: secretsKey });
-
-  const save = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const saved = await call("secret_set", { name: name.trim(), value });
+  const store = useSetSecret({
+    onSuccess: (saved) => {
       setValue("");
-      await refresh();
       toast(`Saved the secret ${saved.name}.`, "ok");
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const remove = async (target: string) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await call("secret_delete", { name: target });
+    },
+  });
+  const erase = useDeleteSecret({
+    onSuccess: (_, target) => {
       setConfirming(null);
-      await refresh();
-      void client.invalidateQueries({ queryKey: labelStudioUrlKey });
-      // AWS keys are listed here too; deleting one changes what the AWS part shows.
-      void client.invalidateQueries({ queryKey: awsSettingsKey });
       toast(`Deleted the secret ${target}.`, "ok");
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    },
+  });
+  const busy = store.isPending || erase.isPending;
+  const failed = store.error ?? erase.error;
+  const shownError = (failed ? errorMessage(failed) : null) ?? listError?.message ?? null;
+
+  const save = (e: FormEvent) => {
+    e.preventDefault();
+    erase.reset();
+    store.mutate({ name: name.trim(), value });
   };
 
-  const shownError = error ?? listError?.message ?? null;
+  const remove = (target: string) => {
+    store.reset();
+    erase.mutate(target);
+  };
 
   return (
     <>
@@ -214,7 +191,7 @@ function StoredSecrets() {
                         className="danger"
                         data-testid="secret-delete-confirm"
                         disabled={busy}
-                        onClick={() => void remove(s.name)}
+                        onClick={() => remove(s.name)}
                       >
                         Delete
                       </button>
@@ -233,7 +210,7 @@ function StoredSecrets() {
           </tbody>
         </table>
       )}
-      <form className="secret-form" onSubmit={(e) => void save(e)}>
+      <form className="secret-form" onSubmit={save}>
         <div className="field">
           <label htmlFor="secret-name">Name</label>
           <input

@@ -1,9 +1,7 @@
 import { useState } from "react";
-import { useQueryClient } from "@tanstack/react-query";
 import type { EventDetail } from "../bindings.gen";
-import { call } from "../api/ipc";
-import { dropEvent, eventKey, statsKey } from "../api/timeline";
-import { copyText, errorMessage } from "../lib/errors";
+import { useCopyCurl, useDeleteEvent, useReplayEdited, useReplayEvent } from "../api/eventActions";
+import { errorMessage } from "../lib/errors";
 import { useToast } from "./Toasts";
 
 type Mode = "idle" | "edit" | "confirm-delete";
@@ -23,77 +21,67 @@ export function EventActions({
   onDeleted: (id: number) => void;
 }) {
   const id = detail.event.id;
-  const client = useQueryClient();
   const toast = useToast();
   const [mode, setMode] = useState<Mode>("idle");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  // A problem found before anything is sent (the edited body is not JSON).
+  const [invalid, setInvalid] = useState<string | null>(null);
   const [draft, setDraft] = useState("");
 
-  const run = async (work: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await work();
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
+  const copy = useCopyCurl({ onSuccess: () => toast("Copied the curl command") });
+  const replay = useReplayEvent({ onSuccess: (outcome) => toast(outcome.message, "ok") });
+  const replayEdited = useReplayEdited({
+    onSuccess: (outcome) => {
+      toast(outcome.message, "ok");
+      setMode("idle");
+      onSelect(outcome.event_id);
+    },
+  });
+  const remove = useDeleteEvent({
+    onSuccess: (_, deleted) => {
+      onDeleted(deleted);
+      toast(`Event #${deleted} deleted`);
+    },
+  });
+  const actions = [copy, replay, replayEdited, remove];
+  const busy = actions.some((a) => a.isPending);
+  const failed = actions.find((a) => a.error !== null)?.error;
+  const error = invalid ?? (failed ? errorMessage(failed) : null);
+
+  /** One line of outcome for the whole pane: starting an action clears the last one's error. */
+  const clearErrors = () => {
+    setInvalid(null);
+    actions.forEach((a) => a.reset());
   };
 
-  const copyCurl = () =>
-    run(async () => {
-      await copyText(detail.curl);
-      toast("Copied the curl command");
-    });
-
-  const replay = () =>
-    run(async () => {
-      const outcome = await call("event_replay", { id });
-      toast(outcome.message, "ok");
-      void client.invalidateQueries({ queryKey: eventKey(id) });
-    });
+  const start = (action: () => void) => {
+    clearErrors();
+    action();
+  };
 
   const startEdit = () => {
     setDraft(initialBody(detail));
-    setError(null);
+    clearErrors();
     setMode("edit");
   };
 
   const submitEdit = () => {
+    clearErrors();
     try {
       JSON.parse(draft);
     } catch (e) {
-      setError(`The body is not valid JSON (${e instanceof Error ? e.message : String(e)}). Fix it and replay again.`);
+      setInvalid(`The body is not valid JSON (${e instanceof Error ? e.message : String(e)}). Fix it and replay again.`);
       return;
     }
-    void run(async () => {
-      const outcome = await call("event_replay_edited", { id, body: draft });
-      toast(outcome.message, "ok");
-      setMode("idle");
-      void client.invalidateQueries({ queryKey: eventKey(id) });
-      onSelect(outcome.event_id);
-    });
+    replayEdited.mutate({ id, body: draft });
   };
-
-  const remove = () =>
-    run(async () => {
-      await call("event_delete", { id });
-      onDeleted(id);
-      dropEvent(client, id);
-      client.removeQueries({ queryKey: eventKey(id) });
-      void client.invalidateQueries({ queryKey: statsKey });
-      toast(`Event #${id} deleted`);
-    });
 
   return (
     <div className="event-actions">
       <div className="toolbar">
-        <button type="button" data-testid="event-copy-curl" disabled={busy} onClick={() => void copyCurl()}>
+        <button type="button" data-testid="event-copy-curl" disabled={busy} onClick={() => start(() => copy.mutate(detail.curl))}>
           Copy as curl
         </button>
-        <button type="button" data-testid="event-replay" disabled={busy} onClick={() => void replay()}>
+        <button type="button" data-testid="event-replay" disabled={busy} onClick={() => start(() => replay.mutate(id))}>
           Replay
         </button>
         <button type="button" data-testid="event-edit-replay" disabled={busy || mode === "edit"} onClick={startEdit}>
@@ -102,7 +90,7 @@ export function EventActions({
         {mode === "confirm-delete" ? (
           <span className="confirm">
             Delete event #{id}?{" "}
-            <button type="button" className="danger" data-testid="event-delete-confirm" disabled={busy} onClick={() => void remove()}>
+            <button type="button" className="danger" data-testid="event-delete-confirm" disabled={busy} onClick={() => start(() => remove.mutate(id))}>
               Delete
             </button>
             <button type="button" disabled={busy} onClick={() => setMode("idle")}>

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
 import type { Source } from "../bindings.gen";
-import { call } from "../api/ipc";
+import { useRegisterHook } from "../api/retrainActions";
 import { hookSentence } from "../api/runs";
 import { useReceiverStatus } from "../api/engine";
 import { errorMessage } from "../lib/errors";
@@ -12,36 +12,23 @@ export function HookForm({ sources }: { sources: Source[] }) {
   const [project, setProject] = useState("");
   // Untouched, the URL follows the receiver's address (it may move); typed, it is the user's.
   const [typedUrl, setTypedUrl] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [result, setResult] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const register = useRegisterHook();
+  const busy = register.isPending;
+  const result = register.data ? hookSentence(register.data) : null;
+  const error = register.error ? errorMessage(register.error) : null;
 
   const source = sources.find((s) => s.id === sourceId) ?? sources[0];
   const url = typedUrl ?? (receiver && receiver.state !== "stopped" ? `http://${receiver.listen}` : "");
   const ready = source !== undefined && /^\d+$/.test(project.trim()) && url.trim() !== "";
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
     if (!ready) return;
-    setBusy(true);
-    setError(null);
-    setResult(null);
-    try {
-      const hook = await call("label_studio_hook", {
-        sourceId: source.id,
-        projectId: Number(project.trim()),
-        publicUrl: url.trim(),
-      });
-      setResult(hookSentence(hook));
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    register.mutate({ sourceId: source.id, projectId: Number(project.trim()), publicUrl: url.trim() });
   };
 
   return (
-    <form className="hook-form" aria-labelledby="hook-form-title" data-testid="hook-form" onSubmit={(e) => void submit(e)}>
+    <form className="hook-form" aria-labelledby="hook-form-title" data-testid="hook-form" onSubmit={submit}>
       <h2 id="hook-form-title">Register the webhook in Label Studio</h2>
       <p className="muted">
         Loopline adds (or updates) a webhook on the project that sends its annotation events here, with the source's token.

@@ -1,8 +1,7 @@
 import { useState, type FormEvent } from "react";
-import { useQueryClient } from "@tanstack/react-query";
 import type { RetentionPolicy } from "../bindings.gen";
-import { call } from "../api/ipc";
-import { statsKey, useTimelineStats } from "../api/timeline";
+import { useSetRetention } from "../api/retentionActions";
+import { useTimelineStats } from "../api/timeline";
 import { errorMessage } from "../lib/errors";
 import { formatBytes, formatCount } from "../lib/format";
 import { useToast } from "./Toasts";
@@ -18,45 +17,42 @@ function parseLimit(text: string, what: string): number | null {
 
 /** How long the timeline keeps events, and how big it is now. */
 export function RetentionSection() {
-  const client = useQueryClient();
   const toast = useToast();
   const { data: stats, error: statsError } = useTimelineStats();
   const [days, setDays] = useState<string | null>(null);
   const [count, setCount] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  // A limit that is not a number, found before anything is sent.
+  const [invalid, setInvalid] = useState<string | null>(null);
+  const apply = useSetRetention({
+    onSuccess: (next) => {
+      setDays(null);
+      setCount(null);
+      toast(`Retention applied. ${formatCount(next.total_events)} events kept.`, "ok");
+    },
+  });
+  const busy = apply.isPending;
+  const error = invalid ?? (apply.error ? errorMessage(apply.error) : null);
   const daysText = days ?? toText(stats?.retention.max_days);
   const countText = count ?? toText(stats?.retention.max_events);
 
-  const apply = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setError(null);
+    setInvalid(null);
+    apply.reset();
     let policy: RetentionPolicy;
     try {
       policy = { max_days: parseLimit(daysText, "Days"), max_events: parseLimit(countText, "Events") };
     } catch (err) {
-      setError(errorMessage(err));
+      setInvalid(errorMessage(err));
       return;
     }
-    setBusy(true);
-    try {
-      const next = await call("retention_set", { policy });
-      client.setQueryData(statsKey, next);
-      setDays(null);
-      setCount(null);
-      void client.invalidateQueries({ queryKey: ["events"] });
-      toast(`Retention applied. ${formatCount(next.total_events)} events kept.`, "ok");
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    apply.mutate(policy);
   };
 
   return (
     <>
       <h2>Timeline</h2>
-      <form className="retention" onSubmit={(e) => void apply(e)}>
+      <form className="retention" onSubmit={submit}>
         <label htmlFor="retention-days">Keep events for</label>
         <span className="inline">
           <input

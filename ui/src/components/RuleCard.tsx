@@ -1,8 +1,7 @@
 import { useState } from "react";
-import { useQueryClient } from "@tanstack/react-query";
 import type { RetrainRule } from "../bindings.gen";
-import { call } from "../api/ipc";
-import { COUNTER_NOUN, OVERLAP_OPTIONS, rulesKey } from "../api/runs";
+import { useRemoveRule } from "../api/retrainActions";
+import { COUNTER_NOUN, OVERLAP_OPTIONS } from "../api/runs";
 import { errorMessage } from "../lib/errors";
 import { RuleProgress } from "./RuleProgress";
 import { useToast } from "./Toasts";
@@ -16,25 +15,12 @@ type Props = {
 
 /** One retrain rule: what it starts, when, how far along it is; clicking it charts it. */
 export function RuleCard({ rule, sourceName, selected, onSelect }: Props) {
-  const client = useQueryClient();
   const toast = useToast();
   const [confirming, setConfirming] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const remove = useRemoveRule({ onSuccess: () => toast(`Removed the rule for ${rule.pipeline}`) });
+  const busy = remove.isPending;
+  const error = remove.error ? errorMessage(remove.error) : null;
   const overlap = OVERLAP_OPTIONS.find((o) => o.value === rule.overlap);
-
-  const remove = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      await call("rule_remove", { id: rule.id });
-      toast(`Removed the rule for ${rule.pipeline}`);
-      await client.invalidateQueries({ queryKey: rulesKey });
-    } catch (e) {
-      setError(errorMessage(e));
-      setBusy(false);
-    }
-  };
 
   return (
     <li
@@ -65,7 +51,7 @@ export function RuleCard({ rule, sourceName, selected, onSelect }: Props) {
         {confirming ? (
           <span className="confirm">
             Remove this rule? Its runs stay in the list.{" "}
-            <button type="button" className="danger" data-testid="rule-remove-confirm" disabled={busy} onClick={() => void remove()}>
+            <button type="button" className="danger" data-testid="rule-remove-confirm" disabled={busy} onClick={() => remove.mutate(rule.id)}>
               Remove
             </button>
             <button type="button" disabled={busy} onClick={() => setConfirming(false)}>

@@ -1,8 +1,7 @@
 import { useState, type FormEvent } from "react";
-import { useQueryClient } from "@tanstack/react-query";
-import type { Counter, Overlap, RetrainRule, Source } from "../bindings.gen";
-import { call } from "../api/ipc";
-import { COUNTER_NOUN, OVERLAP_OPTIONS, PARAM_PLACEHOLDERS, parseParams, rulesKey } from "../api/runs";
+import type { Counter, Overlap, PipelineParam, RetrainRule, Source } from "../bindings.gen";
+import { useAddRule } from "../api/retrainActions";
+import { COUNTER_NOUN, OVERLAP_OPTIONS, PARAM_PLACEHOLDERS, parseParams } from "../api/runs";
 import { errorMessage } from "../lib/errors";
 
 const WHOLE = /^\d+$/;
@@ -24,7 +23,6 @@ type Props = {
 
 /** "Every N annotations on project P, start pipeline X with these parameters." */
 export function RuleForm({ sources, onAdded, onAddSource }: Props) {
-  const client = useQueryClient();
   const [sourceId, setSourceId] = useState("");
   const [project, setProject] = useState("");
   const [every, setEvery] = useState("16");
@@ -34,49 +32,55 @@ export function RuleForm({ sources, onAdded, onAddSource }: Props) {
   const [overlap, setOverlap] = useState<Overlap>("coalesce");
   const [dryRun, setDryRun] = useState(false);
   const [limitMinutes, setLimitMinutes] = useState("15");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  // A problem found before anything is sent; the engine's refusals come from the mutation.
+  const [invalid, setInvalid] = useState<string | null>(null);
+  const add = useAddRule({
+    onSuccess: (rule) => {
+      setPipeline("");
+      setParams("");
+      onAdded(rule);
+    },
+  });
+  const busy = add.isPending;
+  const error = invalid ?? (add.error ? errorMessage(add.error) : null);
 
   const source = sources.find((s) => s.id === sourceId) ?? sources[0];
   const ready = source !== undefined && project.trim() !== "" && every.trim() !== "" && pipeline.trim() !== "";
   const explanation = OVERLAP_OPTIONS.find((o) => o.value === overlap)?.explanation;
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
     if (!ready) return;
-    setError(null);
+    setInvalid(null);
+    add.reset();
     const numbers = { project: project.trim(), every: every.trim(), limit: limitMinutes.trim() };
     const problem = checkNumbers(numbers);
     if (problem) {
-      setError(problem);
+      setInvalid(problem);
       return;
     }
-    setBusy(true);
+    let parsed: PipelineParam[];
     try {
-      const rule = await call("rule_add", {
-        sourceId: source.id,
-        projectId: Number(numbers.project),
-        every: Number(numbers.every),
-        pipeline: pipeline.trim(),
-        params: parseParams(params),
-        counter,
-        overlap,
-        dryRun,
-        startTimeLimitSecs: Number(numbers.limit) * 60,
-      });
-      setPipeline("");
-      setParams("");
-      onAdded(rule);
-      void client.invalidateQueries({ queryKey: rulesKey });
+      parsed = parseParams(params);
     } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
+      setInvalid(errorMessage(err));
+      return;
     }
+    add.mutate({
+      sourceId: source.id,
+      projectId: Number(numbers.project),
+      every: Number(numbers.every),
+      pipeline: pipeline.trim(),
+      params: parsed,
+      counter,
+      overlap,
+      dryRun,
+      startTimeLimitSecs: Number(numbers.limit) * 60,
+    });
   };
 
   return (
-    <form className="rule-form" aria-labelledby="rule-form-title" data-testid="rule-form" onSubmit={(e) => void submit(e)}>
+    <form className="rule-form" aria-labelledby="rule-form-title" data-testid="rule-form" onSubmit={submit}>
       <h2 id="rule-form-title">Add a rule</h2>
       {sources.length === 0 && (
         <p className="note" data-testid="rule-no-source">

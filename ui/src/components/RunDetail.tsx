@@ -1,8 +1,6 @@
-import { useState } from "react";
-import { useQueryClient } from "@tanstack/react-query";
 import type { Run } from "../bindings.gen";
-import { call } from "../api/ipc";
-import { runDuration, runKey, runsKey, triggerSentence, useRun } from "../api/runs";
+import { useOpenRunConsole, useRetryRun } from "../api/retrainActions";
+import { runDuration, triggerSentence, useRun } from "../api/runs";
 import { errorMessage } from "../lib/errors";
 import { formatDateTime } from "../lib/format";
 import { RunStatusBadge } from "./RunStatusBadge";
@@ -31,25 +29,12 @@ function Steps({ run }: { run: Run }) {
 
 /** One run in full: what it was started with, where it runs in AWS, and how far it got. */
 export function RunDetail({ id, fromList, now, onClose }: { id: number; fromList: Run | undefined; now: number; onClose: () => void }) {
-  const client = useQueryClient();
   const { data: run, error: loadError } = useRun(id, fromList);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [openError, setOpenError] = useState<string | null>(null);
-
-  const retry = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      const fresh = await call("run_retry", { id });
-      client.setQueryData(runKey(id), fresh);
-      void client.invalidateQueries({ queryKey: runsKey });
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const retry = useRetryRun();
+  const openConsole = useOpenRunConsole();
+  const busy = retry.isPending;
+  const error = retry.error ? errorMessage(retry.error) : null;
+  const openError = openConsole.error ? errorMessage(openConsole.error) : null;
 
   return (
     <aside className="run-detail" data-testid="run-detail" aria-labelledby="run-detail-title">
@@ -77,7 +62,7 @@ export function RunDetail({ id, fromList, now, onClose }: { id: number; fromList
           )}
           {run.status === "start_failed" && (
             <p>
-              <button type="button" data-testid="run-retry" disabled={busy} onClick={() => void retry()}>
+              <button type="button" data-testid="run-retry" disabled={busy} onClick={() => retry.mutate(id)}>
                 {busy ? "Retrying…" : "Retry now"}
               </button>
             </p>
@@ -134,8 +119,7 @@ export function RunDetail({ id, fromList, now, onClose }: { id: number; fromList
                 onClick={(e) => {
                   // The shell opens it in the browser; a webview link would go nowhere.
                   e.preventDefault();
-                  setOpenError(null);
-                  call("run_open_console", { id: run.id }).catch((err: unknown) => setOpenError(errorMessage(err)));
+                  openConsole.mutate(run.id);
                 }}
               >
                 Open in the AWS console ↗

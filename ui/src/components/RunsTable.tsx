@@ -1,3 +1,4 @@
+import { useEffect, useRef } from "react";
 import type { Run } from "../bindings.gen";
 import { runDuration, triggerSentence } from "../api/runs";
 import { formatShortTime } from "../lib/format";
@@ -13,8 +14,21 @@ type Props = {
 /** Every run, newest first; a row opens its detail. */
 export function RunsTable({ runs, selectedId, now, onSelect }: Props) {
   const today = new Date(now);
+  const table = useRef<HTMLTableElement>(null);
+  const shown = useRef<number | null>(null);
+
+  // A run opened from the address (a link, the back button) may be far down the table.
+  useEffect(() => {
+    if (selectedId === null || selectedId === shown.current) return;
+    const row = table.current?.querySelector(`[data-run-id="${selectedId}"]`);
+    if (!row) return;
+    shown.current = selectedId;
+    // jsdom has no layout, hence no scrollIntoView.
+    row.scrollIntoView?.({ block: "nearest" });
+  }, [selectedId, runs]);
+
   return (
-    <table className="runs-table" data-testid="runs-table">
+    <table className="runs-table" data-testid="runs-table" ref={table}>
       <thead>
         <tr>
           <th scope="col">Run</th>
@@ -36,7 +50,16 @@ export function RunsTable({ runs, selectedId, now, onSelect }: Props) {
             onClick={() => onSelect(run.id)}
           >
             <td>
-              <button type="button" className="link-button" aria-label={`Open run ${run.id}`} onClick={() => onSelect(run.id)}>
+              <button
+                type="button"
+                className="link-button"
+                aria-label={`Open run ${run.id}`}
+                onClick={(e) => {
+                  // The row handles the same click; one selection, one history entry.
+                  e.stopPropagation();
+                  onSelect(run.id);
+                }}
+              >
                 #{run.id}
               </button>
             </td>

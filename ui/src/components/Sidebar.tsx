@@ -1,29 +1,24 @@
-export type Page = "timeline" | "runs" | "sources" | "setup" | "settings";
+import { Link } from "@tanstack/react-router";
 
-const ITEMS: { page: Page; label: string }[] = [
-  { page: "timeline", label: "Timeline" },
-  { page: "runs", label: "Runs" },
-  { page: "sources", label: "Sources" },
-  { page: "setup", label: "Setup" },
-  { page: "settings", label: "Settings" },
-];
+const ITEMS = [
+  { to: "/timeline", page: "timeline", label: "Timeline" },
+  { to: "/runs", page: "runs", label: "Runs" },
+  { to: "/sources", page: "sources", label: "Sources" },
+  { to: "/setup", page: "setup", label: "Setup" },
+  { to: "/settings", page: "settings", label: "Settings" },
+] as const;
 
-export function Sidebar({ current, onSelect }: { current: Page; onSelect: (page: Page) => void }) {
+/** The main navigation; an item stays current on its child routes ("/timeline/42"), and the link sets aria-current. */
+export function Sidebar() {
   return (
     <nav className="sidebar" aria-label="Main" data-testid="sidebar">
       <div className="brand">Loopline</div>
       <ul>
         {ITEMS.map((item) => (
           <li key={item.page}>
-            <button
-              type="button"
-              className="nav-item"
-              aria-current={current === item.page ? "page" : undefined}
-              data-testid={`nav-${item.page}`}
-              onClick={() => onSelect(item.page)}
-            >
+            <Link to={item.to} className="nav-item" data-testid={`nav-${item.page}`}>
               {item.label}
-            </button>
+            </Link>
           </li>
         ))}
       </ul>

@@ -1,48 +1,37 @@
 import { useState, type FormEvent } from "react";
-import { useQueryClient } from "@tanstack/react-query";
 import type { CreatedSource, SourceKind } from "../bindings.gen";
-import { call } from "../api/ipc";
-import { KIND_LABEL, sourcesKey } from "../api/sources";
+import { useAddSource } from "../api/sourceActions";
+import { KIND_LABEL } from "../api/sources";
 import { errorMessage } from "../lib/errors";
 
 const KINDS: SourceKind[] = ["label-studio", "aquarium", "generic"];
 
 /** Adds a source; the secret for Aquarium is pasted here and never kept in React state after. */
 export function SourceForm({ onCreated }: { onCreated: (created: CreatedSource) => void }) {
-  const client = useQueryClient();
   const [kind, setKind] = useState<SourceKind>("label-studio");
   const [name, setName] = useState("");
   const [secret, setSecret] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const add = useAddSource({
+    onSuccess: (created) => {
+      setName("");
+      setSecret("");
+      onCreated(created);
+    },
+  });
+  const busy = add.isPending;
+  const error = add.error ? errorMessage(add.error) : null;
 
   const needsSecret = kind === "aquarium";
   const ready = name.trim() !== "" && (!needsSecret || secret.trim() !== "");
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
     if (!ready) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const created = await call("source_add", {
-        kind,
-        name: name.trim(),
-        secret: needsSecret ? secret.trim() : null,
-      });
-      setName("");
-      setSecret("");
-      onCreated(created);
-      void client.invalidateQueries({ queryKey: sourcesKey });
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    add.mutate({ kind, name: name.trim(), secret: needsSecret ? secret.trim() : null });
   };
 
   return (
-    <form className="source-form" aria-labelledby="add-source-title" onSubmit={(e) => void submit(e)}>
+    <form className="source-form" aria-labelledby="add-source-title" onSubmit={submit}>
       <h2 id="add-source-title">Add source</h2>
       <div className="field">
         <label htmlFor="source-kind">Kind</label>

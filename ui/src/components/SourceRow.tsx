@@ -1,9 +1,7 @@
 import { useState } from "react";
-import { useQueryClient } from "@tanstack/react-query";
 import type { CreatedSource, Source } from "../bindings.gen";
-import { call } from "../api/ipc";
-import { GRACE_OPTIONS, KIND_LABEL, sourcesKey } from "../api/sources";
-import { statsKey } from "../api/timeline";
+import { useRemoveSource, useRotateSource, useSendTestEvent } from "../api/sourceActions";
+import { GRACE_OPTIONS, KIND_LABEL } from "../api/sources";
 import { errorMessage } from "../lib/errors";
 import { formatDateTime, formatCount } from "../lib/format";
 import { useToast } from "./Toasts";
@@ -12,54 +10,31 @@ type Mode = "idle" | "rotate" | "confirm-remove";
 
 /** One source: what it is, where it receives, and its actions. */
 export function SourceRow({ source, onRotated }: { source: Source; onRotated: (created: CreatedSource) => void }) {
-  const client = useQueryClient();
   const toast = useToast();
   const [mode, setMode] = useState<Mode>("idle");
   const [grace, setGrace] = useState(3600);
   const [secret, setSecret] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const aquarium = source.kind === "aquarium";
 
-  const run = async (work: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await work();
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const sendTest = () =>
-    run(async () => {
-      const id = await call("source_send_test", { id: source.id });
-      toast(`Test event #${id} received`, "ok");
-      void client.invalidateQueries({ queryKey: sourcesKey });
-      void client.invalidateQueries({ queryKey: statsKey });
-    });
-
-  const rotate = () =>
-    run(async () => {
-      const created = await call("source_rotate", {
-        id: source.id,
-        grace,
-        secret: aquarium ? secret.trim() : null,
-      });
+  const sendTest = useSendTestEvent({ onSuccess: (id) => toast(`Test event #${id} received`, "ok") });
+  const rotate = useRotateSource({
+    onSuccess: (created) => {
       setSecret("");
       setMode("idle");
       onRotated(created);
-      void client.invalidateQueries({ queryKey: sourcesKey });
-    });
+    },
+  });
+  const remove = useRemoveSource({ onSuccess: () => toast(`Removed “${source.name}”`) });
+  const actions = [sendTest, rotate, remove];
+  const busy = actions.some((a) => a.isPending);
+  const failed = actions.find((a) => a.error !== null)?.error;
+  const error = failed ? errorMessage(failed) : null;
 
-  const remove = () =>
-    run(async () => {
-      await call("source_remove", { id: source.id });
-      toast(`Removed “${source.name}”`);
-      await client.invalidateQueries({ queryKey: sourcesKey });
-    });
+  /** One line of outcome for the row: starting an action clears the last one's error. */
+  const start = (action: () => void) => {
+    actions.forEach((a) => a.reset());
+    action();
+  };
 
   return (
     <li className="source-row" data-testid="source-row" data-source-id={source.id}>
@@ -89,7 +64,7 @@ export function SourceRow({ source, onRotated }: { source: Source; onRotated: (c
         </p>
       )}
       <div className="toolbar">
-        <button type="button" data-testid="source-send-test" disabled={busy} onClick={() => void sendTest()}>
+        <button type="button" data-testid="source-send-test" disabled={busy} onClick={() => start(() => sendTest.mutate(source.id))}>
           Send test event
         </button>
         <button type="button" data-testid="source-rotate" disabled={busy || mode === "rotate"} onClick={() => setMode("rotate")}>
@@ -98,7 +73,7 @@ export function SourceRow({ source, onRotated }: { source: Source; onRotated: (c
         {mode === "confirm-remove" ? (
           <span className="confirm">
             Remove “{source.name}”? Its URL stops accepting webhooks; stored events stay.{" "}
-            <button type="button" className="danger" data-testid="source-remove-confirm" disabled={busy} onClick={() => void remove()}>
+            <button type="button" className="danger" data-testid="source-remove-confirm" disabled={busy} onClick={() => start(() => remove.mutate(source.id))}>
               Remove
             </button>
             <button type="button" disabled={busy} onClick={() => setMode("idle")}>
@@ -116,7 +91,7 @@ export function SourceRow({ source, onRotated }: { source: Source; onRotated: (c
           className="rotate-form"
           onSubmit={(e) => {
             e.preventDefault();
-            void rotate();
+            start(() => rotate.mutate({ id: source.id, grace, secret: aquarium ? secret.trim() : null }));
           }}
         >
           <label htmlFor={`grace-${source.id}`}>Keep accepting the old {aquarium ? "secret" : "token"} for</label>

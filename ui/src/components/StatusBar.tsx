@@ -1,6 +1,8 @@
 import type { ReceiverStatus } from "../bindings.gen";
-import { useMoveReceiver, useReceiverStatus } from "../api/engine";
+import { useReceiverStatus } from "../api/engine";
+import { useMoveReceiver } from "../api/receiverActions";
 import { RetrainStatus } from "./RetrainStatus";
+import { TunnelStatusItem } from "./TunnelStatusItem";
 
 const STATE_LABEL: Record<ReceiverStatus["state"], string> = {
   running: "listening on",
@@ -19,7 +21,7 @@ const STATE_TONE: Record<ReceiverStatus["state"], "ok" | "pending" | "failed"> =
 /** The bottom bar: the receiver's address and state, live from the engine. */
 export function StatusBar() {
   const { data: status, error } = useReceiverStatus();
-  const { move, error: moveError, busy } = useMoveReceiver();
+  const { mutate: move, error: moveError, isPending: busy } = useMoveReceiver();
 
   return (
     <footer className="statusbar" data-testid="statusbar">
@@ -47,13 +49,14 @@ export function StatusBar() {
               className="link-button"
               disabled={busy}
               data-testid="receiver-use-suggested"
-              onClick={() => void move(status.suggested_listen!)}
+              onClick={() => move(status.suggested_listen!)}
             >
               Use {status.suggested_listen}
             </button>
           )}
         </span>
       )}
+      <TunnelStatusItem />
       <RetrainStatus />
       {moveError && (
         <span className="status-item status-problem" role="alert">

@@ -1,5 +1,5 @@
 import { useState } from "react";
-import type { Page } from "../components/Sidebar";
+import { useNavigate, useParams } from "@tanstack/react-router";
 import { EmptyState } from "../components/EmptyState";
 import { HookForm } from "../components/HookForm";
 import { RuleCard } from "../components/RuleCard";
@@ -12,7 +12,10 @@ import { COUNTER_NOUN, useRuleHistory, useRules, useRuns, useRunsLive } from "..
 import { useSources } from "../api/sources";
 import { useNow } from "../lib/useNow";
 
-export function RunsPage({ onNavigate }: { onNavigate: (page: Page) => void }) {
+export function RunsPage() {
+  const navigate = useNavigate();
+  // The open run lives in the address (/runs/7), so a reload or the back button keeps it.
+  const runId = useParams({ strict: false }).runId ?? null;
   const toast = useToast();
   const rules = useRules();
   const runs = useRuns();
@@ -21,7 +24,6 @@ export function RunsPage({ onNavigate }: { onNavigate: (page: Page) => void }) {
   const now = useNow(15_000);
 
   const [chosenRule, setChosenRule] = useState<string | null>(null);
-  const [runId, setRunId] = useState<number | null>(null);
   const ruleList = rules.data ?? [];
   const selectedRule = ruleList.find((r) => r.id === chosenRule) ?? ruleList[0];
   const history = useRuleHistory(selectedRule?.id ?? null);
@@ -29,11 +31,15 @@ export function RunsPage({ onNavigate }: { onNavigate: (page: Page) => void }) {
   const labelStudio = sources.filter((s) => s.kind === "label-studio");
   const sourceName = (id: string) => sources.find((s) => s.id === id)?.name;
 
+  const openRun = (id: number) => {
+    if (id !== runId) void navigate({ to: "/runs/$runId", params: { runId: id }, resetScroll: false });
+  };
+
   const forms = (
     <>
       <RuleForm
         sources={labelStudio}
-        onAddSource={() => onNavigate("sources")}
+        onAddSource={() => void navigate({ to: "/sources" })}
         onAdded={(rule) => {
           setChosenRule(rule.id);
           toast(`Rule added: every ${rule.every} ${COUNTER_NOUN[rule.counter]}, start ${rule.pipeline}`, "ok");
@@ -112,13 +118,21 @@ export function RunsPage({ onNavigate }: { onNavigate: (page: Page) => void }) {
             No runs yet. A run appears here when a rule's count passes its next multiple.
           </p>
         )}
-        {runList.length > 0 && (
+        {(runList.length > 0 || runId !== null) && (
           <div className={`runs-body${runId !== null ? " with-detail" : ""}`}>
-            <div className="runs-list-pane">
-              <RunsTable runs={runList} selectedId={runId} now={now} onSelect={setRunId} />
-            </div>
+            {runList.length > 0 && (
+              <div className="runs-list-pane">
+                <RunsTable runs={runList} selectedId={runId} now={now} onSelect={openRun} />
+              </div>
+            )}
+            {/* A run beyond the first page (a link, a bookmark) is fetched by id: run_show. */}
             {runId !== null && (
-              <RunDetail id={runId} fromList={runList.find((r) => r.id === runId)} now={now} onClose={() => setRunId(null)} />
+              <RunDetail
+                id={runId}
+                fromList={runList.find((r) => r.id === runId)}
+                now={now}
+                onClose={() => void navigate({ to: "/runs", resetScroll: false })}
+              />
             )}
           </div>
         )}

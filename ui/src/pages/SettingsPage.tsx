@@ -1,19 +1,22 @@
 import { useState, type FormEvent } from "react";
-import { useAppInfo, useMoveReceiver, useReceiverStatus } from "../api/engine";
+import { useAppInfo, useReceiverStatus } from "../api/engine";
+import { useMoveReceiver } from "../api/receiverActions";
 import { CredentialsSection } from "../components/CredentialsSection";
 import { RetentionSection } from "../components/RetentionSection";
+import { TunnelSection } from "../components/TunnelSection";
 import { formatBytes } from "../lib/format";
 
 export function SettingsPage() {
   const { data: status } = useReceiverStatus();
   const { data: info, error: infoError } = useAppInfo();
-  const { move, error, busy } = useMoveReceiver();
+  const { mutate: move, error, isPending: busy } = useMoveReceiver();
   const [draft, setDraft] = useState<string | null>(null);
   const listen = draft ?? status?.listen ?? "";
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    void move(listen).then(() => setDraft(null));
+    // Either way the field goes back to the receiver's address, as the status bar shows it.
+    move(listen, { onSettled: () => setDraft(null) });
   };
 
   return (
@@ -45,6 +48,8 @@ export function SettingsPage() {
           {error.message}
         </p>
       )}
+
+      <TunnelSection />
 
       <CredentialsSection />
 

@@ -1,4 +1,4 @@
-import type { Page } from "../components/Sidebar";
+import { useNavigate } from "@tanstack/react-router";
 import { useReceiverStatus } from "../api/engine";
 import { useSources } from "../api/sources";
 
@@ -20,7 +20,8 @@ function Step({ n, title, state, children }: { n: number; title: string; state: 
 }
 
 /** The first-run checklist: what the loop needs, in the order to do it. */
-export function SetupPage({ onNavigate }: { onNavigate: (page: Page) => void }) {
+export function SetupPage() {
+  const navigate = useNavigate();
   const { data: status } = useReceiverStatus();
   const { data: sources } = useSources();
   const hasSource = (sources?.length ?? 0) > 0;
@@ -39,7 +40,7 @@ export function SetupPage({ onNavigate }: { onNavigate: (page: Page) => void }) 
           ) : status?.error ? (
             <>
               {status.error.message}{" "}
-              <button type="button" className="link-button" onClick={() => onNavigate("settings")}>
+              <button type="button" className="link-button" onClick={() => void navigate({ to: "/settings" })}>
                 Change the address →
               </button>
             </>
@@ -49,7 +50,7 @@ export function SetupPage({ onNavigate }: { onNavigate: (page: Page) => void }) 
         </Step>
         <Step n={2} title="Add a source for Label Studio" state={hasSource ? "done" : "todo"}>
           Loopline gives the source its own URL and secret header for Label Studio to send webhooks to.{" "}
-          <button type="button" className="link-button" onClick={() => onNavigate("sources")}>
+          <button type="button" className="link-button" onClick={() => void navigate({ to: "/sources" })}>
             {hasSource ? "Manage sources →" : "Add a source →"}
           </button>
         </Step>

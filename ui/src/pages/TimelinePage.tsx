@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from "react";
-import type { Page } from "../components/Sidebar";
+import { useNavigate, useParams } from "@tanstack/react-router";
 import { EmptyState } from "../components/EmptyState";
 import { EventDetail } from "../components/EventDetail";
 import { EMPTY_DRAFT, TimelineFilters, type FilterDraft } from "../components/TimelineFilters";
@@ -29,7 +29,10 @@ function isTyping(target: EventTarget | null): boolean {
   return target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName);
 }
 
-export function TimelinePage({ onNavigate }: { onNavigate: (page: Page) => void }) {
+export function TimelinePage() {
+  const navigate = useNavigate();
+  // The open event lives in the address (/timeline/42), so a reload or the back button keeps it.
+  const openId = useParams({ strict: false }).eventId ?? null;
   const { data: status } = useReceiverStatus();
   const { data: stats } = useTimelineStats();
   const { data: sources = [] } = useSources();
@@ -40,17 +43,33 @@ export function TimelinePage({ onNavigate }: { onNavigate: (page: Page) => void 
   useTimelineLive(filters);
 
   const events = useMemo(() => query.data?.pages.flatMap((p) => p.events) ?? [], [query.data]);
-  const [selectedId, setSelectedId] = useState<number | null>(null);
-  const [detailOpen, setDetailOpen] = useState(false);
+  // The highlighted row (j/k move it). It follows the open event, however that was opened
+  // (a click, a link, Back), so closing the detail leaves the last open event highlighted.
+  const [cursorId, setCursorId] = useState<number | null>(openId);
+  if (openId !== null && openId !== cursorId) setCursorId(openId);
+  const selectedId = openId ?? cursorId;
+  const detailOpen = openId !== null;
   const listRef = useRef<TimelineListHandle>(null);
   const searchRef = useRef<HTMLInputElement>(null);
 
-  const select = (id: number, open = detailOpen) => {
-    setSelectedId(id);
-    setDetailOpen(open);
-    const index = events.findIndex((e) => e.id === id);
-    if (index >= 0) listRef.current?.scrollToIndex(index);
+  /** Opens an event's detail; `replace` for moves that should not each cost a press of Back. */
+  const open = (id: number, replace = false) => {
+    if (id !== openId) void navigate({ to: "/timeline/$eventId", params: { eventId: id }, replace, resetScroll: false });
   };
+
+  const close = () => {
+    void navigate({ to: "/timeline", resetScroll: false });
+  };
+
+  // Bring the selection into view once the list has it: after j/k, and for a deep link once
+  // the first page arrives. An event beyond the loaded pages is still shown (event_show).
+  const scrolledTo = useRef<number | null>(null);
+  useEffect(() => {
+    if (selectedId === null || selectedId === scrolledTo.current || events.length === 0) return;
+    scrolledTo.current = selectedId;
+    const index = events.findIndex((e) => e.id === selectedId);
+    if (index >= 0) listRef.current?.scrollToIndex(index);
+  }, [selectedId, events]);
 
   const move = (delta: number) => {
     if (events.length === 0) return;
@@ -59,16 +78,19 @@ export function TimelinePage({ onNavigate }: { onNavigate: (page: Page) => void 
     const event = events[next];
     if (!event) return;
     if (next >= events.length - 5 && query.hasNextPage && !query.isFetchingNextPage) void query.fetchNextPage();
-    select(event.id);
+    // With the detail open, j/k walk the events in place rather than through the history.
+    if (detailOpen) open(event.id, true);
+    else setCursorId(event.id);
   };
 
+  // The deleted event's address is dead, so the next one replaces it in the history.
   const onDeleted = (id: number) => {
     const at = events.findIndex((e) => e.id === id);
     const next = events[at + 1] ?? events[at - 1];
-    if (next && at >= 0) setSelectedId(next.id);
+    if (next && at >= 0) open(next.id, true);
     else {
-      setSelectedId(null);
-      setDetailOpen(false);
+      setCursorId(null);
+      void navigate({ to: "/timeline", replace: true, resetScroll: false });
     }
   };
 
@@ -86,10 +108,10 @@ export function TimelinePage({ onNavigate }: { onNavigate: (page: Page) => void 
         searchRef.current?.focus();
       } else if (e.key === "Enter" && !onControl && selectedId !== null) {
         e.preventDefault();
-        setDetailOpen(true);
+        open(selectedId);
       } else if (e.key === "Escape" && detailOpen) {
         e.preventDefault();
-        setDetailOpen(false);
+        close();
       }
     };
   });
@@ -129,7 +151,7 @@ export function TimelinePage({ onNavigate }: { onNavigate: (page: Page) => void 
           )}
         </p>
         <p>
-          <button type="button" className="link-button" data-testid="timeline-empty-sources" onClick={() => onNavigate("sources")}>
+          <button type="button" className="link-button" data-testid="timeline-empty-sources" onClick={() => void navigate({ to: "/sources" })}>
             Add a source, then send a test event →
           </button>
         </p>
@@ -151,7 +173,7 @@ export function TimelinePage({ onNavigate }: { onNavigate: (page: Page) => void 
         handle={listRef}
         events={events}
         selectedId={selectedId}
-        onRowClick={(id) => select(id, true)}
+        onRowClick={(id) => open(id)}
         hasNextPage={query.hasNextPage}
         isFetchingNextPage={query.isFetchingNextPage}
         fetchNextPage={() => void query.fetchNextPage()}
@@ -173,11 +195,9 @@ export function TimelinePage({ onNavigate }: { onNavigate: (page: Page) => void 
         </span>
       </header>
       <TimelineFilters draft={draft} onChange={setDraft} sources={sources} searchRef={searchRef} />
-      <div className={`timeline-body${detailOpen && selectedId !== null ? " with-detail" : ""}`}>
+      <div className={`timeline-body${openId !== null ? " with-detail" : ""}`}>
         <div className="timeline-list-pane">{body}</div>
-        {detailOpen && selectedId !== null && (
-          <EventDetail id={selectedId} onSelect={(id) => select(id, true)} onClose={() => setDetailOpen(false)} onDeleted={onDeleted} />
-        )}
+        {openId !== null && <EventDetail id={openId} onSelect={open} onClose={close} onDeleted={onDeleted} />}
       </div>
     </section>
   );

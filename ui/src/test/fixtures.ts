@@ -253,6 +253,16 @@ export function timelineEngine(initial: EventSummary[], answers: Record<string, 
     label_studio_url: null,
     label_studio_disconnect: null,
     secrets_list: [],
+    tunnel_status: {
+      provider: null,
+      state: "stopped",
+      public_url: null,
+      verified_at: null,
+      rtt_ms: null,
+      error: null,
+      kept_by: null,
+      note: "No tunnel is set up.",
+    },
     aws_settings: () => store.aws,
     // Connecting always succeeds here and remembers what was sent, as the engine would after STS said yes.
     aws_connect_keys: (args?: Record<string, unknown>) => {

@@ -9,3 +9,6 @@ afterEach(() => cleanup());
 // rows. Give every element a desktop-sized box instead.
 Object.defineProperty(HTMLElement.prototype, "clientHeight", { configurable: true, get: () => 600 });
 Object.defineProperty(HTMLElement.prototype, "clientWidth", { configurable: true, get: () => 900 });
+
+// The router scrolls the window to the top after a page change; jsdom only reports that it cannot.
+Object.defineProperty(window, "scrollTo", { configurable: true, value: () => {} });

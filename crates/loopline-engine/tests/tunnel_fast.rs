@@ -1,0 +1,238 @@
+//! The tunnel keeper through a fake provider: self-test through the public URL, reconnect
+//! after a drop, a URL that leads elsewhere, switching off, and one keeper per data
+//! directory. The real bore tunnel with a real Label Studio is in e2e/test_tunnel.py.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use common::{receiving_with, running_with, Running};
+use loopline_core::{ApiError, ErrorCode, TunnelConfig, TunnelState, TunnelStatus};
+use loopline_tunnel::{TunnelProvider, TunnelSession};
+
+/// Opens "tunnels" whose public URL is the receiver itself (or `elsewhere`, when set).
+#[derive(Default)]
+struct FakeTunnel {
+    opens: AtomicUsize,
+    closes: Arc<AtomicUsize>,
+    elsewhere: Mutex<Option<String>>,
+    drop_now: Arc<tokio::sync::Notify>,
+}
+
+#[async_trait]
+impl TunnelProvider for FakeTunnel {
+    fn name(&self) -> &'static str {
+        "fake"
+    }
+    async fn open(&self, local: SocketAddr) -> Result<Box<dyn TunnelSession>, ApiError> {
+        self.opens.fetch_add(1, Ordering::SeqCst);
+        let url = self
+            .elsewhere
+            .lock()
+            .unwrap()
+            .clone()
+            .unwrap_or(format!("http://{local}"));
+        Ok(Box::new(FakeSession {
+            url,
+            drop_now: self.drop_now.clone(),
+            closes: self.closes.clone(),
+        }))
+    }
+}
+
+struct FakeSession {
+    url: String,
+    drop_now: Arc<tokio::sync::Notify>,
+    closes: Arc<AtomicUsize>,
+}
+
+#[async_trait]
+impl TunnelSession for FakeSession {
+    fn public_url(&self) -> String {
+        self.url.clone()
+    }
+    async fn closed(&mut self) -> ApiError {
+        self.drop_now.notified().await;
+        ApiError::new(ErrorCode::TunnelUnreachable, "the fake tunnel dropped")
+    }
+    async fn close(self: Box<Self>) {
+        self.closes.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+async fn with_fake() -> (Running, Arc<FakeTunnel>) {
+    let fake = Arc::new(FakeTunnel::default());
+    let f = fake.clone();
+    let r = running_with(move |o| o.tunnel = Some(f)).await;
+    (r, fake)
+}
+
+/// Waits on the engine's state (the keeper's status), not on time.
+async fn status_until(r: &Running, what: &str, ok: impl Fn(&TunnelStatus) -> bool) -> TunnelStatus {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let s = r.engine.tunnel_status().await.unwrap();
+        if ok(&s) {
+            return s;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "tunnel never became {what}: {s:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn own_url() -> TunnelConfig {
+    TunnelConfig::Url {
+        public_url: "https://hooks.example.org/".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_tunnel_that_reaches_the_receiver_is_reachable_and_leaves_no_event() {
+    let (r, fake) = with_fake().await;
+    let set = r.engine.set_tunnel(own_url()).await.unwrap();
+    assert_eq!(set.provider.as_deref(), Some("url"));
+    let s = status_until(&r, "reachable", |s| s.state == TunnelState::Reachable).await;
+    assert_eq!(s.public_url.as_deref(), Some(r.base.as_str()));
+    assert!(s.rtt_ms.is_some() && s.verified_at.is_some(), "{s:?}");
+    assert!(
+        s.kept_by
+            .as_deref()
+            .is_some_and(|k| k.starts_with("serve (pid ")),
+        "{s:?}"
+    );
+    assert_eq!(fake.opens.load(Ordering::SeqCst), 1);
+    let test = r.engine.tunnel_test().await.unwrap();
+    assert!(test.reachable && test.attempts == 1, "{test:?}");
+    assert!(r.events().await.is_empty(), "a self-test is never an event");
+}
+
+#[tokio::test]
+async fn a_dropped_tunnel_is_reopened() {
+    let (r, fake) = with_fake().await;
+    r.engine.set_tunnel(own_url()).await.unwrap();
+    status_until(&r, "reachable", |s| s.state == TunnelState::Reachable).await;
+    fake.drop_now.notify_one();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while fake.opens.load(Ordering::SeqCst) < 2 {
+        assert!(tokio::time::Instant::now() < deadline, "never reconnected");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    status_until(&r, "reachable again", |s| s.state == TunnelState::Reachable).await;
+}
+
+#[tokio::test]
+async fn a_url_that_leads_to_another_receiver_is_unreachable() {
+    let other = receiving_with(|_| {}).await;
+    let (r, fake) = with_fake().await;
+    *fake.elsewhere.lock().unwrap() = Some(other.base.clone());
+    r.engine.set_tunnel(own_url()).await.unwrap();
+    let s = status_until(&r, "unreachable", |s| s.state == TunnelState::Unreachable).await;
+    let e = s.error.expect("says why");
+    assert_eq!(e.code, ErrorCode::TunnelUnreachable);
+    assert!(e.message.contains("not this one"), "{}", e.message);
+}
+
+#[tokio::test]
+async fn switching_off_closes_the_tunnel() {
+    let (r, fake) = with_fake().await;
+    r.engine.set_tunnel(own_url()).await.unwrap();
+    status_until(&r, "reachable", |s| s.state == TunnelState::Reachable).await;
+    let off = r.engine.tunnel_off().await.unwrap();
+    assert_eq!(off.state, TunnelState::Stopped);
+    assert!(off.note.unwrap().contains("No tunnel is set up"));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while fake.closes.load(Ordering::SeqCst) < 1 {
+        assert!(tokio::time::Instant::now() < deadline, "never closed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn nothing_running_it_is_said_in_words() {
+    let r = receiving_with(|_| {}).await; // no background work: no keeper
+    r.engine.set_tunnel(own_url()).await.unwrap();
+    let s = r.engine.tunnel_status().await.unwrap();
+    assert_eq!(s.state, TunnelState::Stopped);
+    assert!(s.note.unwrap().contains("Nothing is running it"));
+    assert_eq!(
+        r.engine.tunnel_test().await.unwrap().public_url,
+        "https://hooks.example.org"
+    );
+}
+
+#[tokio::test]
+async fn bad_choices_are_refused_with_a_fix() {
+    let r = receiving_with(|_| {}).await;
+    let e = r
+        .engine
+        .set_tunnel(TunnelConfig::Bore {
+            server: "b.example:9000".into(),
+            secret_name: None,
+            https_url: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidArgument);
+    let e = r
+        .engine
+        .set_tunnel(TunnelConfig::Bore {
+            server: "b.example".into(),
+            secret_name: Some("bore-secret".into()),
+            https_url: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::SecretUnavailable);
+    assert!(e.message.contains("loopline secret set bore-secret"));
+    let e = r
+        .engine
+        .set_tunnel(TunnelConfig::Cloudflared {
+            binary: Some("/nonexistent/cloudflared".into()),
+            named: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::TunnelStartFailed);
+    let e = r
+        .engine
+        .set_tunnel(TunnelConfig::Url {
+            public_url: "ftp://x".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidArgument);
+}
+
+#[tokio::test]
+async fn only_the_hook_paths_are_served() {
+    let r = receiving_with(|_| {}).await;
+    for path in [
+        "/",
+        "/api",
+        "/api/info",
+        "/admin",
+        "/hooks/../admin",
+        "/hooks/%2e%2e/admin",
+        "/hooks/_loopline",
+        "/timeline",
+    ] {
+        for get in [true, false] {
+            let url = format!("{}{path}", r.base);
+            let resp = if get {
+                r.http.get(&url).send().await
+            } else {
+                r.http.post(&url).body("{}").send().await
+            }
+            .unwrap();
+            let status = resp.status().as_u16();
+            assert!(status == 404 || status == 405, "{path} answered {status}");
+        }
+    }
+}

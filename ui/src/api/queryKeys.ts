@@ -1,0 +1,40 @@
+import type { Filters } from "./timeline";
+
+/**
+ * Every query key in one place, so a mutation invalidates exactly what its screen reads.
+ * A `.all` key is the prefix of every key in its family (all filters, all ids).
+ */
+export const queryKeys = {
+  receiver: ["receiver-status"] as const,
+  appInfo: ["app-info"] as const,
+  engineStatus: ["engine-status"] as const,
+
+  sources: ["sources"] as const,
+
+  stats: ["timeline-stats"] as const,
+  events: {
+    all: ["events"] as const,
+    list: (f: Filters) => ["events", f] as const,
+  },
+  event: {
+    all: ["event"] as const,
+    one: (id: number) => ["event", id] as const,
+  },
+
+  rules: ["rules"] as const,
+  ruleHistory: {
+    all: ["rule-history"] as const,
+    one: (id: string) => ["rule-history", id] as const,
+  },
+  runs: ["runs"] as const,
+  run: {
+    all: ["run"] as const,
+    one: (id: number) => ["run", id] as const,
+  },
+
+  labelStudioUrl: ["label-studio-url"] as const,
+  secrets: ["secrets"] as const,
+  awsSettings: ["aws-settings"] as const,
+
+  tunnel: ["tunnel-status"] as const,
+};

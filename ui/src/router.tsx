@@ -1,0 +1,84 @@
+import {
+  createRootRoute,
+  createRoute,
+  createRouter,
+  notFound,
+  redirect,
+  type RouterHistory,
+} from "@tanstack/react-router";
+import { App } from "./App";
+import { NotFoundPage } from "./pages/NotFoundPage";
+import { RunsPage } from "./pages/RunsPage";
+import { SettingsPage } from "./pages/SettingsPage";
+import { SetupPage } from "./pages/SetupPage";
+import { SourcesPage } from "./pages/SourcesPage";
+import { TimelinePage } from "./pages/TimelinePage";
+
+/** An id in a path: digits only; anything else is a page that does not exist. */
+function parseId(text: string): number {
+  if (!/^\d{1,15}$/.test(text)) throw notFound();
+  return Number(text);
+}
+
+const rootRoute = createRootRoute({ component: App, notFoundComponent: NotFoundPage });
+
+const indexRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "/",
+  beforeLoad: () => {
+    throw redirect({ to: "/timeline", replace: true });
+  },
+});
+
+// The pages own their detail panes, so a child route only says which item is open: the
+// page (its filters, its scroll position) stays mounted while the selection changes.
+const timelineRoute = createRoute({ getParentRoute: () => rootRoute, path: "timeline", component: TimelinePage });
+const timelineIndexRoute = createRoute({ getParentRoute: () => timelineRoute, path: "/" });
+const eventRoute = createRoute({
+  getParentRoute: () => timelineRoute,
+  path: "$eventId",
+  params: {
+    parse: ({ eventId }) => ({ eventId: parseId(eventId) }),
+    stringify: ({ eventId }) => ({ eventId: String(eventId) }),
+  },
+});
+
+const runsRoute = createRoute({ getParentRoute: () => rootRoute, path: "runs", component: RunsPage });
+const runsIndexRoute = createRoute({ getParentRoute: () => runsRoute, path: "/" });
+const runRoute = createRoute({
+  getParentRoute: () => runsRoute,
+  path: "$runId",
+  params: {
+    parse: ({ runId }) => ({ runId: parseId(runId) }),
+    stringify: ({ runId }) => ({ runId: String(runId) }),
+  },
+});
+
+const sourcesRoute = createRoute({ getParentRoute: () => rootRoute, path: "sources", component: SourcesPage });
+const setupRoute = createRoute({ getParentRoute: () => rootRoute, path: "setup", component: SetupPage });
+const settingsRoute = createRoute({ getParentRoute: () => rootRoute, path: "settings", component: SettingsPage });
+
+const routeTree = rootRoute.addChildren([
+  indexRoute,
+  timelineRoute.addChildren([timelineIndexRoute, eventRoute]),
+  runsRoute.addChildren([runsIndexRoute, runRoute]),
+  sourcesRoute,
+  setupRoute,
+  settingsRoute,
+]);
+
+/**
+ * The app's router over the given history: hash history in the window (the webview loads
+ * index.html, and a hash route survives a reload), memory history in tests.
+ */
+export function createAppRouter(history: RouterHistory) {
+  return createRouter({ routeTree, history });
+}
+
+export type AppRouter = ReturnType<typeof createAppRouter>;
+
+declare module "@tanstack/react-router" {
+  interface Register {
+    router: AppRouter;
+  }
+}
