@@ -7,8 +7,10 @@ reachable through it."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -187,3 +189,74 @@ def test_the_app_sets_a_bore_tunnel_and_shows_it_green(launch_app, data_dir, run
         assert status["state"] == "reachable" and status["kept_by"].startswith("app")
     finally:
         bore.stop()
+
+
+def fake_cloudflared(tmp_path: Path) -> tuple[Path, Path]:
+    """Writes the stand-in cloudflared (harness/fake_cloudflared.py) as an executable."""
+    import os
+    import sys
+
+    state = tmp_path / "cloudflared-state"
+    state.mkdir()
+    exe = tmp_path / "bin" / "cloudflared"
+    exe.parent.mkdir()
+    script = Path(__file__).parent / "harness" / "fake_cloudflared.py"
+    exe.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{script}" "$@"\n')
+    exe.chmod(0o755)
+    os.environ["FAKE_CLOUDFLARED_DIR"] = str(state)  # inherited by serve, then by cloudflared
+    return exe, state
+
+
+def test_cloudflared_is_supervised_and_label_studio_follows_each_new_hostname(label_studio, cli_binary, tmp_path):
+    import os
+
+    ls = label_studio
+    exe, state = fake_cloudflared(tmp_path)
+    s = Served(cli_binary, tmp_path / "data")
+    s.run("connect", "label-studio", "--url", ls.base, stdin=ls.token)
+    s.start()
+    try:
+        s.json("tunnel", "set", "cloudflared", "--binary", str(exe))
+        first = s.reachable("http://127.0.0.1:")["public_url"]
+        starts = lambda: len((state / "starts").read_text().splitlines())
+        assert starts() == 1
+
+        project = ls.create_project("Cloudflared e2e")
+        pid = project["id"]
+        source = s.json("source", "add", "label-studio", "--name", "Quick tunnel")
+        hook = s.json("label-studio", "hook", "--source", source["id"], "--project", str(pid))
+        assert hook["url"] == first + source["hook_path"]
+
+        # cloudflared dies: Loopline starts it again, learns the new hostname, and moves the
+        # webhook there.
+        os.kill(int((state / "pid").read_text()), signal.SIGKILL)
+        second = wait_until(lambda: (u := s.status().get("public_url")) and u != first and s.status()["state"] == "reachable" and u,
+                            "a new quick-tunnel hostname", timeout=60)
+        assert starts() == 2
+
+        def webhook_url():
+            w = requests.get(f"{ls.base}/api/webhooks/{hook['webhook_id']}/", headers=ls.http.headers, timeout=10).json()
+            return w["url"] if w["url"] == second + source["hook_path"] else None
+
+        wait_until(webhook_url, "the webhook at the new hostname", timeout=60)
+        tasks = ls.import_tasks(pid, ["one"])
+        ls.annotate(tasks[0])
+        wait_until(lambda: [e for e in s.events() if e["action"] == "ANNOTATION_CREATED"], "the annotation via the new hostname")
+
+        # Rate limited (429, error code 1015): said in words, and retried after a long wait,
+        # not in a hot loop.
+        (state / "mode").write_text("ratelimit")
+        os.kill(int((state / "pid").read_text()), signal.SIGKILL)
+        limited = wait_until(lambda: (st := s.status()).get("error") and st["error"]["code"] == "tunnel_rate_limited" and st,
+                             "the rate limit reported", timeout=60)
+        message = limited["error"]["message"]
+        assert "1015" in message, message
+        wait_s = int(re.search(r"Trying again in (\d+) s", message).group(1))
+        assert wait_s >= 60, message
+        tried = starts()
+        # The window this assertion is about (not a wait for something to happen): a hot
+        # loop would have started cloudflared many times within it.
+        time.sleep(3)
+        assert starts() == tried, "no restart before the long backoff ends"
+    finally:
+        s.stop()

@@ -73,8 +73,17 @@ impl Engine {
                 continue;
             }
             let deleted = state.is_err();
+            // The list was read before Label Studio was asked; a `label-studio hook` (or a
+            // tunnel move) in another process may have changed the URL since. Re-registering
+            // the stale one would point Label Studio at an old address.
+            let url = self
+                .registered_hooks()
+                .await?
+                .into_iter()
+                .find(|h| h.source_id == hook.source_id && h.project_id == hook.project_id)
+                .map_or(hook.url.clone(), |h| h.url);
             let registration = self
-                .label_studio_hook(&hook.source_id, hook.project_id, base_of(&hook.url))
+                .label_studio_hook(&hook.source_id, hook.project_id, base_of(&url))
                 .await?;
             reactivated += 1;
             let summary = if deleted {
