@@ -87,6 +87,15 @@ async fn status_until(r: &Running, what: &str, ok: impl Fn(&TunnelStatus) -> boo
     }
 }
 
+/// Waits until the fake has seen what the keeper did (its own counters are the state).
+async fn until(what: &str, done: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(tokio::time::Instant::now() < deadline, "never {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 fn own_url() -> TunnelConfig {
     TunnelConfig::Url {
         public_url: "https://hooks.example.org/".into(),
@@ -119,11 +128,7 @@ async fn a_dropped_tunnel_is_reopened() {
     r.engine.set_tunnel(own_url()).await.unwrap();
     status_until(&r, "reachable", |s| s.state == TunnelState::Reachable).await;
     fake.drop_now.notify_one();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while fake.opens.load(Ordering::SeqCst) < 2 {
-        assert!(tokio::time::Instant::now() < deadline, "never reconnected");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until("reconnected", || fake.opens.load(Ordering::SeqCst) >= 2).await;
     status_until(&r, "reachable again", |s| s.state == TunnelState::Reachable).await;
 }
 
@@ -147,11 +152,7 @@ async fn switching_off_closes_the_tunnel() {
     let off = r.engine.tunnel_off().await.unwrap();
     assert_eq!(off.state, TunnelState::Stopped);
     assert!(off.note.unwrap().contains("No tunnel is set up"));
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while fake.closes.load(Ordering::SeqCst) < 1 {
-        assert!(tokio::time::Instant::now() < deadline, "never closed");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until("closed", || fake.closes.load(Ordering::SeqCst) >= 1).await;
 }
 
 #[tokio::test]
