@@ -260,3 +260,53 @@ def test_cloudflared_is_supervised_and_label_studio_follows_each_new_hostname(la
         assert starts() == tried, "no restart before the long backoff ends"
     finally:
         s.stop()
+
+
+def test_a_webhook_deleted_in_label_studio_is_recreated_or_reported_as_the_user_chose(label_studio, cli_binary, tmp_path):
+    """The `url` provider at two loopback spellings of the same receiver: each switch is a
+    URL change that moves Label Studio's webhooks, so no bore server is needed."""
+    ls = label_studio
+    s = Served(cli_binary, tmp_path / "data")
+    s.run("connect", "label-studio", "--url", ls.base, stdin=ls.token)
+    s.start()
+    try:
+        a, b = f"http://127.0.0.1:{s.port}", f"http://localhost:{s.port}"
+        s.json("tunnel", "set", "url", "--public-url", a)
+        s.reachable(a)
+        pid = ls.create_project("Deleted hook e2e")["id"]
+        source = s.json("source", "add", "label-studio", "--name", "Deleted hook")
+        hook = s.json("label-studio", "hook", "--source", source["id"], "--project", str(pid))
+        webhook = lambda wid: requests.get(f"{ls.base}/api/webhooks/{wid}/", headers=ls.http.headers, timeout=10)
+        project_hooks = lambda: [w for w in requests.get(f"{ls.base}/api/webhooks/", params={"project": pid},
+                                                         headers=ls.http.headers, timeout=10).json()
+                                 if w.get("project") == pid]
+
+        # Recreate (the default): deleted in Label Studio, then the URL changes; the webhook is
+        # registered again at the new URL, with its actions, and the timeline says so.
+        assert s.json("label-studio", "hook-policy")["if_deleted"] == "recreate"
+        assert requests.delete(f"{ls.base}/api/webhooks/{hook['webhook_id']}/", headers=ls.http.headers, timeout=10).status_code == 204
+        s.json("tunnel", "set", "url", "--public-url", b)
+        s.reachable(b)
+        again = wait_until(lambda: [w for w in project_hooks() if w["url"] == b + source["hook_path"]],
+                           "the webhook registered again at the new URL", timeout=60)[0]
+        assert again["is_active"] and "ANNOTATION_CREATED" in again["actions"], again
+        # (The periodic webhook check may notice the deletion before the URL change does;
+        # either way the timeline says the webhook had been deleted and was registered again.)
+        wait_until(lambda: [e for e in s.events() if e["action"].startswith("LOOPLINE_") and "had been deleted" in e["summary"]],
+                   "the timeline entry for the recreated webhook")
+
+        # Report: deleted again, the URL changes back; nothing is registered, the timeline
+        # says how to resume, and it says so once.
+        assert s.json("label-studio", "hook-policy", "--if-deleted", "report")["if_deleted"] == "report"
+        assert webhook(again["id"]).status_code == 200
+        requests.delete(f"{ls.base}/api/webhooks/{again['id']}/", headers=ls.http.headers, timeout=10)
+        s.json("tunnel", "set", "url", "--public-url", a)
+        s.reachable(a)
+        notice = wait_until(lambda: [e for e in s.events() if e["action"] == "LOOPLINE_WEBHOOK_DELETED"],
+                            "the timeline entry for the deleted webhook", timeout=60)
+        assert "label-studio hook --source" in notice[0]["summary"], notice
+        wait_until(lambda: s.json("info")["activity"]["quiescent"], "the engine idle")
+        assert project_hooks() == [], "the webhook stays deleted, as the user chose"
+        assert len([e for e in s.events() if e["action"] == "LOOPLINE_WEBHOOK_DELETED"]) == 1
+    finally:
+        s.stop()

@@ -54,13 +54,22 @@ class Session:
     def attribute(self, element: str, name: str) -> str | None:
         return self._cmd("GET", f"/element/{element}/attribute/{name}")
 
+    def reveal(self, element: str) -> None:
+        """WebKitWebDriver scrolls only the document, not the app's own scrolling pane
+        (.main), so an element below the fold there reads as "not interactable". A person
+        scrolls to it first; so does the test."""
+        self.execute("arguments[0].scrollIntoView({block: 'center', inline: 'nearest'})", {ELEMENT: element})
+
     def click(self, element: str) -> None:
+        self.reveal(element)
         self._cmd("POST", f"/element/{element}/click", {})
 
     def clear(self, element: str) -> None:
+        self.reveal(element)
         self._cmd("POST", f"/element/{element}/clear", {})
 
     def type(self, element: str, text: str) -> None:
+        self.reveal(element)
         self._cmd("POST", f"/element/{element}/value", {"text": text})
 
     def keys(self, text: str) -> None:

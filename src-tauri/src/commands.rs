@@ -1,10 +1,11 @@
 //! One-line adapters from IPC to the engine. Each has a CLI twin over the same engine call.
 
 use loopline_core::{
-    ApiError, AppInfo, AwsIdentity, AwsSettings, Counter, CreatedSource, ErrorCode, EventDetail,
-    EventPage, EventQuery, HookRegistration, LabelStudioIdentity, Overlap, PipelineParam,
-    ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RuleHistory, Run, SecretInfo,
-    Sensitive, Source, SourceKind, TimelineStats, TunnelConfig, TunnelStatus, TunnelTest,
+    ApiError, AppInfo, AwsIdentity, AwsSettings, Counter, CreatedSource, DeletedHookPolicy,
+    ErrorCode, EventDetail, EventPage, EventQuery, HookRegistration, LabelStudioIdentity, Overlap,
+    PipelineParam, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RuleHistory, Run,
+    SecretInfo, Sensitive, SetupJob, SetupReport, SetupStep, Source, SourceKind, StorageLayout,
+    StorageRequest, TimelineStats, TunnelConfig, TunnelStatus, TunnelTest,
 };
 use loopline_engine::{AwsCredentials, RuleRequest};
 use tauri::{AppHandle, Runtime, State};
@@ -306,6 +307,49 @@ app_commands! {
         /// `loopline tunnel off`.
         pub async fn tunnel_off(slot: State<'_, EngineSlot>) -> Result<TunnelStatus, ApiError> {
             slot.engine()?.tunnel_off().await
+        }
+
+        /// `loopline label-studio hook-policy`: recreate or only report a deleted webhook.
+        pub async fn deleted_hook_policy(slot: State<'_, EngineSlot>) -> Result<DeletedHookPolicy, ApiError> {
+            slot.engine()?.deleted_hook_policy().await
+        }
+
+        /// `loopline label-studio hook-policy --if-deleted recreate|report`
+        pub async fn deleted_hook_policy_set(
+            slot: State<'_, EngineSlot>,
+            policy: DeletedHookPolicy,
+        ) -> Result<DeletedHookPolicy, ApiError> {
+            slot.engine()?.set_deleted_hook_policy(policy).await
+        }
+
+        /// `loopline setup s3 --plan`: what the storage setup would do, doing nothing.
+        pub async fn setup_storage_plan(slot: State<'_, EngineSlot>, request: StorageRequest) -> Result<SetupReport, ApiError> {
+            slot.engine()?.setup_storage(request, true, None, None).await
+        }
+
+        /// `loopline setup s3`, in the background: poll `setup_storage_job` for progress.
+        pub async fn setup_storage_start(slot: State<'_, EngineSlot>, request: StorageRequest) -> Result<SetupJob, ApiError> {
+            slot.engine()?.start_storage_setup(request)
+        }
+
+        /// The background storage setup's progress, then its report.
+        pub async fn setup_storage_job(slot: State<'_, EngineSlot>) -> Result<SetupJob, ApiError> {
+            slot.engine()?.storage_setup_job()
+        }
+
+        /// Ctrl-C in `loopline setup s3`: stops between files; what went up stays up.
+        pub async fn setup_storage_cancel(slot: State<'_, EngineSlot>) -> Result<SetupJob, ApiError> {
+            slot.engine()?.cancel_storage_setup()
+        }
+
+        /// `loopline setup status`
+        pub async fn setup_status(slot: State<'_, EngineSlot>) -> Result<Vec<SetupStep>, ApiError> {
+            slot.engine()?.setup_status().await
+        }
+
+        /// The bucket and prefixes the storage setup saved, for the form and the next steps.
+        pub async fn storage_layout(slot: State<'_, EngineSlot>) -> Result<Option<StorageLayout>, ApiError> {
+            slot.engine()?.storage_layout().await
         }
 
         /// `loopline tunnel test`: one self-test through the public URL now.

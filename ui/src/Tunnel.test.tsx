@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import type { TunnelConfig, TunnelStatus } from "./bindings.gen";
+import type { DeletedHookPolicy, TunnelConfig, TunnelStatus } from "./bindings.gen";
 import { summary, timelineEngine } from "./test/fixtures";
 import { renderApp } from "./test/render";
 
@@ -22,6 +22,19 @@ const reachable = (url: string): TunnelStatus => ({
   error: null,
   kept_by: "app (pid 4242)",
   note: null,
+  cloudflared_found: null,
+});
+
+const off = (cloudflared: string | null): TunnelStatus => ({
+  provider: null,
+  state: "stopped",
+  public_url: null,
+  verified_at: null,
+  rtt_ms: null,
+  error: null,
+  kept_by: null,
+  note: "No tunnel is set up.",
+  cloudflared_found: cloudflared,
 });
 
 describe("Settings: Tunnel", () => {
@@ -29,7 +42,7 @@ describe("Settings: Tunnel", () => {
     let status: TunnelStatus | null = null;
     const sent: TunnelConfig[] = [];
     engine.current = timelineEngine([summary(1)], {
-      tunnel_status: () => status ?? { provider: null, state: "stopped", public_url: null, verified_at: null, rtt_ms: null, error: null, kept_by: null, note: "No tunnel is set up." },
+      tunnel_status: () => status ?? off(null),
       tunnel_set: (args?: Record<string, unknown>) => {
         sent.push(args!.config as TunnelConfig);
         status = reachable("http://127.0.0.1:31337");
@@ -83,5 +96,67 @@ describe("Settings: Tunnel", () => {
     const bar = await screen.findByTestId("tunnel-status");
     expect(bar).toHaveAttribute("data-state", "unreachable");
     expect(within(bar).getByText("Unreachable")).toHaveAttribute("title", expect.stringContaining("cloudflared exited"));
+  });
+
+  it("lays out every choice when cloudflared is missing, and saves ngrok with its authtoken's secret name", async () => {
+    const sent: TunnelConfig[] = [];
+    engine.current = timelineEngine([summary(1)], {
+      tunnel_status: off(null),
+      tunnel_set: (args?: Record<string, unknown>) => {
+        sent.push(args!.config as TunnelConfig);
+        return { ...reachable("https://my-name.ngrok-free.app"), provider: "ngrok" };
+      },
+    });
+    const user = userEvent.setup();
+    await renderApp("/settings");
+    const choices = await screen.findByTestId("tunnel-choices");
+    expect(choices).toHaveTextContent("brew install cloudflared");
+    expect(choices).toHaveTextContent("winget install --id Cloudflare.cloudflared");
+    expect(choices).toHaveTextContent("ngrok");
+    await user.click(screen.getByTestId("tunnel-provider-ngrok"));
+    await user.type(screen.getByTestId("tunnel-domain"), "my-name.ngrok-free.app");
+    await user.click(screen.getByTestId("tunnel-save"));
+    await waitFor(() => expect(sent).toEqual([{ provider: "ngrok", authtoken_secret: "ngrok-authtoken", domain: "my-name.ngrok-free.app" }]));
+  });
+
+  it("offers the quick tunnel first when cloudflared is installed, and a named tunnel with its token's secret", async () => {
+    const sent: TunnelConfig[] = [];
+    engine.current = timelineEngine([summary(1)], {
+      tunnel_status: off("/usr/local/bin/cloudflared"),
+      tunnel_set: (args?: Record<string, unknown>) => {
+        sent.push(args!.config as TunnelConfig);
+        return { ...reachable("https://hooks.example.org"), provider: "cloudflared" };
+      },
+    });
+    const user = userEvent.setup();
+    await renderApp("/settings");
+    expect(await screen.findByTestId("tunnel-choices")).toHaveTextContent("cloudflared is installed (/usr/local/bin/cloudflared)");
+    expect(screen.getByTestId("tunnel-provider-cloudflared")).toBeChecked();
+    await user.click(screen.getByTestId("tunnel-named"));
+    await user.type(screen.getByTestId("tunnel-hostname"), "hooks.example.org");
+    await user.click(screen.getByTestId("tunnel-save"));
+    await waitFor(() =>
+      expect(sent).toEqual([
+        { provider: "cloudflared", binary: null, named: { token_secret: "cloudflare-tunnel-token", hostname: "hooks.example.org" } },
+      ]),
+    );
+  });
+
+  it("lets the user keep a webhook deleted in Label Studio deleted", async () => {
+    let policy: DeletedHookPolicy = "recreate";
+    engine.current = timelineEngine([summary(1)], {
+      deleted_hook_policy: () => policy,
+      deleted_hook_policy_set: (args?: Record<string, unknown>) => {
+        policy = args!.policy as DeletedHookPolicy;
+        return policy;
+      },
+    });
+    const user = userEvent.setup();
+    await renderApp("/settings");
+    const select = await screen.findByTestId("deleted-hook-policy");
+    expect(select).toHaveValue("recreate");
+    await user.selectOptions(select, "report");
+    await waitFor(() => expect(policy).toBe("report"));
+    expect(screen.getByTestId("deleted-hook-policy")).toHaveValue("report");
   });
 });

@@ -3,7 +3,7 @@
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 
-export type ErrorCode = "db_newer_schema" | "db_corrupt" | "db_locked" | "db_open_failed" | "db_migration_failed" | "db_error" | "data_dir_unavailable" | "port_in_use" | "listen_not_loopback" | "listen_invalid" | "engine_unavailable" | "source_not_found" | "unauthorized" | "payload_too_large" | "unsupported_media_type" | "malformed_json" | "rate_limited" | "store_unavailable" | "secret_unavailable" | "keychain_unavailable" | "event_not_found" | "ls_unauthorized" | "ls_legacy_tokens_disabled" | "ls_unavailable" | "aws_invalid_key" | "aws_invalid_secret" | "aws_expired" | "aws_clock_skew" | "aws_bad_region" | "aws_no_region" | "aws_no_credentials" | "aws_profile_missing" | "aws_access_denied" | "aws_throttled" | "aws_unavailable" | "aws_tls" | "aws_error" | "not_connected" | "invalid_argument" | "not_found" | "tunnel_not_configured" | "tunnel_start_failed" | "tunnel_unreachable" | "tunnel_rate_limited" | "tunnel_unauthorized" | "internal";
+export type ErrorCode = "db_newer_schema" | "db_corrupt" | "db_locked" | "db_open_failed" | "db_migration_failed" | "db_error" | "data_dir_unavailable" | "port_in_use" | "listen_not_loopback" | "listen_invalid" | "engine_unavailable" | "source_not_found" | "unauthorized" | "payload_too_large" | "unsupported_media_type" | "malformed_json" | "rate_limited" | "store_unavailable" | "secret_unavailable" | "keychain_unavailable" | "event_not_found" | "ls_unauthorized" | "ls_legacy_tokens_disabled" | "ls_unavailable" | "aws_invalid_key" | "aws_invalid_secret" | "aws_expired" | "aws_clock_skew" | "aws_bad_region" | "aws_no_region" | "aws_no_credentials" | "aws_profile_missing" | "aws_access_denied" | "aws_throttled" | "aws_unavailable" | "aws_tls" | "aws_error" | "not_connected" | "invalid_argument" | "not_found" | "name_taken" | "cancelled" | "tunnel_not_configured" | "tunnel_start_failed" | "tunnel_unreachable" | "tunnel_rate_limited" | "tunnel_unauthorized" | "internal";
 
 export type ApiError = { code: ErrorCode, message: string, };
 
@@ -264,6 +264,8 @@ export type HookRegistration = { webhook_id: number, url: string,
  */
 change: string, };
 
+export type DeletedHookPolicy = "recreate" | "report";
+
 export type CountPoint = { at: string, count: number, event_id: number, };
 
 export type RuleHistory = { rule: RetrainRule, points: Array<CountPoint>, runs: Array<Run>, };
@@ -324,9 +326,86 @@ kept_by: string | null,
 /**
  * The reason in words when nothing runs it, or other advice for the user.
  */
-note: string | null, };
+note: string | null, 
+/**
+ * Where `cloudflared` was found on this machine's PATH, if it was: the quick tunnel
+ * (no account) is then the default choice. Worked out on each status read.
+ */
+cloudflared_found: string | null, };
 
 export type TunnelTest = { public_url: string, reachable: boolean, rtt_ms: number | null, attempts: number, error: ApiError | null, };
+
+export type StepStatus = "planned" | "unchanged" | "created" | "updated" | "uploaded" | "skipped" | "failed";
+
+export type SetupStep = { 
+/**
+ * A stable id: `s3.bucket`, `s3.public_access`, `s3.images`, …
+ */
+key: string, title: string, 
+/**
+ * What it touches: an `s3://` URI, an ARN, a Label Studio id.
+ */
+resource: string, status: StepStatus, 
+/**
+ * What it would do or did, in words ("Create the bucket in eu-west-1", "312 uploaded,
+ * 1,488 already there, 3 skipped (not images)").
+ */
+summary: string, error: ApiError | null, 
+/**
+ * When the step last ran (RFC 3339); `None` in a plan.
+ */
+at: string | null, };
+
+export type SetupReport = { 
+/**
+ * `storage` or `training`.
+ */
+section: string, 
+/**
+ * True for `--plan`: nothing was done.
+ */
+planned: boolean, steps: Array<SetupStep>, };
+
+export type StorageLayout = { bucket: string, region: string, images: string, annotations: string, scripts: string, model: string, };
+
+export type StorageRequest = { bucket: string, region: string, 
+/**
+ * A folder of images to upload; none: only the bucket and layout.
+ */
+images_dir: string | null, images_prefix: string | null, annotations_prefix: string | null, scripts_prefix: string | null, model_prefix: string | null, };
+
+export type SetupJob = { running: boolean, progress: UploadProgress | null, 
+/**
+ * The outcome, once it ended.
+ */
+report: SetupReport | null, 
+/**
+ * Why it could not run at all (bad input, no credentials); step failures are in the
+ * report.
+ */
+error: ApiError | null, };
+
+export type UploadProgress = { files_total: number, 
+/**
+ * Uploaded or found already there.
+ */
+files_done: number, files_uploaded: number, files_present: number, 
+/**
+ * Files that are not images, left out.
+ */
+files_skipped: number, bytes_total: number, bytes_done: number, 
+/**
+ * Bytes a second actually sent, since the upload started.
+ */
+bytes_per_second: number, 
+/**
+ * `None` until there is a rate to go by.
+ */
+seconds_left: number | null, 
+/**
+ * The file being sent, relative to the folder.
+ */
+current: string | null, finished: boolean, };
 
 export const SECRET_NAMES = {
   labelStudioToken: "label-studio-token",

@@ -96,6 +96,9 @@ pub enum Command {
     /// Label Studio: register Loopline's webhook on a project.
     #[command(subcommand, name = "label-studio")]
     LabelStudio(LabelStudioCommand),
+    /// Guided setup of AWS and Label Studio: --plan shows the steps and does nothing.
+    #[command(subcommand)]
+    Setup(SetupCommand),
     /// The tunnel that brings the internet to the receiver, kept by the app or `serve`.
     #[command(subcommand)]
     Tunnel(TunnelCommand),
@@ -121,8 +124,12 @@ impl Command {
             Command::Runs(RunsCommand::Show { json, .. } | RunsCommand::Retry { json, .. }) => {
                 *json
             }
-            Command::LabelStudio(LabelStudioCommand::Hook { json, .. }) => *json,
+            Command::LabelStudio(
+                LabelStudioCommand::Hook { json, .. } | LabelStudioCommand::HookPolicy { json, .. },
+            ) => *json,
             Command::Tunnel(c) => c.json(),
+            Command::Setup(SetupCommand::S3(a)) => a.json,
+            Command::Setup(SetupCommand::Status(f)) => f.json,
         }
     }
 }
@@ -486,6 +493,52 @@ pub enum LabelStudioCommand {
         #[arg(long)]
         json: bool,
     },
+    /// What Loopline does when its webhook was deleted in Label Studio: register it again
+    /// (recreate, the default) or leave it deleted and say so on the timeline (report).
+    /// Without --if-deleted, prints the current choice.
+    HookPolicy {
+        #[arg(long, value_parser = ["recreate", "report"])]
+        if_deleted: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SetupCommand {
+    /// The S3 bucket (created in --region, private), the prefix layout, and the images
+    /// folder uploaded (resumable: a rerun uploads only what is missing or changed).
+    S3(SetupS3),
+    /// Every setup step: done, to do, or failed with the reason.
+    Status(JsonFlag),
+}
+
+#[derive(Debug, Args)]
+pub struct SetupS3 {
+    #[arg(long)]
+    pub bucket: String,
+    #[arg(long)]
+    pub region: String,
+    /// A folder of images to upload (nested folders too; other files are skipped).
+    #[arg(long)]
+    pub images: Option<std::path::PathBuf>,
+    /// Where the images go in the bucket.
+    #[arg(long, default_value = "bird-images")]
+    pub prefix_images: String,
+    /// Where Label Studio writes annotations.
+    #[arg(long, default_value = "annotations")]
+    pub prefix_annotations: String,
+    /// Where the pipeline's scripts go (one prefix per script under it).
+    #[arg(long, default_value = "script")]
+    pub prefix_scripts: String,
+    /// Where training writes the model.
+    #[arg(long, default_value = "model")]
+    pub prefix_model: String,
+    /// Show what would be done, with the resources, and do nothing.
+    #[arg(long)]
+    pub plan: bool,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,6 +9,7 @@ mod output;
 mod rule_cmd;
 mod secret_cmd;
 mod serve;
+mod setup_cmd;
 mod source_cmd;
 mod tunnel_cmd;
 
@@ -57,6 +58,7 @@ fn main() -> std::process::ExitCode {
             Command::Runs(cmd) => rule_cmd::runs(&cli.global, cmd).await,
             Command::LabelStudio(cmd) => rule_cmd::label_studio(&cli.global, cmd).await,
             Command::Tunnel(cmd) => tunnel_cmd::run(&cli.global, cmd).await,
+            Command::Setup(cmd) => setup_cmd::run(&cli.global, cmd).await,
         }
     });
     match result {

@@ -1,4 +1,6 @@
-use loopline_core::{ApiError, Counter, ErrorCode, Overlap, PipelineParam, RetrainRule, Run};
+use loopline_core::{
+    ApiError, Counter, DeletedHookPolicy, ErrorCode, Overlap, PipelineParam, RetrainRule, Run,
+};
 use loopline_engine::{Engine, RuleRequest};
 
 use crate::args::{
@@ -208,12 +210,17 @@ fn show_run(r: &Run, json: bool) -> Result<(), ApiError> {
 }
 
 pub async fn label_studio(global: &GlobalArgs, cmd: LabelStudioCommand) -> Result<(), ApiError> {
-    let LabelStudioCommand::Hook {
-        source,
-        project,
-        public_url,
-        json,
-    } = cmd;
+    let (source, project, public_url, json) = match cmd {
+        LabelStudioCommand::Hook {
+            source,
+            project,
+            public_url,
+            json,
+        } => (source, project, public_url, json),
+        LabelStudioCommand::HookPolicy { if_deleted, json } => {
+            return hook_policy(global, if_deleted, json).await
+        }
+    };
     let engine = Engine::open(global.engine_options()).await?;
     let result = match public_url {
         Some(url) => engine.label_studio_hook(&source, project, &url).await,
@@ -231,5 +238,35 @@ pub async fn label_studio(global: &GlobalArgs, cmd: LabelStudioCommand) -> Resul
         "Webhook {} on project {project} {}: {} (header X-Loopline-Token, annotation actions).",
         hook.webhook_id, hook.change, hook.url
     );
+    Ok(())
+}
+
+async fn hook_policy(
+    global: &GlobalArgs,
+    if_deleted: Option<String>,
+    json: bool,
+) -> Result<(), ApiError> {
+    let engine = Engine::open(global.engine_options()).await?;
+    let result = match if_deleted.as_deref().map(DeletedHookPolicy::parse) {
+        Some(Some(p)) => engine.set_deleted_hook_policy(p).await,
+        Some(None) => Err(ApiError::new(
+            ErrorCode::InvalidArgument,
+            "--if-deleted takes recreate or report.",
+        )),
+        None => engine.deleted_hook_policy().await,
+    };
+    engine.shutdown().await;
+    let policy = result?;
+    if json {
+        return print_json(&serde_json::json!({ "if_deleted": policy }));
+    }
+    match policy {
+        DeletedHookPolicy::Recreate => println!(
+            "A Loopline webhook deleted in Label Studio is registered again, and the timeline says so."
+        ),
+        DeletedHookPolicy::Report => println!(
+            "A Loopline webhook deleted in Label Studio stays deleted; the timeline says so once."
+        ),
+    }
     Ok(())
 }

@@ -120,5 +120,19 @@ fn show_status(status: &TunnelStatus, json: bool) -> Result<(), ApiError> {
     if let Some(note) = &status.note {
         println!("  {note}");
     }
+    if status.provider.is_none() {
+        match &status.cloudflared_found {
+            Some(path) => println!(
+                "  cloudflared is installed ({path}): `loopline tunnel set cloudflared` opens a quick tunnel, no account needed."
+            ),
+            None => {
+                println!("  The choices:");
+                println!("    loopline tunnel set cloudflared            a Cloudflare quick tunnel, no account (cloudflared is not installed yet; this command says how to get it)");
+                println!("    loopline tunnel set ngrok --authtoken-secret ngrok-authtoken [--domain D]   your ngrok account");
+                println!("    loopline tunnel set bore --server HOST [--https-url URL]                    your own bore server");
+                println!("    loopline tunnel set url --public-url URL   your own reverse proxy, Tailscale Funnel or VPN");
+            }
+        }
+    }
     Ok(())
 }

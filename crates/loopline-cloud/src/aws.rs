@@ -16,8 +16,10 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use loopline_core::{ApiError, AwsIdentity, AwsMode, Clock, ErrorCode, Sensitive};
 
 mod failure;
+mod signed;
 
 pub use failure::{classify, Failure, FailureKind};
+pub use signed::{shared_http, xml_escape, xml_tag, xml_tags, xml_unescape, Answer, Signed};
 
 /// Where the credentials come from.
 #[derive(Clone)]

@@ -5,4 +5,5 @@ pub mod aws;
 pub mod label_studio;
 pub mod label_studio_hooks;
 pub mod pipelines;
+pub mod s3;
 pub mod sagemaker;

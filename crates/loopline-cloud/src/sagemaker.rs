@@ -4,15 +4,12 @@
 //! help, so the outbox worker can back off on throttling and outages and give up at once on
 //! a wrong pipeline name.
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
-use aws_credential_types::provider::ProvideCredentials;
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-use aws_sigv4::sign::v4;
 use loopline_core::{ApiError, ErrorCode, PipelineParam, RunStatus, RunStep};
 use serde_json::{json, Value};
 
-use crate::aws::{classify, Aws, Failure, FailureKind};
+use crate::aws::{classify, Aws, Failure, FailureKind, Signed};
 
 /// A failed call, and whether trying again later can succeed.
 #[derive(Debug, Clone)]
@@ -68,12 +65,12 @@ pub fn display_name_for(token: &str) -> String {
 
 impl SageMaker {
     pub fn new(aws: Aws) -> Result<SageMaker, ApiError> {
-        let endpoint = std::env::var("AWS_ENDPOINT_URL_SAGEMAKER")
-            .ok()
-            .or_else(|| aws.config().endpoint_url().map(str::to_string))
-            .unwrap_or_else(|| format!("https://api.sagemaker.{}.amazonaws.com", aws.region()));
-        // One client for the process: building one loads the TLS roots, which costs more
-        // than the call itself.
+        let endpoint = aws.endpoint_for(
+            "SAGEMAKER",
+            format!("https://api.sagemaker.{}.amazonaws.com", aws.region()),
+        );
+        // One client for the process (building one loads the TLS roots, which costs more
+        // than the call), with a shorter timeout than uploads need.
         static HTTP: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
         let http = match HTTP.get() {
             Some(c) => c.clone(),
@@ -89,7 +86,7 @@ impl SageMaker {
         Ok(SageMaker {
             aws,
             http,
-            endpoint: endpoint.trim_end_matches('/').to_string() + "/",
+            endpoint: endpoint + "/",
         })
     }
 
@@ -224,65 +221,24 @@ impl SageMaker {
         pipeline: Option<&str>,
     ) -> Result<Value, CallError> {
         let payload = serde_json::to_vec(body).map_err(|e| ApiError::internal(e.to_string()))?;
-        let provider = self.aws.config().credentials_provider().ok_or_else(|| {
-            ApiError::new(ErrorCode::AwsNoCredentials, "No AWS credentials are configured. Enter them in Settings › Credentials, or with `loopline connect aws`.")
-        })?;
-        let credentials = provider.provide_credentials().await.map_err(|e| {
-            let chain = format!("credentialsnotloaded: {e} {e:?}").to_lowercase();
-            classify(
-                &Failure::bare(FailureKind::Construction, chain),
-                self.aws.context(),
+        let answer = self
+            .aws
+            .send_signed(
+                &self.http,
+                Signed {
+                    service: "sagemaker",
+                    method: "POST",
+                    url: &self.endpoint,
+                    headers: vec![
+                        ("content-type".into(), "application/x-amz-json-1.1".into()),
+                        ("x-amz-target".into(), format!("SageMaker.{operation}")),
+                    ],
+                    body: payload.into(),
+                },
             )
-        })?;
-        let identity = credentials.into();
-        let now = UNIX_EPOCH + Duration::from_millis(self.aws.now_ms().max(0) as u64);
-        let target = format!("SageMaker.{operation}");
-        let headers = [
-            ("content-type", "application/x-amz-json-1.1"),
-            ("x-amz-target", target.as_str()),
-        ];
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(self.aws.region())
-            .name("sagemaker")
-            .time(now)
-            .settings(SigningSettings::default())
-            .build()
-            .map_err(|e| ApiError::internal(format!("signing: {e}")))?
-            .into();
-        let signable = SignableRequest::new(
-            "POST",
-            &self.endpoint,
-            headers.iter().copied(),
-            SignableBody::Bytes(&payload),
-        )
-        .map_err(|e| ApiError::internal(format!("signing: {e}")))?;
-        let (instructions, _) = sign(signable, &params)
-            .map_err(|e| ApiError::internal(format!("signing: {e}")))?
-            .into_parts();
-        let mut request = self.http.post(&self.endpoint).body(payload.clone());
-        for (name, value) in headers.iter().copied().chain(instructions.headers()) {
-            request = request.header(name, value);
-        }
-        let response = match request.send().await {
-            Ok(r) => r,
-            Err(e) => {
-                let kind = if e.is_timeout() {
-                    FailureKind::Timeout
-                } else {
-                    FailureKind::Dispatch
-                };
-                let failure = Failure::bare(kind, format!("{e} {e:?}").to_lowercase());
-                return Err(classify(&failure, self.aws.context()).into());
-            }
-        };
-        let status = response.status().as_u16();
-        let date = response
-            .headers()
-            .get("date")
-            .and_then(|d| d.to_str().ok())
-            .map(str::to_string);
-        let text = response.text().await.unwrap_or_default();
+            .await?;
+        let status = answer.status;
+        let text = answer.text();
         let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         if (200..300).contains(&status) {
             return Ok(value);
@@ -315,16 +271,7 @@ impl SageMaker {
                 retryable: false,
             });
         }
-        let skew_ms = date
-            .and_then(|d| {
-                aws_smithy_types::DateTime::from_str(
-                    &d,
-                    aws_smithy_types::date_time::Format::HttpDate,
-                )
-                .ok()
-            })
-            .and_then(|t| t.to_millis().ok())
-            .map(|t| t - self.aws.now_ms());
+        let skew_ms = self.aws.skew_of(&answer);
         let failure = Failure {
             kind: FailureKind::Service { status },
             code: code.clone(),

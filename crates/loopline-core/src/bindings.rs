@@ -5,12 +5,13 @@ use ts_rs::{Config, TS};
 
 use crate::{
     ApiError, AppInfo, AwsIdentity, AwsMode, AwsSettings, CountPoint, Counter, CreatedSource,
-    ErrorCode, EventDetail, EventKind, EventPage, EventQuery, EventStatus, EventSummary, Header,
-    Health, HookRegistration, LabelStudioIdentity, NamedTunnel, Overlap, PipelineParam,
-    ProcessStatus, Quiescence, ReceiverState, ReceiverStatus, ReplayOutcome, RetentionPolicy,
-    RetrainRule, RuleHistory, Run, RunStatus, RunStep, SecretInfo, Source, SourceKind, TaskState,
-    TaskStatus, TimelineChanged, TimelineStats, TokenKind, TunnelConfig, TunnelState, TunnelStatus,
-    TunnelTest,
+    DeletedHookPolicy, ErrorCode, EventDetail, EventKind, EventPage, EventQuery, EventStatus,
+    EventSummary, Header, Health, HookRegistration, LabelStudioIdentity, NamedTunnel, Overlap,
+    PipelineParam, ProcessStatus, Quiescence, ReceiverState, ReceiverStatus, ReplayOutcome,
+    RetentionPolicy, RetrainRule, RuleHistory, Run, RunStatus, RunStep, SecretInfo, SetupJob,
+    SetupReport, SetupStep, Source, SourceKind, StepStatus, StorageLayout, StorageRequest,
+    TaskState, TaskStatus, TimelineChanged, TimelineStats, TokenKind, TunnelConfig, TunnelState,
+    TunnelStatus, TunnelTest, UploadProgress,
 };
 
 pub const BINDINGS_HEADER: &str = "// Generated from the Rust types in crates/loopline-core by `scripts/gen-bindings`.\n// Do not edit by hand: a test fails when this file drifts from the Rust source.\n";
@@ -63,6 +64,7 @@ pub fn typescript_bindings() -> String {
         decl::<RunStep>(&cfg),
         decl::<Run>(&cfg),
         decl::<HookRegistration>(&cfg),
+        decl::<DeletedHookPolicy>(&cfg),
         decl::<CountPoint>(&cfg),
         decl::<RuleHistory>(&cfg),
         decl::<NamedTunnel>(&cfg),
@@ -70,6 +72,13 @@ pub fn typescript_bindings() -> String {
         decl::<TunnelState>(&cfg),
         decl::<TunnelStatus>(&cfg),
         decl::<TunnelTest>(&cfg),
+        decl::<StepStatus>(&cfg),
+        decl::<SetupStep>(&cfg),
+        decl::<SetupReport>(&cfg),
+        decl::<StorageLayout>(&cfg),
+        decl::<StorageRequest>(&cfg),
+        decl::<SetupJob>(&cfg),
+        decl::<UploadProgress>(&cfg),
     ];
     let mut out = String::from(BINDINGS_HEADER);
     for d in decls {

@@ -86,6 +86,10 @@ pub enum ErrorCode {
     InvalidArgument,
     /// Something was asked for that does not exist.
     NotFound,
+    /// A globally unique name (an S3 bucket) belongs to someone else.
+    NameTaken,
+    /// The user stopped the work (an upload cancelled); what was done is kept.
+    Cancelled,
     /// No tunnel is configured (`loopline tunnel set …`).
     TunnelNotConfigured,
     /// The tunnel's provider could not be started (binary missing, refused configuration).
@@ -143,6 +147,8 @@ impl ErrorCode {
             ErrorCode::NotConnected => "not_connected",
             ErrorCode::InvalidArgument => "invalid_argument",
             ErrorCode::NotFound => "not_found",
+            ErrorCode::NameTaken => "name_taken",
+            ErrorCode::Cancelled => "cancelled",
             ErrorCode::TunnelNotConfigured => "tunnel_not_configured",
             ErrorCode::TunnelStartFailed => "tunnel_start_failed",
             ErrorCode::TunnelUnreachable => "tunnel_unreachable",
@@ -225,6 +231,8 @@ mod tests {
             ErrorCode::NotConnected,
             ErrorCode::InvalidArgument,
             ErrorCode::NotFound,
+            ErrorCode::NameTaken,
+            ErrorCode::Cancelled,
             ErrorCode::TunnelNotConfigured,
             ErrorCode::TunnelStartFailed,
             ErrorCode::TunnelUnreachable,

@@ -14,6 +14,7 @@ mod retrain;
 mod secret;
 pub mod secret_names;
 mod sensitive;
+mod setup;
 mod source;
 mod time;
 mod tunnel;
@@ -30,11 +31,14 @@ pub use event::{
 };
 pub use receiver::{AppInfo, Health, ReceiverState, ReceiverStatus};
 pub use retrain::{
-    CountPoint, Counter, HookRegistration, Overlap, PipelineParam, RetrainRule, RuleHistory, Run,
-    RunStatus, RunStep,
+    CountPoint, Counter, DeletedHookPolicy, HookRegistration, Overlap, PipelineParam, RetrainRule,
+    RuleHistory, Run, RunStatus, RunStep,
 };
 pub use secret::SecretInfo;
 pub use sensitive::Sensitive;
+pub use setup::{
+    SetupJob, SetupReport, SetupStep, StepStatus, StorageLayout, StorageRequest, UploadProgress,
+};
 pub use source::{CreatedSource, Source, SourceKind};
 pub use time::rfc3339_ms;
 pub use tunnel::{NamedTunnel, TunnelConfig, TunnelState, TunnelStatus, TunnelTest};

@@ -217,6 +217,34 @@ pub struct HookRegistration {
     pub change: String,
 }
 
+/// What Loopline does when it finds its webhook deleted in Label Studio (someone removed it
+/// in Label Studio's settings): register it again, or leave it deleted and say so. Some teams
+/// delete a webhook on purpose to pause deliveries; the user chooses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum DeletedHookPolicy {
+    #[default]
+    Recreate,
+    Report,
+}
+
+impl DeletedHookPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeletedHookPolicy::Recreate => "recreate",
+            DeletedHookPolicy::Report => "report",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DeletedHookPolicy> {
+        match s {
+            "recreate" => Some(DeletedHookPolicy::Recreate),
+            "report" => Some(DeletedHookPolicy::Report),
+            _ => None,
+        }
+    }
+}
+
 /// The counter's value when an event carried it, for the chart.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct CountPoint {

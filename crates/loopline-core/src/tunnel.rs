@@ -87,6 +87,10 @@ pub struct TunnelStatus {
     pub kept_by: Option<String>,
     /// The reason in words when nothing runs it, or other advice for the user.
     pub note: Option<String>,
+    /// Where `cloudflared` was found on this machine's PATH, if it was: the quick tunnel
+    /// (no account) is then the default choice. Worked out on each status read.
+    #[serde(default)]
+    pub cloudflared_found: Option<String>,
 }
 
 impl TunnelStatus {
@@ -100,6 +104,7 @@ impl TunnelStatus {
             error: None,
             kept_by: None,
             note: Some(note.into()),
+            cloudflared_found: None,
         }
     }
 }

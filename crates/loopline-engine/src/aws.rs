@@ -199,7 +199,21 @@ impl Engine {
         self.aws_loads.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// The AWS configuration with the region the setup names, whatever the connection's
+    /// own region is (a bucket is created where the user says). Not cached: setup is rare.
+    pub(crate) async fn aws_in(&self, region: &str) -> Result<Aws, ApiError> {
+        let cached = self.aws().await;
+        match cached {
+            Ok(aws) if aws.region() == region => Ok(aws),
+            _ => self.load_aws_in(Some(region)).await,
+        }
+    }
+
     async fn load_aws(&self) -> Result<Aws, ApiError> {
+        self.load_aws_in(None).await
+    }
+
+    async fn load_aws_in(&self, region: Option<&str>) -> Result<Aws, ApiError> {
         let settings = self.aws_settings().await?;
         let auth = match settings.mode {
             AwsMode::Profile => AwsAuth::Profile(settings.profile.unwrap_or_default()),
@@ -221,7 +235,12 @@ impl Engine {
             }
             AwsMode::DefaultChain => AwsAuth::DefaultChain,
         };
-        Aws::load(auth, settings.region.as_deref(), self.clock.clone()).await
+        Aws::load(
+            auth,
+            region.or(settings.region.as_deref()),
+            self.clock.clone(),
+        )
+        .await
     }
 
     /// STS GetCallerIdentity with whatever is configured.

@@ -43,6 +43,8 @@ pub struct EngineOptions {
     /// The tunnel provider, whatever the saved configuration says (tests put a fake here);
     /// the configured provider when `None`.
     pub tunnel: Option<Arc<dyn loopline_tunnel::TunnelProvider>>,
+    /// S3 for the storage setup; `None` for the real one, in the region asked for.
+    pub object_store: Option<Arc<dyn loopline_cloud::s3::ObjectStore>>,
 }
 
 /// One open data directory: its store, its receiver and the work behind them. The app holds
@@ -82,6 +84,9 @@ pub struct Engine {
     /// Each run that ended, published once.
     pub(crate) run_endings: broadcast::Sender<Run>,
     pub(crate) tunnel_override: Option<Arc<dyn loopline_tunnel::TunnelProvider>>,
+    pub(crate) object_store_override: Option<Arc<dyn loopline_cloud::s3::ObjectStore>>,
+    /// The storage setup the app runs in the background.
+    pub(crate) setup_job: Arc<crate::setup::JobSlot>,
     /// Wakes the tunnel keeper when this process changed the tunnel.
     pub(crate) tunnel_wake: tokio::sync::Notify,
 }
@@ -137,6 +142,8 @@ impl Engine {
             aws_loads: std::sync::atomic::AtomicU64::new(0),
             run_endings: broadcast::channel(64).0,
             tunnel_override: options.tunnel,
+            object_store_override: options.object_store,
+            setup_job: Arc::default(),
             tunnel_wake: tokio::sync::Notify::new(),
         })
     }

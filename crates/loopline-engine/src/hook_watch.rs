@@ -6,7 +6,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use loopline_core::{ApiError, EventStatus};
+use loopline_core::{ApiError, DeletedHookPolicy, EventStatus};
 use loopline_store::{NewEvent, StoredBody};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -45,6 +45,17 @@ impl Engine {
             .unwrap_or_default())
     }
 
+    pub(crate) async fn forget_hook(
+        &self,
+        source_id: &str,
+        project_id: i64,
+    ) -> Result<(), ApiError> {
+        let mut all = self.registered_hooks().await?;
+        all.retain(|h| !(h.source_id == source_id && h.project_id == project_id));
+        let json = serde_json::to_string(&all).map_err(|e| ApiError::internal(e.to_string()))?;
+        self.store.set_setting(HOOKS, &json).await
+    }
+
     pub(crate) async fn remember_hook(&self, hook: Registered) -> Result<(), ApiError> {
         let mut all = self.registered_hooks().await?;
         all.retain(|h| !(h.source_id == hook.source_id && h.project_id == hook.project_id));
@@ -73,6 +84,10 @@ impl Engine {
                 continue;
             }
             let deleted = state.is_err();
+            if deleted && self.deleted_hook_policy().await? == DeletedHookPolicy::Report {
+                self.report_deleted_hook(&hook, "").await?;
+                continue;
+            }
             // The list was read before Label Studio was asked; a `label-studio hook` (or a
             // tunnel move) in another process may have changed the URL since. Re-registering
             // the stale one would point Label Studio at an old address.

@@ -237,3 +237,62 @@ async fn only_the_hook_paths_are_served() {
         }
     }
 }
+
+#[tokio::test]
+async fn ngrok_needs_its_authtoken_stored_and_takes_a_bare_domain() {
+    let r = receiving_with(|_| {}).await;
+    let ngrok = |domain: &str| TunnelConfig::Ngrok {
+        authtoken_secret: "ngrok-authtoken".into(),
+        domain: Some(domain.into()),
+    };
+    let e = r
+        .engine
+        .set_tunnel(ngrok("my-name.ngrok-free.app"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::SecretUnavailable);
+    assert!(e.message.contains("loopline secret set ngrok-authtoken"));
+
+    r.engine
+        .set_secret(
+            "ngrok-authtoken",
+            loopline_core::Sensitive::new("2abcTOKEN_for_tests".to_string()),
+        )
+        .await
+        .unwrap();
+    let e = r
+        .engine
+        .set_tunnel(ngrok("not a domain"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidArgument);
+    let s = r
+        .engine
+        .set_tunnel(ngrok("https://My-Name.ngrok-free.app/"))
+        .await
+        .unwrap();
+    assert_eq!(s.provider.as_deref(), Some("ngrok"));
+    assert_eq!(
+        r.engine.tunnel_config().await.unwrap(),
+        Some(ngrok("my-name.ngrok-free.app")),
+        "saved as the bare host name ngrok wants"
+    );
+    // The secret's value is never part of what is saved or shown.
+    let saved = serde_json::to_string(&r.engine.tunnel_config().await.unwrap()).unwrap();
+    assert!(!saved.contains("2abcTOKEN"));
+    let shown = serde_json::to_string(&r.engine.tunnel_status().await.unwrap()).unwrap();
+    assert!(!shown.contains("2abcTOKEN"));
+}
+
+#[tokio::test]
+async fn with_no_tunnel_chosen_the_status_says_whether_cloudflared_is_installed() {
+    let r = receiving_with(|_| {}).await;
+    let s = r.engine.tunnel_status().await.unwrap();
+    assert_eq!(s.provider, None);
+    // This machine has no cloudflared (it cannot be installed here); PATH decides.
+    let on_path = std::env::var("PATH")
+        .unwrap_or_default()
+        .split(':')
+        .any(|d| std::path::Path::new(d).join("cloudflared").is_file());
+    assert_eq!(s.cloudflared_found.is_some(), on_path);
+}

@@ -1,6 +1,6 @@
 // Generated from the command declarations in src-tauri/src/commands.rs (`scripts/gen-bindings`).
 // Do not edit by hand: a test fails when this file drifts from the Rust declarations.
-import type { ApiError, AppInfo, AwsIdentity, AwsSettings, Counter, CreatedSource, EventDetail, EventPage, EventQuery, HookRegistration, LabelStudioIdentity, Overlap, PipelineParam, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RuleHistory, Run, SecretInfo, Source, SourceKind, TimelineStats, TunnelConfig, TunnelStatus, TunnelTest } from "../bindings.gen";
+import type { ApiError, AppInfo, AwsIdentity, AwsSettings, Counter, CreatedSource, DeletedHookPolicy, EventDetail, EventPage, EventQuery, HookRegistration, LabelStudioIdentity, Overlap, PipelineParam, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RuleHistory, Run, SecretInfo, SetupJob, SetupReport, SetupStep, Source, SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig, TunnelStatus, TunnelTest } from "../bindings.gen";
 
 export type Commands = {
   receiver_status: { args: Record<string, never>; result: ReceiverStatus };
@@ -42,6 +42,14 @@ export type Commands = {
   tunnel_status: { args: Record<string, never>; result: TunnelStatus };
   tunnel_set: { args: { config: TunnelConfig }; result: TunnelStatus };
   tunnel_off: { args: Record<string, never>; result: TunnelStatus };
+  deleted_hook_policy: { args: Record<string, never>; result: DeletedHookPolicy };
+  deleted_hook_policy_set: { args: { policy: DeletedHookPolicy }; result: DeletedHookPolicy };
+  setup_storage_plan: { args: { request: StorageRequest }; result: SetupReport };
+  setup_storage_start: { args: { request: StorageRequest }; result: SetupJob };
+  setup_storage_job: { args: Record<string, never>; result: SetupJob };
+  setup_storage_cancel: { args: Record<string, never>; result: SetupJob };
+  setup_status: { args: Record<string, never>; result: Array<SetupStep> };
+  storage_layout: { args: Record<string, never>; result: StorageLayout | null };
   tunnel_test: { args: Record<string, never>; result: TunnelTest };
   run_open_console: { args: { id: number }; result: null };
 };
@@ -90,6 +98,14 @@ export const COMMAND_NAMES = [
   "tunnel_status",
   "tunnel_set",
   "tunnel_off",
+  "deleted_hook_policy",
+  "deleted_hook_policy_set",
+  "setup_storage_plan",
+  "setup_storage_start",
+  "setup_storage_job",
+  "setup_storage_cancel",
+  "setup_status",
+  "storage_layout",
   "tunnel_test",
   "run_open_console",
 ] as const satisfies readonly CommandName[];

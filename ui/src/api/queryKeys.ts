@@ -37,4 +37,9 @@ export const queryKeys = {
   awsSettings: ["aws-settings"] as const,
 
   tunnel: ["tunnel-status"] as const,
+  deletedHookPolicy: ["deleted-hook-policy"] as const,
+
+  setupStatus: ["setup-status"] as const,
+  storageLayout: ["storage-layout"] as const,
+  storageJob: ["storage-job"] as const,
 };

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { ApiError, TunnelConfig, TunnelStatus, TunnelTest } from "../bindings.gen";
+import type { ApiError, DeletedHookPolicy, TunnelConfig, TunnelStatus, TunnelTest } from "../bindings.gen";
 import { call } from "./ipc";
 import { queryKeys } from "./queryKeys";
 
@@ -31,6 +31,22 @@ export function useTunnelOff() {
 
 export function useTunnelTest() {
   return useMutation<TunnelTest, ApiError, void>({ mutationFn: () => call("tunnel_test") });
+}
+
+/** What Loopline does when its webhook was deleted in Label Studio. */
+export function useDeletedHookPolicy() {
+  return useQuery<DeletedHookPolicy, ApiError>({
+    queryKey: queryKeys.deletedHookPolicy,
+    queryFn: () => call("deleted_hook_policy"),
+  });
+}
+
+export function useSetDeletedHookPolicy() {
+  const client = useQueryClient();
+  return useMutation<DeletedHookPolicy, ApiError, DeletedHookPolicy>({
+    mutationFn: (policy) => call("deleted_hook_policy_set", { policy }),
+    onSuccess: (policy) => client.setQueryData(queryKeys.deletedHookPolicy, policy),
+  });
 }
 
 /** One line for the status bar and the section's header. */

@@ -1,21 +1,50 @@
 import { useState, type FormEvent } from "react";
 import type { TunnelConfig, TunnelStatus } from "../bindings.gen";
 import { SECRET_NAMES } from "../bindings.gen";
-import { PROVIDER_LABEL, tunnelSummary, useSetTunnel, useTunnelOff, useTunnelStatus, useTunnelTest } from "../api/tunnel";
+import {
+  PROVIDER_LABEL,
+  tunnelSummary,
+  useDeletedHookPolicy,
+  useSetDeletedHookPolicy,
+  useSetTunnel,
+  useTunnelOff,
+  useTunnelStatus,
+  useTunnelTest,
+} from "../api/tunnel";
 import { errorMessage } from "../lib/errors";
 import { useToast } from "./Toasts";
 
-type Provider = "cloudflared" | "bore" | "url";
-const PROVIDERS: Provider[] = ["cloudflared", "bore", "url"];
+type Provider = TunnelConfig["provider"];
+const PROVIDERS: Provider[] = ["cloudflared", "ngrok", "bore", "url"];
 
 /** The fields of every provider, so switching back and forth keeps what was typed. */
-type Draft = { provider: Provider; binary: string; server: string; secretName: string; httpsUrl: string; publicUrl: string };
+type Draft = {
+  provider: Provider;
+  binary: string;
+  named: boolean;
+  tokenSecret: string;
+  hostname: string;
+  authtokenSecret: string;
+  domain: string;
+  server: string;
+  secretName: string;
+  httpsUrl: string;
+  publicUrl: string;
+};
 
+/** The saved provider; with none saved, the quick tunnel when cloudflared is installed and
+ * otherwise no choice made for the user (the section lays the choices out instead). */
 function draftFrom(s: TunnelStatus | undefined): Draft {
-  const provider = (s?.provider as Provider | null) ?? "cloudflared";
+  const saved = s?.provider as Provider | null | undefined;
+  const provider = saved && PROVIDERS.includes(saved) ? saved : "cloudflared";
   return {
-    provider: PROVIDERS.includes(provider) ? provider : "cloudflared",
+    provider,
     binary: "",
+    named: false,
+    tokenSecret: SECRET_NAMES.cloudflareTunnelToken,
+    hostname: "",
+    authtokenSecret: SECRET_NAMES.ngrokAuthtoken,
+    domain: "",
     server: "",
     secretName: SECRET_NAMES.boreSecret,
     httpsUrl: "",
@@ -27,7 +56,13 @@ function configOf(d: Draft): TunnelConfig {
   const opt = (v: string) => (v.trim() === "" ? null : v.trim());
   switch (d.provider) {
     case "cloudflared":
-      return { provider: "cloudflared", binary: opt(d.binary), named: null };
+      return {
+        provider: "cloudflared",
+        binary: opt(d.binary),
+        named: d.named ? { token_secret: d.tokenSecret.trim(), hostname: d.hostname.trim() } : null,
+      };
+    case "ngrok":
+      return { provider: "ngrok", authtoken_secret: d.authtokenSecret.trim(), domain: opt(d.domain) };
     case "bore":
       return { provider: "bore", server: d.server.trim(), secret_name: opt(d.secretName), https_url: opt(d.httpsUrl) };
     case "url":
@@ -124,6 +159,8 @@ export function TunnelSection() {
         </div>
       )}
 
+      {status && !status.provider && <TunnelChoices cloudflared={status.cloudflared_found} />}
+
       <form className="tunnel-form" onSubmit={submit} data-testid="tunnel-form">
         <fieldset>
           <legend>Provider</legend>
@@ -144,10 +181,41 @@ export function TunnelSection() {
           <>
             <label htmlFor="tunnel-binary">cloudflared binary</label>
             <input id="tunnel-binary" data-testid="tunnel-binary" placeholder="cloudflared on PATH" value={d.binary} onChange={(e) => edit({ binary: e.target.value })} />
+            <label className="inline">
+              <input type="checkbox" data-testid="tunnel-named" checked={d.named} onChange={(e) => edit({ named: e.target.checked })} /> A named
+              tunnel on my Cloudflare account (a fixed hostname)
+            </label>
+            {d.named && (
+              <>
+                <label htmlFor="tunnel-hostname">Public hostname</label>
+                <input id="tunnel-hostname" data-testid="tunnel-hostname" placeholder="hooks.example.org" value={d.hostname} onChange={(e) => edit({ hostname: e.target.value })} />
+                <label htmlFor="tunnel-token-secret">Token secret name</label>
+                <input id="tunnel-token-secret" data-testid="tunnel-token-secret" value={d.tokenSecret} onChange={(e) => edit({ tokenSecret: e.target.value })} />
+              </>
+            )}
             <p className="muted">
+              {d.named
+                ? "Store the tunnel token from the Cloudflare dashboard under Credentials → Secrets first; cloudflared gets it in its environment, never on its command line."
+                : "The quick tunnel's address changes on every start; Loopline keeps Label Studio pointed at it."}{" "}
               Not installed? Linux: the package from github.com/cloudflare/cloudflared/releases; macOS: <code>brew install cloudflared</code>;
-              Windows: <code>winget install --id Cloudflare.cloudflared</code>. The quick tunnel&apos;s address changes on every start; Loopline
-              keeps Label Studio pointed at it.
+              Windows: <code>winget install --id Cloudflare.cloudflared</code>.
+            </p>
+          </>
+        )}
+        {d.provider === "ngrok" && (
+          <>
+            <label htmlFor="tunnel-authtoken-secret">Authtoken secret name</label>
+            <input
+              id="tunnel-authtoken-secret"
+              data-testid="tunnel-authtoken-secret"
+              value={d.authtokenSecret}
+              onChange={(e) => edit({ authtokenSecret: e.target.value })}
+            />
+            <label htmlFor="tunnel-domain">Domain</label>
+            <input id="tunnel-domain" data-testid="tunnel-domain" placeholder="my-name.ngrok-free.app (optional)" value={d.domain} onChange={(e) => edit({ domain: e.target.value })} />
+            <p className="muted">
+              Store your authtoken (dashboard.ngrok.com → Your Authtoken) under Credentials → Secrets first. With your free static domain the
+              address survives restarts; without one it changes on every start and Loopline moves Label Studio&apos;s webhooks.
             </p>
           </>
         )}
@@ -182,6 +250,67 @@ export function TunnelSection() {
           </p>
         )}
       </form>
+      <DeletedHookChoice />
     </>
+  );
+}
+
+/** When the tunnel's address changes Loopline moves its Label Studio webhooks; this says
+ * what it does with one that someone deleted in Label Studio. */
+function DeletedHookChoice() {
+  const { data: policy } = useDeletedHookPolicy();
+  const set = useSetDeletedHookPolicy();
+  if (!policy) return null;
+  return (
+    <div className="form-row">
+      <label htmlFor="deleted-hook-policy">If Loopline&apos;s webhook is deleted in Label Studio</label>
+      <select
+        id="deleted-hook-policy"
+        data-testid="deleted-hook-policy"
+        value={policy}
+        disabled={set.isPending}
+        onChange={(e) => set.mutate(e.target.value as typeof policy)}
+      >
+        <option value="recreate">register it again</option>
+        <option value="report">leave it deleted and tell me</option>
+      </select>
+      {set.error && <p className="problem" role="alert">{errorMessage(set.error)}</p>}
+    </div>
+  );
+}
+
+/** With no tunnel chosen yet: every choice in one place, so nobody has to read docs first. */
+function TunnelChoices({ cloudflared }: { cloudflared: string | null }) {
+  return (
+    <div className="tunnel-choices" data-testid="tunnel-choices">
+      {cloudflared ? (
+        <p>
+          <strong>cloudflared is installed</strong> (<code>{cloudflared}</code>): the Cloudflare quick tunnel below needs no account. Choose
+          &ldquo;Use this tunnel&rdquo;.
+        </p>
+      ) : (
+        <>
+          <p>
+            <strong>Pick how the internet reaches this laptop.</strong>
+          </p>
+          <ul>
+            <li>
+              <strong>Cloudflare quick tunnel</strong>: free, no account. Install <code>cloudflared</code> first: Linux, the package from
+              github.com/cloudflare/cloudflared/releases; macOS, <code>brew install cloudflared</code>; Windows,{" "}
+              <code>winget install --id Cloudflare.cloudflared</code>.
+            </li>
+            <li>
+              <strong>ngrok</strong>: your ngrok account&apos;s authtoken; a free static domain keeps the address fixed.
+            </li>
+            <li>
+              <strong>My bore server</strong>: a <code>bore server</code> you run, with an HTTPS proxy in front of it.
+            </li>
+            <li>
+              <strong>My own URL</strong>: a reverse proxy, Tailscale Funnel or a VPN you already have.
+            </li>
+          </ul>
+        </>
+      )}
+    </div>
   );
 }

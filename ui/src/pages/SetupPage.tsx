@@ -1,6 +1,9 @@
 import { useNavigate } from "@tanstack/react-router";
+import type { SetupStep } from "../bindings.gen";
 import { useReceiverStatus } from "../api/engine";
+import { useSetupStatus } from "../api/setup";
 import { useSources } from "../api/sources";
+import { StorageSetup } from "../components/StorageSetup";
 
 type StepState = "done" | "todo" | "failed";
 
@@ -19,11 +22,22 @@ function Step({ n, title, state, children }: { n: number; title: string; state: 
   );
 }
 
+/** A storage step in its wanted state; the images step may be left out on purpose. */
+const storageDone = (s: SetupStep) =>
+  ["unchanged", "created", "updated", "uploaded"].includes(s.status) || (s.key === "s3.images" && s.status === "skipped");
+
 /** The first-run checklist: what the loop needs, in the order to do it. */
 export function SetupPage() {
   const navigate = useNavigate();
   const { data: status } = useReceiverStatus();
   const { data: sources } = useSources();
+  const { data: setup } = useSetupStatus();
+  const storage = (setup ?? []).filter((s) => s.key.startsWith("s3."));
+  const storageState: StepState = storage.some((s) => s.status === "failed")
+    ? "failed"
+    : storage.length > 0 && storage.every(storageDone)
+      ? "done"
+      : "todo";
   const hasSource = (sources?.length ?? 0) > 0;
   const receiverState: StepState = status?.state === "running" ? "done" : status?.state === "failed" ? "failed" : "todo";
   return (
@@ -55,7 +69,14 @@ export function SetupPage() {
           </button>
         </Step>
         <Step n={3} title="Connect Label Studio and AWS" state="todo">
-          Credentials are kept in your system keychain and checked the moment you enter them.
+          Credentials are kept in your system keychain and checked the moment you enter them.{" "}
+          <button type="button" className="link-button" onClick={() => void navigate({ to: "/settings" })}>
+            Credentials →
+          </button>
+        </Step>
+        <Step n={4} title="Storage: the S3 bucket and your images" state={storageState}>
+          Loopline shows what it will create before it does anything, uploads only what is missing, and checks each step live.
+          <StorageSetup />
         </Step>
       </ol>
     </section>

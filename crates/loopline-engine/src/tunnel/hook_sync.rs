@@ -5,7 +5,7 @@
 //! webhook moved.
 
 use loopline_cloud::sagemaker::CallError;
-use loopline_core::{ApiError, ErrorCode};
+use loopline_core::{ApiError, DeletedHookPolicy, ErrorCode};
 use loopline_store::{NewItem, OutboxItem};
 use serde::{Deserialize, Serialize};
 
@@ -73,15 +73,23 @@ impl Engine {
         if current.as_deref() != Some(m.to.as_str()) {
             return Ok(());
         }
+        if self.deleted_hook_policy().await? == DeletedHookPolicy::Report
+            && self.hook_is_deleted(m.webhook_id).await?
+        {
+            let hook = crate::hook_watch::Registered {
+                source_id: m.source_id.clone(),
+                project_id: m.project_id,
+                webhook_id: m.webhook_id,
+                url: m.from.clone(),
+            };
+            let context = format!("Tunnel URL changed {} → {}; ", m.from, m.to);
+            self.report_deleted_hook(&hook, &context).await?;
+            return Ok(());
+        }
         let registration = self
             .label_studio_hook(&m.source_id, m.project_id, &m.to)
             .await
-            .map_err(|error| CallError {
-                retryable: error.code == ErrorCode::LsUnavailable,
-                error,
-                status: None,
-                aws_error: false,
-            })?;
+            .map_err(retryable_ls)?;
         let summary = match registration.change.as_str() {
             "created" => format!(
                 "Tunnel URL changed {} → {}; Loopline's webhook on Label Studio project {} had been deleted, so it was created again (webhook {}).",
@@ -112,6 +120,17 @@ impl Engine {
         Ok(())
     }
 
+    /// Whether Label Studio says the webhook no longer exists. Any other failure (Label
+    /// Studio unreachable) is retried by the outbox like the move itself.
+    async fn hook_is_deleted(&self, webhook_id: i64) -> Result<bool, CallError> {
+        let ls = self.label_studio().await.map_err(retryable_ls)?;
+        match ls.get(&format!("/api/webhooks/{webhook_id}/")).await {
+            Ok(_) => Ok(false),
+            Err(e) if e.code == ErrorCode::NotFound => Ok(true),
+            Err(e) => Err(retryable_ls(e)),
+        }
+    }
+
     /// A move that gave up: the timeline says which webhook still holds the old URL.
     pub(crate) async fn hook_move_failed(
         &self,
@@ -132,5 +151,15 @@ impl Engine {
             &summary,
         )
         .await
+    }
+}
+
+/// Label Studio being down is worth retrying; anything else it says is final.
+fn retryable_ls(error: ApiError) -> CallError {
+    CallError {
+        retryable: error.code == ErrorCode::LsUnavailable,
+        error,
+        status: None,
+        aws_error: false,
     }
 }

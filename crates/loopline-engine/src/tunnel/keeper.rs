@@ -191,6 +191,7 @@ impl Engine {
             error: None,
             kept_by: None,
             note,
+            cloudflared_found: None,
         };
         self.save_tunnel_status(&status).await?;
         Ok(true)
@@ -253,6 +254,7 @@ impl Engine {
             error,
             kept_by: None,
             note: None,
+            cloudflared_found: None,
         })
         .await
     }

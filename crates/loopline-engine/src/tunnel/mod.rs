@@ -62,6 +62,15 @@ impl Engine {
 
     /// What the process keeping the tunnel reports, or why nothing keeps it.
     pub async fn tunnel_status(&self) -> Result<TunnelStatus, ApiError> {
+        let mut status = self.kept_tunnel_status().await?;
+        status.cloudflared_found =
+            loopline_tunnel::cloudflared::find_binary(None, std::env::var("PATH").ok().as_deref())
+                .ok()
+                .map(|p| p.display().to_string());
+        Ok(status)
+    }
+
+    async fn kept_tunnel_status(&self) -> Result<TunnelStatus, ApiError> {
         let Some(config) = self.tunnel_config().await? else {
             return Ok(TunnelStatus::stopped(
                 None,
@@ -199,7 +208,20 @@ impl Engine {
                     }
                 }
             }
-            TunnelConfig::Ngrok { .. } => return Err(loopline_tunnel::ngrok::not_built()),
+            TunnelConfig::Ngrok {
+                authtoken_secret,
+                domain,
+            } => {
+                needs_secret(authtoken_secret, "the ngrok authtoken").await?;
+                let domain = match domain {
+                    Some(d) => Some(loopline_tunnel::ngrok::normalize_domain(d)?),
+                    None => None,
+                };
+                return Ok(TunnelConfig::Ngrok {
+                    authtoken_secret: authtoken_secret.clone(),
+                    domain,
+                });
+            }
         }
         Ok(config)
     }

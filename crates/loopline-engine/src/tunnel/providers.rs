@@ -65,7 +65,13 @@ impl Engine {
                     bin, named, home,
                 ))
             }
-            TunnelConfig::Ngrok { .. } => return Err(loopline_tunnel::ngrok::not_built()),
+            TunnelConfig::Ngrok {
+                authtoken_secret,
+                domain,
+            } => Arc::new(loopline_tunnel::ngrok::Ngrok::new(
+                secret(authtoken_secret.clone()).await?,
+                domain.clone(),
+            )?),
         })
     }
 }

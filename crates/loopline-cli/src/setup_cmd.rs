@@ -1,0 +1,169 @@
+//! `loopline setup …`: the same steps as the app's Setup page. `--plan` prints what would be
+//! done and does nothing; without it each step prints its outcome and the resource it
+//! touched. Progress goes to stderr, so `--json` output stays clean.
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use loopline_core::{ApiError, SetupReport, SetupStep, StepStatus, StorageRequest, UploadProgress};
+use loopline_engine::{Engine, ProgressFn};
+
+use crate::args::{GlobalArgs, SetupCommand, SetupS3};
+use crate::output::print_json;
+
+pub async fn run(global: &GlobalArgs, cmd: SetupCommand) -> Result<(), ApiError> {
+    let engine = Engine::open(global.engine_options()).await?;
+    let result = match cmd {
+        SetupCommand::S3(a) => s3(&engine, a).await,
+        SetupCommand::Status(f) => match engine.setup_status().await {
+            Ok(steps) if f.json => print_json(&steps),
+            Ok(steps) => {
+                for s in &steps {
+                    print_step(s);
+                }
+                Ok(())
+            }
+            Err(e) => Err(e),
+        },
+    };
+    engine.shutdown().await;
+    result
+}
+
+async fn s3(engine: &Engine, a: SetupS3) -> Result<(), ApiError> {
+    let req = StorageRequest {
+        bucket: a.bucket,
+        region: a.region,
+        images_dir: a.images.map(|p| p.display().to_string()),
+        images_prefix: Some(a.prefix_images),
+        annotations_prefix: Some(a.prefix_annotations),
+        scripts_prefix: Some(a.prefix_scripts),
+        model_prefix: Some(a.prefix_model),
+    };
+    // Ctrl-C stops the upload between files and parts; what went up stays up.
+    let cancel = Arc::new(AtomicBool::new(false));
+    let c = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            c.store(true, Ordering::Relaxed);
+        }
+    });
+    let report = engine
+        .setup_storage(req, a.plan, Some(progress_printer()), Some(cancel))
+        .await?;
+    finish(&report, a.json)
+}
+
+fn finish(report: &SetupReport, json: bool) -> Result<(), ApiError> {
+    if json {
+        print_json(report)?;
+    } else {
+        if report.planned {
+            println!("Plan (nothing was done; run again without --plan to do it):");
+        }
+        for s in &report.steps {
+            print_step(s);
+        }
+    }
+    match report.failed().and_then(|s| s.error.clone()) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn print_step(s: &SetupStep) {
+    let status = match s.status {
+        StepStatus::Planned => "to do",
+        StepStatus::Unchanged => "unchanged",
+        StepStatus::Created => "created",
+        StepStatus::Updated => "updated",
+        StepStatus::Uploaded => "uploaded",
+        StepStatus::Skipped => "skipped",
+        StepStatus::Failed => "failed",
+    };
+    let resource = if s.resource.is_empty() {
+        String::new()
+    } else {
+        format!("  {}", s.resource)
+    };
+    println!("{:<20} {:<9}{resource}", s.title, status);
+    println!("{:<20} {}", "", s.summary);
+}
+
+/// A one-line bar on a terminal; elsewhere (CI logs, pipes) a line every few seconds.
+fn progress_printer() -> ProgressFn {
+    let tty = std::io::stderr().is_terminal();
+    let last: Mutex<Option<Instant>> = Mutex::new(None);
+    Arc::new(move |p: &UploadProgress| {
+        if p.files_total == 0 {
+            return;
+        }
+        let every = if tty {
+            Duration::from_millis(100)
+        } else {
+            Duration::from_secs(5)
+        };
+        if let Ok(mut l) = last.lock() {
+            if !p.finished && l.is_some_and(|t| t.elapsed() < every) {
+                return;
+            }
+            *l = Some(Instant::now());
+        }
+        let line = progress_line(p);
+        let mut err = std::io::stderr();
+        if tty {
+            let _ = write!(err, "\r\x1b[2K{line}");
+            if p.finished {
+                let _ = writeln!(err);
+            }
+        } else {
+            let _ = writeln!(err, "{line}");
+        }
+    })
+}
+
+fn progress_line(p: &UploadProgress) -> String {
+    let pct = (p.bytes_done * 100)
+        .checked_div(p.bytes_total)
+        .unwrap_or(100);
+    let filled = (pct as usize) / 5;
+    let bar = format!("[{}{}]", "#".repeat(filled), ".".repeat(20 - filled));
+    let left = match p.seconds_left {
+        Some(s) if !p.finished => format!(", {}m{:02}s left", s / 60, s % 60),
+        _ => String::new(),
+    };
+    format!(
+        "{bar} {pct:>3}%  {}/{} files  {:.1}/{:.1} MB  {:.1} MB/s{left}",
+        p.files_done,
+        p.files_total,
+        p.bytes_done as f64 / 1e6,
+        p.bytes_total as f64 / 1e6,
+        p.bytes_per_second as f64 / 1e6,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_progress_line_has_files_bytes_rate_and_time_left() {
+        let p = UploadProgress {
+            files_total: 500,
+            files_done: 250,
+            bytes_total: 100_000_000,
+            bytes_done: 50_000_000,
+            bytes_per_second: 10_000_000,
+            seconds_left: Some(65),
+            ..Default::default()
+        };
+        let line = progress_line(&p);
+        assert!(line.starts_with("[##########..........]  50%"), "{line}");
+        assert!(line.contains("250/500 files"));
+        assert!(line.contains("50.0/100.0 MB"));
+        assert!(line.contains("10.0 MB/s"));
+        assert!(line.contains("1m05s left"));
+    }
+}

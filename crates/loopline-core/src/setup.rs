@@ -1,0 +1,144 @@
+//! Guided setup: every step shows what it would do and the resource it touches before it
+//! acts, then what it did. A second run with nothing changed reports `unchanged` and does
+//! nothing.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::ApiError;
+
+/// Where one setup step stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    /// `--plan`: this would be done (the summary says what).
+    Planned,
+    /// Already as wanted; nothing was done.
+    Unchanged,
+    Created,
+    Updated,
+    /// Files went up (the summary counts them).
+    Uploaded,
+    /// Not applicable this time (no images folder given, say).
+    Skipped,
+    Failed,
+}
+
+impl StepStatus {
+    /// Whether the step is in its wanted state.
+    pub fn is_done(self) -> bool {
+        matches!(
+            self,
+            StepStatus::Unchanged
+                | StepStatus::Created
+                | StepStatus::Updated
+                | StepStatus::Uploaded
+        )
+    }
+}
+
+/// One step of a setup, with the resource it touches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SetupStep {
+    /// A stable id: `s3.bucket`, `s3.public_access`, `s3.images`, …
+    pub key: String,
+    pub title: String,
+    /// What it touches: an `s3://` URI, an ARN, a Label Studio id.
+    pub resource: String,
+    pub status: StepStatus,
+    /// What it would do or did, in words ("Create the bucket in eu-west-1", "312 uploaded,
+    /// 1,488 already there, 3 skipped (not images)").
+    pub summary: String,
+    pub error: Option<ApiError>,
+    /// When the step last ran (RFC 3339); `None` in a plan.
+    pub at: Option<String>,
+}
+
+/// What `loopline setup s3` shows or did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SetupReport {
+    /// `storage` or `training`.
+    pub section: String,
+    /// True for `--plan`: nothing was done.
+    pub planned: bool,
+    pub steps: Vec<SetupStep>,
+}
+
+impl SetupReport {
+    pub fn failed(&self) -> Option<&SetupStep> {
+        self.steps.iter().find(|s| s.status == StepStatus::Failed)
+    }
+}
+
+/// What the user asks of the storage setup. Prefixes default to the tutorial's layout.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct StorageRequest {
+    pub bucket: String,
+    pub region: String,
+    /// A folder of images to upload; none: only the bucket and layout.
+    pub images_dir: Option<String>,
+    pub images_prefix: Option<String>,
+    pub annotations_prefix: Option<String>,
+    pub scripts_prefix: Option<String>,
+    pub model_prefix: Option<String>,
+}
+
+/// A storage setup running in the background of the app: its progress, then its report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct SetupJob {
+    pub running: bool,
+    pub progress: Option<UploadProgress>,
+    /// The outcome, once it ended.
+    pub report: Option<SetupReport>,
+    /// Why it could not run at all (bad input, no credentials); step failures are in the
+    /// report.
+    pub error: Option<ApiError>,
+}
+
+/// Where things live in the bucket. Every prefix is the user's to rename; none ends in `/`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct StorageLayout {
+    pub bucket: String,
+    pub region: String,
+    pub images: String,
+    pub annotations: String,
+    pub scripts: String,
+    pub model: String,
+}
+
+impl StorageLayout {
+    pub const DEFAULT_IMAGES: &'static str = "bird-images";
+    pub const DEFAULT_ANNOTATIONS: &'static str = "annotations";
+    pub const DEFAULT_SCRIPTS: &'static str = "script";
+    pub const DEFAULT_MODEL: &'static str = "model";
+
+    /// `s3://bucket/prefix/` for a prefix of this layout.
+    pub fn uri(&self, prefix: &str) -> String {
+        if prefix.is_empty() {
+            format!("s3://{}/", self.bucket)
+        } else {
+            format!("s3://{}/{}/", self.bucket, prefix)
+        }
+    }
+}
+
+/// An upload under way: enough for a progress bar with a rate and the time left.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct UploadProgress {
+    pub files_total: u64,
+    /// Uploaded or found already there.
+    pub files_done: u64,
+    pub files_uploaded: u64,
+    pub files_present: u64,
+    /// Files that are not images, left out.
+    pub files_skipped: u64,
+    pub bytes_total: u64,
+    pub bytes_done: u64,
+    /// Bytes a second actually sent, since the upload started.
+    pub bytes_per_second: u64,
+    /// `None` until there is a rate to go by.
+    pub seconds_left: Option<u64>,
+    /// The file being sent, relative to the folder.
+    pub current: Option<String>,
+    pub finished: bool,
+}

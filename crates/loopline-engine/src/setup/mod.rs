@@ -1,0 +1,75 @@
+//! Guided setup: the steps behind the Setup page and `loopline setup …`. Each step shows its
+//! plan (with the resource it touches), acts only when asked, verifies the result live,
+//! and does nothing on a second run when nothing changed. The last outcome of every step
+//! is kept, so `setup status` and the Setup page show what exists.
+
+mod images;
+mod job;
+mod storage;
+mod upload;
+
+use std::sync::Arc;
+
+use loopline_cloud::s3::{ObjectStore, S3};
+use loopline_core::{rfc3339_ms, ApiError, SetupStep, StepStatus};
+
+pub(crate) use job::JobSlot;
+pub use upload::ProgressFn;
+
+use crate::Engine;
+
+const STEP_PREFIX: &str = "setup.step.";
+
+/// Every step `setup status` reports, in order, with its title.
+pub const STEPS: &[(&str, &str)] = &[
+    ("s3.bucket", "Bucket"),
+    ("s3.public_access", "Block Public Access"),
+    ("s3.layout", "Layout"),
+    ("s3.images", "Images"),
+];
+
+impl Engine {
+    /// The S3 client for `region` (or the test's fake, which has one region).
+    pub(crate) async fn object_store(
+        &self,
+        region: &str,
+    ) -> Result<Arc<dyn ObjectStore>, ApiError> {
+        if let Some(s) = &self.object_store_override {
+            return Ok(s.clone());
+        }
+        Ok(Arc::new(S3::new(self.aws_in(region).await?)?))
+    }
+
+    async fn record_step(&self, step: &SetupStep) -> Result<(), ApiError> {
+        let json = serde_json::to_string(step).map_err(|e| ApiError::internal(e.to_string()))?;
+        self.store
+            .set_setting(&format!("{STEP_PREFIX}{}", step.key), &json)
+            .await
+    }
+
+    /// `loopline setup status`: every step, as it last ended, or "to do".
+    pub async fn setup_status(&self) -> Result<Vec<SetupStep>, ApiError> {
+        let mut out = Vec::new();
+        for (key, title) in STEPS {
+            let saved = self
+                .store
+                .setting(&format!("{STEP_PREFIX}{key}"))
+                .await?
+                .and_then(|j| serde_json::from_str::<SetupStep>(&j).ok());
+            out.push(saved.unwrap_or_else(|| SetupStep {
+                key: key.to_string(),
+                title: title.to_string(),
+                resource: String::new(),
+                status: StepStatus::Planned,
+                summary: "To do.".into(),
+                error: None,
+                at: None,
+            }));
+        }
+        Ok(out)
+    }
+
+    fn now_rfc3339(&self) -> String {
+        rfc3339_ms(self.clock.now_ms())
+    }
+}

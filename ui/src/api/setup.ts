@@ -1,0 +1,70 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type { ApiError, SetupJob, SetupReport, SetupStep, StorageLayout, StorageRequest, UploadProgress } from "../bindings.gen";
+import { call } from "./ipc";
+import { queryKeys } from "./queryKeys";
+
+/** Every setup step as it last ended ("to do" when it never ran). */
+export function useSetupStatus() {
+  return useQuery<SetupStep[], ApiError>({ queryKey: queryKeys.setupStatus, queryFn: () => call("setup_status") });
+}
+
+/** The bucket and prefixes the last storage setup saved. */
+export function useStorageLayout() {
+  return useQuery<StorageLayout | null, ApiError>({ queryKey: queryKeys.storageLayout, queryFn: () => call("storage_layout") });
+}
+
+/** What the storage setup would do; it does nothing. */
+export function useStoragePlan() {
+  return useMutation<SetupReport, ApiError, StorageRequest>({ mutationFn: (request) => call("setup_storage_plan", { request }) });
+}
+
+/** The background storage setup: polled fast while it runs, then left alone. */
+export function useStorageJob() {
+  return useQuery<SetupJob, ApiError>({
+    queryKey: queryKeys.storageJob,
+    queryFn: () => call("setup_storage_job"),
+    refetchInterval: (q) => (q.state.data?.running ? 300 : false),
+  });
+}
+
+export function useStartStorageSetup() {
+  const client = useQueryClient();
+  return useMutation<SetupJob, ApiError, StorageRequest>({
+    mutationFn: (request) => call("setup_storage_start", { request }),
+    onSuccess: (job) => client.setQueryData(queryKeys.storageJob, job),
+  });
+}
+
+export function useCancelStorageSetup() {
+  const client = useQueryClient();
+  return useMutation<SetupJob, ApiError, void>({
+    mutationFn: () => call("setup_storage_cancel"),
+    onSuccess: (job) => client.setQueryData(queryKeys.storageJob, job),
+  });
+}
+
+const MB = 1_000_000;
+
+/** "120 of 500 files · 24.0 of 100.0 MB · 12.5 MB/s · 6 s left" */
+export function progressSentence(p: UploadProgress): string {
+  const parts = [
+    `${p.files_done.toLocaleString("en-US")} of ${p.files_total.toLocaleString("en-US")} files`,
+    `${(p.bytes_done / MB).toFixed(1)} of ${(p.bytes_total / MB).toFixed(1)} MB`,
+  ];
+  if (p.bytes_per_second > 0) parts.push(`${(p.bytes_per_second / MB).toFixed(1)} MB/s`);
+  if (p.seconds_left !== null && !p.finished) {
+    const s = p.seconds_left;
+    parts.push(s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s left` : `${s} s left`);
+  }
+  return parts.join(" · ");
+}
+
+export const STEP_LABEL: Record<SetupStep["status"], string> = {
+  planned: "To do",
+  unchanged: "Done",
+  created: "Created",
+  updated: "Updated",
+  uploaded: "Uploaded",
+  skipped: "Skipped",
+  failed: "Failed",
+};
