@@ -17,12 +17,12 @@ class Moto:
         self.endpoint = f"http://127.0.0.1:{port}"
 
     @classmethod
-    def start(cls, auth: bool = False, name: str = "moto") -> "Moto":
+    def start(cls, auth: bool = False, name: str = "moto", env: dict | None = None) -> "Moto":
         binary = Path(sys.executable).parent / "moto_server"
         if not binary.exists():
             missing_peer(f"moto is not installed in {binary.parent} (pip install 'moto[server]')")
         port = free_port()
-        env = {}
+        env = dict(env or {})
         if auth:
             # The first three calls (create the user, give it a policy, create its key) are
             # let through; every later call is checked against moto's IAM.

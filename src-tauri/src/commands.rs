@@ -3,9 +3,9 @@
 use loopline_core::{
     ApiError, AppInfo, AwsIdentity, AwsSettings, Counter, CreatedSource, DeletedHookPolicy,
     ErrorCode, EventDetail, EventPage, EventQuery, HookRegistration, LabelStudioIdentity, Overlap,
-    PipelineParam, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RuleHistory, Run,
-    SecretInfo, Sensitive, SetupJob, SetupReport, SetupStep, Source, SourceKind, StorageLayout,
-    StorageRequest, TimelineStats, TunnelConfig, TunnelStatus, TunnelTest,
+    PipelineParam, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RoleRequest,
+    RuleHistory, Run, SecretInfo, Sensitive, SetupJob, SetupReport, SetupStep, Source, SourceKind,
+    StorageLayout, StorageRequest, TimelineStats, TunnelConfig, TunnelStatus, TunnelTest,
 };
 use loopline_engine::{AwsCredentials, RuleRequest};
 use tauri::{AppHandle, Runtime, State};
@@ -340,6 +340,16 @@ app_commands! {
         /// Ctrl-C in `loopline setup s3`: stops between files; what went up stays up.
         pub async fn setup_storage_cancel(slot: State<'_, EngineSlot>) -> Result<SetupJob, ApiError> {
             slot.engine()?.cancel_storage_setup()
+        }
+
+        /// `loopline setup sagemaker --plan`: the execution role and its policy, shown, not made.
+        pub async fn setup_role_plan(slot: State<'_, EngineSlot>, request: RoleRequest) -> Result<SetupReport, ApiError> {
+            slot.engine()?.setup_role(request, true).await
+        }
+
+        /// `loopline setup sagemaker`: creates (or checks) the execution role and its policy.
+        pub async fn setup_role(slot: State<'_, EngineSlot>, request: RoleRequest) -> Result<SetupReport, ApiError> {
+            slot.engine()?.setup_role(request, false).await
         }
 
         /// `loopline setup status`

@@ -19,6 +19,7 @@ const step = (key: string, title: string, status: SetupReport["steps"][number]["
   resource: key === "s3.images" ? "s3://sagemaker-birds/bird-images/" : "s3://sagemaker-birds/",
   status,
   summary,
+  detail: null,
   error: null,
   at: status === "planned" ? null : "2026-12-05T10:00:00.000Z",
 });

@@ -350,7 +350,12 @@ resource: string, status: StepStatus,
  * What it would do or did, in words ("Create the bucket in eu-west-1", "312 uploaded,
  * 1,488 already there, 3 skipped (not images)").
  */
-summary: string, error: ApiError | null, 
+summary: string, 
+/**
+ * The exact document the step writes or found (a trust or permission policy), shown
+ * before anything is created.
+ */
+detail: string | null, error: ApiError | null, 
 /**
  * When the step last ran (RFC 3339); `None` in a plan.
  */
@@ -384,6 +389,22 @@ report: SetupReport | null,
  * report.
  */
 error: ApiError | null, };
+
+export type RolePolicy = "managed" | "scoped";
+
+export type RoleRequest = { region: string, 
+/**
+ * The bucket the role reaches; the storage setup's when `None`.
+ */
+bucket: string | null, 
+/**
+ * The role to create (or find) by name; `LooplineSageMakerExecution` when `None`.
+ */
+role: string | null, 
+/**
+ * An existing role to use as it is (checked, never changed).
+ */
+role_arn: string | null, policy: RolePolicy, };
 
 export type UploadProgress = { files_total: number, 
 /**

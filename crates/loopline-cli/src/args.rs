@@ -129,6 +129,7 @@ impl Command {
             ) => *json,
             Command::Tunnel(c) => c.json(),
             Command::Setup(SetupCommand::S3(a)) => a.json,
+            Command::Setup(SetupCommand::Sagemaker(a)) => a.json,
             Command::Setup(SetupCommand::Status(f)) => f.json,
         }
     }
@@ -509,6 +510,9 @@ pub enum SetupCommand {
     /// The S3 bucket (created in --region, private), the prefix layout, and the images
     /// folder uploaded (resumable: a rerun uploads only what is missing or changed).
     S3(SetupS3),
+    /// The SageMaker execution role: trusted by SageMaker for this account only, with the
+    /// managed policy or one scoped to the bucket (shown with --plan before it is created).
+    Sagemaker(SetupSagemaker),
     /// Every setup step: done, to do, or failed with the reason.
     Status(JsonFlag),
 }
@@ -535,6 +539,29 @@ pub struct SetupS3 {
     #[arg(long, default_value = "model")]
     pub prefix_model: String,
     /// Show what would be done, with the resources, and do nothing.
+    #[arg(long)]
+    pub plan: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SetupSagemaker {
+    #[arg(long)]
+    pub region: String,
+    /// The bucket the role may reach; the one `setup s3` set up when left out.
+    #[arg(long)]
+    pub bucket: Option<String>,
+    /// The role to create, or to find by name (LooplineSageMakerExecution by default).
+    #[arg(long, conflicts_with = "role_arn")]
+    pub role: Option<String>,
+    /// An existing role to use as it is: checked, never changed.
+    #[arg(long)]
+    pub role_arn: Option<String>,
+    /// managed: AmazonSageMakerFullAccess (buckets named *sagemaker* only); scoped: an
+    /// inline policy for this bucket, image pulls, job logs and passing this role.
+    #[arg(long, value_parser = ["managed", "scoped"], default_value = "managed")]
+    pub policy: String,
     #[arg(long)]
     pub plan: bool,
     #[arg(long)]

@@ -7,7 +7,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use loopline_core::{ApiError, SetupReport, SetupStep, StepStatus, StorageRequest, UploadProgress};
+use loopline_core::{
+    ApiError, RolePolicy, RoleRequest, SetupReport, SetupStep, StepStatus, StorageRequest,
+    UploadProgress,
+};
 use loopline_engine::{Engine, ProgressFn};
 
 use crate::args::{GlobalArgs, SetupCommand, SetupS3};
@@ -17,6 +20,23 @@ pub async fn run(global: &GlobalArgs, cmd: SetupCommand) -> Result<(), ApiError>
     let engine = Engine::open(global.engine_options()).await?;
     let result = match cmd {
         SetupCommand::S3(a) => s3(&engine, a).await,
+        SetupCommand::Sagemaker(a) => {
+            let req = RoleRequest {
+                region: a.region,
+                bucket: a.bucket,
+                role: a.role,
+                role_arn: a.role_arn,
+                policy: if a.policy == "scoped" {
+                    RolePolicy::Scoped
+                } else {
+                    RolePolicy::Managed
+                },
+            };
+            match engine.setup_role(req, a.plan).await {
+                Ok(report) => finish(&report, a.json),
+                Err(e) => Err(e),
+            }
+        }
         SetupCommand::Status(f) => match engine.setup_status().await {
             Ok(steps) if f.json => print_json(&steps),
             Ok(steps) => {
@@ -90,6 +110,14 @@ fn print_step(s: &SetupStep) {
     };
     println!("{:<20} {:<9}{resource}", s.title, status);
     println!("{:<20} {}", "", s.summary);
+    // A plan shows the exact documents it would write.
+    if s.status == StepStatus::Planned {
+        if let Some(d) = &s.detail {
+            for line in d.lines() {
+                println!("{:<20}   {line}", "");
+            }
+        }
+    }
 }
 
 /// A one-line bar on a terminal; elsewhere (CI logs, pipes) a line every few seconds.

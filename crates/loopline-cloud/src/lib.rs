@@ -2,6 +2,7 @@
 //! credentials as `Sensitive` values and the time from a `Clock`.
 
 pub mod aws;
+pub mod iam;
 pub mod label_studio;
 pub mod label_studio_hooks;
 pub mod pipelines;

@@ -8,10 +8,10 @@ use crate::{
     DeletedHookPolicy, ErrorCode, EventDetail, EventKind, EventPage, EventQuery, EventStatus,
     EventSummary, Header, Health, HookRegistration, LabelStudioIdentity, NamedTunnel, Overlap,
     PipelineParam, ProcessStatus, Quiescence, ReceiverState, ReceiverStatus, ReplayOutcome,
-    RetentionPolicy, RetrainRule, RuleHistory, Run, RunStatus, RunStep, SecretInfo, SetupJob,
-    SetupReport, SetupStep, Source, SourceKind, StepStatus, StorageLayout, StorageRequest,
-    TaskState, TaskStatus, TimelineChanged, TimelineStats, TokenKind, TunnelConfig, TunnelState,
-    TunnelStatus, TunnelTest, UploadProgress,
+    RetentionPolicy, RetrainRule, RolePolicy, RoleRequest, RuleHistory, Run, RunStatus, RunStep,
+    SecretInfo, SetupJob, SetupReport, SetupStep, Source, SourceKind, StepStatus, StorageLayout,
+    StorageRequest, TaskState, TaskStatus, TimelineChanged, TimelineStats, TokenKind, TunnelConfig,
+    TunnelState, TunnelStatus, TunnelTest, UploadProgress,
 };
 
 pub const BINDINGS_HEADER: &str = "// Generated from the Rust types in crates/loopline-core by `scripts/gen-bindings`.\n// Do not edit by hand: a test fails when this file drifts from the Rust source.\n";
@@ -78,6 +78,8 @@ pub fn typescript_bindings() -> String {
         decl::<StorageLayout>(&cfg),
         decl::<StorageRequest>(&cfg),
         decl::<SetupJob>(&cfg),
+        decl::<RolePolicy>(&cfg),
+        decl::<RoleRequest>(&cfg),
         decl::<UploadProgress>(&cfg),
     ];
     let mut out = String::from(BINDINGS_HEADER);

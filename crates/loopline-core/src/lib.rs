@@ -37,7 +37,8 @@ pub use retrain::{
 pub use secret::SecretInfo;
 pub use sensitive::Sensitive;
 pub use setup::{
-    SetupJob, SetupReport, SetupStep, StepStatus, StorageLayout, StorageRequest, UploadProgress,
+    RolePolicy, RoleRequest, SetupJob, SetupReport, SetupStep, StepStatus, StorageLayout,
+    StorageRequest, UploadProgress,
 };
 pub use source::{CreatedSource, Source, SourceKind};
 pub use time::rfc3339_ms;

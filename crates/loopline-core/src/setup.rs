@@ -49,6 +49,10 @@ pub struct SetupStep {
     /// What it would do or did, in words ("Create the bucket in eu-west-1", "312 uploaded,
     /// 1,488 already there, 3 skipped (not images)").
     pub summary: String,
+    /// The exact document the step writes or found (a trust or permission policy), shown
+    /// before anything is created.
+    #[serde(default)]
+    pub detail: Option<String>,
     pub error: Option<ApiError>,
     /// When the step last ran (RFC 3339); `None` in a plan.
     pub at: Option<String>,
@@ -93,6 +97,30 @@ pub struct SetupJob {
     /// Why it could not run at all (bad input, no credentials); step failures are in the
     /// report.
     pub error: Option<ApiError>,
+}
+
+/// Which permissions the execution role gets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RolePolicy {
+    /// `AmazonSageMakerFullAccess`: simple; reaches only buckets named `*sagemaker*`.
+    #[default]
+    Managed,
+    /// An inline policy for this bucket, image pulls, job logs and passing the role.
+    Scoped,
+}
+
+/// What the user asks of the execution role's setup.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RoleRequest {
+    pub region: String,
+    /// The bucket the role reaches; the storage setup's when `None`.
+    pub bucket: Option<String>,
+    /// The role to create (or find) by name; `LooplineSageMakerExecution` when `None`.
+    pub role: Option<String>,
+    /// An existing role to use as it is (checked, never changed).
+    pub role_arn: Option<String>,
+    pub policy: RolePolicy,
 }
 
 /// Where things live in the bucket. Every prefix is the user's to rename; none ends in `/`.

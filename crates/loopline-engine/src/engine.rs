@@ -45,6 +45,8 @@ pub struct EngineOptions {
     pub tunnel: Option<Arc<dyn loopline_tunnel::TunnelProvider>>,
     /// S3 for the storage setup; `None` for the real one, in the region asked for.
     pub object_store: Option<Arc<dyn loopline_cloud::s3::ObjectStore>>,
+    /// IAM for the role setup; `None` for the real one.
+    pub roles: Option<Arc<dyn loopline_cloud::iam::Roles>>,
 }
 
 /// One open data directory: its store, its receiver and the work behind them. The app holds
@@ -85,6 +87,7 @@ pub struct Engine {
     pub(crate) run_endings: broadcast::Sender<Run>,
     pub(crate) tunnel_override: Option<Arc<dyn loopline_tunnel::TunnelProvider>>,
     pub(crate) object_store_override: Option<Arc<dyn loopline_cloud::s3::ObjectStore>>,
+    pub(crate) roles_override: Option<Arc<dyn loopline_cloud::iam::Roles>>,
     /// The storage setup the app runs in the background.
     pub(crate) setup_job: Arc<crate::setup::JobSlot>,
     /// Wakes the tunnel keeper when this process changed the tunnel.
@@ -143,6 +146,7 @@ impl Engine {
             run_endings: broadcast::channel(64).0,
             tunnel_override: options.tunnel,
             object_store_override: options.object_store,
+            roles_override: options.roles,
             setup_job: Arc::default(),
             tunnel_wake: tokio::sync::Notify::new(),
         })

@@ -39,4 +39,6 @@ pub use paths::default_data_dir;
 pub use receiver::Receiver;
 pub use retrain::{RuleRequest, PARAM_PLACEHOLDERS};
 pub use rule_eval::{client_request_token, firing};
-pub use setup::{ProgressFn, STEPS as SETUP_STEPS};
+pub use setup::{
+    trust_policy as setup_trust_policy, ProgressFn, DEFAULT_ROLE, STEPS as SETUP_STEPS,
+};

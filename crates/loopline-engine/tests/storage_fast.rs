@@ -152,7 +152,9 @@ async fn plan_then_act_then_nothing_to_do() {
         "1 uploaded, 5 already there, 1 skipped (not images)."
     );
     let status = r.engine.setup_status().await.unwrap();
-    assert!(status.iter().all(|s| s.status.is_done()), "{status:?}");
+    let storage: Vec<_> = status.iter().filter(|s| s.key.starts_with("s3.")).collect();
+    assert_eq!(storage.len(), 4);
+    assert!(storage.iter().all(|s| s.status.is_done()), "{status:?}");
     assert_eq!(
         r.engine.storage_layout().await.unwrap().unwrap().images,
         "bird-images"

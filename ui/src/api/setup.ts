@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { ApiError, SetupJob, SetupReport, SetupStep, StorageLayout, StorageRequest, UploadProgress } from "../bindings.gen";
+import type { ApiError, RoleRequest, SetupJob, SetupReport, SetupStep, StorageLayout, StorageRequest, UploadProgress } from "../bindings.gen";
 import { call } from "./ipc";
 import { queryKeys } from "./queryKeys";
 
@@ -40,6 +40,19 @@ export function useCancelStorageSetup() {
   return useMutation<SetupJob, ApiError, void>({
     mutationFn: () => call("setup_storage_cancel"),
     onSuccess: (job) => client.setQueryData(queryKeys.storageJob, job),
+  });
+}
+
+/** The execution role and its policy, planned: nothing is created. */
+export function useRolePlan() {
+  return useMutation<SetupReport, ApiError, RoleRequest>({ mutationFn: (request) => call("setup_role_plan", { request }) });
+}
+
+export function useSetupRole() {
+  const client = useQueryClient();
+  return useMutation<SetupReport, ApiError, RoleRequest>({
+    mutationFn: (request) => call("setup_role", { request }),
+    onSettled: () => client.invalidateQueries({ queryKey: queryKeys.setupStatus }),
   });
 }
 

@@ -1,4 +1,6 @@
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import { queryKeys } from "../api/queryKeys";
 import type { SetupStep, StorageRequest } from "../bindings.gen";
 import { useAwsSettings } from "../api/credentials";
 import {
@@ -72,6 +74,14 @@ export function StorageSetup() {
     model_prefix: d.model,
   };
   const running = job?.running ?? false;
+  const client = useQueryClient();
+  // When a run ends, the steps' saved state and the layout changed behind the queries.
+  useEffect(() => {
+    if (!running && job?.report) {
+      void client.invalidateQueries({ queryKey: queryKeys.setupStatus });
+      void client.invalidateQueries({ queryKey: queryKeys.storageLayout });
+    }
+  }, [running, job?.report, client]);
   const submitPlan = (e: FormEvent) => {
     e.preventDefault();
     start.reset();
@@ -108,6 +118,7 @@ export function StorageSetup() {
         />
         <details className="setup-advanced">
           <summary>Prefixes in the bucket</summary>
+          <div className="setup-advanced-fields">
           <label htmlFor="storage-prefix-images">Images</label>
           <input id="storage-prefix-images" data-testid="storage-prefix-images" value={d.images} onChange={(e) => edit({ images: e.target.value })} />
           <label htmlFor="storage-prefix-annotations">Annotations</label>
@@ -116,6 +127,7 @@ export function StorageSetup() {
           <input id="storage-prefix-scripts" value={d.scripts} onChange={(e) => edit({ scripts: e.target.value })} />
           <label htmlFor="storage-prefix-model">Model output</label>
           <input id="storage-prefix-model" value={d.model} onChange={(e) => edit({ model: e.target.value })} />
+          </div>
         </details>
         <p className="muted">
           A name starting with <code>sagemaker-</code> lets the managed SageMaker policy reach the bucket. The bucket stays private.

@@ -3,6 +3,7 @@ import type { SetupStep } from "../bindings.gen";
 import { useReceiverStatus } from "../api/engine";
 import { useSetupStatus } from "../api/setup";
 import { useSources } from "../api/sources";
+import { RoleSetup } from "../components/RoleSetup";
 import { StorageSetup } from "../components/StorageSetup";
 
 type StepState = "done" | "todo" | "failed";
@@ -33,6 +34,12 @@ export function SetupPage() {
   const { data: sources } = useSources();
   const { data: setup } = useSetupStatus();
   const storage = (setup ?? []).filter((s) => s.key.startsWith("s3."));
+  const role = (setup ?? []).filter((s) => s.key.startsWith("iam."));
+  const roleState: StepState = role.some((s) => s.status === "failed")
+    ? "failed"
+    : role.some((s) => s.key === "iam.role" && storageDone(s))
+      ? "done"
+      : "todo";
   const storageState: StepState = storage.some((s) => s.status === "failed")
     ? "failed"
     : storage.length > 0 && storage.every(storageDone)
@@ -77,6 +84,10 @@ export function SetupPage() {
         <Step n={4} title="Storage: the S3 bucket and your images" state={storageState}>
           Loopline shows what it will create before it does anything, uploads only what is missing, and checks each step live.
           <StorageSetup />
+        </Step>
+        <Step n={5} title="Training: the SageMaker execution role" state={roleState}>
+          The role SageMaker&apos;s jobs run as. Loopline shows its trust and permission policies before it creates anything.
+          <RoleSetup />
         </Step>
       </ol>
     </section>

@@ -149,6 +149,17 @@ fn clock_skew(ctx_skew: Option<i64>) -> ApiError {
 }
 
 /// AWS's own words, cut short and with nothing but printable text.
+/// The action an AccessDenied names: "… is not authorized to perform: iam:CreateRole on
+/// resource: …" → `iam:CreateRole`.
+pub fn missing_permission(message: &str) -> Option<String> {
+    let rest = message.split("to perform: ").nth(1)?;
+    let action: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == ':' || *c == '-' || *c == '*')
+        .collect();
+    action.contains(':').then_some(action)
+}
+
 fn aws_words(f: &Failure) -> String {
     let words: String = f
         .message
@@ -213,10 +224,16 @@ pub fn classify(f: &Failure, ctx: &Context) -> ApiError {
             }
             "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => ApiError::new(
                 ErrorCode::AwsAccessDenied,
-                format!(
-                    "AWS accepted {who} but refused this action ({}). Ask your AWS administrator to allow it for this user or role.",
-                    aws_words(f)
-                ),
+                match missing_permission(f.message.as_deref().unwrap_or("")) {
+                    Some(action) => format!(
+                        "AWS accepted {who} but refused this action ({}). The missing permission is {action}: ask your AWS administrator to allow it for this user or role.",
+                        aws_words(f)
+                    ),
+                    None => format!(
+                        "AWS accepted {who} but refused this action ({}). Ask your AWS administrator to allow it for this user or role.",
+                        aws_words(f)
+                    ),
+                },
             ),
             "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException"
             | "SlowDown" => ApiError::new(
@@ -535,5 +552,15 @@ mod tests {
             ..f
         };
         assert_eq!(classify(&f, &ctx).code, ErrorCode::AwsNoCredentials);
+    }
+
+    #[test]
+    fn an_access_denied_names_the_missing_permission() {
+        let m = "User: arn:aws:iam::123456789012:user/ada is not authorized to perform: iam:CreateRole on resource: arn:aws:iam::123456789012:role/X because no identity-based policy allows the iam:CreateRole action";
+        assert_eq!(
+            super::missing_permission(m).as_deref(),
+            Some("iam:CreateRole")
+        );
+        assert_eq!(super::missing_permission("Access Denied"), None);
     }
 }

@@ -5,15 +5,20 @@
 
 mod images;
 mod job;
+mod policies;
 mod storage;
+mod training;
 mod upload;
 
 use std::sync::Arc;
 
+use loopline_cloud::iam::{Iam, Roles};
 use loopline_cloud::s3::{ObjectStore, S3};
 use loopline_core::{rfc3339_ms, ApiError, SetupStep, StepStatus};
 
 pub(crate) use job::JobSlot;
+pub use policies::trust_policy;
+pub use training::DEFAULT_ROLE;
 pub use upload::ProgressFn;
 
 use crate::Engine;
@@ -26,6 +31,8 @@ pub const STEPS: &[(&str, &str)] = &[
     ("s3.public_access", "Block Public Access"),
     ("s3.layout", "Layout"),
     ("s3.images", "Images"),
+    ("iam.role", "Execution role"),
+    ("iam.policy", "Permissions"),
 ];
 
 impl Engine {
@@ -38,6 +45,29 @@ impl Engine {
             return Ok(s.clone());
         }
         Ok(Arc::new(S3::new(self.aws_in(region).await?)?))
+    }
+
+    /// IAM for the role setup (or the test's fake).
+    pub(crate) async fn roles(&self, region: &str) -> Result<Arc<dyn Roles>, ApiError> {
+        if let Some(r) = &self.roles_override {
+            return Ok(r.clone());
+        }
+        Ok(Arc::new(Iam::new(self.aws_in(region).await?)?))
+    }
+
+    /// Adds a step to its report, and keeps its outcome for `setup status` unless it is
+    /// only planned.
+    async fn keep_step(
+        &self,
+        plan: bool,
+        steps: &mut Vec<SetupStep>,
+        step: SetupStep,
+    ) -> Result<(), ApiError> {
+        if !plan {
+            self.record_step(&step).await?;
+        }
+        steps.push(step);
+        Ok(())
     }
 
     async fn record_step(&self, step: &SetupStep) -> Result<(), ApiError> {
@@ -62,6 +92,7 @@ impl Engine {
                 resource: String::new(),
                 status: StepStatus::Planned,
                 summary: "To do.".into(),
+                detail: None,
                 error: None,
                 at: None,
             }));

@@ -173,17 +173,14 @@ impl StorageRun<'_> {
             resource,
             status,
             summary,
+            detail: None,
             error,
             at: (!self.plan).then(|| self.engine.now_rfc3339()),
         }
     }
 
     async fn push(&mut self, step: SetupStep) -> Result<(), ApiError> {
-        if !self.plan {
-            self.engine.record_step(&step).await?;
-        }
-        self.steps.push(step);
-        Ok(())
+        self.engine.keep_step(self.plan, &mut self.steps, step).await
     }
 
     fn failed(&self, key: &str, title: &str, resource: String, e: ApiError) -> SetupStep {

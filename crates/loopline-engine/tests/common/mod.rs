@@ -1,6 +1,7 @@
 #![allow(dead_code)]
 
 pub mod fake_pipelines;
+pub mod fake_roles;
 pub mod fake_s3;
 pub mod manual_clock;
 
