@@ -180,7 +180,9 @@ impl StorageRun<'_> {
     }
 
     async fn push(&mut self, step: SetupStep) -> Result<(), ApiError> {
-        self.engine.keep_step(self.plan, &mut self.steps, step).await
+        self.engine
+            .keep_step(self.plan, &mut self.steps, step)
+            .await
     }
 
     fn failed(&self, key: &str, title: &str, resource: String, e: ApiError) -> SetupStep {

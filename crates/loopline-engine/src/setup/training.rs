@@ -113,7 +113,9 @@ impl RoleRun<'_> {
     }
 
     async fn push(&mut self, step: SetupStep) -> Result<(), ApiError> {
-        self.engine.keep_step(self.plan, &mut self.steps, step).await
+        self.engine
+            .keep_step(self.plan, &mut self.steps, step)
+            .await
     }
 
     fn waits(&mut self, key: &str, title: &str, resource: &str) {
