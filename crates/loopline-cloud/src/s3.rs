@@ -63,7 +63,17 @@ pub trait ObjectStore: Send + Sync {
         bucket: &str,
         prefix: &str,
     ) -> Result<Vec<(String, String)>, ApiError>;
-    async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<(String, u64)>, ApiError>;
+    async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<Listed>, ApiError>;
+}
+
+/// An object as a listing shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub key: String,
+    pub size: u64,
+    /// Without its quotes. For an object uploaded in one piece (and not encrypted with
+    /// KMS) it is the MD5 of its content; a multipart object's has a `-N` suffix.
+    pub etag: String,
 }
 
 /// The metadata key that holds an object's SHA-256 (hex), so a rerun can tell an unchanged
@@ -450,7 +460,7 @@ impl ObjectStore for S3 {
     }
 
     /// Every key and size under `prefix` (ListObjectsV2, all pages).
-    async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<(String, u64)>, ApiError> {
+    async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<Listed>, ApiError> {
         let mut out = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -465,9 +475,16 @@ impl ObjectStore for S3 {
             let text = answer.text();
             let keys = xml_tags(&text, "Key");
             let sizes = xml_tags(&text, "Size");
+            let etags = xml_tags(&text, "ETag");
             out.extend(
                 keys.into_iter()
-                    .zip(sizes.into_iter().map(|s| s.parse().unwrap_or(0))),
+                    .zip(sizes)
+                    .zip(etags)
+                    .map(|((key, size), etag)| Listed {
+                        key,
+                        size: size.parse().unwrap_or(0),
+                        etag: etag.trim_matches('"').to_string(),
+                    }),
             );
             match xml_tag(&text, "NextContinuationToken") {
                 Some(t) if xml_tag(&text, "IsTruncated").as_deref() == Some("true") => {

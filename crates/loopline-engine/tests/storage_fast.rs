@@ -151,6 +151,11 @@ async fn plan_then_act_then_nothing_to_do() {
         summary(&changed, "s3.images"),
         "1 uploaded, 5 already there, 1 skipped (not images)."
     );
+    assert_eq!(
+        fake.heads.load(Ordering::SeqCst),
+        1,
+        "only the same-size file whose ETag differs is asked for its stored hash"
+    );
     let status = r.engine.setup_status().await.unwrap();
     let storage: Vec<_> = status.iter().filter(|s| s.key.starts_with("s3.")).collect();
     assert_eq!(storage.len(), 4);

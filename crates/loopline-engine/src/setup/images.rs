@@ -118,26 +118,36 @@ pub(crate) fn scan(root: &Path) -> Result<Folder, ApiError> {
     Ok(folder)
 }
 
-/// The file's SHA-256 (hex), read in 1 MiB blocks off the async runtime.
-pub(crate) async fn sha256_of(path: &Path) -> Result<String, ApiError> {
+/// A file's SHA-256 (stored in the object's metadata) and MD5 (what S3 lists as the ETag
+/// of a one-piece upload), both hex.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Digests {
+    pub sha256: String,
+    pub md5: String,
+}
+
+/// Both digests in one read, in 1 MiB blocks, off the async runtime.
+pub(crate) async fn digests_of(path: &Path) -> Result<Digests, ApiError> {
     let path = path.to_path_buf();
     tokio::task::spawn_blocking(move || {
         use std::io::Read;
         let mut file = std::fs::File::open(&path).map_err(|e| read_error(&path, e))?;
-        let mut hasher = Sha256::new();
+        let mut sha = Sha256::new();
+        let mut md5 = md5::Md5::new();
         let mut buf = vec![0u8; 1 << 20];
         loop {
             let n = file.read(&mut buf).map_err(|e| read_error(&path, e))?;
             if n == 0 {
                 break;
             }
-            hasher.update(&buf[..n]);
+            sha.update(&buf[..n]);
+            md5.update(&buf[..n]);
         }
-        Ok(hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect())
+        let hex = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        Ok(Digests {
+            sha256: hex(&sha.finalize()),
+            md5: hex(&md5.finalize()),
+        })
     })
     .await
     .map_err(|e| ApiError::internal(e.to_string()))?
@@ -184,13 +194,15 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_hash_is_the_files_sha256() {
+    async fn the_digests_are_the_files_sha256_and_md5() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.jpg");
         std::fs::write(&p, b"abc").unwrap();
+        let d = digests_of(&p).await.unwrap();
         assert_eq!(
-            sha256_of(&p).await.unwrap(),
+            d.sha256,
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+        assert_eq!(d.md5, "900150983cd24fb0d6963f7d28e17f72");
     }
 }

@@ -446,6 +446,7 @@ impl StorageRun<'_> {
             .list(&l.bucket, &format!("{}/", l.images))
             .await?
             .into_iter()
+            .map(|o| (o.key, o.size))
             .collect();
         let absent: Vec<&str> = folder
             .images

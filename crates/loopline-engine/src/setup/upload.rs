@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use futures_util::stream::{self, StreamExt};
-use loopline_cloud::s3::ObjectStore;
+use loopline_cloud::s3::{Listed, ObjectStore};
 use loopline_core::{ApiError, Clock, ErrorCode, UploadProgress};
 
-use super::images::{read_error, sha256_of, Folder, ImageFile};
+use super::images::{digests_of, read_error, Folder, ImageFile};
 
 /// Parts of 8 MiB: S3's minimum is 5 MiB, and the threshold is 8 MiB.
 pub(crate) const PART_SIZE: u64 = 8 << 20;
@@ -59,32 +59,40 @@ pub(crate) fn key_for(prefix: &str, rel: &str) -> String {
 }
 
 /// Which images are not in the bucket as they are here: the plan's count, and the upload's
-/// work list. One listing finds what is missing; only objects of the same size are asked
-/// for their stored hash.
+/// work list. One listing finds what is missing. An object of the same size is there when
+/// its listed ETag is the file's MD5 (S3's ETag of a one-piece upload), and otherwise when
+/// the SHA-256 Loopline stored in its metadata matches (one HEAD each): a resumed upload
+/// asks S3 about nothing it already listed.
 pub(crate) async fn missing(
     store: &dyn ObjectStore,
     bucket: &str,
     prefix: &str,
     folder: &Folder,
 ) -> Result<Vec<(ImageFile, String)>, ApiError> {
-    let listed: HashMap<String, u64> = store
+    let listed: HashMap<String, Listed> = store
         .list(bucket, &format!("{prefix}/"))
         .await?
         .into_iter()
+        .map(|o| (o.key.clone(), o))
         .collect();
     let checks = folder.images.iter().cloned().map(|file| {
         let key = key_for(prefix, &file.rel);
-        let same_size = listed.get(&key) == Some(&file.size);
+        let same_size = listed.get(&key).filter(|o| o.size == file.size).cloned();
         async move {
-            let hash = sha256_of(&file.path).await?;
-            if same_size {
+            let digests = digests_of(&file.path).await?;
+            if let Some(object) = same_size {
+                if object.etag == digests.md5 {
+                    return Ok(None);
+                }
                 if let Some(info) = store.head_object(bucket, &key).await? {
-                    if info.size == file.size && info.sha256.as_deref() == Some(hash.as_str()) {
+                    if info.size == file.size
+                        && info.sha256.as_deref() == Some(digests.sha256.as_str())
+                    {
                         return Ok(None);
                     }
                 }
             }
-            Ok(Some((file, hash)))
+            Ok(Some((file, digests.sha256)))
         }
     });
     let found: Vec<Result<Option<(ImageFile, String)>, ApiError>> =

@@ -5,9 +5,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use md5::Digest;
+
 use async_trait::async_trait;
 use bytes::Bytes;
-use loopline_cloud::s3::{BucketState, Created, ObjectInfo, ObjectStore};
+use loopline_cloud::s3::{BucketState, Created, Listed, ObjectInfo, ObjectStore};
 use loopline_core::{ApiError, ErrorCode};
 
 #[derive(Default)]
@@ -31,6 +33,8 @@ pub struct FakeS3 {
     pub parts: AtomicUsize,
     pub aborts: AtomicUsize,
     pub creates: AtomicUsize,
+    pub heads: AtomicUsize,
+    pub lists: AtomicUsize,
     /// Part uploads fail once this many have succeeded (usize::MAX: never).
     pub fail_parts_after: AtomicUsize,
 }
@@ -119,6 +123,7 @@ impl ObjectStore for FakeS3 {
     }
 
     async fn head_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectInfo>, ApiError> {
+        self.heads.fetch_add(1, Ordering::SeqCst);
         self.with_bucket(bucket, |b| {
             b.objects.get(key).map(|(body, ct, sha)| ObjectInfo {
                 size: body.len() as u64,
@@ -241,12 +246,18 @@ impl ObjectStore for FakeS3 {
             .collect())
     }
 
-    async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<(String, u64)>, ApiError> {
+    async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<Listed>, ApiError> {
+        self.lists.fetch_add(1, Ordering::SeqCst);
         self.with_bucket(bucket, |b| {
             b.objects
                 .iter()
                 .filter(|(k, _)| k.starts_with(prefix))
-                .map(|(k, (body, _, _))| (k.clone(), body.len() as u64))
+                .map(|(k, (body, _, _))| Listed {
+                    key: k.clone(),
+                    size: body.len() as u64,
+                    // As S3 does for a single PUT; the fake does not tell multipart apart.
+                    etag: format!("{:x}", md5::Md5::digest(body)),
+                })
                 .collect()
         })
     }
