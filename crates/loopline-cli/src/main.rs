@@ -9,6 +9,7 @@ mod output;
 mod rule_cmd;
 mod secret_cmd;
 mod serve;
+mod setup_args;
 mod setup_cmd;
 mod source_cmd;
 mod tunnel_cmd;
