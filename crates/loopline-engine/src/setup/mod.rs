@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use loopline_cloud::iam::{Iam, Roles};
 use loopline_cloud::s3::{ObjectStore, S3};
-use loopline_core::{rfc3339_ms, ApiError, SetupStep, StepStatus};
+use loopline_core::{rfc3339_ms, ApiError, SetupReport, SetupStep, StepStatus};
 
 pub(crate) use job::JobSlot;
 pub use policies::trust_policy;
@@ -55,21 +55,6 @@ impl Engine {
         Ok(Arc::new(Iam::new(self.aws_in(region).await?)?))
     }
 
-    /// Adds a step to its report, and keeps its outcome for `setup status` unless it is
-    /// only planned.
-    async fn keep_step(
-        &self,
-        plan: bool,
-        steps: &mut Vec<SetupStep>,
-        step: SetupStep,
-    ) -> Result<(), ApiError> {
-        if !plan {
-            self.record_step(&step).await?;
-        }
-        steps.push(step);
-        Ok(())
-    }
-
     async fn record_step(&self, step: &SetupStep) -> Result<(), ApiError> {
         let json = serde_json::to_string(step).map_err(|e| ApiError::internal(e.to_string()))?;
         self.store
@@ -102,5 +87,76 @@ impl Engine {
 
     fn now_rfc3339(&self) -> String {
         rfc3339_ms(self.clock.now_ms())
+    }
+}
+
+/// One setup run's steps: each is stamped with when it ran (a plan's are not) and kept for
+/// `setup status`, unless it is only planned.
+pub(crate) struct StepLog<'a> {
+    pub engine: &'a Engine,
+    pub plan: bool,
+    pub steps: Vec<SetupStep>,
+}
+
+impl<'a> StepLog<'a> {
+    pub fn new(engine: &'a Engine, plan: bool) -> StepLog<'a> {
+        StepLog {
+            engine,
+            plan,
+            steps: Vec::new(),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn step(
+        &self,
+        key: &str,
+        title: &str,
+        resource: impl Into<String>,
+        status: StepStatus,
+        summary: String,
+        detail: Option<String>,
+        error: Option<ApiError>,
+    ) -> SetupStep {
+        SetupStep {
+            key: key.into(),
+            title: title.into(),
+            resource: resource.into(),
+            status,
+            summary,
+            detail,
+            error,
+            at: (!self.plan).then(|| self.engine.now_rfc3339()),
+        }
+    }
+
+    pub async fn push(&mut self, step: SetupStep) -> Result<(), ApiError> {
+        if !self.plan {
+            self.engine.record_step(&step).await?;
+        }
+        self.steps.push(step);
+        Ok(())
+    }
+
+    /// A step that cannot run before an earlier one succeeds: shown, not kept.
+    pub fn waits(&mut self, key: &str, title: &str, resource: impl Into<String>, on: &str) {
+        let step = self.step(
+            key,
+            title,
+            resource,
+            StepStatus::Skipped,
+            format!("Waits for {on}."),
+            None,
+            None,
+        );
+        self.steps.push(step);
+    }
+
+    pub fn report(self, section: &str) -> SetupReport {
+        SetupReport {
+            section: section.into(),
+            planned: self.plan,
+            steps: self.steps,
+        }
     }
 }

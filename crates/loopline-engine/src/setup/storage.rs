@@ -16,6 +16,7 @@ use loopline_core::{
 
 use super::images::scan;
 use super::upload::{key_for, missing, ProgressFn, Upload};
+use super::StepLog;
 use crate::Engine;
 
 const LAYOUT: &str = "setup.storage";
@@ -105,11 +106,9 @@ impl Engine {
         let layout = layout_of(&req)?;
         let store = self.object_store(&layout.region).await?;
         let mut run = StorageRun {
-            engine: self,
+            log: StepLog::new(self, plan),
             store: store.as_ref(),
             layout: &layout,
-            plan,
-            steps: Vec::new(),
         };
         let Some(bucket_exists) = run.bucket().await? else {
             // Nothing else can be set up without the bucket.
@@ -142,22 +141,17 @@ impl Engine {
 }
 
 struct StorageRun<'a> {
-    engine: &'a Engine,
+    log: StepLog<'a>,
     store: &'a dyn ObjectStore,
     layout: &'a StorageLayout,
-    plan: bool,
-    steps: Vec<SetupStep>,
 }
 
 impl StorageRun<'_> {
     fn report(self) -> SetupReport {
-        SetupReport {
-            section: "storage".into(),
-            planned: self.plan,
-            steps: self.steps,
-        }
+        self.log.report("storage")
     }
 
+    /// Storage steps write no documents: no detail.
     fn step(
         &self,
         key: &str,
@@ -167,22 +161,12 @@ impl StorageRun<'_> {
         summary: String,
         error: Option<ApiError>,
     ) -> SetupStep {
-        SetupStep {
-            key: key.into(),
-            title: title.into(),
-            resource,
-            status,
-            summary,
-            detail: None,
-            error,
-            at: (!self.plan).then(|| self.engine.now_rfc3339()),
-        }
+        self.log
+            .step(key, title, resource, status, summary, None, error)
     }
 
     async fn push(&mut self, step: SetupStep) -> Result<(), ApiError> {
-        self.engine
-            .keep_step(self.plan, &mut self.steps, step)
-            .await
+        self.log.push(step).await
     }
 
     fn failed(&self, key: &str, title: &str, resource: String, e: ApiError) -> SetupStep {
@@ -192,15 +176,8 @@ impl StorageRun<'_> {
 
     /// A step that cannot run before the bucket exists.
     fn waits(&mut self, key: &str, title: &str) {
-        let step = self.step(
-            key,
-            title,
-            self.layout.uri(""),
-            StepStatus::Skipped,
-            "Waits for the bucket.".into(),
-            None,
-        );
-        self.steps.push(step);
+        self.log
+            .waits(key, title, self.layout.uri(""), "the bucket");
     }
 
     /// `Some(true)` when the bucket exists (now or already), `Some(false)` when it would be
@@ -238,13 +215,13 @@ impl StorageRun<'_> {
             BucketState::Forbidden => {
                 let e = ApiError::new(
                     ErrorCode::NameTaken,
-                    format!("The bucket '{bucket}' exists, but not in this AWS account (bucket names are global), or these credentials may not read it. Try '{}'.", suggest_bucket_name(bucket, self.engine.clock.now_ms())),
+                    format!("The bucket '{bucket}' exists, but not in this AWS account (bucket names are global), or these credentials may not read it. Try '{}'.", suggest_bucket_name(bucket, self.log.engine.clock.now_ms())),
                 );
                 let step = self.failed(key, title, uri, e);
                 self.push(step).await?;
                 return Ok(None);
             }
-            BucketState::Missing if self.plan => {
+            BucketState::Missing if self.log.plan => {
                 let step = self.step(
                     key,
                     title,
@@ -311,7 +288,7 @@ impl StorageRun<'_> {
         let step = match blocked {
             Err(e) => self.failed(key, title, uri, e),
             Ok(true) => self.step(key, title, uri, StepStatus::Unchanged, wanted.into(), None),
-            Ok(false) if self.plan => self.step(
+            Ok(false) if self.log.plan => self.step(
                 key,
                 title,
                 uri,
@@ -343,16 +320,16 @@ impl StorageRun<'_> {
             l.uri(&l.scripts),
             l.uri(&l.model)
         );
-        let saved = self.engine.storage_layout().await?;
-        let status = match (&saved, self.plan) {
+        let saved = self.log.engine.storage_layout().await?;
+        let status = match (&saved, self.log.plan) {
             (Some(s), _) if s == l => StepStatus::Unchanged,
             (_, true) => StepStatus::Planned,
             (None, false) => StepStatus::Created,
             (Some(_), false) => StepStatus::Updated,
         };
-        if !self.plan && status != StepStatus::Unchanged {
+        if !self.log.plan && status != StepStatus::Unchanged {
             let json = serde_json::to_string(l).map_err(|e| ApiError::internal(e.to_string()))?;
-            self.engine.store.set_setting(LAYOUT, &json).await?;
+            self.log.engine.store.set_setting(LAYOUT, &json).await?;
         }
         let step = self.step("s3.layout", "Layout", l.uri(""), status, summary, None);
         self.push(step).await
@@ -376,7 +353,7 @@ impl StorageRun<'_> {
             }
         };
         let skipped = skipped_phrase(folder.skipped.len());
-        if self.plan {
+        if self.log.plan {
             let todo = if bucket_exists {
                 match missing(self.store, &l.bucket, &l.images, &folder).await {
                     Ok(t) => t.len() as u64,
@@ -409,7 +386,7 @@ impl StorageRun<'_> {
             store: self.store,
             bucket: &l.bucket,
             prefix: &l.images,
-            clock: self.engine.clock.as_ref(),
+            clock: self.log.engine.clock.as_ref(),
             progress,
             cancel,
         };

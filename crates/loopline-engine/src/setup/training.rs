@@ -4,14 +4,13 @@
 //! before anything is created and read back after.
 
 use loopline_cloud::iam::{Role, Roles};
-use loopline_core::{
-    ApiError, ErrorCode, RolePolicy, RoleRequest, SetupReport, SetupStep, StepStatus,
-};
+use loopline_core::{ApiError, ErrorCode, RolePolicy, RoleRequest, SetupReport, StepStatus};
 
 use super::policies::{
     managed_policy_arn, role_name_of, same_document, scoped_policy, trust_policy, trusts_sagemaker,
     SCOPED_POLICY_NAME,
 };
+use super::StepLog;
 use crate::Engine;
 
 pub const DEFAULT_ROLE: &str = "LooplineSageMakerExecution";
@@ -48,9 +47,7 @@ impl Engine {
             super::policies::partition(&region)
         );
         let mut run = RoleRun {
-            engine: self,
-            plan,
-            steps: Vec::new(),
+            log: StepLog::new(self, plan),
         };
         let existing_only = req.role_arn.is_some();
         let role = run
@@ -72,65 +69,19 @@ impl Engine {
                 )
                 .await?
             }
-            None => run.waits("iam.policy", "Permissions", &arn_guess),
+            None => run
+                .log
+                .waits("iam.policy", "Permissions", arn_guess.as_str(), "the role"),
         }
-        Ok(SetupReport {
-            section: "training".into(),
-            planned: plan,
-            steps: run.steps,
-        })
+        Ok(run.log.report("training"))
     }
 }
 
 struct RoleRun<'a> {
-    engine: &'a Engine,
-    plan: bool,
-    steps: Vec<SetupStep>,
+    log: StepLog<'a>,
 }
 
 impl RoleRun<'_> {
-    #[allow(clippy::too_many_arguments)]
-    fn step(
-        &self,
-        key: &str,
-        title: &str,
-        resource: &str,
-        status: StepStatus,
-        summary: String,
-        detail: Option<String>,
-        error: Option<ApiError>,
-    ) -> SetupStep {
-        SetupStep {
-            key: key.into(),
-            title: title.into(),
-            resource: resource.into(),
-            status,
-            summary,
-            detail,
-            error,
-            at: (!self.plan).then(|| self.engine.now_rfc3339()),
-        }
-    }
-
-    async fn push(&mut self, step: SetupStep) -> Result<(), ApiError> {
-        self.engine
-            .keep_step(self.plan, &mut self.steps, step)
-            .await
-    }
-
-    fn waits(&mut self, key: &str, title: &str, resource: &str) {
-        let s = self.step(
-            key,
-            title,
-            resource,
-            StepStatus::Skipped,
-            "Waits for the role.".into(),
-            None,
-            None,
-        );
-        self.steps.push(s);
-    }
-
     /// The role, existing or created; `None` when it cannot be used (or is only planned).
     async fn role(
         &mut self,
@@ -145,7 +96,7 @@ impl RoleRun<'_> {
         let found = match roles.get_role(name).await {
             Ok(f) => f,
             Err(e) => {
-                let s = self.step(
+                let s = self.log.step(
                     key,
                     title,
                     arn_guess,
@@ -154,13 +105,13 @@ impl RoleRun<'_> {
                     None,
                     Some(e),
                 );
-                self.push(s).await?;
+                self.log.push(s).await?;
                 return Ok(None);
             }
         };
         let (step, role) = match found {
             Some(r) if trusts_sagemaker(&r.trust_policy) => (
-                self.step(key, title, &r.arn, StepStatus::Unchanged, "The role exists and SageMaker may assume it.".into(), Some(r.trust_policy.clone()), None),
+                self.log.step(key, title, &r.arn, StepStatus::Unchanged, "The role exists and SageMaker may assume it.".into(), Some(r.trust_policy.clone()), None),
                 Some(r),
             ),
             Some(r) => {
@@ -168,33 +119,33 @@ impl RoleRun<'_> {
                     ErrorCode::InvalidArgument,
                     format!("The role '{name}' exists but does not let SageMaker assume it (its trust policy has no sts:AssumeRole for sagemaker.amazonaws.com). Choose another role, or let Loopline create its own with --role NEW_NAME."),
                 );
-                (self.step(key, title, &r.arn, StepStatus::Failed, e.message.clone(), Some(r.trust_policy), Some(e)), None)
+                (self.log.step(key, title, &r.arn, StepStatus::Failed, e.message.clone(), Some(r.trust_policy), Some(e)), None)
             }
             None if existing_only => {
                 let e = ApiError::new(ErrorCode::NotFound, format!("There is no role '{name}' in account {account}. Check the ARN, or leave --role-arn out and Loopline creates one."));
-                (self.step(key, title, arn_guess, StepStatus::Failed, e.message.clone(), None, Some(e)), None)
+                (self.log.step(key, title, arn_guess, StepStatus::Failed, e.message.clone(), None, Some(e)), None)
             }
-            None if self.plan => (
-                self.step(key, title, arn_guess, StepStatus::Planned, format!("Create the role, which only SageMaker jobs of account {account} may assume."), Some(pretty(&trust)), None),
+            None if self.log.plan => (
+                self.log.step(key, title, arn_guess, StepStatus::Planned, format!("Create the role, which only SageMaker jobs of account {account} may assume."), Some(pretty(&trust)), None),
                 None,
             ),
             None => match roles.create_role(name, &trust, "SageMaker pipeline execution role, created by Loopline").await {
-                Err(e) => (self.step(key, title, arn_guess, StepStatus::Failed, e.message.clone(), None, Some(e)), None),
+                Err(e) => (self.log.step(key, title, arn_guess, StepStatus::Failed, e.message.clone(), None, Some(e)), None),
                 // Read back: the stored trust document is what counts (moto accepts any).
                 Ok(_) => match roles.get_role(name).await {
                     Ok(Some(r)) if trusts_sagemaker(&r.trust_policy) => (
-                        self.step(key, title, &r.arn, StepStatus::Created, "Created; only SageMaker jobs of this account may assume it.".into(), Some(r.trust_policy.clone()), None),
+                        self.log.step(key, title, &r.arn, StepStatus::Created, "Created; only SageMaker jobs of this account may assume it.".into(), Some(r.trust_policy.clone()), None),
                         Some(r),
                     ),
                     Ok(_) => {
                         let e = ApiError::new(ErrorCode::AwsError, format!("IAM accepted the role '{name}' but does not show it with its trust policy yet. Run the setup again in a minute."));
-                        (self.step(key, title, arn_guess, StepStatus::Failed, e.message.clone(), None, Some(e)), None)
+                        (self.log.step(key, title, arn_guess, StepStatus::Failed, e.message.clone(), None, Some(e)), None)
                     }
-                    Err(e) => (self.step(key, title, arn_guess, StepStatus::Failed, e.message.clone(), None, Some(e)), None),
+                    Err(e) => (self.log.step(key, title, arn_guess, StepStatus::Failed, e.message.clone(), None, Some(e)), None),
                 },
             },
         };
-        self.push(step).await?;
+        self.log.push(step).await?;
         Ok(role)
     }
 
@@ -220,15 +171,15 @@ impl RoleRun<'_> {
                     " The bucket's name has no 'sagemaker' in it, so this policy cannot read it: choose --policy scoped."
                 };
                 match roles.attached_policies(name).await {
-                    Err(e) => self.step(key, title, role_arn, StepStatus::Failed, e.message.clone(), None, Some(e)),
-                    Ok(list) if list.contains(&managed) => self.step(key, title, role_arn, StepStatus::Unchanged, format!("AmazonSageMakerFullAccess is attached.{warn}"), detail, None),
-                    Ok(_) if self.plan => self.step(key, title, role_arn, StepStatus::Planned, format!("Attach the managed policy AmazonSageMakerFullAccess.{warn}"), detail, None),
+                    Err(e) => self.log.step(key, title, role_arn, StepStatus::Failed, e.message.clone(), None, Some(e)),
+                    Ok(list) if list.contains(&managed) => self.log.step(key, title, role_arn, StepStatus::Unchanged, format!("AmazonSageMakerFullAccess is attached.{warn}"), detail, None),
+                    Ok(_) if self.log.plan => self.log.step(key, title, role_arn, StepStatus::Planned, format!("Attach the managed policy AmazonSageMakerFullAccess.{warn}"), detail, None),
                     Ok(_) => match roles.attach_policy(name, &managed).await.and(Ok(())) {
-                        Err(e) => self.step(key, title, role_arn, StepStatus::Failed, e.message.clone(), None, Some(e)),
+                        Err(e) => self.log.step(key, title, role_arn, StepStatus::Failed, e.message.clone(), None, Some(e)),
                         Ok(()) => match roles.attached_policies(name).await {
-                            Ok(list) if list.contains(&managed) => self.step(key, title, role_arn, StepStatus::Created, format!("AmazonSageMakerFullAccess is attached.{warn}"), detail, None),
-                            Ok(_) => self.step(key, title, role_arn, StepStatus::Failed, "IAM accepted the policy but does not list it on the role yet. Run the setup again in a minute.".into(), None, Some(ApiError::new(ErrorCode::AwsError, "The attached policy is not listed yet."))),
-                            Err(e) => self.step(key, title, role_arn, StepStatus::Failed, e.message.clone(), None, Some(e)),
+                            Ok(list) if list.contains(&managed) => self.log.step(key, title, role_arn, StepStatus::Created, format!("AmazonSageMakerFullAccess is attached.{warn}"), detail, None),
+                            Ok(_) => self.log.step(key, title, role_arn, StepStatus::Failed, "IAM accepted the policy but does not list it on the role yet. Run the setup again in a minute.".into(), None, Some(ApiError::new(ErrorCode::AwsError, "The attached policy is not listed yet."))),
+                            Err(e) => self.log.step(key, title, role_arn, StepStatus::Failed, e.message.clone(), None, Some(e)),
                         },
                     },
                 }
@@ -237,24 +188,24 @@ impl RoleRun<'_> {
                 let wanted = scoped_policy(region, account, bucket, role_arn);
                 let detail = Some(pretty(&wanted));
                 match roles.inline_policy(name, SCOPED_POLICY_NAME).await {
-                    Err(e) => self.step(key, title, role_arn, StepStatus::Failed, e.message.clone(), None, Some(e)),
-                    Ok(Some(doc)) if same_document(&doc, &wanted) => self.step(key, title, role_arn, StepStatus::Unchanged, format!("The inline policy {SCOPED_POLICY_NAME} allows s3://{bucket} only, image pulls, job logs and passing this role to SageMaker."), detail, None),
-                    Ok(existing) if self.plan => self.step(key, title, role_arn, StepStatus::Planned, format!("{} the inline policy {SCOPED_POLICY_NAME}: s3://{bucket} only, image pulls, job logs, passing this role to SageMaker.", if existing.is_some() { "Update" } else { "Add" }), detail, None),
+                    Err(e) => self.log.step(key, title, role_arn, StepStatus::Failed, e.message.clone(), None, Some(e)),
+                    Ok(Some(doc)) if same_document(&doc, &wanted) => self.log.step(key, title, role_arn, StepStatus::Unchanged, format!("The inline policy {SCOPED_POLICY_NAME} allows s3://{bucket} only, image pulls, job logs and passing this role to SageMaker."), detail, None),
+                    Ok(existing) if self.log.plan => self.log.step(key, title, role_arn, StepStatus::Planned, format!("{} the inline policy {SCOPED_POLICY_NAME}: s3://{bucket} only, image pulls, job logs, passing this role to SageMaker.", if existing.is_some() { "Update" } else { "Add" }), detail, None),
                     Ok(existing) => {
                         let done = match roles.put_inline_policy(name, SCOPED_POLICY_NAME, &wanted).await {
                             Ok(()) => roles.inline_policy(name, SCOPED_POLICY_NAME).await,
                             Err(e) => Err(e),
                         };
                         match done {
-                            Ok(Some(doc)) if same_document(&doc, &wanted) => self.step(key, title, role_arn, if existing.is_some() { StepStatus::Updated } else { StepStatus::Created }, format!("The inline policy {SCOPED_POLICY_NAME} allows s3://{bucket} only, image pulls, job logs and passing this role to SageMaker."), detail, None),
-                            Ok(_) => self.step(key, title, role_arn, StepStatus::Failed, "IAM accepted the policy but reads back another document. Run the setup again.".into(), None, Some(ApiError::new(ErrorCode::AwsError, "The policy read back differs."))),
-                            Err(e) => self.step(key, title, role_arn, StepStatus::Failed, e.message.clone(), None, Some(e)),
+                            Ok(Some(doc)) if same_document(&doc, &wanted) => self.log.step(key, title, role_arn, if existing.is_some() { StepStatus::Updated } else { StepStatus::Created }, format!("The inline policy {SCOPED_POLICY_NAME} allows s3://{bucket} only, image pulls, job logs and passing this role to SageMaker."), detail, None),
+                            Ok(_) => self.log.step(key, title, role_arn, StepStatus::Failed, "IAM accepted the policy but reads back another document. Run the setup again.".into(), None, Some(ApiError::new(ErrorCode::AwsError, "The policy read back differs."))),
+                            Err(e) => self.log.step(key, title, role_arn, StepStatus::Failed, e.message.clone(), None, Some(e)),
                         }
                     }
                 }
             }
         };
-        self.push(step).await
+        self.log.push(step).await
     }
 }
 
