@@ -86,10 +86,13 @@ def test_preprocess_turns_label_studio_exports_into_the_four_channels(label_stud
     out = tmp_path / "out"
     proc = subprocess.run([sys.executable, str(SCRIPTS / "preprocess.py"), "--annotations", str(annotations),
                            "--images", str(images), "--images-uri", f"s3://{bucket}/bird-images/", "--output", str(out),
-                           "--labels", ",".join(LABELS), "--validation-ratio", "0.5"],
+                           "--labels", ",".join(LABELS), "--validation-ratio", "0.5", "--summary", str(tmp_path / "summary")],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    # The pipeline's PropertyFile reads `train` from summary.json as num_training_samples.
+    written = json.loads((tmp_path / "summary" / "summary.json").read_text())
+    assert written["train"] == summary["train"] and written["label_map"]["1"] == "Beak", written
     assert summary["train"] + summary["validation"] == 2, summary
     assert any("skipped by the annotator" in s for s in summary["skipped"]), summary
     assert json.loads((out / "label_map.json").read_text()) == {"0": "background", "1": "Beak", "2": "Head", "3": "Wing", "4": "Body"}

@@ -199,3 +199,24 @@ def test_the_app_plans_then_uploads_a_folder_with_a_moving_progress_bar(launch_a
     app.screenshot(ARTIFACTS / "setup-storage-done.png")
     keys = moto.client("s3", region=REGION).list_objects_v2(Bucket=bucket, MaxKeys=1000)["KeyCount"]
     assert keys == 400
+
+    # Step 5, Training: the role and the pipeline, planned with the pipeline's graph, then created.
+    app.click(app.find('[data-testid="role-policy-scoped"]'))
+    app.click(app.find('[data-testid="role-plan"]'))
+    app.wait_text('[data-testid="role-plan-steps"]', "arn:aws:sagemaker:eu-west-1:123456789012:pipeline/loopline-segmentation",
+                  timeout=60)
+    graph = app.wait_text('[data-testid="pipeline-graph"]', "semantic-segmentation:1")
+    assert "Preprocess" in graph and "Cleanup" in graph and "ml.p3.2xlarge" in graph, graph
+    app.screenshot(ARTIFACTS / "setup-training-plan.png")
+    sm = moto.client("sagemaker", region=REGION)
+    assert sm.list_pipelines()["PipelineSummaries"] == [], "a plan does nothing"
+    app.click(app.find('[data-testid="role-create"]'))
+    app.wait(lambda: app.find_all('[data-testid="role-result-steps"]'), 120, "the training setup's outcome")
+    statuses = {app.attribute(el, "data-testid"): app.attribute(el, "data-status")
+                for el in app.find_all('[data-testid="role-result-steps"] li')}
+    assert statuses == {"step-iam.role": "created", "step-iam.policy": "created", "step-sm.scripts": "uploaded",
+                        "step-sm.quota": "skipped", "step-sm.pipeline": "created"}, statuses
+    app.wait_text('[data-testid="setup-step-5"]', "(Done)", timeout=30)
+    app.wait_text('[data-testid="setup-step-4"]', "(Done)", timeout=30)
+    app.screenshot(ARTIFACTS / "setup-training-done.png")
+    assert sm.describe_pipeline(PipelineName="loopline-segmentation")["PipelineArn"].endswith("pipeline/loopline-segmentation")

@@ -49,9 +49,81 @@ describe("Setup: Training role", () => {
     await user.click(screen.getByTestId("role-plan"));
     expect(await screen.findByTestId("role-plan-steps")).toHaveTextContent(ARN);
     expect(screen.getByTestId("role-detail-iam.role")).toHaveTextContent("sagemaker.amazonaws.com");
-    expect(sent[0]).toEqual({ region: "eu-west-1", bucket: "birds-data", role: "LooplineSageMakerExecution", role_arn: null, policy: "scoped" });
+    expect(sent[0]).toEqual({
+      region: "eu-west-1",
+      bucket: "birds-data",
+      role: "LooplineSageMakerExecution",
+      role_arn: null,
+      policy: "scoped",
+      pipeline: "loopline-segmentation",
+      labels: ["Beak", "Head", "Wing", "Body"],
+      training_instance: "ml.p3.2xlarge",
+      use_existing_pipeline: false,
+    });
     await user.click(screen.getByTestId("role-create"));
     const done = await screen.findByTestId("role-result-steps");
     expect(done.querySelectorAll('[data-status="created"]').length).toBe(2);
+  });
+
+  it("draws the planned pipeline's three steps from its definition, and can use an existing pipeline instead", async () => {
+    const sent: RoleRequest[] = [];
+    const definition = JSON.stringify({
+      Version: "2020-12-01",
+      Parameters: [
+        { Name: "ProcessingInstanceType", Type: "String", DefaultValue: "ml.m5.xlarge" },
+        { Name: "TrainingInstanceType", Type: "String", DefaultValue: "ml.g4dn.xlarge" },
+      ],
+      Steps: [
+        {
+          Name: "Preprocess",
+          Type: "Processing",
+          Arguments: {
+            AppSpecification: { ImageUri: "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3" },
+            ProcessingResources: { ClusterConfig: { InstanceType: { Get: "Parameters.ProcessingInstanceType" } } },
+          },
+        },
+        {
+          Name: "Train",
+          Type: "Training",
+          Arguments: {
+            AlgorithmSpecification: { TrainingImage: "685385470294.dkr.ecr.eu-west-1.amazonaws.com/semantic-segmentation:1" },
+            ResourceConfig: { InstanceType: { Get: "Parameters.TrainingInstanceType" } },
+            InputDataConfig: [{ DataSource: { S3DataSource: { S3Uri: { Get: "Steps.Preprocess.ProcessingOutputConfig.Outputs['train'].S3Output.S3Uri" } } } }],
+          },
+        },
+        { Name: "Cleanup", Type: "Processing", DependsOn: ["Train"], Arguments: {} },
+      ],
+    });
+    engine.current = timelineEngine([summary(1)], {
+      storage_layout: { bucket: "sagemaker-birds", region: "eu-west-1", images: "bird-images", annotations: "annotations", scripts: "script", model: "model" },
+      setup_role_plan: (args?: Record<string, unknown>) => {
+        sent.push(args!.request as RoleRequest);
+        return {
+          section: "training",
+          planned: true,
+          steps: [step("iam.role", "Execution role", "planned", TRUST), { ...step("sm.pipeline", "Pipeline", "planned", definition), summary: "Create the pipeline." }],
+        };
+      },
+    });
+    const user = userEvent.setup();
+    await renderApp("/setup");
+    const labels = await screen.findByTestId("pipeline-labels");
+    await user.clear(labels);
+    await user.type(labels, "Beak, Wing");
+    const instance = screen.getByTestId("pipeline-instance");
+    await user.clear(instance);
+    await user.type(instance, "ml.g4dn.xlarge");
+    await user.click(screen.getByTestId("role-plan"));
+    const graph = await screen.findByTestId("pipeline-graph");
+    expect(graph.querySelectorAll("li").length).toBe(3);
+    expect(screen.getByTestId("pipeline-node-Train")).toHaveTextContent("semantic-segmentation:1");
+    expect(screen.getByTestId("pipeline-node-Train")).toHaveTextContent("ml.g4dn.xlarge (parameter TrainingInstanceType)");
+    expect(screen.getByTestId("pipeline-node-Train")).toHaveTextContent("after Preprocess");
+    expect(screen.getByTestId("pipeline-node-Cleanup")).toHaveTextContent("after Train");
+    expect(sent[0]).toMatchObject({ labels: ["Beak", "Wing"], training_instance: "ml.g4dn.xlarge", use_existing_pipeline: false });
+
+    await user.click(screen.getByTestId("pipeline-mode-existing"));
+    await user.click(screen.getByTestId("role-plan"));
+    expect(sent[1]).toMatchObject({ pipeline: "loopline-segmentation", labels: [], training_instance: null, use_existing_pipeline: true });
   });
 });

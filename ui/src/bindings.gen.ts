@@ -3,7 +3,7 @@
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 
-export type ErrorCode = "db_newer_schema" | "db_corrupt" | "db_locked" | "db_open_failed" | "db_migration_failed" | "db_error" | "data_dir_unavailable" | "port_in_use" | "listen_not_loopback" | "listen_invalid" | "engine_unavailable" | "source_not_found" | "unauthorized" | "payload_too_large" | "unsupported_media_type" | "malformed_json" | "rate_limited" | "store_unavailable" | "secret_unavailable" | "keychain_unavailable" | "event_not_found" | "ls_unauthorized" | "ls_legacy_tokens_disabled" | "ls_unavailable" | "aws_invalid_key" | "aws_invalid_secret" | "aws_expired" | "aws_clock_skew" | "aws_bad_region" | "aws_no_region" | "aws_no_credentials" | "aws_profile_missing" | "aws_access_denied" | "aws_throttled" | "aws_unavailable" | "aws_tls" | "aws_error" | "not_connected" | "invalid_argument" | "not_found" | "name_taken" | "cancelled" | "tunnel_not_configured" | "tunnel_start_failed" | "tunnel_unreachable" | "tunnel_rate_limited" | "tunnel_unauthorized" | "internal";
+export type ErrorCode = "db_newer_schema" | "db_corrupt" | "db_locked" | "db_open_failed" | "db_migration_failed" | "db_error" | "data_dir_unavailable" | "port_in_use" | "listen_not_loopback" | "listen_invalid" | "engine_unavailable" | "source_not_found" | "unauthorized" | "payload_too_large" | "unsupported_media_type" | "malformed_json" | "rate_limited" | "store_unavailable" | "secret_unavailable" | "keychain_unavailable" | "event_not_found" | "ls_unauthorized" | "ls_legacy_tokens_disabled" | "ls_unavailable" | "aws_invalid_key" | "aws_invalid_secret" | "aws_expired" | "aws_clock_skew" | "aws_bad_region" | "aws_no_region" | "aws_no_credentials" | "aws_profile_missing" | "aws_access_denied" | "aws_throttled" | "aws_unavailable" | "aws_tls" | "aws_error" | "not_connected" | "invalid_argument" | "not_found" | "name_taken" | "cancelled" | "no_quota" | "tunnel_not_configured" | "tunnel_start_failed" | "tunnel_unreachable" | "tunnel_rate_limited" | "tunnel_unauthorized" | "internal";
 
 export type ApiError = { code: ErrorCode, message: string, };
 
@@ -404,7 +404,25 @@ role: string | null,
 /**
  * An existing role to use as it is (checked, never changed).
  */
-role_arn: string | null, policy: RolePolicy, };
+role_arn: string | null, policy: RolePolicy, 
+/**
+ * The pipeline to create or update from Loopline's template (or to use as it is, with
+ * `use_existing_pipeline`); the role alone when `None`.
+ */
+pipeline: string | null, 
+/**
+ * The classes Label Studio annotates, in order (class 1, 2, …; background is 0). The
+ * pipeline's last labels when empty.
+ */
+labels: Array<string>, 
+/**
+ * The training instance type's default; a GPU type (`ml.p3.2xlarge`) when `None`.
+ */
+training_instance: string | null, 
+/**
+ * Train with an existing pipeline as it is: checked and shown, never changed.
+ */
+use_existing_pipeline: boolean, };
 
 export type UploadProgress = { files_total: number, 
 /**

@@ -62,6 +62,22 @@ pub struct SetupSagemaker {
     /// inline policy for this bucket, image pulls, job logs and passing this role.
     #[arg(long, value_parser = ["managed", "scoped"], default_value = "managed")]
     pub policy: String,
+    /// The SageMaker pipeline to create or update from Loopline's template (preprocess,
+    /// train, cleanup); the role alone when left out.
+    #[arg(long)]
+    pub pipeline: Option<String>,
+    /// The classes Label Studio annotates, in order (background is added as class 0). The
+    /// pipeline's last labels when left out.
+    #[arg(long, value_delimiter = ',')]
+    pub labels: Vec<String>,
+    /// The training instance type's default (the pipeline's TrainingInstanceType
+    /// parameter); a GPU type, ml.p3.2xlarge, when left out.
+    #[arg(long)]
+    pub training_instance: Option<String>,
+    /// Train with the existing pipeline named by --pipeline as it is: checked and its
+    /// parameters shown, never changed.
+    #[arg(long, requires = "pipeline")]
+    pub use_existing_pipeline: bool,
     #[arg(long)]
     pub plan: bool,
     #[arg(long)]

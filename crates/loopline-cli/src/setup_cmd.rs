@@ -31,6 +31,10 @@ pub async fn run(global: &GlobalArgs, cmd: SetupCommand) -> Result<(), ApiError>
                 } else {
                     RolePolicy::Managed
                 },
+                pipeline: a.pipeline,
+                labels: a.labels,
+                training_instance: a.training_instance,
+                use_existing_pipeline: a.use_existing_pipeline,
             };
             match engine.setup_role(req, a.plan).await {
                 Ok(report) => finish(&report, a.json),

@@ -5,6 +5,7 @@ pub mod aws;
 pub mod iam;
 pub mod label_studio;
 pub mod label_studio_hooks;
+pub mod pipeline_definitions;
 pub mod pipelines;
 pub mod s3;
 pub mod sagemaker;

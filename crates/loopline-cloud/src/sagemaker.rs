@@ -95,6 +95,14 @@ impl SageMaker {
         self.aws.region()
     }
 
+    pub(crate) fn aws(&self) -> &Aws {
+        &self.aws
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// StartPipelineExecution. `token` makes the call idempotent on AWS.
     pub async fn start(
         &self,
@@ -214,12 +222,25 @@ impl SageMaker {
             .unwrap_or_default())
     }
 
-    async fn call(
+    pub(crate) async fn call(
         &self,
         operation: &str,
         body: &Value,
         pipeline: Option<&str>,
     ) -> Result<Value, CallError> {
+        self.call_or_missing(operation, body, pipeline, false)
+            .await
+            .map(|v| v.unwrap_or(Value::Null))
+    }
+
+    /// Like `call`; with `missing_ok`, a pipeline that does not exist is `Ok(None)`.
+    pub(crate) async fn call_or_missing(
+        &self,
+        operation: &str,
+        body: &Value,
+        pipeline: Option<&str>,
+        missing_ok: bool,
+    ) -> Result<Option<Value>, CallError> {
         let payload = serde_json::to_vec(body).map_err(|e| ApiError::internal(e.to_string()))?;
         let answer = self
             .aws
@@ -241,7 +262,7 @@ impl SageMaker {
         let text = answer.text();
         let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         if (200..300).contains(&status) {
-            return Ok(value);
+            return Ok(Some(value));
         }
         let code = value["__type"]
             .as_str()
@@ -257,6 +278,9 @@ impl SageMaker {
         let missing = code.as_deref() == Some("ResourceNotFound")
             || (code.as_deref() == Some("ValidationException")
                 && (lower.contains("could not find pipeline") || lower.contains("does not exist")));
+        if missing && missing_ok {
+            return Ok(None);
+        }
         if let (true, Some(p)) = (missing, pipeline) {
             return Err(CallError {
                 status: Some(status),

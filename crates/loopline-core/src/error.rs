@@ -90,6 +90,8 @@ pub enum ErrorCode {
     NameTaken,
     /// The user stopped the work (an upload cancelled); what was done is kept.
     Cancelled,
+    /// The account's quota for what was asked (a training instance type) is zero.
+    NoQuota,
     /// No tunnel is configured (`loopline tunnel set …`).
     TunnelNotConfigured,
     /// The tunnel's provider could not be started (binary missing, refused configuration).
@@ -149,6 +151,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::NameTaken => "name_taken",
             ErrorCode::Cancelled => "cancelled",
+            ErrorCode::NoQuota => "no_quota",
             ErrorCode::TunnelNotConfigured => "tunnel_not_configured",
             ErrorCode::TunnelStartFailed => "tunnel_start_failed",
             ErrorCode::TunnelUnreachable => "tunnel_unreachable",
@@ -233,6 +236,7 @@ mod tests {
             ErrorCode::NotFound,
             ErrorCode::NameTaken,
             ErrorCode::Cancelled,
+            ErrorCode::NoQuota,
             ErrorCode::TunnelNotConfigured,
             ErrorCode::TunnelStartFailed,
             ErrorCode::TunnelUnreachable,

@@ -121,6 +121,20 @@ pub struct RoleRequest {
     /// An existing role to use as it is (checked, never changed).
     pub role_arn: Option<String>,
     pub policy: RolePolicy,
+    /// The pipeline to create or update from Loopline's template (or to use as it is, with
+    /// `use_existing_pipeline`); the role alone when `None`.
+    #[serde(default)]
+    pub pipeline: Option<String>,
+    /// The classes Label Studio annotates, in order (class 1, 2, …; background is 0). The
+    /// pipeline's last labels when empty.
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// The training instance type's default; a GPU type (`ml.p3.2xlarge`) when `None`.
+    #[serde(default)]
+    pub training_instance: Option<String>,
+    /// Train with an existing pipeline as it is: checked and shown, never changed.
+    #[serde(default)]
+    pub use_existing_pipeline: bool,
 }
 
 /// Where things live in the bucket. Every prefix is the user's to rename; none ends in `/`.
@@ -139,6 +153,18 @@ impl StorageLayout {
     pub const DEFAULT_ANNOTATIONS: &'static str = "annotations";
     pub const DEFAULT_SCRIPTS: &'static str = "script";
     pub const DEFAULT_MODEL: &'static str = "model";
+
+    /// The default prefixes in `bucket`.
+    pub fn with_defaults(bucket: &str, region: &str) -> StorageLayout {
+        StorageLayout {
+            bucket: bucket.to_string(),
+            region: region.to_string(),
+            images: Self::DEFAULT_IMAGES.into(),
+            annotations: Self::DEFAULT_ANNOTATIONS.into(),
+            scripts: Self::DEFAULT_SCRIPTS.into(),
+            model: Self::DEFAULT_MODEL.into(),
+        }
+    }
 
     /// `s3://bucket/prefix/` for a prefix of this layout.
     pub fn uri(&self, prefix: &str) -> String {

@@ -13,7 +13,7 @@ per pixel, background 0), and `label_map.json`.
 Paths are arguments; their defaults are the SageMaker processing container's, so the same
 script runs in the pipeline and on a laptop:
     python3 preprocess.py --annotations DIR --images DIR --images-uri s3://B/PREFIX/ \
-        --output DIR [--labels Beak,Head,Wing,Body] [--validation-ratio 0.2]
+        --output DIR [--labels Beak,Head,Wing,Body] [--validation-ratio 0.2] [--summary DIR]
 """
 from __future__ import annotations
 
@@ -38,6 +38,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--output", type=Path, default=CONTAINER / "output")
     ap.add_argument("--labels", default="", help="the classes in order (class 1, 2, …); default: every label seen, sorted")
     ap.add_argument("--validation-ratio", type=float, default=0.2)
+    ap.add_argument("--summary", type=Path, default=None,
+                    help="a folder for summary.json (counts the pipeline reads) and a copy of label_map.json")
     a = ap.parse_args(argv)
     if not 0.0 <= a.validation_ratio < 1.0:
         ap.error("--validation-ratio must be at least 0 and below 1")
@@ -151,6 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     summary = {"version": VERSION, "train": written["train"], "validation": written["validation"],
                "classes": len(index) + 1, "skipped": skipped}
     print(json.dumps(summary))
+    if a.summary is not None:
+        # The pipeline reads `train` from here as the algorithm's num_training_samples.
+        a.summary.mkdir(parents=True, exist_ok=True)
+        (a.summary / "summary.json").write_text(json.dumps({**summary, "label_map": label_map}, indent=2) + "\n")
+        (a.summary / "label_map.json").write_text(json.dumps(label_map, indent=2) + "\n")
     if written["train"] == 0:
         print("no annotation could be used for training", file=sys.stderr)
         return 1

@@ -47,6 +47,12 @@ pub struct EngineOptions {
     pub object_store: Option<Arc<dyn loopline_cloud::s3::ObjectStore>>,
     /// IAM for the role setup; `None` for the real one.
     pub roles: Option<Arc<dyn loopline_cloud::iam::Roles>>,
+    /// SageMaker for the pipeline setup; `None` for the real one, in the region asked for.
+    pub pipeline_definitions:
+        Option<Arc<dyn loopline_cloud::pipeline_definitions::PipelineDefinitions>>,
+    /// How long the setup waits between tries while a new role cannot be assumed yet;
+    /// about a minute in all when `None`.
+    pub setup_retry_delays: Option<Vec<Duration>>,
 }
 
 /// One open data directory: its store, its receiver and the work behind them. The app holds
@@ -88,6 +94,9 @@ pub struct Engine {
     pub(crate) tunnel_override: Option<Arc<dyn loopline_tunnel::TunnelProvider>>,
     pub(crate) object_store_override: Option<Arc<dyn loopline_cloud::s3::ObjectStore>>,
     pub(crate) roles_override: Option<Arc<dyn loopline_cloud::iam::Roles>>,
+    pub(crate) pipeline_definitions_override:
+        Option<Arc<dyn loopline_cloud::pipeline_definitions::PipelineDefinitions>>,
+    pub(crate) setup_retry_delays: Vec<Duration>,
     /// The storage setup the app runs in the background.
     pub(crate) setup_job: Arc<crate::setup::JobSlot>,
     /// Wakes the tunnel keeper when this process changed the tunnel.
@@ -147,6 +156,12 @@ impl Engine {
             tunnel_override: options.tunnel,
             object_store_override: options.object_store,
             roles_override: options.roles,
+            pipeline_definitions_override: options.pipeline_definitions,
+            setup_retry_delays: options.setup_retry_delays.unwrap_or_else(|| {
+                [2, 4, 6, 8, 10, 10, 10, 10]
+                    .map(Duration::from_secs)
+                    .to_vec()
+            }),
             setup_job: Arc::default(),
             tunnel_wake: tokio::sync::Notify::new(),
         })

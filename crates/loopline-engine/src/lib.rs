@@ -40,5 +40,6 @@ pub use receiver::Receiver;
 pub use retrain::{RuleRequest, PARAM_PLACEHOLDERS};
 pub use rule_eval::{client_request_token, firing};
 pub use setup::{
-    trust_policy as setup_trust_policy, ProgressFn, DEFAULT_ROLE, STEPS as SETUP_STEPS,
+    trust_policy as setup_trust_policy, ChosenPipeline, ProgressFn, DEFAULT_ROLE,
+    DEFAULT_TRAINING_INSTANCE, STEPS as SETUP_STEPS, TEMP_PREFIX,
 };

@@ -19,6 +19,7 @@ fn request(policy: RolePolicy) -> RoleRequest {
         role: None,
         role_arn: None,
         policy,
+        ..Default::default()
     }
 }
 

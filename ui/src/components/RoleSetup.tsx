@@ -2,12 +2,31 @@ import { useState, type FormEvent } from "react";
 import type { RolePolicy, RoleRequest } from "../bindings.gen";
 import { useRolePlan, useSetupRole, useSetupStatus, useStorageLayout } from "../api/setup";
 import { errorMessage } from "../lib/errors";
+import { PipelineGraph } from "./PipelineGraph";
 import { SetupSteps } from "./StorageSetup";
 
-type Draft = { region: string; mode: "create" | "existing"; role: string; roleArn: string; policy: RolePolicy };
+type PipelineMode = "template" | "existing" | "none";
 
-/** Setup → Training, first part: the SageMaker execution role, its trust and permission
- * policies shown in full before anything is created. */
+type Draft = {
+  region: string;
+  mode: "create" | "existing";
+  role: string;
+  roleArn: string;
+  policy: RolePolicy;
+  pipelineMode: PipelineMode;
+  pipeline: string;
+  labels: string;
+  trainingInstance: string;
+};
+
+const DETAIL_TITLE: Record<string, string> = {
+  "iam.role": "the exact trust policy",
+  "iam.policy": "the exact policy",
+  "sm.pipeline": "the exact pipeline definition",
+};
+
+/** Setup → Training: the SageMaker execution role (trust and permission policies shown in
+ * full) and the pipeline (its graph and definition shown) before anything is created. */
 export function RoleSetup() {
   const { data: layout } = useStorageLayout();
   const { data: status } = useSetupStatus();
@@ -20,6 +39,10 @@ export function RoleSetup() {
     role: "LooplineSageMakerExecution",
     roleArn: "",
     policy: layout && !layout.bucket.includes("sagemaker") ? "scoped" : "managed",
+    pipelineMode: "template",
+    pipeline: "loopline-segmentation",
+    labels: "Beak, Head, Wing, Body",
+    trainingInstance: "ml.p3.2xlarge",
   };
   const edit = (patch: Partial<Draft>) => {
     setDraft({ ...d, ...patch });
@@ -32,6 +55,16 @@ export function RoleSetup() {
     role: d.mode === "create" ? d.role.trim() || null : null,
     role_arn: d.mode === "existing" ? d.roleArn.trim() : null,
     policy: d.policy,
+    pipeline: d.pipelineMode === "none" ? null : d.pipeline.trim() || null,
+    labels:
+      d.pipelineMode === "template"
+        ? d.labels
+            .split(",")
+            .map((l) => l.trim())
+            .filter((l) => l !== "")
+        : [],
+    training_instance: d.pipelineMode === "template" ? d.trainingInstance.trim() || null : null,
+    use_existing_pipeline: d.pipelineMode === "existing",
   };
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -39,7 +72,8 @@ export function RoleSetup() {
     plan.mutate(request);
   };
   const shown = apply.data ?? plan.data ?? null;
-  const saved = (status ?? []).filter((s) => s.key.startsWith("iam.") && s.at !== null);
+  const saved = (status ?? []).filter((s) => (s.key.startsWith("iam.") || s.key.startsWith("sm.")) && s.at !== null);
+  const pipelineStep = (shown?.steps ?? saved).find((s) => s.key === "sm.pipeline" && s.detail);
   const failure = plan.error ?? apply.error ?? null;
 
   if (!layout) {
@@ -83,6 +117,39 @@ export function RoleSetup() {
             </label>
           </fieldset>
         )}
+        <fieldset className="setup-choice">
+          <legend>Pipeline</legend>
+          <label className="inline">
+            <input type="radio" name="pipeline-mode" data-testid="pipeline-mode-template" checked={d.pipelineMode === "template"} onChange={() => edit({ pipelineMode: "template" })} />{" "}
+            Build Loopline&apos;s (preprocess → train → clean up) named
+          </label>{" "}
+          <input aria-label="Pipeline name" data-testid="pipeline-name" value={d.pipeline} disabled={d.pipelineMode === "none"} onChange={(e) => edit({ pipeline: e.target.value })} />
+          <label className="inline">
+            <input type="radio" name="pipeline-mode" data-testid="pipeline-mode-existing" checked={d.pipelineMode === "existing"} onChange={() => edit({ pipelineMode: "existing" })} />{" "}
+            I already have a pipeline: use the one named above as it is
+          </label>
+          <label className="inline">
+            <input type="radio" name="pipeline-mode" data-testid="pipeline-mode-none" checked={d.pipelineMode === "none"} onChange={() => edit({ pipelineMode: "none" })} /> Only the
+            role for now
+          </label>
+        </fieldset>
+        {d.pipelineMode === "template" && (
+          <>
+            <label htmlFor="pipeline-labels">Labels</label>
+            <input
+              id="pipeline-labels"
+              data-testid="pipeline-labels"
+              value={d.labels}
+              onChange={(e) => edit({ labels: e.target.value })}
+              aria-describedby="pipeline-labels-help"
+            />
+            <p id="pipeline-labels-help" className="muted field-help">
+              The classes annotated in Label Studio, in order, separated by commas; background is added as class 0.
+            </p>
+            <label htmlFor="pipeline-instance">Training instance</label>
+            <input id="pipeline-instance" data-testid="pipeline-instance" value={d.trainingInstance} onChange={(e) => edit({ trainingInstance: e.target.value })} />
+          </>
+        )}
         <div className="form-actions">
           <button type="submit" data-testid="role-plan" disabled={plan.isPending || apply.isPending || request.region === ""}>
             {plan.isPending ? "Checking…" : "Show the plan"}
@@ -103,11 +170,14 @@ export function RoleSetup() {
         <>
           <h3>{shown.planned ? "The plan (nothing done yet)" : "What was done"}</h3>
           <SetupSteps steps={shown.steps} testid={shown.planned ? "role-plan-steps" : "role-result-steps"} />
+          {pipelineStep?.detail && <PipelineGraph definition={pipelineStep.detail} />}
           {shown.steps
             .filter((s) => s.detail)
             .map((s) => (
-              <details key={s.key} open={shown.planned}>
-                <summary>{s.title}: the exact policy</summary>
+              <details key={s.key} open={shown.planned && s.key !== "sm.pipeline"}>
+                <summary>
+                  {s.title}: {DETAIL_TITLE[s.key] ?? "details"}
+                </summary>
                 <pre className="policy" data-testid={`role-detail-${s.key}`}>
                   {s.detail}
                 </pre>
@@ -119,6 +189,7 @@ export function RoleSetup() {
           <>
             <h3>As it stands</h3>
             <SetupSteps steps={saved} testid="role-status-steps" />
+            {pipelineStep?.detail && <PipelineGraph definition={pipelineStep.detail} />}
           </>
         )
       )}

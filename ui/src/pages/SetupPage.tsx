@@ -34,10 +34,11 @@ export function SetupPage() {
   const { data: sources } = useSources();
   const { data: setup } = useSetupStatus();
   const storage = (setup ?? []).filter((s) => s.key.startsWith("s3."));
-  const role = (setup ?? []).filter((s) => s.key.startsWith("iam."));
-  const roleState: StepState = role.some((s) => s.status === "failed")
+  const training = (setup ?? []).filter((s) => s.key.startsWith("iam.") || s.key.startsWith("sm."));
+  // The quota check is a warning the user may knowingly accept; the role and the pipeline decide.
+  const roleState: StepState = training.some((s) => s.status === "failed" && s.key !== "sm.quota")
     ? "failed"
-    : role.some((s) => s.key === "iam.role" && storageDone(s))
+    : training.some((s) => s.key === "iam.role" && storageDone(s)) && training.some((s) => s.key === "sm.pipeline" && storageDone(s))
       ? "done"
       : "todo";
   const storageState: StepState = storage.some((s) => s.status === "failed")
@@ -85,8 +86,9 @@ export function SetupPage() {
           Loopline shows what it will create before it does anything, uploads only what is missing, and checks each step live.
           <StorageSetup />
         </Step>
-        <Step n={5} title="Training: the SageMaker execution role" state={roleState}>
-          The role SageMaker&apos;s jobs run as. Loopline shows its trust and permission policies before it creates anything.
+        <Step n={5} title="Training: the SageMaker role and pipeline" state={roleState}>
+          The role SageMaker&apos;s jobs run as, and the pipeline that trains on your annotations. Loopline shows the policies, the
+          pipeline&apos;s steps and its exact definition before it creates anything.
           <RoleSetup />
         </Step>
       </ol>

@@ -5,7 +5,10 @@
 
 mod images;
 mod job;
+mod pipeline;
+mod pipeline_template;
 mod policies;
+mod scripts;
 mod storage;
 mod training;
 mod upload;
@@ -17,6 +20,8 @@ use loopline_cloud::s3::{ObjectStore, S3};
 use loopline_core::{rfc3339_ms, ApiError, SetupReport, SetupStep, StepStatus};
 
 pub(crate) use job::JobSlot;
+pub use pipeline::ChosenPipeline;
+pub use pipeline_template::{DEFAULT_TRAINING_INSTANCE, TEMP_PREFIX};
 pub use policies::trust_policy;
 pub use training::DEFAULT_ROLE;
 pub use upload::ProgressFn;
@@ -33,6 +38,9 @@ pub const STEPS: &[(&str, &str)] = &[
     ("s3.images", "Images"),
     ("iam.role", "Execution role"),
     ("iam.policy", "Permissions"),
+    ("sm.scripts", "Pipeline scripts"),
+    ("sm.quota", "Training quota"),
+    ("sm.pipeline", "Pipeline"),
 ];
 
 impl Engine {
@@ -128,6 +136,37 @@ impl<'a> StepLog<'a> {
             error,
             at: (!self.plan).then(|| self.engine.now_rfc3339()),
         }
+    }
+
+    /// A step that failed with `e`, its message as the summary.
+    pub fn failed(
+        &self,
+        key: &str,
+        title: &str,
+        resource: impl Into<String>,
+        e: ApiError,
+    ) -> SetupStep {
+        self.step(
+            key,
+            title,
+            resource,
+            StepStatus::Failed,
+            e.message.clone(),
+            None,
+            Some(e),
+        )
+    }
+
+    /// A step with a summary and nothing more to show.
+    pub fn plain(
+        &self,
+        key: &str,
+        title: &str,
+        resource: impl Into<String>,
+        status: StepStatus,
+        summary: String,
+    ) -> SetupStep {
+        self.step(key, title, resource, status, summary, None, None)
     }
 
     pub async fn push(&mut self, step: SetupStep) -> Result<(), ApiError> {

@@ -4,7 +4,12 @@
 //! before anything is created and read back after.
 
 use loopline_cloud::iam::{Role, Roles};
-use loopline_core::{ApiError, ErrorCode, RolePolicy, RoleRequest, SetupReport, StepStatus};
+use loopline_core::{
+    ApiError, ErrorCode, RolePolicy, RoleRequest, SetupReport, StepStatus, StorageLayout,
+};
+
+use super::pipeline::{run_pipeline_steps, PipelineAsk};
+use super::pipeline_template::DEFAULT_TRAINING_INSTANCE;
 
 use super::policies::{
     managed_policy_arn, role_name_of, same_document, scoped_policy, trust_policy, trusts_sagemaker,
@@ -53,6 +58,7 @@ impl Engine {
         let role = run
             .role(roles.as_ref(), &name, &arn_guess, &account, existing_only)
             .await?;
+        let role_arn = role.as_ref().map(|r| r.arn.clone());
         match role {
             // Picking an existing role leaves its permissions as they are: they are the
             // owner's to manage.
@@ -72,6 +78,43 @@ impl Engine {
             None => run
                 .log
                 .waits("iam.policy", "Permissions", arn_guess.as_str(), "the role"),
+        }
+        if let Some(pipeline) = req.pipeline.as_deref().map(str::trim) {
+            let layout = match layout {
+                Some(l) if l.bucket == bucket => l,
+                _ => StorageLayout::with_defaults(&bucket, &region),
+            };
+            let labels = if req.labels.is_empty() {
+                // A rerun without --labels keeps the labels the pipeline was built with.
+                match self.chosen_pipeline().await? {
+                    Some(p) if p.name == pipeline => p.labels,
+                    _ => Vec::new(),
+                }
+            } else {
+                req.labels.clone()
+            };
+            let training_instance = req
+                .training_instance
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .unwrap_or(DEFAULT_TRAINING_INSTANCE);
+            let role_ready = role_arn.is_some();
+            run_pipeline_steps(
+                &mut run.log,
+                PipelineAsk {
+                    name: pipeline,
+                    region: &region,
+                    account: &account,
+                    layout: &layout,
+                    role_arn: role_arn.as_deref().unwrap_or(&arn_guess),
+                    role_ready,
+                    labels: &labels,
+                    training_instance,
+                    use_existing: req.use_existing_pipeline,
+                },
+            )
+            .await?;
         }
         Ok(run.log.report("training"))
     }

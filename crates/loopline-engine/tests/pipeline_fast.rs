@@ -1,0 +1,319 @@
+//! The pipeline part of the training setup through in-memory IAM, S3 and SageMaker: the
+//! plan shows the definition and does nothing, a run uploads the scripts and creates the
+//! pipeline, a second run changes nothing, new labels update it, a role that cannot be
+//! assumed yet is waited for, a zero quota is reported, and a pipeline Loopline did not
+//! build is only ever used as it is. Against moto: e2e/test_setup_training.py.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::fake_roles::FakeIam;
+use common::fake_s3::FakeS3;
+use common::fake_sagemaker::{cannot_assume, FakeSageMaker};
+use common::{receiving_with, Running};
+use loopline_cloud::pipeline_definitions::{PipelineInfo, QuotaCheck};
+use loopline_cloud::s3::ObjectStore;
+use loopline_core::{ErrorCode, RolePolicy, RoleRequest, SetupReport, StepStatus};
+
+const BUCKET: &str = "sagemaker-birds";
+
+struct World {
+    r: Running,
+    s3: Arc<FakeS3>,
+    sm: Arc<FakeSageMaker>,
+}
+
+async fn world() -> World {
+    let s3 = Arc::new(FakeS3::new("eu-west-1"));
+    s3.create_bucket(BUCKET).await.unwrap();
+    let sm = Arc::new(FakeSageMaker::default());
+    let (s, m) = (s3.clone(), sm.clone());
+    let r = receiving_with(move |o| {
+        o.roles = Some(Arc::new(FakeIam::default()));
+        o.object_store = Some(s);
+        o.pipeline_definitions = Some(m);
+        o.setup_retry_delays = Some(vec![Duration::ZERO; 3]);
+    })
+    .await;
+    World { r, s3, sm }
+}
+
+fn ask(labels: &[&str]) -> RoleRequest {
+    RoleRequest {
+        region: "eu-west-1".into(),
+        bucket: Some(BUCKET.into()),
+        policy: RolePolicy::Scoped,
+        pipeline: Some("birds-segmentation".into()),
+        labels: labels.iter().map(|l| l.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+fn step<'a>(report: &'a SetupReport, key: &str) -> &'a loopline_core::SetupStep {
+    report
+        .steps
+        .iter()
+        .find(|s| s.key == key)
+        .unwrap_or_else(|| panic!("no step {key} in {report:?}"))
+}
+
+const LABELS: [&str; 4] = ["Beak", "Head", "Wing", "Body"];
+
+#[tokio::test]
+async fn the_pipeline_is_planned_created_left_alone_and_updated_when_the_labels_change() {
+    let w = world().await;
+    let plan = w.r.engine.setup_role(ask(&LABELS), true).await.unwrap();
+    let p = step(&plan, "sm.pipeline");
+    assert_eq!(p.status, StepStatus::Planned);
+    assert_eq!(
+        p.resource,
+        "arn:aws:sagemaker:eu-west-1:123456789012:pipeline/birds-segmentation"
+    );
+    let shown: serde_json::Value = serde_json::from_str(p.detail.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        shown["Steps"].as_array().unwrap().len(),
+        3,
+        "the plan shows the definition"
+    );
+    assert!(p.summary.contains("5 classes"), "{}", p.summary);
+    assert_eq!(step(&plan, "sm.scripts").status, StepStatus::Planned);
+    assert_eq!(step(&plan, "sm.quota").status, StepStatus::Skipped);
+    assert_eq!(
+        (w.sm.writes(), w.s3.keys(BUCKET).len()),
+        (0, 0),
+        "a plan does nothing"
+    );
+
+    let done = w.r.engine.setup_role(ask(&LABELS), false).await.unwrap();
+    assert_eq!(step(&done, "sm.scripts").status, StepStatus::Uploaded);
+    assert_eq!(
+        step(&done, "sm.pipeline").status,
+        StepStatus::Created,
+        "{done:?}"
+    );
+    let (body, content_type, _) =
+        w.s3.object(BUCKET, "script/preprocess/preprocess.py")
+            .expect("the script is uploaded under its own prefix");
+    assert_eq!(content_type, "text/x-python");
+    assert!(String::from_utf8_lossy(&body).contains("VERSION = \"1\""));
+    assert!(w.s3.object(BUCKET, "script/cleanup/cleanup.py").is_some());
+    let def = w.sm.definition("birds-segmentation");
+    assert_eq!(
+        def["Steps"][1]["Arguments"]["HyperParameters"]["num_classes"],
+        "5"
+    );
+    let chosen = w.r.engine.chosen_pipeline().await.unwrap().unwrap();
+    assert_eq!(chosen.labels, LABELS);
+
+    // Nothing changed: nothing is written. Without --labels, the pipeline's own are kept.
+    let (writes, puts) = (
+        w.sm.writes(),
+        w.s3.puts.load(std::sync::atomic::Ordering::SeqCst),
+    );
+    for labels in [&LABELS[..], &[]] {
+        let again = w.r.engine.setup_role(ask(labels), false).await.unwrap();
+        assert_eq!(step(&again, "sm.scripts").status, StepStatus::Unchanged);
+        assert_eq!(
+            step(&again, "sm.pipeline").status,
+            StepStatus::Unchanged,
+            "{again:?}"
+        );
+    }
+    assert_eq!(w.sm.writes(), writes);
+    assert_eq!(w.s3.puts.load(std::sync::atomic::Ordering::SeqCst), puts);
+
+    let fewer =
+        w.r.engine
+            .setup_role(ask(&["Beak", "Wing"]), false)
+            .await
+            .unwrap();
+    let p = step(&fewer, "sm.pipeline");
+    assert_eq!(p.status, StepStatus::Updated);
+    assert!(
+        p.summary.contains("labels Beak,Head,Wing,Body → Beak,Wing"),
+        "{}",
+        p.summary
+    );
+    let def = w.sm.definition("birds-segmentation");
+    assert_eq!(
+        def["Steps"][1]["Arguments"]["HyperParameters"]["num_classes"],
+        "3"
+    );
+    let args = def["Steps"][0]["Arguments"]["AppSpecification"]["ContainerArguments"].clone();
+    assert!(
+        args.as_array().unwrap().contains(&"Beak,Wing".into()),
+        "{args}"
+    );
+
+    let status = w.r.engine.setup_status().await.unwrap();
+    let pipeline = status.iter().find(|s| s.key == "sm.pipeline").unwrap();
+    assert_eq!(
+        pipeline.status,
+        StepStatus::Updated,
+        "setup status shows the last outcome"
+    );
+}
+
+#[tokio::test]
+async fn a_role_that_cannot_be_assumed_yet_is_waited_for_then_given_up_on() {
+    let w = world().await;
+    w.sm.failures
+        .lock()
+        .unwrap()
+        .extend([cannot_assume(), cannot_assume()]);
+    let done = w.r.engine.setup_role(ask(&LABELS), false).await.unwrap();
+    assert_eq!(step(&done, "sm.pipeline").status, StepStatus::Created);
+    assert!(w.sm.failures.lock().unwrap().is_empty());
+
+    let w = world().await;
+    w.sm.failures
+        .lock()
+        .unwrap()
+        .extend((0..4).map(|_| cannot_assume()));
+    let failed = w.r.engine.setup_role(ask(&LABELS), false).await.unwrap();
+    let p = step(&failed, "sm.pipeline");
+    assert_eq!(p.status, StepStatus::Failed);
+    assert!(p.summary.contains("after a minute"), "{}", p.summary);
+}
+
+#[tokio::test]
+async fn a_zero_quota_is_reported_with_its_fix_and_the_pipeline_is_still_built() {
+    let w = world().await;
+    *w.sm.quota.lock().unwrap() = QuotaCheck::Known {
+        name: "ml.p3.2xlarge for training job usage".into(),
+        value: 0.0,
+    };
+    let done = w.r.engine.setup_role(ask(&LABELS), false).await.unwrap();
+    let q = step(&done, "sm.quota");
+    assert_eq!(q.status, StepStatus::Failed);
+    let e = q.error.as_ref().unwrap();
+    assert_eq!(e.code, ErrorCode::NoQuota);
+    assert!(e.message.contains("--training-instance"), "{}", e.message);
+    assert_eq!(step(&done, "sm.pipeline").status, StepStatus::Created);
+
+    *w.sm.quota.lock().unwrap() = QuotaCheck::Known {
+        name: "ml.g4dn.xlarge for training job usage".into(),
+        value: 2.0,
+    };
+    let other =
+        w.r.engine
+            .setup_role(
+                RoleRequest {
+                    training_instance: Some("ml.g4dn.xlarge".into()),
+                    ..ask(&LABELS)
+                },
+                false,
+            )
+            .await
+            .unwrap();
+    assert_eq!(step(&other, "sm.quota").status, StepStatus::Unchanged);
+    let p = step(&other, "sm.pipeline");
+    assert_eq!(p.status, StepStatus::Updated);
+    assert!(
+        p.summary.contains("ml.p3.2xlarge → ml.g4dn.xlarge"),
+        "{}",
+        p.summary
+    );
+}
+
+#[tokio::test]
+async fn a_pipeline_loopline_did_not_build_is_only_used_as_it_is() {
+    let w = world().await;
+    let theirs = r#"{"Version":"2020-12-01","Parameters":[{"Name":"InstanceType","Type":"String","DefaultValue":"ml.g5.xlarge"}],"Steps":[]}"#;
+    w.sm.pipelines.lock().unwrap().insert(
+        "theirs".into(),
+        PipelineInfo {
+            arn: "arn:aws:sagemaker:eu-west-1:123456789012:pipeline/theirs".into(),
+            definition: theirs.into(),
+            role_arn: Some("arn:aws:iam::123456789012:role/Theirs".into()),
+        },
+    );
+    let refused =
+        w.r.engine
+            .setup_role(
+                RoleRequest {
+                    pipeline: Some("theirs".into()),
+                    ..ask(&LABELS)
+                },
+                false,
+            )
+            .await
+            .unwrap();
+    let p = step(&refused, "sm.pipeline");
+    assert_eq!(p.status, StepStatus::Failed);
+    assert!(
+        p.summary.contains("--use-existing-pipeline"),
+        "{}",
+        p.summary
+    );
+
+    let used =
+        w.r.engine
+            .setup_role(
+                RoleRequest {
+                    pipeline: Some("theirs".into()),
+                    use_existing_pipeline: true,
+                    ..ask(&[])
+                },
+                false,
+            )
+            .await
+            .unwrap();
+    let p = step(&used, "sm.pipeline");
+    assert_eq!(p.status, StepStatus::Unchanged);
+    assert!(
+        p.summary
+            .contains("InstanceType (String, default ml.g5.xlarge)"),
+        "{}",
+        p.summary
+    );
+    assert_eq!(w.sm.writes(), 0);
+    assert_eq!(w.sm.pipelines.lock().unwrap()["theirs"].definition, theirs);
+    assert_eq!(
+        w.r.engine.chosen_pipeline().await.unwrap().unwrap().name,
+        "theirs"
+    );
+
+    let missing =
+        w.r.engine
+            .setup_role(
+                RoleRequest {
+                    pipeline: Some("nope".into()),
+                    use_existing_pipeline: true,
+                    ..ask(&[])
+                },
+                false,
+            )
+            .await
+            .unwrap();
+    assert_eq!(
+        step(&missing, "sm.pipeline").error.as_ref().unwrap().code,
+        ErrorCode::NotFound
+    );
+}
+
+#[tokio::test]
+async fn a_region_without_the_images_and_missing_labels_are_refused_clearly() {
+    let w = world().await;
+    let far =
+        w.r.engine
+            .setup_role(
+                RoleRequest {
+                    region: "mars-north-1".into(),
+                    ..ask(&LABELS)
+                },
+                false,
+            )
+            .await
+            .unwrap();
+    let e = step(&far, "sm.pipeline").error.clone().unwrap();
+    assert_eq!(e.code, ErrorCode::AwsBadRegion);
+    assert!(e.message.contains("eu-west-1"), "{}", e.message);
+
+    let unlabelled = w.r.engine.setup_role(ask(&[]), false).await.unwrap();
+    let e = step(&unlabelled, "sm.pipeline").error.clone().unwrap();
+    assert!(e.message.contains("--labels"), "{}", e.message);
+    assert_eq!(w.sm.writes(), 0);
+}
