@@ -85,7 +85,8 @@ class LabelStudio:
     # Lifecycle
 
     @classmethod
-    def start(cls, name: str = "label-studio", timeout: float = 300.0, sentry: bool = False) -> "LabelStudio":
+    def start(cls, name: str = "label-studio", timeout: float = 300.0, sentry: bool = False,
+              ssrf_protection: bool = False) -> "LabelStudio":
         """Starts a fresh Label Studio in a new data dir (every start migrates a new sqlite
         database, about 50 s on 2 cores).
 
@@ -106,7 +107,8 @@ class LabelStudio:
             "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
             "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
             # Webhooks go to 127.0.0.1, which SSRF protection refuses by default.
-            "SSRF_PROTECTION_ENABLED": "false",
+            # `ssrf_protection=True` keeps Label Studio's default, to test how its 403 is explained.
+            "SSRF_PROTECTION_ENABLED": "true" if ssrf_protection else "false",
             # Default anyway (sqlite in the data dir); said aloud so a stray env cannot switch it.
             "DJANGO_DB": "sqlite",
             # No internet here: skip the PyPI version check and the usage telemetry at start.

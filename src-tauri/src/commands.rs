@@ -2,10 +2,11 @@
 
 use loopline_core::{
     ApiError, AppInfo, AwsIdentity, AwsSettings, Counter, CreatedSource, DeletedHookPolicy,
-    ErrorCode, EventDetail, EventPage, EventQuery, HookRegistration, LabelStudioIdentity, Overlap,
-    PipelineParam, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RoleRequest,
-    RuleHistory, Run, SecretInfo, Sensitive, SetupJob, SetupReport, SetupStep, Source, SourceKind,
-    StorageLayout, StorageRequest, TimelineStats, TunnelConfig, TunnelStatus, TunnelTest,
+    ErrorCode, EventDetail, EventPage, EventQuery, HookRegistration, LabelStudioIdentity,
+    LabelingRequest, Overlap, PipelineParam, ReceiverStatus, ReplayOutcome, RetentionPolicy,
+    RetrainRule, RoleRequest, RuleHistory, Run, SecretInfo, Sensitive, SetupJob, SetupReport,
+    SetupStep, Source, SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig,
+    TunnelStatus, TunnelTest,
 };
 use loopline_engine::{AwsCredentials, RuleRequest};
 use tauri::{AppHandle, Runtime, State};
@@ -350,6 +351,16 @@ app_commands! {
         /// `loopline setup sagemaker`: creates (or checks) the execution role and its policy.
         pub async fn setup_role(slot: State<'_, EngineSlot>, request: RoleRequest) -> Result<SetupReport, ApiError> {
             slot.engine()?.setup_role(request, false).await
+        }
+
+        /// `loopline setup label-studio --plan`: the project, storages and webhook, shown, not made.
+        pub async fn setup_labeling_plan(slot: State<'_, EngineSlot>, request: LabelingRequest) -> Result<SetupReport, ApiError> {
+            slot.engine()?.setup_label_studio(request, true).await
+        }
+
+        /// `loopline setup label-studio`: creates (or checks) the project, storages and webhook.
+        pub async fn setup_labeling(slot: State<'_, EngineSlot>, request: LabelingRequest) -> Result<SetupReport, ApiError> {
+            slot.engine()?.setup_label_studio(request, false).await
         }
 
         /// `loopline setup status`

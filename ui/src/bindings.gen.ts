@@ -3,7 +3,7 @@
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 
-export type ErrorCode = "db_newer_schema" | "db_corrupt" | "db_locked" | "db_open_failed" | "db_migration_failed" | "db_error" | "data_dir_unavailable" | "port_in_use" | "listen_not_loopback" | "listen_invalid" | "engine_unavailable" | "source_not_found" | "unauthorized" | "payload_too_large" | "unsupported_media_type" | "malformed_json" | "rate_limited" | "store_unavailable" | "secret_unavailable" | "keychain_unavailable" | "event_not_found" | "ls_unauthorized" | "ls_legacy_tokens_disabled" | "ls_unavailable" | "aws_invalid_key" | "aws_invalid_secret" | "aws_expired" | "aws_clock_skew" | "aws_bad_region" | "aws_no_region" | "aws_no_credentials" | "aws_profile_missing" | "aws_access_denied" | "aws_throttled" | "aws_unavailable" | "aws_tls" | "aws_error" | "not_connected" | "invalid_argument" | "not_found" | "name_taken" | "cancelled" | "no_quota" | "tunnel_not_configured" | "tunnel_start_failed" | "tunnel_unreachable" | "tunnel_rate_limited" | "tunnel_unauthorized" | "internal";
+export type ErrorCode = "db_newer_schema" | "db_corrupt" | "db_locked" | "db_open_failed" | "db_migration_failed" | "db_error" | "data_dir_unavailable" | "port_in_use" | "listen_not_loopback" | "listen_invalid" | "engine_unavailable" | "source_not_found" | "unauthorized" | "payload_too_large" | "unsupported_media_type" | "malformed_json" | "rate_limited" | "store_unavailable" | "secret_unavailable" | "keychain_unavailable" | "event_not_found" | "ls_unauthorized" | "ls_legacy_tokens_disabled" | "ls_unavailable" | "aws_invalid_key" | "aws_invalid_secret" | "aws_expired" | "aws_clock_skew" | "aws_bad_region" | "aws_no_region" | "aws_no_credentials" | "aws_profile_missing" | "aws_access_denied" | "aws_throttled" | "aws_unavailable" | "aws_tls" | "aws_error" | "not_connected" | "invalid_argument" | "not_found" | "name_taken" | "cancelled" | "no_quota" | "ls_address_refused" | "ls_storage_failed" | "tunnel_not_configured" | "tunnel_start_failed" | "tunnel_unreachable" | "tunnel_rate_limited" | "tunnel_unauthorized" | "internal";
 
 export type ApiError = { code: ErrorCode, message: string, };
 
@@ -423,6 +423,44 @@ training_instance: string | null,
  * Train with an existing pipeline as it is: checked and shown, never changed.
  */
 use_existing_pipeline: boolean, };
+
+export type LabelTemplate = "semantic-segmentation-polygons" | "bounding-boxes";
+
+export type StorageCredentials = "scoped-user" | "keys" | "none";
+
+export type LabelingRequest = { 
+/**
+ * Found by this exact title, or created with it.
+ */
+project_title: string, 
+/**
+ * An existing project to use instead of finding one by title.
+ */
+project: number | null, template: LabelTemplate, 
+/**
+ * The user's own labeling config (XML), instead of a template.
+ */
+label_config: string | null, 
+/**
+ * The template's labels; the pipeline's when empty.
+ */
+labels: Array<string>, 
+/**
+ * The storage setup's bucket, region and prefixes when `None`.
+ */
+bucket: string | null, region: string | null, images_prefix: string | null, annotations_prefix: string | null, storage_credentials: StorageCredentials, 
+/**
+ * With `Keys`: the access key id, and the name of the secret holding its secret key.
+ */
+access_key_id: string | null, secret_key_secret: string | null, 
+/**
+ * The Loopline source whose webhook the project gets; no webhook when `None`.
+ */
+source: string | null, 
+/**
+ * Where Label Studio reaches Loopline; the verified tunnel URL when `None`.
+ */
+public_url: string | null, };
 
 export type UploadProgress = { files_total: number, 
 /**

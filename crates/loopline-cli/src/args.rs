@@ -131,6 +131,7 @@ impl Command {
             Command::Tunnel(c) => c.json(),
             Command::Setup(SetupCommand::S3(a)) => a.json,
             Command::Setup(SetupCommand::Sagemaker(a)) => a.json,
+            Command::Setup(SetupCommand::LabelStudio(a)) => a.json,
             Command::Setup(SetupCommand::Status(f)) => f.json,
         }
     }

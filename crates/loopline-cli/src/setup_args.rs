@@ -13,6 +13,10 @@ pub enum SetupCommand {
     /// The SageMaker execution role: trusted by SageMaker for this account only, with the
     /// managed policy or one scoped to the bucket (shown with --plan before it is created).
     Sagemaker(SetupSagemaker),
+    /// The Label Studio project (labeling config from a template or your own), the source
+    /// storage of images (synced into tasks), the target storage for annotations, the
+    /// credentials Label Studio reaches the bucket with, and Loopline's webhook.
+    LabelStudio(Box<SetupLabelStudio>),
     /// Every setup step: done, to do, or failed with the reason.
     Status(JsonFlag),
 }
@@ -78,6 +82,53 @@ pub struct SetupSagemaker {
     /// parameters shown, never changed.
     #[arg(long, requires = "pipeline")]
     pub use_existing_pipeline: bool,
+    #[arg(long)]
+    pub plan: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SetupLabelStudio {
+    /// Found by this exact title (titles are not unique in Label Studio), or created.
+    #[arg(long, required_unless_present = "project", default_value = "")]
+    pub project_title: String,
+    /// An existing project to use, by id.
+    #[arg(long)]
+    pub project: Option<i64>,
+    #[arg(long, value_parser = ["semantic-segmentation-polygons", "bounding-boxes"], default_value = "semantic-segmentation-polygons", conflicts_with = "label_config")]
+    pub template: String,
+    /// Your own labeling config (XML) instead of a template.
+    #[arg(long)]
+    pub label_config: Option<std::path::PathBuf>,
+    /// The template's labels; the pipeline's when left out.
+    #[arg(long, value_delimiter = ',')]
+    pub labels: Vec<String>,
+    /// The storage setup's bucket and region when left out.
+    #[arg(long)]
+    pub bucket: Option<String>,
+    #[arg(long)]
+    pub region: Option<String>,
+    #[arg(long)]
+    pub images_prefix: Option<String>,
+    #[arg(long)]
+    pub annotations_prefix: Option<String>,
+    /// scoped-user: a dedicated IAM user for this bucket's two prefixes (its key goes to
+    /// Label Studio once and is never kept); keys: --access-key-id and --secret-key-secret;
+    /// none: Label Studio runs on AWS with its own role.
+    #[arg(long, value_parser = ["scoped-user", "keys", "none"], default_value = "scoped-user")]
+    pub storage_credentials: String,
+    #[arg(long)]
+    pub access_key_id: Option<String>,
+    /// The keychain secret holding the secret access key (`loopline secret set NAME`).
+    #[arg(long)]
+    pub secret_key_secret: Option<String>,
+    /// The Loopline source whose webhook the project gets.
+    #[arg(long)]
+    pub source: String,
+    /// Where Label Studio reaches Loopline; the verified tunnel URL when left out.
+    #[arg(long)]
+    pub public_url: Option<String>,
     #[arg(long)]
     pub plan: bool,
     #[arg(long)]

@@ -8,13 +8,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use loopline_core::{
-    ApiError, RolePolicy, RoleRequest, SetupReport, SetupStep, StepStatus, StorageRequest,
-    UploadProgress,
+    ApiError, ErrorCode, LabelTemplate, LabelingRequest, RolePolicy, RoleRequest, SetupReport,
+    SetupStep, StepStatus, StorageCredentials, StorageRequest, UploadProgress,
 };
 use loopline_engine::{Engine, ProgressFn};
 
 use crate::args::{GlobalArgs, SetupCommand, SetupS3};
 use crate::output::print_json;
+use crate::setup_args::SetupLabelStudio;
 
 pub async fn run(global: &GlobalArgs, cmd: SetupCommand) -> Result<(), ApiError> {
     let engine = Engine::open(global.engine_options()).await?;
@@ -41,6 +42,7 @@ pub async fn run(global: &GlobalArgs, cmd: SetupCommand) -> Result<(), ApiError>
                 Err(e) => Err(e),
             }
         }
+        SetupCommand::LabelStudio(a) => label_studio(&engine, *a).await,
         SetupCommand::Status(f) => match engine.setup_status().await {
             Ok(steps) if f.json => print_json(&steps),
             Ok(steps) => {
@@ -77,6 +79,44 @@ async fn s3(engine: &Engine, a: SetupS3) -> Result<(), ApiError> {
     let report = engine
         .setup_storage(req, a.plan, Some(progress_printer()), Some(cancel))
         .await?;
+    finish(&report, a.json)
+}
+
+async fn label_studio(engine: &Engine, a: SetupLabelStudio) -> Result<(), ApiError> {
+    let label_config = match &a.label_config {
+        Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
+            ApiError::new(
+                ErrorCode::InvalidArgument,
+                format!("Could not read the labeling config {}: {e}", path.display()),
+            )
+        })?),
+        None => None,
+    };
+    let req = LabelingRequest {
+        project_title: a.project_title,
+        project: a.project,
+        template: if a.template == "bounding-boxes" {
+            LabelTemplate::BoundingBoxes
+        } else {
+            LabelTemplate::SemanticSegmentationPolygons
+        },
+        label_config,
+        labels: a.labels,
+        bucket: a.bucket,
+        region: a.region,
+        images_prefix: a.images_prefix,
+        annotations_prefix: a.annotations_prefix,
+        storage_credentials: match a.storage_credentials.as_str() {
+            "keys" => StorageCredentials::Keys,
+            "none" => StorageCredentials::None,
+            _ => StorageCredentials::ScopedUser,
+        },
+        access_key_id: a.access_key_id,
+        secret_key_secret: a.secret_key_secret,
+        source: Some(a.source),
+        public_url: a.public_url,
+    };
+    let report = engine.setup_label_studio(req, a.plan).await?;
     finish(&report, a.json)
 }
 

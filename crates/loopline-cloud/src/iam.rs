@@ -58,7 +58,11 @@ impl Iam {
         })
     }
 
-    async fn call(&self, action: &str, params: &[(&str, &str)]) -> Result<Answer, ApiError> {
+    pub(crate) async fn call(
+        &self,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> Result<Answer, ApiError> {
         let mut form = format!("Action={action}&Version=2010-05-08");
         for (k, v) in params {
             form.push('&');
@@ -83,13 +87,13 @@ impl Iam {
             .await
     }
 
-    fn error(&self, answer: &Answer) -> ApiError {
+    pub(crate) fn error(&self, answer: &Answer) -> ApiError {
         let text = answer.text();
         self.aws
             .explain_answer(answer, xml_tag(&text, "Code"), xml_tag(&text, "Message"))
     }
 
-    fn no_such_entity(answer: &Answer) -> bool {
+    pub(crate) fn no_such_entity(answer: &Answer) -> bool {
         answer.status == 404 || xml_tag(&answer.text(), "Code").as_deref() == Some("NoSuchEntity")
     }
 }

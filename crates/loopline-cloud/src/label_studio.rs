@@ -210,7 +210,35 @@ impl LabelStudio {
 
     fn refusal(&self, status: u16, body: &serde_json::Value, path: &str) -> ApiError {
         let detail = body["detail"].as_str().unwrap_or_default();
+        let text = body.to_string();
         match status {
+            // Label Studio 1.23's SSRF protection, on by default: a webhook URL or an S3
+            // endpoint on a loopback or private address.
+            400 | 403 if text.contains("reserved network address") || text.to_lowercase().contains("ssrf") => {
+                let what = if path.contains("/storages/") {
+                    "the S3 endpoint it was given, which is on a private or loopback address. Give it an endpoint it may reach"
+                } else {
+                    "Loopline's webhook URL, which is on a private or loopback address. Give it the tunnel's public URL (Settings › Tunnel)"
+                };
+                ApiError::new(
+                    ErrorCode::LsAddressRefused,
+                    format!(
+                        "Label Studio at {} refused to contact {what}. Or, when Label Studio runs on this machine, restart it with \
+                         SSRF_PROTECTION_ENABLED=false (or LABEL_STUDIO_USE_DEFAULT_BANNED_SUBNETS=false). Label Studio said: \"{}\"",
+                        self.base,
+                        if detail.is_empty() { short(&text) } else { short(detail) }
+                    ),
+                )
+            }
+            500 if text.contains("Debugging info is not available") => ApiError::new(
+                ErrorCode::LsStorageFailed,
+                format!(
+                    "Label Studio at {} could not use the bucket, and hides the reason because the S3 endpoint is not on a domain it trusts (\"{}\"). \
+                     Check that Label Studio can reach that endpoint, that the bucket exists in the region given, and that its keys may read the images and write the annotations.",
+                    self.base,
+                    short(&text)
+                ),
+            ),
             401 | 403 if detail.contains("legacy token authentication has been disabled") => ApiError::new(
                 ErrorCode::LsLegacyTokensDisabled,
                 format!(
@@ -241,6 +269,10 @@ impl LabelStudio {
             ),
         }
     }
+}
+
+fn short(text: &str) -> String {
+    text.chars().take(200).collect()
 }
 
 fn bad_url(url: &str) -> ApiError {

@@ -3,8 +3,10 @@
 
 pub mod aws;
 pub mod iam;
+pub mod iam_users;
 pub mod label_studio;
 pub mod label_studio_hooks;
+pub mod label_studio_setup;
 pub mod pipeline_definitions;
 pub mod pipelines;
 pub mod s3;

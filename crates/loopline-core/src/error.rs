@@ -92,6 +92,10 @@ pub enum ErrorCode {
     Cancelled,
     /// The account's quota for what was asked (a training instance type) is zero.
     NoQuota,
+    /// Label Studio's SSRF protection refused a private or loopback address.
+    LsAddressRefused,
+    /// Label Studio could not use an S3 storage (its reason may be hidden).
+    LsStorageFailed,
     /// No tunnel is configured (`loopline tunnel set …`).
     TunnelNotConfigured,
     /// The tunnel's provider could not be started (binary missing, refused configuration).
@@ -152,6 +156,8 @@ impl ErrorCode {
             ErrorCode::NameTaken => "name_taken",
             ErrorCode::Cancelled => "cancelled",
             ErrorCode::NoQuota => "no_quota",
+            ErrorCode::LsAddressRefused => "ls_address_refused",
+            ErrorCode::LsStorageFailed => "ls_storage_failed",
             ErrorCode::TunnelNotConfigured => "tunnel_not_configured",
             ErrorCode::TunnelStartFailed => "tunnel_start_failed",
             ErrorCode::TunnelUnreachable => "tunnel_unreachable",
@@ -237,6 +243,8 @@ mod tests {
             ErrorCode::NameTaken,
             ErrorCode::Cancelled,
             ErrorCode::NoQuota,
+            ErrorCode::LsAddressRefused,
+            ErrorCode::LsStorageFailed,
             ErrorCode::TunnelNotConfigured,
             ErrorCode::TunnelStartFailed,
             ErrorCode::TunnelUnreachable,

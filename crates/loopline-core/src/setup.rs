@@ -196,3 +196,68 @@ pub struct UploadProgress {
     pub current: Option<String>,
     pub finished: bool,
 }
+
+/// The labeling configuration a new Label Studio project starts from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum LabelTemplate {
+    /// Polygons over the image: what the segmentation pipeline trains on.
+    #[default]
+    SemanticSegmentationPolygons,
+    /// Rectangles over the image.
+    BoundingBoxes,
+}
+
+/// Which AWS credentials Label Studio reads the images and writes the annotations with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum StorageCredentials {
+    /// A dedicated IAM user for this bucket's two prefixes; its key goes to Label Studio
+    /// once and is never kept by Loopline.
+    #[default]
+    ScopedUser,
+    /// Keys the user gives (the secret is read from the keychain by name).
+    Keys,
+    /// None: Label Studio runs on AWS with a role of its own.
+    None,
+}
+
+/// What the user asks of the labeling setup (`loopline setup label-studio`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct LabelingRequest {
+    /// Found by this exact title, or created with it.
+    pub project_title: String,
+    /// An existing project to use instead of finding one by title.
+    #[serde(default)]
+    pub project: Option<i64>,
+    #[serde(default)]
+    pub template: LabelTemplate,
+    /// The user's own labeling config (XML), instead of a template.
+    #[serde(default)]
+    pub label_config: Option<String>,
+    /// The template's labels; the pipeline's when empty.
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// The storage setup's bucket, region and prefixes when `None`.
+    #[serde(default)]
+    pub bucket: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub images_prefix: Option<String>,
+    #[serde(default)]
+    pub annotations_prefix: Option<String>,
+    #[serde(default)]
+    pub storage_credentials: StorageCredentials,
+    /// With `Keys`: the access key id, and the name of the secret holding its secret key.
+    #[serde(default)]
+    pub access_key_id: Option<String>,
+    #[serde(default)]
+    pub secret_key_secret: Option<String>,
+    /// The Loopline source whose webhook the project gets; no webhook when `None`.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Where Label Studio reaches Loopline; the verified tunnel URL when `None`.
+    #[serde(default)]
+    pub public_url: Option<String>,
+}

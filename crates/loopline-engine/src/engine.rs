@@ -50,6 +50,10 @@ pub struct EngineOptions {
     /// SageMaker for the pipeline setup; `None` for the real one, in the region asked for.
     pub pipeline_definitions:
         Option<Arc<dyn loopline_cloud::pipeline_definitions::PipelineDefinitions>>,
+    /// Label Studio for the labeling setup; `None` for the connected one.
+    pub labeling: Option<Arc<dyn loopline_cloud::label_studio_setup::LabelingProjects>>,
+    /// IAM for the Label Studio storage user; `None` for the real one.
+    pub users: Option<Arc<dyn loopline_cloud::iam_users::StorageUsers>>,
     /// How long the setup waits between tries while a new role cannot be assumed yet;
     /// about a minute in all when `None`.
     pub setup_retry_delays: Option<Vec<Duration>>,
@@ -97,6 +101,9 @@ pub struct Engine {
     pub(crate) pipeline_definitions_override:
         Option<Arc<dyn loopline_cloud::pipeline_definitions::PipelineDefinitions>>,
     pub(crate) setup_retry_delays: Vec<Duration>,
+    pub(crate) labeling_override:
+        Option<Arc<dyn loopline_cloud::label_studio_setup::LabelingProjects>>,
+    pub(crate) users_override: Option<Arc<dyn loopline_cloud::iam_users::StorageUsers>>,
     /// The storage setup the app runs in the background.
     pub(crate) setup_job: Arc<crate::setup::JobSlot>,
     /// Wakes the tunnel keeper when this process changed the tunnel.
@@ -157,6 +164,8 @@ impl Engine {
             object_store_override: options.object_store,
             roles_override: options.roles,
             pipeline_definitions_override: options.pipeline_definitions,
+            labeling_override: options.labeling,
+            users_override: options.users,
             setup_retry_delays: options.setup_retry_delays.unwrap_or_else(|| {
                 [2, 4, 6, 8, 10, 10, 10, 10]
                     .map(Duration::from_secs)

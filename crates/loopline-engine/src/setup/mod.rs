@@ -5,6 +5,9 @@
 
 mod images;
 mod job;
+mod label_configs;
+mod labeling;
+mod labeling_storage;
 mod pipeline;
 mod pipeline_template;
 mod policies;
@@ -20,6 +23,8 @@ use loopline_cloud::s3::{ObjectStore, S3};
 use loopline_core::{rfc3339_ms, ApiError, SetupReport, SetupStep, StepStatus};
 
 pub(crate) use job::JobSlot;
+pub use labeling::LabelingChoice;
+pub use labeling_storage::{user_name_for as storage_user_name, IMAGE_FILTER};
 pub use pipeline::ChosenPipeline;
 pub use pipeline_template::{DEFAULT_TRAINING_INSTANCE, TEMP_PREFIX};
 pub use policies::trust_policy;
@@ -41,6 +46,11 @@ pub const STEPS: &[(&str, &str)] = &[
     ("sm.scripts", "Pipeline scripts"),
     ("sm.quota", "Training quota"),
     ("sm.pipeline", "Pipeline"),
+    ("ls.project", "Labeling project"),
+    ("ls.credentials", "Storage credentials"),
+    ("ls.source", "Source storage (images)"),
+    ("ls.target", "Target storage (annotations)"),
+    ("ls.webhook", "Webhook"),
 ];
 
 impl Engine {
@@ -61,6 +71,15 @@ impl Engine {
             return Ok(r.clone());
         }
         Ok(Arc::new(Iam::new(self.aws_in(region).await?)?))
+    }
+
+    /// The S3 endpoint Label Studio should use: the app's own when it is not AWS (moto,
+    /// MinIO), so both look at the same buckets; `None` for AWS.
+    pub(crate) async fn s3_endpoint_for_label_studio(&self, region: &str) -> Option<String> {
+        let aws = self.aws_in(region).await.ok()?;
+        aws.custom_endpoint()
+            .then(|| aws.endpoint_for("S3", String::new()))
+            .filter(|e| !e.is_empty())
     }
 
     async fn record_step(&self, step: &SetupStep) -> Result<(), ApiError> {

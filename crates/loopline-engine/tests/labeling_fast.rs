@@ -1,0 +1,259 @@
+//! The labeling setup through an in-memory Label Studio and IAM: the plan does nothing, a
+//! run creates the project, the user, both storages (keys handed over, never kept), a rerun
+//! changes nothing and hands out no key, an exact title decides (and two projects with it
+//! are refused), a failed sync is read from the storage's status, a refused config change
+//! keeps Label Studio's reason, and pasted keys come from the keychain. Against a real Label
+//! Studio and moto: e2e/test_setup_labeling.py.
+
+mod common;
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::fake_label_studio::{FakeLabelStudio, FakeUsers};
+use common::{receiving_with, Running};
+use loopline_cloud::label_studio_setup::ProjectInfo;
+use loopline_core::{
+    ErrorCode, LabelingRequest, Sensitive, SetupReport, StepStatus, StorageCredentials,
+};
+
+struct World {
+    r: Running,
+    ls: Arc<FakeLabelStudio>,
+    users: Arc<FakeUsers>,
+}
+
+async fn world() -> World {
+    let ls = Arc::new(FakeLabelStudio::default());
+    ls.images.store(1800, Ordering::SeqCst);
+    let users = Arc::new(FakeUsers::default());
+    let (l, u) = (ls.clone(), users.clone());
+    let r = receiving_with(move |o| {
+        o.labeling = Some(l);
+        o.users = Some(u);
+        o.setup_retry_delays = Some(vec![Duration::ZERO; 2]);
+    })
+    .await;
+    World { r, ls, users }
+}
+
+fn ask() -> LabelingRequest {
+    LabelingRequest {
+        project_title: "Birds".into(),
+        labels: ["Beak", "Head", "Wing", "Body"].map(String::from).to_vec(),
+        bucket: Some("sagemaker-birds".into()),
+        region: Some("eu-west-1".into()),
+        ..Default::default()
+    }
+}
+
+fn statuses(r: &SetupReport) -> Vec<(String, StepStatus)> {
+    r.steps.iter().map(|s| (s.key.clone(), s.status)).collect()
+}
+
+fn step<'a>(r: &'a SetupReport, key: &str) -> &'a loopline_core::SetupStep {
+    r.steps.iter().find(|s| s.key == key).unwrap()
+}
+
+#[tokio::test]
+async fn a_first_run_creates_everything_once_and_a_second_changes_nothing() {
+    let w = world().await;
+    let plan = w.r.engine.setup_label_studio(ask(), true).await.unwrap();
+    assert!(
+        plan.steps[..4]
+            .iter()
+            .all(|s| s.status == StepStatus::Planned),
+        "{plan:?}"
+    );
+    assert!(step(&plan, "ls.project")
+        .detail
+        .as_deref()
+        .unwrap()
+        .contains("<PolygonLabels"));
+    assert!(step(&plan, "ls.credentials")
+        .detail
+        .as_deref()
+        .unwrap()
+        .contains("arn:aws:s3:::sagemaker-birds/bird-images/*"));
+    assert_eq!(w.ls.writes.load(Ordering::SeqCst), 0, "a plan does nothing");
+    assert!(w.users.users.lock().unwrap().is_empty());
+
+    let done = w.r.engine.setup_label_studio(ask(), false).await.unwrap();
+    let want = |s: StepStatus| {
+        vec![
+            ("ls.project".to_string(), s),
+            ("ls.credentials".to_string(), s),
+            ("ls.source".to_string(), s),
+            ("ls.target".to_string(), s),
+            ("ls.webhook".to_string(), StepStatus::Skipped),
+        ]
+    };
+    assert_eq!(statuses(&done), want(StepStatus::Created), "{done:?}");
+    assert!(
+        step(&done, "ls.source")
+            .summary
+            .contains("Synced 1,800 new images → 1,800 new tasks"),
+        "{}",
+        step(&done, "ls.source").summary
+    );
+    let given = w.ls.keys_given.lock().unwrap().clone();
+    assert_eq!(given.len(), 2);
+    assert!(given
+        .iter()
+        .all(|(id, secret)| id.as_deref() == Some("AKIAFAKE00000000") && secret.is_some()));
+    let everything = format!("{done:?}{:?}", w.r.engine.setup_status().await.unwrap());
+    assert!(
+        !everything.contains("fake-secret-0"),
+        "the key is handed to Label Studio only"
+    );
+    let choice = w.r.engine.labeling_choice().await.unwrap().unwrap();
+    assert_eq!(choice.title, "Birds");
+
+    w.ls.images.store(1805, Ordering::SeqCst);
+    let again = w.r.engine.setup_label_studio(ask(), false).await.unwrap();
+    assert_eq!(step(&again, "ls.source").status, StepStatus::Updated);
+    assert!(step(&again, "ls.source")
+        .summary
+        .contains("Synced 5 new images"));
+    let third = w.r.engine.setup_label_studio(ask(), false).await.unwrap();
+    assert_eq!(statuses(&third), want(StepStatus::Unchanged), "{third:?}");
+    assert_eq!(
+        w.users.keys_made.load(Ordering::SeqCst),
+        1,
+        "a rerun hands out no key"
+    );
+    assert_eq!(w.ls.projects.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn titles_match_exactly_and_two_projects_with_one_title_are_refused() {
+    let w = world().await;
+    for (id, title) in [(7, "Birds 2"), (8, "Birds")] {
+        w.ls.projects.lock().unwrap().push(ProjectInfo {
+            id,
+            title: title.into(),
+            label_config: "<View/>".into(),
+            task_number: 0,
+        });
+    }
+    w.ls.next_id.store(100, Ordering::SeqCst);
+    let found = w.r.engine.setup_label_studio(ask(), false).await.unwrap();
+    let p = step(&found, "ls.project");
+    assert_eq!(
+        p.status,
+        StepStatus::Updated,
+        "the exact title's project, its config brought in step"
+    );
+    assert!(p.resource.contains("project 8"), "{}", p.resource);
+
+    w.ls.projects.lock().unwrap().push(ProjectInfo {
+        id: 9,
+        title: "Birds".into(),
+        label_config: "<View/>".into(),
+        task_number: 0,
+    });
+    let twice = w.r.engine.setup_label_studio(ask(), false).await.unwrap();
+    let e = step(&twice, "ls.project").error.clone().unwrap();
+    assert!(
+        e.message.contains("ids 8, 9") && e.message.contains("--project"),
+        "{}",
+        e.message
+    );
+    assert_eq!(
+        step(&twice, "ls.source").status,
+        StepStatus::Skipped,
+        "waits for the project"
+    );
+
+    *w.ls.refuse_config.lock().unwrap() =
+        Some("Created annotations use the label 'Car', which the new config drops.".into());
+    let refused =
+        w.r.engine
+            .setup_label_studio(
+                LabelingRequest {
+                    project: Some(9),
+                    labels: vec!["Beak".into()],
+                    ..ask()
+                },
+                false,
+            )
+            .await
+            .unwrap();
+    let e = step(&refused, "ls.project").error.clone().unwrap();
+    assert!(
+        e.message.contains("label 'Car'") && e.message.contains("keep the labels"),
+        "{}",
+        e.message
+    );
+}
+
+#[tokio::test]
+async fn a_failed_sync_is_read_from_the_storage_status() {
+    let w = world().await;
+    w.ls.sync_failures.lock().unwrap().push_back((
+        "failed".into(),
+        "Traceback (most recent call last):\n  ...\nbotocore.exceptions.ClientError: AccessDenied when calling ListObjectsV2\n".into(),
+    ));
+    let done = w.r.engine.setup_label_studio(ask(), false).await.unwrap();
+    let s = step(&done, "ls.source");
+    assert_eq!(s.status, StepStatus::Failed);
+    let e = s.error.clone().unwrap();
+    assert_eq!(e.code, ErrorCode::LsStorageFailed);
+    assert!(
+        e.message.contains("ended 'failed'")
+            && e.message
+                .contains("AccessDenied when calling ListObjectsV2"),
+        "{}",
+        e.message
+    );
+    // The storage exists; a rerun syncs it again instead of creating another.
+    let again = w.r.engine.setup_label_studio(ask(), false).await.unwrap();
+    assert_eq!(step(&again, "ls.source").status, StepStatus::Updated);
+    assert_eq!(w.ls.imports.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn pasted_keys_come_from_the_keychain_and_none_means_no_keys() {
+    let w = world().await;
+    let keys = LabelingRequest {
+        storage_credentials: StorageCredentials::Keys,
+        access_key_id: Some("AKIAUSERGIVEN1234".into()),
+        secret_key_secret: Some("ls-storage-secret".into()),
+        ..ask()
+    };
+    let missing =
+        w.r.engine
+            .setup_label_studio(keys.clone(), false)
+            .await
+            .unwrap();
+    let e = step(&missing, "ls.credentials").error.clone().unwrap();
+    assert_eq!(e.code, ErrorCode::SecretUnavailable);
+    assert!(
+        e.message.contains("loopline secret set ls-storage-secret"),
+        "{}",
+        e.message
+    );
+    assert_eq!(step(&missing, "ls.source").status, StepStatus::Skipped);
+
+    w.r.engine
+        .set_secret(
+            "ls-storage-secret",
+            Sensitive::new("user-given-secret".to_string()),
+        )
+        .await
+        .unwrap();
+    let done = w.r.engine.setup_label_studio(keys, false).await.unwrap();
+    let c = step(&done, "ls.credentials");
+    assert_eq!(c.resource, "access key AKIA…1234");
+    assert!(!format!("{done:?}").contains("user-given-secret"));
+    assert!(w
+        .ls
+        .keys_given
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|(id, s)| id.as_deref() == Some("AKIAUSERGIVEN1234")
+            && s.as_deref() == Some("user-given-secret")));
+    assert_eq!(w.users.keys_made.load(Ordering::SeqCst), 0);
+}
