@@ -59,6 +59,11 @@ def image_uri(task: dict) -> str:
     return image
 
 
+def s3_keys(moto) -> list[str]:
+    listed = moto.client("s3", region=REGION).list_objects_v2(Bucket=BUCKET, Prefix="annotations/")
+    return [o["Key"] for o in listed.get("Contents", [])]
+
+
 def by_key(report: dict) -> dict[str, dict]:
     return {s["key"]: s for s in report["steps"]}
 
@@ -130,6 +135,28 @@ def test_setup_label_studio_builds_the_project_storages_and_webhook_once(cli_bin
         assert len(iam.list_access_keys(UserName=user)["AccessKeyMetadata"]) == 1, "a rerun hands out no new key"
         assert len([p for p in ls.http.get(f"{ls.base}/api/projects/", params={"page_size": 100}, timeout=30).json()["results"]
                     if p["title"] == title]) == 1
+
+        # Step 8, the loop check: one test annotation through the public URL, counted but never started,
+        # exported, then removed from Label Studio and from the bucket.
+        rules = [s.json("rule", "add", "retrain", "--source", source, "--project", str(pid), "--every", every,
+                        "--pipeline", "loop-check-e2e", "--dry-run") for every in ("16", "1")]
+        check = s.json("setup", "check", "--source", source, "--project", str(pid))
+        checked = {k: v["status"] for k, v in by_key(check).items()}
+        assert checked == {"check.reach": "unchanged", "check.annotation": "created", "check.received": "unchanged",
+                           "check.counted": "unchanged", "check.exported": "unchanged", "check.cleaned": "unchanged",
+                           "check.loop": "unchanged"}, check
+        assert "1 of 16 useful annotations" in by_key(check)["check.counted"]["summary"], check
+        test_annotation = int(by_key(check)["check.annotation"]["resource"].split()[3])
+        assert all(not ls.http.get(f"{ls.base}/api/tasks/{t['id']}/annotations/", timeout=30).json() for t in ls.tasks(pid)), \
+            "the test annotation is gone from Label Studio"
+        assert s3_keys(moto) == [], "and its exported object from the bucket"
+        assert s.json("runs", "list") == [], "the check starts no run, not even a dry one"
+        assert "Loop verified in" in by_key(check)["check.loop"]["summary"]
+        status = {st["key"]: st["status"] for st in s.json("setup", "status")}
+        assert status["check.loop"] == "unchanged" and status["ls.webhook"] == "unchanged", status
+        for rule in rules:
+            s.run("rule", "remove", rule["id"])
+        del test_annotation
 
         # An annotation made in Label Studio: to the timeline through the webhook, and to moto.
         task = next(t for t in ls.tasks(pid) if image_uri(t).endswith("/a.jpg"))

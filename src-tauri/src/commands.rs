@@ -3,10 +3,10 @@
 use loopline_core::{
     ApiError, AppInfo, AwsIdentity, AwsSettings, Counter, CreatedSource, DeletedHookPolicy,
     ErrorCode, EventDetail, EventPage, EventQuery, HookRegistration, LabelStudioIdentity,
-    LabelingRequest, Overlap, PipelineParam, ReceiverStatus, ReplayOutcome, RetentionPolicy,
-    RetrainRule, RoleRequest, RuleHistory, Run, SecretInfo, Sensitive, SetupJob, SetupReport,
-    SetupStep, Source, SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig,
-    TunnelStatus, TunnelTest,
+    LabelingChoice, LabelingRequest, Overlap, PipelineParam, ReceiverStatus, ReplayOutcome,
+    RetentionPolicy, RetrainRule, RoleRequest, RuleHistory, Run, SecretInfo, Sensitive, SetupJob,
+    SetupReport, SetupStep, Source, SourceKind, StorageLayout, StorageRequest, TimelineStats,
+    TunnelConfig, TunnelStatus, TunnelTest,
 };
 use loopline_engine::{AwsCredentials, RuleRequest};
 use tauri::{AppHandle, Runtime, State};
@@ -361,6 +361,16 @@ app_commands! {
         /// `loopline setup label-studio`: creates (or checks) the project, storages and webhook.
         pub async fn setup_labeling(slot: State<'_, EngineSlot>, request: LabelingRequest) -> Result<SetupReport, ApiError> {
             slot.engine()?.setup_label_studio(request, false).await
+        }
+
+        /// `loopline setup check`: one test annotation through the public URL, end to end, removed after.
+        pub async fn setup_check(slot: State<'_, EngineSlot>, source: String, project: i64) -> Result<SetupReport, ApiError> {
+            slot.engine()?.check_loop(&source, project).await
+        }
+
+        /// What the last labeling setup chose (project, storages, source), for the next steps.
+        pub async fn labeling_choice(slot: State<'_, EngineSlot>) -> Result<Option<LabelingChoice>, ApiError> {
+            slot.engine()?.labeling_choice().await
         }
 
         /// `loopline setup status`

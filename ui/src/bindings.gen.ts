@@ -462,6 +462,12 @@ source: string | null,
  */
 public_url: string | null, };
 
+export type LabelingChoice = { project: number, title: string, source_storage: number | null, target_storage: number | null, 
+/**
+ * The Loopline source whose webhook the project has.
+ */
+source: string | null, };
+
 export type UploadProgress = { files_total: number, 
 /**
  * Uploaded or found already there.

@@ -132,6 +132,7 @@ impl Command {
             Command::Setup(SetupCommand::S3(a)) => a.json,
             Command::Setup(SetupCommand::Sagemaker(a)) => a.json,
             Command::Setup(SetupCommand::LabelStudio(a)) => a.json,
+            Command::Setup(SetupCommand::Check(a)) => a.json,
             Command::Setup(SetupCommand::Status(f)) => f.json,
         }
     }

@@ -17,6 +17,9 @@ pub enum SetupCommand {
     /// storage of images (synced into tasks), the target storage for annotations, the
     /// credentials Label Studio reaches the bucket with, and Loopline's webhook.
     LabelStudio(Box<SetupLabelStudio>),
+    /// The first run's last step: one test annotation through the public URL, end to end
+    /// (stored, parsed, counted, exported by Label Studio), then deleted with its export.
+    Check(SetupCheck),
     /// Every setup step: done, to do, or failed with the reason.
     Status(JsonFlag),
 }
@@ -131,6 +134,18 @@ pub struct SetupLabelStudio {
     pub public_url: Option<String>,
     #[arg(long)]
     pub plan: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SetupCheck {
+    /// The Loopline source whose webhook the project has.
+    #[arg(long)]
+    pub source: String,
+    /// The Label Studio project.
+    #[arg(long)]
+    pub project: i64,
     #[arg(long)]
     pub json: bool,
 }

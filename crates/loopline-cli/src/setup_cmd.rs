@@ -43,6 +43,10 @@ pub async fn run(global: &GlobalArgs, cmd: SetupCommand) -> Result<(), ApiError>
             }
         }
         SetupCommand::LabelStudio(a) => label_studio(&engine, *a).await,
+        SetupCommand::Check(a) => match engine.check_loop(&a.source, a.project).await {
+            Ok(report) => finish(&report, a.json),
+            Err(e) => Err(e),
+        },
         SetupCommand::Status(f) => match engine.setup_status().await {
             Ok(steps) if f.json => print_json(&steps),
             Ok(steps) => {

@@ -123,6 +123,10 @@ impl LabelStudio {
         self.send(reqwest::Method::PATCH, path, Some(body)).await
     }
 
+    pub async fn delete(&self, path: &str) -> Result<serde_json::Value, ApiError> {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+
     async fn send(
         &self,
         method: reqwest::Method,

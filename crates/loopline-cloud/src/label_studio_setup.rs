@@ -68,6 +68,12 @@ pub trait LabelingProjects: Send + Sync {
 
     async fn export_storages(&self, project: i64) -> Result<Vec<StorageInfo>, ApiError>;
     async fn create_export_storage(&self, s: &NewStorage) -> Result<StorageInfo, ApiError>;
+
+    /// A task of the project, for the loop check; `None` when it has none.
+    async fn first_task(&self, project: i64) -> Result<Option<i64>, ApiError>;
+    /// Creates an annotation on `task` as the token's user; returns its id.
+    async fn create_annotation(&self, task: i64, result: &Value) -> Result<i64, ApiError>;
+    async fn delete_annotation(&self, id: i64) -> Result<(), ApiError>;
 }
 
 fn project_of(v: &Value) -> ProjectInfo {
@@ -234,6 +240,37 @@ impl LabelingProjects for LabelStudio {
             .await
             .map(|v| storage_of(&v))
             .map_err(|e| scrubbed(e, s))
+    }
+
+    async fn first_task(&self, project: i64) -> Result<Option<i64>, ApiError> {
+        let v = self
+            .get(&format!("/api/tasks/?project={project}&page_size=1"))
+            .await?;
+        let list = v["tasks"].as_array().cloned().unwrap_or_else(|| items(&v));
+        Ok(list.first().and_then(|t| t["id"].as_i64()))
+    }
+
+    async fn create_annotation(&self, task: i64, result: &Value) -> Result<i64, ApiError> {
+        let v = self
+            .post(
+                &format!("/api/tasks/{task}/annotations/"),
+                &json!({ "result": result, "was_cancelled": false }),
+            )
+            .await?;
+        v["id"].as_i64().ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::LsUnavailable,
+                "Label Studio created no annotation: its answer had no id.",
+            )
+        })
+    }
+
+    async fn delete_annotation(&self, id: i64) -> Result<(), ApiError> {
+        match self.delete(&format!("/api/annotations/{id}/")).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.code == ErrorCode::NotFound => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 }
 

@@ -64,6 +64,8 @@ pub trait ObjectStore: Send + Sync {
         prefix: &str,
     ) -> Result<Vec<(String, String)>, ApiError>;
     async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<Listed>, ApiError>;
+    /// Deletes one object; an object already gone is not an error.
+    async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), ApiError>;
 }
 
 /// An object as a listing shows it.
@@ -430,6 +432,22 @@ impl ObjectStore for S3 {
             .send(
                 "DELETE",
                 &self.url(bucket, Some(key), &query),
+                vec![],
+                Bytes::new(),
+            )
+            .await?;
+        if answer.ok() || answer.status == 404 {
+            Ok(())
+        } else {
+            Err(self.error(&answer, bucket))
+        }
+    }
+
+    async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), ApiError> {
+        let answer = self
+            .send(
+                "DELETE",
+                &self.url(bucket, Some(key), ""),
                 vec![],
                 Bytes::new(),
             )

@@ -7,12 +7,12 @@ use crate::{
     ApiError, AppInfo, AwsIdentity, AwsMode, AwsSettings, CountPoint, Counter, CreatedSource,
     DeletedHookPolicy, ErrorCode, EventDetail, EventKind, EventPage, EventQuery, EventStatus,
     EventSummary, Header, Health, HookRegistration, LabelStudioIdentity, LabelTemplate,
-    LabelingRequest, NamedTunnel, Overlap, PipelineParam, ProcessStatus, Quiescence, ReceiverState,
-    ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RolePolicy, RoleRequest,
-    RuleHistory, Run, RunStatus, RunStep, SecretInfo, SetupJob, SetupReport, SetupStep, Source,
-    SourceKind, StepStatus, StorageCredentials, StorageLayout, StorageRequest, TaskState,
-    TaskStatus, TimelineChanged, TimelineStats, TokenKind, TunnelConfig, TunnelState, TunnelStatus,
-    TunnelTest, UploadProgress,
+    LabelingChoice, LabelingRequest, NamedTunnel, Overlap, PipelineParam, ProcessStatus,
+    Quiescence, ReceiverState, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule,
+    RolePolicy, RoleRequest, RuleHistory, Run, RunStatus, RunStep, SecretInfo, SetupJob,
+    SetupReport, SetupStep, Source, SourceKind, StepStatus, StorageCredentials, StorageLayout,
+    StorageRequest, TaskState, TaskStatus, TimelineChanged, TimelineStats, TokenKind, TunnelConfig,
+    TunnelState, TunnelStatus, TunnelTest, UploadProgress,
 };
 
 pub const BINDINGS_HEADER: &str = "// Generated from the Rust types in crates/loopline-core by `scripts/gen-bindings`.\n// Do not edit by hand: a test fails when this file drifts from the Rust source.\n";
@@ -84,6 +84,7 @@ pub fn typescript_bindings() -> String {
         decl::<LabelTemplate>(&cfg),
         decl::<StorageCredentials>(&cfg),
         decl::<LabelingRequest>(&cfg),
+        decl::<LabelingChoice>(&cfg),
         decl::<UploadProgress>(&cfg),
     ];
     let mut out = String::from(BINDINGS_HEADER);

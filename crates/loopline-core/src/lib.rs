@@ -37,8 +37,8 @@ pub use retrain::{
 pub use secret::SecretInfo;
 pub use sensitive::Sensitive;
 pub use setup::{
-    LabelTemplate, LabelingRequest, RolePolicy, RoleRequest, SetupJob, SetupReport, SetupStep,
-    StepStatus, StorageCredentials, StorageLayout, StorageRequest, UploadProgress,
+    LabelTemplate, LabelingChoice, LabelingRequest, RolePolicy, RoleRequest, SetupJob, SetupReport,
+    SetupStep, StepStatus, StorageCredentials, StorageLayout, StorageRequest, UploadProgress,
 };
 pub use source::{CreatedSource, Source, SourceKind};
 pub use time::rfc3339_ms;

@@ -261,3 +261,14 @@ pub struct LabelingRequest {
     #[serde(default)]
     pub public_url: Option<String>,
 }
+
+/// What the last labeling setup settled on, for the loop check and the next run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct LabelingChoice {
+    pub project: i64,
+    pub title: String,
+    pub source_storage: Option<i64>,
+    pub target_storage: Option<i64>,
+    /// The Loopline source whose webhook the project has.
+    pub source: Option<String>,
+}

@@ -40,7 +40,6 @@ pub use receiver::Receiver;
 pub use retrain::{RuleRequest, PARAM_PLACEHOLDERS};
 pub use rule_eval::{client_request_token, firing};
 pub use setup::{
-    storage_user_name, trust_policy as setup_trust_policy, ChosenPipeline, LabelingChoice,
-    ProgressFn, DEFAULT_ROLE, DEFAULT_TRAINING_INSTANCE, IMAGE_FILTER, STEPS as SETUP_STEPS,
-    TEMP_PREFIX,
+    storage_user_name, trust_policy as setup_trust_policy, ChosenPipeline, ProgressFn,
+    DEFAULT_ROLE, DEFAULT_TRAINING_INSTANCE, IMAGE_FILTER, STEPS as SETUP_STEPS, TEMP_PREFIX,
 };

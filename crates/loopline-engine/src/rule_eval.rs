@@ -93,10 +93,14 @@ impl Engine {
         }
         let mut decided = 0;
         let mut progressed = false;
+        // The first run's loop check: its test annotation counts but never starts a run.
+        let check = self.pending_loop_check().await?;
         while let Some(mut pass) = self.store.begin_rule_pass(PASS_SIZE).await? {
             let events = pass.events.clone();
             for event in &events {
-                let (runs, touched) = self.evaluate_event(&mut pass, event).await?;
+                let (runs, touched) = self
+                    .evaluate_event(&mut pass, event, check.as_ref())
+                    .await?;
                 decided += runs;
                 progressed |= touched;
             }
@@ -118,6 +122,7 @@ impl Engine {
         &self,
         pass: &mut RulePass,
         event: &RuleEvent,
+        check: Option<&crate::setup::PendingCheck>,
     ) -> Result<(usize, bool), ApiError> {
         // Only events as they were really delivered: not duplicates, not malformed bodies.
         if event.status != "processed" {
@@ -131,10 +136,17 @@ impl Engine {
             return Ok((0, false));
         }
         let counts = counts(event);
-        let fires = event
-            .action
-            .as_deref()
-            .is_some_and(|a| FIRING_ACTIONS.contains(&a));
+        let is_check = check.is_some_and(|c| {
+            c.project == project
+                && StoredFindings::from_json(event.parsed_json.as_deref())
+                    .task_ids
+                    .contains(&c.task)
+        });
+        let fires = !is_check
+            && event
+                .action
+                .as_deref()
+                .is_some_and(|a| FIRING_ACTIONS.contains(&a));
         let (mut decided, mut touched) = (0, false);
         for rule in rules {
             if let Some(why) = &rule.error {

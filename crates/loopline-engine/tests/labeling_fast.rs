@@ -257,3 +257,32 @@ async fn pasted_keys_come_from_the_keychain_and_none_means_no_keys() {
             && s.as_deref() == Some("user-given-secret")));
     assert_eq!(w.users.keys_made.load(Ordering::SeqCst), 0);
 }
+
+#[tokio::test]
+async fn the_loop_check_needs_a_verified_tunnel_and_leaves_no_marker_behind() {
+    let w = world().await;
+    w.r.engine.setup_label_studio(ask(), false).await.unwrap();
+    let project = w.r.engine.labeling_choice().await.unwrap().unwrap().project;
+    let report = w.r.engine.check_loop("src_x", project).await.unwrap();
+    let reach = step(&report, "check.reach");
+    assert_eq!(reach.status, StepStatus::Failed);
+    assert_eq!(
+        reach.error.as_ref().unwrap().code,
+        ErrorCode::TunnelUnreachable
+    );
+    let last = step(&report, "check.loop");
+    assert_eq!(last.status, StepStatus::Failed);
+    assert!(
+        w.ls.annotations.lock().unwrap().is_empty(),
+        "nothing was annotated"
+    );
+    let status = w.r.engine.setup_status().await.unwrap();
+    assert_eq!(
+        status
+            .iter()
+            .find(|s| s.key == "check.loop")
+            .unwrap()
+            .status,
+        StepStatus::Failed
+    );
+}

@@ -1,6 +1,6 @@
 // Generated from the command declarations in src-tauri/src/commands.rs (`scripts/gen-bindings`).
 // Do not edit by hand: a test fails when this file drifts from the Rust declarations.
-import type { ApiError, AppInfo, AwsIdentity, AwsSettings, Counter, CreatedSource, DeletedHookPolicy, EventDetail, EventPage, EventQuery, HookRegistration, LabelStudioIdentity, LabelingRequest, Overlap, PipelineParam, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RoleRequest, RuleHistory, Run, SecretInfo, SetupJob, SetupReport, SetupStep, Source, SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig, TunnelStatus, TunnelTest } from "../bindings.gen";
+import type { ApiError, AppInfo, AwsIdentity, AwsSettings, Counter, CreatedSource, DeletedHookPolicy, EventDetail, EventPage, EventQuery, HookRegistration, LabelStudioIdentity, LabelingChoice, LabelingRequest, Overlap, PipelineParam, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RoleRequest, RuleHistory, Run, SecretInfo, SetupJob, SetupReport, SetupStep, Source, SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig, TunnelStatus, TunnelTest } from "../bindings.gen";
 
 export type Commands = {
   receiver_status: { args: Record<string, never>; result: ReceiverStatus };
@@ -52,6 +52,8 @@ export type Commands = {
   setup_role: { args: { request: RoleRequest }; result: SetupReport };
   setup_labeling_plan: { args: { request: LabelingRequest }; result: SetupReport };
   setup_labeling: { args: { request: LabelingRequest }; result: SetupReport };
+  setup_check: { args: { source: string; project: number }; result: SetupReport };
+  labeling_choice: { args: Record<string, never>; result: LabelingChoice | null };
   setup_status: { args: Record<string, never>; result: Array<SetupStep> };
   storage_layout: { args: Record<string, never>; result: StorageLayout | null };
   tunnel_test: { args: Record<string, never>; result: TunnelTest };
@@ -112,6 +114,8 @@ export const COMMAND_NAMES = [
   "setup_role",
   "setup_labeling_plan",
   "setup_labeling",
+  "setup_check",
+  "labeling_choice",
   "setup_status",
   "storage_layout",
   "tunnel_test",

@@ -9,8 +9,9 @@ use std::sync::Arc;
 use loopline_cloud::iam::Iam;
 use loopline_cloud::iam_users::StorageUsers;
 use loopline_cloud::label_studio_setup::{LabelingProjects, ProjectInfo};
-use loopline_core::{ApiError, ErrorCode, LabelingRequest, SetupReport, StepStatus, StorageLayout};
-use serde::{Deserialize, Serialize};
+use loopline_core::{
+    ApiError, ErrorCode, LabelingChoice, LabelingRequest, SetupReport, StepStatus, StorageLayout,
+};
 
 use super::label_configs::{label_config, same_config};
 use super::labeling_storage::StorageRun;
@@ -19,16 +20,6 @@ use super::StepLog;
 use crate::Engine;
 
 const LABELING_SETTING: &str = "setup.labeling";
-
-/// What the last labeling setup settled on, for the loop check and the next run.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub struct LabelingChoice {
-    pub project: i64,
-    pub title: String,
-    pub source_storage: Option<i64>,
-    pub target_storage: Option<i64>,
-    pub source: Option<String>,
-}
 
 impl Engine {
     /// Label Studio for the labeling setup (or the test's fake).

@@ -8,6 +8,7 @@ mod job;
 mod label_configs;
 mod labeling;
 mod labeling_storage;
+mod loop_check;
 mod pipeline;
 mod pipeline_template;
 mod policies;
@@ -23,8 +24,8 @@ use loopline_cloud::s3::{ObjectStore, S3};
 use loopline_core::{rfc3339_ms, ApiError, SetupReport, SetupStep, StepStatus};
 
 pub(crate) use job::JobSlot;
-pub use labeling::LabelingChoice;
 pub use labeling_storage::{user_name_for as storage_user_name, IMAGE_FILTER};
+pub(crate) use loop_check::PendingCheck;
 pub use pipeline::ChosenPipeline;
 pub use pipeline_template::{DEFAULT_TRAINING_INSTANCE, TEMP_PREFIX};
 pub use policies::trust_policy;
@@ -51,6 +52,7 @@ pub const STEPS: &[(&str, &str)] = &[
     ("ls.source", "Source storage (images)"),
     ("ls.target", "Target storage (annotations)"),
     ("ls.webhook", "Webhook"),
+    ("check.loop", "Loop check"),
 ];
 
 impl Engine {

@@ -27,6 +27,8 @@ pub struct FakeLabelStudio {
     pub sync_failures: Mutex<VecDeque<(String, String)>>,
     /// Label Studio's reason for refusing a config change.
     pub refuse_config: Mutex<Option<String>>,
+    /// (annotation id, task id)
+    pub annotations: Mutex<Vec<(i64, i64)>>,
 }
 
 impl FakeLabelStudio {
@@ -159,6 +161,29 @@ impl LabelingProjects for FakeLabelStudio {
             .filter(|(p, _)| *p == project)
             .map(|(_, s)| s.clone())
             .collect())
+    }
+
+    async fn first_task(&self, project: i64) -> Result<Option<i64>, ApiError> {
+        let has = self
+            .project(project)
+            .await?
+            .is_some_and(|p| p.task_number > 0);
+        Ok(has.then_some(project * 1000 + 1))
+    }
+
+    async fn create_annotation(
+        &self,
+        task: i64,
+        _result: &serde_json::Value,
+    ) -> Result<i64, ApiError> {
+        let id = self.id();
+        self.annotations.lock().unwrap().push((id, task));
+        Ok(id)
+    }
+
+    async fn delete_annotation(&self, id: i64) -> Result<(), ApiError> {
+        self.annotations.lock().unwrap().retain(|(a, _)| *a != id);
+        Ok(())
     }
 
     async fn create_export_storage(&self, s: &NewStorage) -> Result<StorageInfo, ApiError> {

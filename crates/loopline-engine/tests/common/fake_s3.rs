@@ -231,6 +231,12 @@ impl ObjectStore for FakeS3 {
         Ok(())
     }
 
+    async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), ApiError> {
+        self.with_bucket(bucket, |b| {
+            b.objects.remove(key);
+        })
+    }
+
     async fn incomplete_uploads(
         &self,
         _bucket: &str,
