@@ -373,6 +373,16 @@ app_commands! {
             slot.engine()?.labeling_choice().await
         }
 
+        /// The pipeline the training setup chose (created or picked), by name.
+        pub async fn chosen_pipeline_name(slot: State<'_, EngineSlot>) -> Result<Option<String>, ApiError> {
+            Ok(slot.engine()?.chosen_pipeline().await?.map(|p| p.name))
+        }
+
+        /// When Setup was first opened (ms since the epoch); set on the first call.
+        pub async fn setup_started(slot: State<'_, EngineSlot>) -> Result<i64, ApiError> {
+            slot.engine()?.setup_started().await
+        }
+
         /// `loopline setup status`
         pub async fn setup_status(slot: State<'_, EngineSlot>) -> Result<Vec<SetupStep>, ApiError> {
             slot.engine()?.setup_status().await

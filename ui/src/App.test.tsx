@@ -74,7 +74,7 @@ describe("App shell", () => {
     expect(await screen.findByTestId("settings-data")).toHaveTextContent("loopline.db");
     expect(screen.getByRole("link", { name: "Settings" })).toHaveAttribute("aria-current", "page");
     await userEvent.click(screen.getByRole("link", { name: "Setup" }));
-    expect(await screen.findByTestId("setup-step-1")).toHaveTextContent("Done");
+    expect(await screen.findByTestId("setup-step-1")).toHaveTextContent("Label Studio");
   });
 
   it("shows why the engine did not start instead of the pages", async () => {

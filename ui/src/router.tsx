@@ -7,12 +7,23 @@ import {
   type RouterHistory,
 } from "@tanstack/react-router";
 import { App } from "./App";
+import { call } from "./api/ipc";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { RunsPage } from "./pages/RunsPage";
 import { SettingsPage } from "./pages/SettingsPage";
 import { SetupPage } from "./pages/SetupPage";
 import { SourcesPage } from "./pages/SourcesPage";
 import { TimelinePage } from "./pages/TimelinePage";
+
+/** Nothing set up yet: no source, no Label Studio connection, no setup step ever run. */
+async function isFirstRun(): Promise<boolean> {
+  try {
+    const [sources, url, steps] = await Promise.all([call("sources_list"), call("label_studio_url"), call("setup_status")]);
+    return sources.length === 0 && !url && steps.every((s) => s.at === null);
+  } catch {
+    return false;
+  }
+}
 
 /** An id in a path: digits only; anything else is a page that does not exist. */
 function parseId(text: string): number {
@@ -25,8 +36,9 @@ const rootRoute = createRootRoute({ component: App, notFoundComponent: NotFoundP
 const indexRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: "/",
-  beforeLoad: () => {
-    throw redirect({ to: "/timeline", replace: true });
+  // A fresh data directory opens on Setup, not on an empty timeline.
+  beforeLoad: async () => {
+    throw redirect({ to: (await isFirstRun()) ? "/setup" : "/timeline", replace: true });
   },
 });
 

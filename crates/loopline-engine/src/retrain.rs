@@ -200,16 +200,19 @@ impl Engine {
             url: hook.url.clone(),
         })
         .await?;
+        let change = match hook.change {
+            HookChange::Created => "created",
+            HookChange::Updated => "updated",
+            HookChange::Reactivated => "reactivated",
+            HookChange::Unchanged => "unchanged",
+        };
+        // The first run's webhook step is done however the hook was registered.
+        self.record_webhook_step(project_id, hook.id, &hook.url, change)
+            .await?;
         Ok(HookRegistration {
             webhook_id: hook.id,
             url: hook.url,
-            change: match hook.change {
-                HookChange::Created => "created",
-                HookChange::Updated => "updated",
-                HookChange::Reactivated => "reactivated",
-                HookChange::Unchanged => "unchanged",
-            }
-            .to_string(),
+            change: change.to_string(),
         })
     }
 }

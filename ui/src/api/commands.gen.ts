@@ -54,6 +54,8 @@ export type Commands = {
   setup_labeling: { args: { request: LabelingRequest }; result: SetupReport };
   setup_check: { args: { source: string; project: number }; result: SetupReport };
   labeling_choice: { args: Record<string, never>; result: LabelingChoice | null };
+  chosen_pipeline_name: { args: Record<string, never>; result: string | null };
+  setup_started: { args: Record<string, never>; result: number };
   setup_status: { args: Record<string, never>; result: Array<SetupStep> };
   storage_layout: { args: Record<string, never>; result: StorageLayout | null };
   tunnel_test: { args: Record<string, never>; result: TunnelTest };
@@ -116,6 +118,8 @@ export const COMMAND_NAMES = [
   "setup_labeling",
   "setup_check",
   "labeling_choice",
+  "chosen_pipeline_name",
+  "setup_started",
   "setup_status",
   "storage_layout",
   "tunnel_test",

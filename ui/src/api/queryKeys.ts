@@ -42,4 +42,7 @@ export const queryKeys = {
   setupStatus: ["setup-status"] as const,
   storageLayout: ["storage-layout"] as const,
   storageJob: ["storage-job"] as const,
+  labelingChoice: ["labeling-choice"] as const,
+  setupStarted: ["setup-started"] as const,
+  chosenPipeline: ["chosen-pipeline"] as const,
 };

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { ApiError, RoleRequest, SetupJob, SetupReport, SetupStep, StorageLayout, StorageRequest, UploadProgress } from "../bindings.gen";
+import type { ApiError, LabelingChoice, LabelingRequest, RoleRequest, SetupJob, SetupReport, SetupStep, StorageLayout, StorageRequest, UploadProgress } from "../bindings.gen";
 import { call } from "./ipc";
 import { queryKeys } from "./queryKeys";
 
@@ -52,7 +52,10 @@ export function useSetupRole() {
   const client = useQueryClient();
   return useMutation<SetupReport, ApiError, RoleRequest>({
     mutationFn: (request) => call("setup_role", { request }),
-    onSettled: () => client.invalidateQueries({ queryKey: queryKeys.setupStatus }),
+    onSettled: () => {
+      void client.invalidateQueries({ queryKey: queryKeys.setupStatus });
+      void client.invalidateQueries({ queryKey: queryKeys.chosenPipeline });
+    },
   });
 }
 
@@ -81,3 +84,46 @@ export const STEP_LABEL: Record<SetupStep["status"], string> = {
   skipped: "Skipped",
   failed: "Failed",
 };
+
+/** The Label Studio project, storages and webhook, planned: nothing is created. */
+export function useLabelingPlan() {
+  return useMutation<SetupReport, ApiError, LabelingRequest>({ mutationFn: (request) => call("setup_labeling_plan", { request }) });
+}
+
+export function useSetupLabeling() {
+  const client = useQueryClient();
+  return useMutation<SetupReport, ApiError, LabelingRequest>({
+    mutationFn: (request) => call("setup_labeling", { request }),
+    onSettled: () => {
+      void client.invalidateQueries({ queryKey: queryKeys.setupStatus });
+      void client.invalidateQueries({ queryKey: queryKeys.labelingChoice });
+    },
+  });
+}
+
+/** The project, storages and source the last labeling setup chose. */
+export function useLabelingChoice() {
+  return useQuery<LabelingChoice | null, ApiError>({ queryKey: queryKeys.labelingChoice, queryFn: () => call("labeling_choice") });
+}
+
+/** Step 8: one test annotation through the public URL, end to end, removed after. */
+export function useSetupCheck() {
+  const client = useQueryClient();
+  return useMutation<SetupReport, ApiError, { source: string; project: number }>({
+    mutationFn: (args) => call("setup_check", args),
+    onSettled: () => {
+      void client.invalidateQueries({ queryKey: queryKeys.setupStatus });
+      void client.invalidateQueries({ queryKey: queryKeys.rules });
+    },
+  });
+}
+
+/** When Setup was first opened: the first run's clock starts there. */
+export function useSetupStarted() {
+  return useQuery<number, ApiError>({ queryKey: queryKeys.setupStarted, queryFn: () => call("setup_started"), staleTime: Infinity });
+}
+
+/** The pipeline the training setup settled on, for the retrain rule. */
+export function useChosenPipelineName() {
+  return useQuery<string | null, ApiError>({ queryKey: queryKeys.chosenPipeline, queryFn: () => call("chosen_pipeline_name") });
+}

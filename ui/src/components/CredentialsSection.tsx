@@ -12,7 +12,7 @@ const WELL_KNOWN_SECRETS = SUGGESTED_SECRETS;
 type Outcome = { state: "ok"; identity: LabelStudioIdentity } | { state: "failed"; message: string } | null;
 
 /** The Label Studio address and token: verified against the server before anything is stored. */
-function LabelStudioCredentials() {
+export function LabelStudioCredentials() {
   const { data: storedUrl, error: urlError } = useLabelStudioUrl();
   const [urlDraft, setUrlDraft] = useState<string | null>(null);
   // The token lives only in this input: a stored token never comes back from the engine.

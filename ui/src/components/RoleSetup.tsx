@@ -1,9 +1,8 @@
 import { useState, type FormEvent } from "react";
 import type { RolePolicy, RoleRequest } from "../bindings.gen";
 import { useRolePlan, useSetupRole, useSetupStatus, useStorageLayout } from "../api/setup";
-import { errorMessage } from "../lib/errors";
 import { PipelineGraph } from "./PipelineGraph";
-import { SetupSteps } from "./StorageSetup";
+import { SetupOutcome } from "./SetupOutcome";
 
 type PipelineMode = "template" | "existing" | "none";
 
@@ -161,38 +160,9 @@ export function RoleSetup() {
           )}
         </div>
       </form>
-      {failure && (
-        <p className="problem" role="alert" data-testid="role-error">
-          {errorMessage(failure)}
-        </p>
-      )}
-      {shown ? (
-        <>
-          <h3>{shown.planned ? "The plan (nothing done yet)" : "What was done"}</h3>
-          <SetupSteps steps={shown.steps} testid={shown.planned ? "role-plan-steps" : "role-result-steps"} />
-          {pipelineStep?.detail && <PipelineGraph definition={pipelineStep.detail} />}
-          {shown.steps
-            .filter((s) => s.detail)
-            .map((s) => (
-              <details key={s.key} open={shown.planned && s.key !== "sm.pipeline"}>
-                <summary>
-                  {s.title}: {DETAIL_TITLE[s.key] ?? "details"}
-                </summary>
-                <pre className="policy" data-testid={`role-detail-${s.key}`}>
-                  {s.detail}
-                </pre>
-              </details>
-            ))}
-        </>
-      ) : (
-        saved.length > 0 && (
-          <>
-            <h3>As it stands</h3>
-            <SetupSteps steps={saved} testid="role-status-steps" />
-            {pipelineStep?.detail && <PipelineGraph definition={pipelineStep.detail} />}
-          </>
-        )
-      )}
+      <SetupOutcome id="role" failure={failure} shown={shown} saved={saved} detailTitles={DETAIL_TITLE} folded={["sm.pipeline"]}>
+        {pipelineStep?.detail && <PipelineGraph definition={pipelineStep.detail} />}
+      </SetupOutcome>
     </div>
   );
 }

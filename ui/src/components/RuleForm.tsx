@@ -19,14 +19,16 @@ type Props = {
   sources: Source[];
   onAdded: (rule: RetrainRule) => void;
   onAddSource: () => void;
+  /** Prefilled values (the first run knows the project and the pipeline already). */
+  initial?: { sourceId?: string; project?: number; pipeline?: string };
 };
 
 /** "Every N annotations on project P, start pipeline X with these parameters." */
-export function RuleForm({ sources, onAdded, onAddSource }: Props) {
-  const [sourceId, setSourceId] = useState("");
-  const [project, setProject] = useState("");
+export function RuleForm({ sources, onAdded, onAddSource, initial }: Props) {
+  const [sourceId, setSourceId] = useState(initial?.sourceId ?? "");
+  const [project, setProject] = useState(initial?.project !== undefined ? String(initial.project) : "");
   const [every, setEvery] = useState("16");
-  const [pipeline, setPipeline] = useState("");
+  const [pipeline, setPipeline] = useState(initial?.pipeline ?? "");
   const [params, setParams] = useState("");
   const [counter, setCounter] = useState<Counter>("useful");
   const [overlap, setOverlap] = useState<Overlap>("coalesce");

@@ -2,6 +2,7 @@ import type { ReceiverStatus } from "../bindings.gen";
 import { useReceiverStatus } from "../api/engine";
 import { useMoveReceiver } from "../api/receiverActions";
 import { RetrainStatus } from "./RetrainStatus";
+import { SetupStatusItem } from "./SetupStatusItem";
 import { TunnelStatusItem } from "./TunnelStatusItem";
 
 const STATE_LABEL: Record<ReceiverStatus["state"], string> = {
@@ -57,6 +58,7 @@ export function StatusBar() {
         </span>
       )}
       <TunnelStatusItem />
+      <SetupStatusItem />
       <RetrainStatus />
       {moveError && (
         <span className="status-item status-problem" role="alert">

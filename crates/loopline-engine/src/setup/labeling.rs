@@ -113,7 +113,7 @@ impl Engine {
                     "Webhook",
                     "",
                     StepStatus::Skipped,
-                    "No Loopline source was named (--source), so no webhook was registered.".into(),
+                    "Not registered here: no Loopline source was given. It is registered with the retrain rule once the tunnel is verified (step 7 in the app, or `loopline label-studio hook`).".into(),
                 ))
                 .await?
             }

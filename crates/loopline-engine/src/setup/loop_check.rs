@@ -256,7 +256,7 @@ impl Engine {
                         break log.plain(
                             "check.counted",
                             "Counted",
-                            format!("rule {}", r.id),
+                            r.id.clone(),
                             StepStatus::Unchanged,
                             format!(
                                 "{} (the test annotation starts no run).",

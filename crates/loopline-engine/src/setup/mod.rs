@@ -84,6 +84,33 @@ impl Engine {
             .filter(|e| !e.is_empty())
     }
 
+    /// Keeps the labeling setup's webhook step in step with a registration made elsewhere
+    /// (`loopline label-studio hook`, the retrain rule's step in the app).
+    pub(crate) async fn record_webhook_step(
+        &self,
+        project: i64,
+        webhook: i64,
+        url: &str,
+        change: &str,
+    ) -> Result<(), ApiError> {
+        let status = match change {
+            "created" => StepStatus::Created,
+            "unchanged" => StepStatus::Unchanged,
+            _ => StepStatus::Updated,
+        };
+        self.record_step(&SetupStep {
+            key: "ls.webhook".into(),
+            title: "Webhook".into(),
+            resource: format!("webhook {webhook} → {url}"),
+            status,
+            summary: format!("Label Studio project {project} sends annotation events to {url} with the source's token header ({change})."),
+            detail: None,
+            error: None,
+            at: Some(self.now_rfc3339()),
+        })
+        .await
+    }
+
     async fn record_step(&self, step: &SetupStep) -> Result<(), ApiError> {
         let json = serde_json::to_string(step).map_err(|e| ApiError::internal(e.to_string()))?;
         self.store
@@ -112,6 +139,17 @@ impl Engine {
             }));
         }
         Ok(out)
+    }
+
+    /// When the user first opened Setup (ms), kept from the first call on: the first run's
+    /// "from the first screen to loop verified" is measured from here.
+    pub async fn setup_started(&self) -> Result<i64, ApiError> {
+        let now = self.clock.now_ms().to_string();
+        let kept = self
+            .store
+            .setting_or_insert("setup.started_at", &now)
+            .await?;
+        Ok(kept.parse().unwrap_or_else(|_| self.clock.now_ms()))
     }
 
     fn now_rfc3339(&self) -> String {
