@@ -468,6 +468,54 @@ export type LabelingChoice = { project: number, title: string, source_storage: n
  */
 source: string | null, };
 
+export type ElementType = "frame" | "crop";
+
+export type Keypoint = { x: number, y: number, name: string | null, };
+
+export type Geometry = { "kind": "box", left: number, top: number, width: number, height: number, } | { "kind": "polygons", polygons: Array<Array<[number, number]>>, } | { "kind": "keypoints", points: Array<Keypoint>, } | { "kind": "line", x1: number, y1: number, x2: number, y2: number, } | { "kind": "classification" } | { "kind": "mask", url: string | null, } | { "kind": "other", label_type: string, };
+
+export type IssueLabel = { uuid: string, 
+/**
+ * Aquarium's `label_type` (`BBOX_2D`, `POLYGON_LIST_2D`, …).
+ */
+label_type: string, class: string, 
+/**
+ * Inferences carry a confidence (0 to 1); ground truth does not.
+ */
+confidence: number | null, inference: boolean, geometry: Geometry, 
+/**
+ * The sensor it belongs to (`label_coordinate_frame`).
+ */
+coordinate_frame: string | null, };
+
+export type IssueElement = { element_id: string, element_type: ElementType, frame_id: string | null, dataset: string | null, inference_set: string | null, image_url: string | null, preview_url: string | null, 
+/**
+ * From `sensor_metadata` when the uploader gave it.
+ */
+width: number | null, height: number | null, labels: Array<IssueLabel>, 
+/**
+ * A crop's own label (its `element_id`).
+ */
+crop_label: string | null, 
+/**
+ * `user__` fields, without the prefix, as text.
+ */
+user_metadata: Record<string, string>, };
+
+export type SkippedElement = { element_id: string | null, reason: string, };
+
+export type AquariumIssue = { event: string, issue_id: string | null, name: string | null, project: string | null, elements: Array<IssueElement>, skipped: Array<SkippedElement>, };
+
+export type AquariumIssueSummary = { issue_id: string, project: string | null, name: string | null, elements: number, 
+/**
+ * Elements that cannot be reviewed or exported (each with its reason in the issue).
+ */
+skipped: number, received_at: string, 
+/**
+ * The newest delivery's event, for the timeline.
+ */
+event_id: number, };
+
 export type UploadProgress = { files_total: number, 
 /**
  * Uploaded or found already there.

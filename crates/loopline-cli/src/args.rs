@@ -103,6 +103,9 @@ pub enum Command {
     /// The tunnel that brings the internet to the receiver, kept by the app or `serve`.
     #[command(subcommand)]
     Tunnel(TunnelCommand),
+    /// Aquarium issues received so far, for review.
+    #[command(subcommand)]
+    Aquarium(crate::aquarium_cmd::AquariumCommand),
 }
 
 impl Command {
@@ -133,6 +136,7 @@ impl Command {
             Command::Setup(SetupCommand::Sagemaker(a)) => a.json,
             Command::Setup(SetupCommand::LabelStudio(a)) => a.json,
             Command::Setup(SetupCommand::Check(a)) => a.json,
+            Command::Aquarium(c) => c.wants_json(),
             Command::Setup(SetupCommand::Status(f)) => f.json,
         }
     }

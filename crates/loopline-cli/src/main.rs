@@ -1,6 +1,7 @@
 //! `loopline`: the headless face of the engine. Every action in the app is also here,
 //! so power users can script it and tests can drive it.
 
+mod aquarium_cmd;
 mod args;
 mod connect_cmd;
 mod events_cmd;
@@ -60,6 +61,7 @@ fn main() -> std::process::ExitCode {
             Command::LabelStudio(cmd) => rule_cmd::label_studio(&cli.global, cmd).await,
             Command::Tunnel(cmd) => tunnel_cmd::run(&cli.global, cmd).await,
             Command::Setup(cmd) => setup_cmd::run(&cli.global, cmd).await,
+            Command::Aquarium(cmd) => aquarium_cmd::run(&cli.global, cmd).await,
         }
     });
     match result {

@@ -4,15 +4,16 @@
 use ts_rs::{Config, TS};
 
 use crate::{
-    ApiError, AppInfo, AwsIdentity, AwsMode, AwsSettings, CountPoint, Counter, CreatedSource,
-    DeletedHookPolicy, ErrorCode, EventDetail, EventKind, EventPage, EventQuery, EventStatus,
-    EventSummary, Header, Health, HookRegistration, LabelStudioIdentity, LabelTemplate,
+    ApiError, AppInfo, AquariumIssue, AquariumIssueSummary, AwsIdentity, AwsMode, AwsSettings,
+    CountPoint, Counter, CreatedSource, DeletedHookPolicy, ElementType, ErrorCode, EventDetail,
+    EventKind, EventPage, EventQuery, EventStatus, EventSummary, Geometry, Header, Health,
+    HookRegistration, IssueElement, IssueLabel, Keypoint, LabelStudioIdentity, LabelTemplate,
     LabelingChoice, LabelingRequest, NamedTunnel, Overlap, PipelineParam, ProcessStatus,
     Quiescence, ReceiverState, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule,
     RolePolicy, RoleRequest, RuleHistory, Run, RunStatus, RunStep, SecretInfo, SetupJob,
-    SetupReport, SetupStep, Source, SourceKind, StepStatus, StorageCredentials, StorageLayout,
-    StorageRequest, TaskState, TaskStatus, TimelineChanged, TimelineStats, TokenKind, TunnelConfig,
-    TunnelState, TunnelStatus, TunnelTest, UploadProgress,
+    SetupReport, SetupStep, SkippedElement, Source, SourceKind, StepStatus, StorageCredentials,
+    StorageLayout, StorageRequest, TaskState, TaskStatus, TimelineChanged, TimelineStats,
+    TokenKind, TunnelConfig, TunnelState, TunnelStatus, TunnelTest, UploadProgress,
 };
 
 pub const BINDINGS_HEADER: &str = "// Generated from the Rust types in crates/loopline-core by `scripts/gen-bindings`.\n// Do not edit by hand: a test fails when this file drifts from the Rust source.\n";
@@ -85,6 +86,14 @@ pub fn typescript_bindings() -> String {
         decl::<StorageCredentials>(&cfg),
         decl::<LabelingRequest>(&cfg),
         decl::<LabelingChoice>(&cfg),
+        decl::<ElementType>(&cfg),
+        decl::<Keypoint>(&cfg),
+        decl::<Geometry>(&cfg),
+        decl::<IssueLabel>(&cfg),
+        decl::<IssueElement>(&cfg),
+        decl::<SkippedElement>(&cfg),
+        decl::<AquariumIssue>(&cfg),
+        decl::<AquariumIssueSummary>(&cfg),
         decl::<UploadProgress>(&cfg),
     ];
     let mut out = String::from(BINDINGS_HEADER);

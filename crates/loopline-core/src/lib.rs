@@ -3,6 +3,7 @@
 //! No I/O lives here: this crate must stay cheap to depend on and trivial to test.
 
 mod activity;
+mod aquarium;
 mod aws;
 mod bindings;
 mod clock;
@@ -20,6 +21,10 @@ mod time;
 mod tunnel;
 
 pub use activity::{ProcessStatus, Quiescence, TaskState, TaskStatus};
+pub use aquarium::{
+    AquariumIssue, AquariumIssueSummary, ElementType, Geometry, IssueElement, IssueLabel, Keypoint,
+    SkippedElement,
+};
 pub use aws::{AwsIdentity, AwsMode, AwsSettings};
 pub use bindings::{typescript_bindings, BINDINGS_HEADER};
 pub use clock::{Clock, Entropy};

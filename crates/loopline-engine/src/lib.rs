@@ -2,6 +2,7 @@
 //!
 //! Nothing here knows about windows or terminals; both front ends are thin adapters.
 
+mod aquarium;
 mod aws;
 mod background;
 mod clock;

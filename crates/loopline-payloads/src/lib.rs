@@ -3,5 +3,6 @@
 //! (`parse::StoredFindings`), and the timeline's detail pane redacts what it shows. None of
 //! them depends on the others through this crate.
 
+pub mod aquarium_issue;
 pub mod parse;
 pub mod redact;

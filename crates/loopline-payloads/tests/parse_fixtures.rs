@@ -109,7 +109,7 @@ fn aquarium_issue_exported() {
     assert_eq!(p.kind(), EventKind::Aquarium);
     assert_eq!(p.action.as_deref(), Some("issue-exported"));
     assert_eq!(p.project_name.as_deref(), Some("bird-parts"));
-    assert_eq!(p.issue_id.as_deref(), Some("issue_4ef8aa389227"));
+    assert_eq!(p.issue_id.as_deref(), Some("issue-9d2ca13ffe79"));
     assert!(
         p.summary.contains("3 elements (2 frames, 1 crop)"),
         "{}",
