@@ -93,6 +93,23 @@ impl Iam {
             .explain_answer(answer, xml_tag(&text, "Code"), xml_tag(&text, "Message"))
     }
 
+    /// An inline policy's document (GetRolePolicy, GetUserPolicy), URL-decoded; `None`
+    /// when there is no such policy.
+    pub(crate) async fn policy_document(
+        &self,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> Result<Option<String>, ApiError> {
+        let answer = self.call(action, params).await?;
+        if Self::no_such_entity(&answer) {
+            return Ok(None);
+        }
+        if !answer.ok() {
+            return Err(self.error(&answer));
+        }
+        Ok(xml_tag(&answer.text(), "PolicyDocument").map(|d| url_decode(&d)))
+    }
+
     pub(crate) fn no_such_entity(answer: &Answer) -> bool {
         answer.status == 404 || xml_tag(&answer.text(), "Code").as_deref() == Some("NoSuchEntity")
     }
@@ -162,16 +179,8 @@ impl Roles for Iam {
     }
 
     async fn inline_policy(&self, role: &str, name: &str) -> Result<Option<String>, ApiError> {
-        let answer = self
-            .call("GetRolePolicy", &[("RoleName", role), ("PolicyName", name)])
-            .await?;
-        if Self::no_such_entity(&answer) {
-            return Ok(None);
-        }
-        if !answer.ok() {
-            return Err(self.error(&answer));
-        }
-        Ok(xml_tag(&answer.text(), "PolicyDocument").map(|d| url_decode(&d)))
+        self.policy_document("GetRolePolicy", &[("RoleName", role), ("PolicyName", name)])
+            .await
     }
 
     async fn put_inline_policy(

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use loopline_core::{ApiError, ErrorCode, Sensitive};
 
 use crate::aws::{xml_tag, xml_tags};
-use crate::iam::{url_decode, Iam};
+use crate::iam::Iam;
 
 #[async_trait]
 pub trait StorageUsers: Send + Sync {
@@ -53,16 +53,8 @@ impl StorageUsers for Iam {
     }
 
     async fn user_policy(&self, user: &str, name: &str) -> Result<Option<String>, ApiError> {
-        let answer = self
-            .call("GetUserPolicy", &[("UserName", user), ("PolicyName", name)])
-            .await?;
-        if Self::no_such_entity(&answer) {
-            return Ok(None);
-        }
-        if !answer.ok() {
-            return Err(self.error(&answer));
-        }
-        Ok(xml_tag(&answer.text(), "PolicyDocument").map(|d| url_decode(&d)))
+        self.policy_document("GetUserPolicy", &[("UserName", user), ("PolicyName", name)])
+            .await
     }
 
     async fn put_user_policy(

@@ -10,4 +10,5 @@ pub mod label_studio_setup;
 pub mod pipeline_definitions;
 pub mod pipelines;
 pub mod s3;
+pub mod s3_names;
 pub mod sagemaker;
