@@ -137,6 +137,23 @@ impl S3 {
         url
     }
 
+    /// A DELETE on an object (or an upload of it): what is already gone counts as done.
+    async fn delete_gone_ok(&self, bucket: &str, key: &str, query: &str) -> Result<(), ApiError> {
+        let answer = self
+            .send(
+                "DELETE",
+                &self.url(bucket, Some(key), query),
+                vec![],
+                Bytes::new(),
+            )
+            .await?;
+        if answer.ok() || answer.status == 404 {
+            Ok(())
+        } else {
+            Err(self.error(&answer, bucket))
+        }
+    }
+
     async fn send(
         &self,
         method: &str,
@@ -429,35 +446,11 @@ impl ObjectStore for S3 {
         upload_id: &str,
     ) -> Result<(), ApiError> {
         let query = format!("uploadId={}", encode_query(upload_id));
-        let answer = self
-            .send(
-                "DELETE",
-                &self.url(bucket, Some(key), &query),
-                vec![],
-                Bytes::new(),
-            )
-            .await?;
-        if answer.ok() || answer.status == 404 {
-            Ok(())
-        } else {
-            Err(self.error(&answer, bucket))
-        }
+        self.delete_gone_ok(bucket, key, &query).await
     }
 
     async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), ApiError> {
-        let answer = self
-            .send(
-                "DELETE",
-                &self.url(bucket, Some(key), ""),
-                vec![],
-                Bytes::new(),
-            )
-            .await?;
-        if answer.ok() || answer.status == 404 {
-            Ok(())
-        } else {
-            Err(self.error(&answer, bucket))
-        }
+        self.delete_gone_ok(bucket, key, "").await
     }
 
     /// Multipart uploads under `prefix` that were started and never completed (a crash or a

@@ -9,6 +9,7 @@ use std::time::Duration;
 use loopline_core::{
     ApiError, ErrorCode, EventQuery, RetrainRule, SetupReport, SetupStep, StepStatus, TunnelState,
 };
+use loopline_payloads::parse::StoredFindings;
 use serde::{Deserialize, Serialize};
 
 use super::StepLog;
@@ -181,6 +182,8 @@ impl Engine {
     ) -> Result<(), ApiError> {
         // Received: stored and parsed, with the annotation's id.
         let deadline = self.clock.now_ms() + STAGE_MS;
+        // Each event is read once, from its stored findings (not redacted for display).
+        let mut read = std::collections::HashSet::new();
         let event = loop {
             let page = self
                 .list_events(&EventQuery {
@@ -192,10 +195,9 @@ impl Engine {
                 })
                 .await?;
             let mut found = None;
-            for e in &page.events {
-                if self
-                    .show_event(e.id)
-                    .await?
+            for e in page.events.iter().filter(|e| read.insert(e.id)) {
+                let stored = self.store.event(e.id).await?;
+                if StoredFindings::from_json(stored.parsed_json.as_deref())
                     .annotation_ids
                     .contains(&annotation)
                 {
