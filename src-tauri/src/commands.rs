@@ -1,12 +1,13 @@
 //! One-line adapters from IPC to the engine. Each has a CLI twin over the same engine call.
 
 use loopline_core::{
-    ApiError, AppInfo, AwsIdentity, AwsSettings, Counter, CreatedSource, DeletedHookPolicy,
-    ErrorCode, EventDetail, EventPage, EventQuery, HookRegistration, LabelStudioIdentity,
-    LabelingChoice, LabelingRequest, Overlap, PipelineParam, ReceiverStatus, ReplayOutcome,
-    RetentionPolicy, RetrainRule, RoleRequest, RuleHistory, Run, SecretInfo, Sensitive, SetupJob,
-    SetupReport, SetupStep, Source, SourceKind, StorageLayout, StorageRequest, TimelineStats,
-    TunnelConfig, TunnelStatus, TunnelTest,
+    ApiError, AppInfo, AquariumIssue, AquariumIssueSummary, AwsIdentity, AwsSettings, Counter,
+    CreatedSource, DeletedHookPolicy, ErrorCode, EventDetail, EventPage, EventQuery, ExportPreview,
+    ExportReport, ExportRequest, HookRegistration, LabelStudioIdentity, LabelingChoice,
+    LabelingRequest, Overlap, PipelineParam, ReceiverStatus, ReplayOutcome, RetentionPolicy,
+    RetrainRule, RoleRequest, RuleHistory, Run, SecretInfo, Sensitive, SetupJob, SetupReport,
+    SetupStep, Source, SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig,
+    TunnelStatus, TunnelTest,
 };
 use loopline_engine::{AwsCredentials, RuleRequest};
 use tauri::{AppHandle, Runtime, State};
@@ -391,6 +392,46 @@ app_commands! {
         /// The bucket and prefixes the storage setup saved, for the form and the next steps.
         pub async fn storage_layout(slot: State<'_, EngineSlot>) -> Result<Option<StorageLayout>, ApiError> {
             slot.engine()?.storage_layout().await
+        }
+
+        /// `loopline aquarium list`
+        pub async fn aquarium_issues(slot: State<'_, EngineSlot>) -> Result<Vec<AquariumIssueSummary>, ApiError> {
+            slot.engine()?.aquarium_issues().await
+        }
+
+        /// `loopline aquarium show ISSUE`
+        pub async fn aquarium_issue(slot: State<'_, EngineSlot>, issue_id: String) -> Result<AquariumIssue, ApiError> {
+            slot.engine()?.aquarium_issue(&issue_id).await
+        }
+
+        /// `loopline aquarium export … --dry-run`
+        pub async fn aquarium_export_preview(slot: State<'_, EngineSlot>, request: ExportRequest) -> Result<ExportPreview, ApiError> {
+            slot.engine()?.preview_export(&request).await
+        }
+
+        /// `loopline aquarium export …` (queued; the background worker sends it)
+        pub async fn aquarium_export(slot: State<'_, EngineSlot>, request: ExportRequest) -> Result<ExportReport, ApiError> {
+            slot.engine()?.export_issue(&request).await
+        }
+
+        /// `loopline aquarium exports [ISSUE]`
+        pub async fn aquarium_exports(slot: State<'_, EngineSlot>, issue_id: Option<String>) -> Result<Vec<ExportReport>, ApiError> {
+            slot.engine()?.aquarium_exports(issue_id.as_deref()).await
+        }
+
+        /// `loopline aquarium hosts`
+        pub async fn image_hosts(slot: State<'_, EngineSlot>) -> Result<Vec<String>, ApiError> {
+            slot.engine()?.image_hosts().await
+        }
+
+        /// `loopline aquarium hosts --allow HOST` (or `--forbid HOST`)
+        pub async fn image_host_allow(slot: State<'_, EngineSlot>, host: String, allow: bool) -> Result<Vec<String>, ApiError> {
+            slot.engine()?.allow_image_host(&host, allow).await
+        }
+
+        /// One review thumbnail as a data URL, from an allowed host only.
+        pub async fn aquarium_thumbnail(slot: State<'_, EngineSlot>, url: String) -> Result<String, ApiError> {
+            slot.engine()?.thumbnail(&url).await
         }
 
         /// `loopline tunnel test`: one self-test through the public URL now.

@@ -34,6 +34,7 @@ describe("Routes", () => {
   it.each([
     ["/timeline", "Timeline", "nav-timeline"],
     ["/runs", "Runs", "nav-runs"],
+    ["/issues", "Issues", "nav-issues"],
     ["/sources", "Sources", "nav-sources"],
     ["/setup", "Setup", "nav-setup"],
     ["/settings", "Settings", "nav-settings"],

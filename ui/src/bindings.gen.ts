@@ -3,7 +3,7 @@
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 
-export type ErrorCode = "db_newer_schema" | "db_corrupt" | "db_locked" | "db_open_failed" | "db_migration_failed" | "db_error" | "data_dir_unavailable" | "port_in_use" | "listen_not_loopback" | "listen_invalid" | "engine_unavailable" | "source_not_found" | "unauthorized" | "payload_too_large" | "unsupported_media_type" | "malformed_json" | "rate_limited" | "store_unavailable" | "secret_unavailable" | "keychain_unavailable" | "event_not_found" | "ls_unauthorized" | "ls_legacy_tokens_disabled" | "ls_unavailable" | "aws_invalid_key" | "aws_invalid_secret" | "aws_expired" | "aws_clock_skew" | "aws_bad_region" | "aws_no_region" | "aws_no_credentials" | "aws_profile_missing" | "aws_access_denied" | "aws_throttled" | "aws_unavailable" | "aws_tls" | "aws_error" | "not_connected" | "invalid_argument" | "not_found" | "name_taken" | "cancelled" | "no_quota" | "ls_address_refused" | "ls_storage_failed" | "tunnel_not_configured" | "tunnel_start_failed" | "tunnel_unreachable" | "tunnel_rate_limited" | "tunnel_unauthorized" | "internal";
+export type ErrorCode = "db_newer_schema" | "db_corrupt" | "db_locked" | "db_open_failed" | "db_migration_failed" | "db_error" | "data_dir_unavailable" | "port_in_use" | "listen_not_loopback" | "listen_invalid" | "engine_unavailable" | "source_not_found" | "unauthorized" | "payload_too_large" | "unsupported_media_type" | "malformed_json" | "rate_limited" | "store_unavailable" | "secret_unavailable" | "keychain_unavailable" | "event_not_found" | "ls_unauthorized" | "ls_legacy_tokens_disabled" | "ls_unavailable" | "aws_invalid_key" | "aws_invalid_secret" | "aws_expired" | "aws_clock_skew" | "aws_bad_region" | "aws_no_region" | "aws_no_credentials" | "aws_profile_missing" | "aws_access_denied" | "aws_throttled" | "aws_unavailable" | "aws_tls" | "aws_error" | "not_connected" | "invalid_argument" | "not_found" | "name_taken" | "cancelled" | "no_quota" | "ls_address_refused" | "ls_storage_failed" | "tunnel_not_configured" | "tunnel_start_failed" | "tunnel_unreachable" | "tunnel_rate_limited" | "tunnel_unauthorized" | "target_rejected" | "target_unavailable" | "internal";
 
 export type ApiError = { code: ErrorCode, message: string, };
 
@@ -506,6 +506,10 @@ export type SkippedElement = { element_id: string | null, reason: string, };
 
 export type AquariumIssue = { event: string, issue_id: string | null, name: string | null, project: string | null, elements: Array<IssueElement>, skipped: Array<SkippedElement>, };
 
+export type ExportState = "pending" | "done" | "failed";
+
+export type ExportBrief = { export_id: number, target: string, state: ExportState, created: number, skipped: number, failed: number, pending: number, };
+
 export type AquariumIssueSummary = { issue_id: string, project: string | null, name: string | null, elements: number, 
 /**
  * Elements that cannot be reviewed or exported (each with its reason in the issue).
@@ -514,7 +518,69 @@ skipped: number, received_at: string,
 /**
  * The newest delivery's event, for the timeline.
  */
-event_id: number, };
+event_id: number, 
+/**
+ * Each export of this issue, newest first.
+ */
+exports: Array<ExportBrief>, };
+
+export type ExportTarget = { "kind": "label_studio", project: number, } | { "kind": "rest", url: string, 
+/**
+ * A JSON template; `None` for the default body (name, project, frames).
+ */
+body_template: string | null, 
+/**
+ * The keychain secret sent as `Authorization: Bearer …`.
+ */
+auth_secret: string | null, } | { "kind": "graphql", url: string, query: string, 
+/**
+ * A JSON template; `None` for `{issueId, labelIds}`.
+ */
+variables_template: string | null, auth_secret: string | null, };
+
+export type ExportRequest = { issue_id: string, target: ExportTarget, 
+/**
+ * The chosen elements; `None` for all of them.
+ */
+elements: Array<string> | null, };
+
+export type ExportCreated = { element_id: string, 
+/**
+ * The Label Studio task (none for REST and GraphQL targets).
+ */
+task_id: number | null, };
+
+export type ExportSkipped = { element_id: string, reason: string, 
+/**
+ * Already at the target: the task that holds it.
+ */
+task_id: number | null, };
+
+export type ExportFailed = { element_id: string, code: string, message: string, };
+
+export type ExportReport = { export_id: number, issue_id: string, target: string, state: ExportState, created_at: string, created: Array<ExportCreated>, skipped: Array<ExportSkipped>, failed: Array<ExportFailed>, 
+/**
+ * Elements not sent yet.
+ */
+pending: number, 
+/**
+ * The last error in words, while retrying or after giving up.
+ */
+last_error: string | null, };
+
+export type PreviewHeader = { name: string, 
+/**
+ * Secrets are masked.
+ */
+value: string, };
+
+export type PreviewRequest = { method: string, url: string, headers: Array<PreviewHeader>, body: unknown, };
+
+export type ExportPreview = { target: string, 
+/**
+ * Elements that would be sent.
+ */
+sending: number, requests: Array<PreviewRequest>, skipped: Array<ExportSkipped>, misfits: Array<string>, };
 
 export type UploadProgress = { files_total: number, 
 /**

@@ -8,6 +8,7 @@ import {
 } from "@tanstack/react-router";
 import { App } from "./App";
 import { call } from "./api/ipc";
+import { IssuesPage } from "./pages/IssuesPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { RunsPage } from "./pages/RunsPage";
 import { SettingsPage } from "./pages/SettingsPage";
@@ -66,6 +67,10 @@ const runRoute = createRoute({
   },
 });
 
+const issuesRoute = createRoute({ getParentRoute: () => rootRoute, path: "issues", component: IssuesPage });
+const issuesIndexRoute = createRoute({ getParentRoute: () => issuesRoute, path: "/" });
+const issueRoute = createRoute({ getParentRoute: () => issuesRoute, path: "$issueId" });
+
 const sourcesRoute = createRoute({ getParentRoute: () => rootRoute, path: "sources", component: SourcesPage });
 const setupRoute = createRoute({ getParentRoute: () => rootRoute, path: "setup", component: SetupPage });
 const settingsRoute = createRoute({ getParentRoute: () => rootRoute, path: "settings", component: SettingsPage });
@@ -74,6 +79,7 @@ const routeTree = rootRoute.addChildren([
   indexRoute,
   timelineRoute.addChildren([timelineIndexRoute, eventRoute]),
   runsRoute.addChildren([runsIndexRoute, runRoute]),
+  issuesRoute.addChildren([issuesIndexRoute, issueRoute]),
   sourcesRoute,
   setupRoute,
   settingsRoute,

@@ -1,4 +1,5 @@
-//! `loopline aquarium …`: the Aquarium issues received so far, for review.
+//! `loopline aquarium …`: the Aquarium issues received so far, for review, and their
+//! exports to Label Studio, a REST endpoint or a GraphQL endpoint.
 
 use clap::{Args, Subcommand};
 use loopline_core::{ApiError, ElementType, Geometry, IssueLabel};
@@ -13,6 +14,24 @@ pub enum AquariumCommand {
     List(JsonFlag),
     /// One issue's elements, with their labels, image URLs and sizes.
     Show(AquariumShow),
+    /// Sends an issue's elements to a Label Studio project, a REST or a GraphQL endpoint.
+    Export(crate::export_args::ExportArgs),
+    /// The hosts whose images the Issues page loads; allow or forbid one.
+    Hosts {
+        #[arg(long, value_name = "HOST")]
+        allow: Option<String>,
+        #[arg(long, value_name = "HOST")]
+        forbid: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Each export with its per-element results.
+    Exports {
+        /// Only this issue's exports.
+        issue: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -31,6 +50,8 @@ impl AquariumCommand {
         match self {
             AquariumCommand::List(f) => f.json,
             AquariumCommand::Show(a) => a.json,
+            AquariumCommand::Export(a) => a.json,
+            AquariumCommand::Exports { json, .. } | AquariumCommand::Hosts { json, .. } => *json,
         }
     }
 }
@@ -77,6 +98,48 @@ pub async fn run(global: &GlobalArgs, cmd: AquariumCommand) -> Result<(), ApiErr
             }
             Err(e) => Err(e),
         },
+        AquariumCommand::Export(a) => crate::export_args::run_export(&engine, a).await,
+        AquariumCommand::Hosts {
+            allow,
+            forbid,
+            json,
+        } => {
+            let mut result = engine.image_hosts().await;
+            if let Some(h) = allow {
+                result = engine.allow_image_host(&h, true).await;
+            }
+            if let (Some(h), Ok(_)) = (forbid, &result) {
+                result = engine.allow_image_host(&h, false).await;
+            }
+            match result {
+                Ok(hosts) if json => print_json(&hosts),
+                Ok(hosts) if hosts.is_empty() => {
+                    println!("No image host is allowed yet: the Issues page shows labels without images until you allow one.");
+                    Ok(())
+                }
+                Ok(hosts) => {
+                    hosts.iter().for_each(|h| println!("{h}"));
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }
+        }
+        AquariumCommand::Exports { issue, json } => {
+            match engine.aquarium_exports(issue.as_deref()).await {
+                Ok(list) if json => print_json(&list),
+                Ok(list) if list.is_empty() => {
+                    println!("No export yet. `loopline aquarium export ISSUE --to label-studio --project N` sends one.");
+                    Ok(())
+                }
+                Ok(list) => {
+                    for r in &list {
+                        crate::export_args::print_report(r);
+                    }
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }
+        }
     };
     engine.shutdown().await;
     result

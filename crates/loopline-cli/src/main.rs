@@ -5,6 +5,7 @@ mod aquarium_cmd;
 mod args;
 mod connect_cmd;
 mod events_cmd;
+mod export_args;
 mod info;
 mod output;
 mod rule_cmd;

@@ -124,6 +124,18 @@ impl S3 {
         })
     }
 
+    /// A presigned GET of an object, good for `expires`.
+    pub async fn presigned_get(
+        &self,
+        bucket: &str,
+        key: &str,
+        expires: std::time::Duration,
+    ) -> Result<String, ApiError> {
+        self.aws
+            .presign_s3_get(&self.url(bucket, Some(key), ""), expires)
+            .await
+    }
+
     fn url(&self, bucket: &str, key: Option<&str>, query: &str) -> String {
         let mut url = format!("{}/{}", self.endpoint, encode_path(bucket));
         if let Some(k) = key {

@@ -119,4 +119,6 @@ pub struct AquariumIssueSummary {
     pub received_at: String,
     /// The newest delivery's event, for the timeline.
     pub event_id: i64,
+    /// Each export of this issue, newest first.
+    pub exports: Vec<crate::ExportBrief>,
 }

@@ -6,14 +6,16 @@ use ts_rs::{Config, TS};
 use crate::{
     ApiError, AppInfo, AquariumIssue, AquariumIssueSummary, AwsIdentity, AwsMode, AwsSettings,
     CountPoint, Counter, CreatedSource, DeletedHookPolicy, ElementType, ErrorCode, EventDetail,
-    EventKind, EventPage, EventQuery, EventStatus, EventSummary, Geometry, Header, Health,
-    HookRegistration, IssueElement, IssueLabel, Keypoint, LabelStudioIdentity, LabelTemplate,
-    LabelingChoice, LabelingRequest, NamedTunnel, Overlap, PipelineParam, ProcessStatus,
-    Quiescence, ReceiverState, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule,
-    RolePolicy, RoleRequest, RuleHistory, Run, RunStatus, RunStep, SecretInfo, SetupJob,
-    SetupReport, SetupStep, SkippedElement, Source, SourceKind, StepStatus, StorageCredentials,
-    StorageLayout, StorageRequest, TaskState, TaskStatus, TimelineChanged, TimelineStats,
-    TokenKind, TunnelConfig, TunnelState, TunnelStatus, TunnelTest, UploadProgress,
+    EventKind, EventPage, EventQuery, EventStatus, EventSummary, ExportBrief, ExportCreated,
+    ExportFailed, ExportPreview, ExportReport, ExportRequest, ExportSkipped, ExportState,
+    ExportTarget, Geometry, Header, Health, HookRegistration, IssueElement, IssueLabel, Keypoint,
+    LabelStudioIdentity, LabelTemplate, LabelingChoice, LabelingRequest, NamedTunnel, Overlap,
+    PipelineParam, PreviewHeader, PreviewRequest, ProcessStatus, Quiescence, ReceiverState,
+    ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RolePolicy, RoleRequest,
+    RuleHistory, Run, RunStatus, RunStep, SecretInfo, SetupJob, SetupReport, SetupStep,
+    SkippedElement, Source, SourceKind, StepStatus, StorageCredentials, StorageLayout,
+    StorageRequest, TaskState, TaskStatus, TimelineChanged, TimelineStats, TokenKind, TunnelConfig,
+    TunnelState, TunnelStatus, TunnelTest, UploadProgress,
 };
 
 pub const BINDINGS_HEADER: &str = "// Generated from the Rust types in crates/loopline-core by `scripts/gen-bindings`.\n// Do not edit by hand: a test fails when this file drifts from the Rust source.\n";
@@ -93,7 +95,18 @@ pub fn typescript_bindings() -> String {
         decl::<IssueElement>(&cfg),
         decl::<SkippedElement>(&cfg),
         decl::<AquariumIssue>(&cfg),
+        decl::<ExportState>(&cfg),
+        decl::<ExportBrief>(&cfg),
         decl::<AquariumIssueSummary>(&cfg),
+        decl::<ExportTarget>(&cfg),
+        decl::<ExportRequest>(&cfg),
+        decl::<ExportCreated>(&cfg),
+        decl::<ExportSkipped>(&cfg),
+        decl::<ExportFailed>(&cfg),
+        decl::<ExportReport>(&cfg),
+        decl::<PreviewHeader>(&cfg),
+        decl::<PreviewRequest>(&cfg),
+        decl::<ExportPreview>(&cfg),
         decl::<UploadProgress>(&cfg),
     ];
     let mut out = String::from(BINDINGS_HEADER);

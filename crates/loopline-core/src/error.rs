@@ -106,6 +106,10 @@ pub enum ErrorCode {
     TunnelRateLimited,
     /// The provider refused the credentials (authtoken, tunnel token, bore secret).
     TunnelUnauthorized,
+    /// An export target (a REST or GraphQL endpoint) refused the request; its words are kept.
+    TargetRejected,
+    /// An export target could not be reached, or answered with a server error.
+    TargetUnavailable,
     /// A bug: something that should not happen did.
     Internal,
 }
@@ -163,6 +167,8 @@ impl ErrorCode {
             ErrorCode::TunnelUnreachable => "tunnel_unreachable",
             ErrorCode::TunnelRateLimited => "tunnel_rate_limited",
             ErrorCode::TunnelUnauthorized => "tunnel_unauthorized",
+            ErrorCode::TargetRejected => "target_rejected",
+            ErrorCode::TargetUnavailable => "target_unavailable",
             ErrorCode::Internal => "internal",
         }
     }
@@ -250,6 +256,8 @@ mod tests {
             ErrorCode::TunnelUnreachable,
             ErrorCode::TunnelRateLimited,
             ErrorCode::TunnelUnauthorized,
+            ErrorCode::TargetRejected,
+            ErrorCode::TargetUnavailable,
             ErrorCode::Internal,
         ] {
             let json = serde_json::to_value(code).unwrap();

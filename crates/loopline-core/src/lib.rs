@@ -4,6 +4,7 @@
 
 mod activity;
 mod aquarium;
+mod aquarium_export;
 mod aws;
 mod bindings;
 mod clock;
@@ -24,6 +25,10 @@ pub use activity::{ProcessStatus, Quiescence, TaskState, TaskStatus};
 pub use aquarium::{
     AquariumIssue, AquariumIssueSummary, ElementType, Geometry, IssueElement, IssueLabel, Keypoint,
     SkippedElement,
+};
+pub use aquarium_export::{
+    ExportBrief, ExportCreated, ExportFailed, ExportPreview, ExportReport, ExportRequest,
+    ExportSkipped, ExportState, ExportTarget, PreviewHeader, PreviewRequest,
 };
 pub use aws::{AwsIdentity, AwsMode, AwsSettings};
 pub use bindings::{typescript_bindings, BINDINGS_HEADER};

@@ -16,6 +16,7 @@ impl Engine {
     /// Every received issue, newest first.
     pub async fn aquarium_issues(&self) -> Result<Vec<AquariumIssueSummary>, ApiError> {
         let mut out: Vec<AquariumIssueSummary> = Vec::new();
+        let briefs = self.export_briefs().await?;
         for (event_id, received_at, issue) in self.received_issues(None).await? {
             let id = issue
                 .issue_id
@@ -25,13 +26,18 @@ impl Engine {
                 continue;
             }
             out.push(AquariumIssueSummary {
-                issue_id: id,
+                issue_id: id.clone(),
                 project: issue.project,
                 name: issue.name,
                 elements: issue.elements.len() as u32,
                 skipped: issue.skipped.len() as u32,
                 received_at,
                 event_id,
+                exports: briefs
+                    .iter()
+                    .filter(|(issue, _)| *issue == id)
+                    .map(|(_, b)| b.clone())
+                    .collect(),
             });
         }
         Ok(out)
@@ -44,16 +50,11 @@ impl Engine {
             .into_iter()
             .next()
             .map(|(_, _, issue)| issue)
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::NotFound,
-                    format!("No Aquarium issue '{issue_id}' has been received. `loopline aquarium list` shows the issues received so far."),
-                )
-            })
+            .ok_or_else(|| no_issue(issue_id))
     }
 
     /// (event id, received at, issue) for each delivered issue event, newest first.
-    async fn received_issues(
+    pub(crate) async fn received_issues(
         &self,
         only: Option<&str>,
     ) -> Result<Vec<(i64, String, AquariumIssue)>, ApiError> {
@@ -95,4 +96,11 @@ impl Engine {
             }
         }
     }
+}
+
+pub(crate) fn no_issue(issue_id: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::NotFound,
+        format!("No Aquarium issue '{issue_id}' has been received. `loopline aquarium list` shows the issues received so far."),
+    )
 }

@@ -7,7 +7,7 @@ use loopline_core::{ApiError, ErrorCode, LabelStudioIdentity as Identity, Sensit
 
 use crate::Engine;
 
-const LS_URL: &str = "label_studio.url";
+pub(crate) const LS_URL: &str = "label_studio.url";
 pub use loopline_core::secret_names::LABEL_STUDIO_TOKEN as LS_TOKEN_SECRET;
 
 impl Engine {

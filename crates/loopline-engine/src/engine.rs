@@ -52,6 +52,10 @@ pub struct EngineOptions {
         Option<Arc<dyn loopline_cloud::pipeline_definitions::PipelineDefinitions>>,
     /// Label Studio for the labeling setup; `None` for the connected one.
     pub labeling: Option<Arc<dyn loopline_cloud::label_studio_setup::LabelingProjects>>,
+    /// Label Studio for Aquarium exports; `None` for the connected one.
+    pub labeling_tasks: Option<Arc<dyn loopline_cloud::label_studio_tasks::LabelingTasks>>,
+    /// Plain HTTP for export targets and image headers; `None` for the real one.
+    pub web: Option<Arc<dyn loopline_cloud::web::Web>>,
     /// IAM for the Label Studio storage user; `None` for the real one.
     pub users: Option<Arc<dyn loopline_cloud::iam_users::StorageUsers>>,
     /// How long the setup waits between tries while a new role cannot be assumed yet;
@@ -104,6 +108,9 @@ pub struct Engine {
     pub(crate) labeling_override:
         Option<Arc<dyn loopline_cloud::label_studio_setup::LabelingProjects>>,
     pub(crate) users_override: Option<Arc<dyn loopline_cloud::iam_users::StorageUsers>>,
+    pub(crate) labeling_tasks_override:
+        Option<Arc<dyn loopline_cloud::label_studio_tasks::LabelingTasks>>,
+    pub(crate) web_override: Option<Arc<dyn loopline_cloud::web::Web>>,
     /// The storage setup the app runs in the background.
     pub(crate) setup_job: Arc<crate::setup::JobSlot>,
     /// Wakes the tunnel keeper when this process changed the tunnel.
@@ -166,6 +173,8 @@ impl Engine {
             pipeline_definitions_override: options.pipeline_definitions,
             labeling_override: options.labeling,
             users_override: options.users,
+            labeling_tasks_override: options.labeling_tasks,
+            web_override: options.web,
             setup_retry_delays: options.setup_retry_delays.unwrap_or_else(|| {
                 [2, 4, 6, 8, 10, 10, 10, 10]
                     .map(Duration::from_secs)

@@ -3,6 +3,7 @@
 //! Nothing here knows about windows or terminals; both front ends are thin adapters.
 
 mod aquarium;
+pub mod aquarium_export;
 mod aws;
 mod background;
 mod clock;
@@ -17,6 +18,7 @@ pub mod outbox;
 mod paths;
 mod receiver;
 mod retrain;
+mod review_images;
 mod rule_eval;
 mod run_monitor;
 mod secret_names;

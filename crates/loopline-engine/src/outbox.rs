@@ -19,7 +19,7 @@ use std::time::Duration;
 use loopline_cloud::pipelines::PipelineService;
 use loopline_cloud::sagemaker::{display_name_for, CallError, SageMaker};
 use loopline_core::{ApiError, ErrorCode, PipelineParam, RunStatus};
-use loopline_store::{OutboxItem, OutboxRun, RETRAIN_START, UNREADABLE_PARAMS};
+use loopline_store::{OutboxItem, OutboxRun, AQUARIUM_EXPORT, RETRAIN_START, UNREADABLE_PARAMS};
 
 use crate::Engine;
 
@@ -66,6 +66,20 @@ impl Engine {
             }
         }
         Ok(delivered)
+    }
+
+    /// Delivers one export now if it is due (the CLI's `aquarium export`, which does not
+    /// wait for a background worker). `false`: another process holds it, or it is not due.
+    pub async fn deliver_export_now(&self, export_id: i64) -> Result<bool, ApiError> {
+        let Some(item) = self
+            .store
+            .outbox_item_for(AQUARIUM_EXPORT, export_id)
+            .await?
+        else {
+            return Ok(false);
+        };
+        let dead = self.dead_lease_owners(self.clock.now_ms()).await?;
+        self.deliver(item, &dead).await
     }
 
     /// Owners of unexpired leases whose process is gone: a lease names its process (the
@@ -122,6 +136,9 @@ impl Engine {
                             " Use \"retry now\" (`loopline runs retry {run}`) once it is fixed."
                         )
                     }),
+                    AQUARIUM_EXPORT => Some(
+                        " Use retry on the issue page (or export again) once it is fixed.".into(),
+                    ),
                     _ => None,
                 }
                 .unwrap_or_default();
@@ -146,6 +163,7 @@ impl Engine {
         match (item.kind.as_str(), item.subject_id) {
             (RETRAIN_START, Some(run)) => self.start_run(run, item).await,
             (crate::tunnel::LS_HOOK_URL, _) => self.perform_hook_move(item).await,
+            (AQUARIUM_EXPORT, _) => self.perform_export(item).await,
             (kind, _) => Err(CallError::from(ApiError::internal(format!(
                 "This outbox item's kind '{kind}' is not known to this version of Loopline."
             )))),
@@ -156,6 +174,12 @@ impl Engine {
     async fn settled(&self, item: &OutboxItem, how: Settled<'_>) -> Result<(), ApiError> {
         if let (crate::tunnel::LS_HOOK_URL, Settled::Failed(message)) = (item.kind.as_str(), &how) {
             self.hook_move_failed(item, message).await?;
+        }
+        if item.kind == AQUARIUM_EXPORT {
+            match how {
+                Settled::RetryAt(_, message) => self.export_retrying(item, message).await?,
+                Settled::Failed(message) => self.export_gave_up(item, message).await?,
+            }
         }
         if let (RETRAIN_START, Some(run)) = (item.kind.as_str(), item.subject_id) {
             match how {

@@ -7,6 +7,7 @@
 mod body;
 mod errors;
 mod events;
+mod exports;
 mod maintenance;
 mod open;
 mod outbox;
@@ -18,6 +19,7 @@ mod writer;
 
 pub use body::{BodyCodec, StoredBody};
 pub use events::{fts_query, ParsedUpdate, StoredEvent, DEFAULT_PAGE, MAX_PAGE};
+pub use exports::{ElementUpdate, ExportElementRow, ExportRow, NewExportElement, AQUARIUM_EXPORT};
 pub use maintenance::IndexInput;
 pub use open::{latest_schema_version, Store, StoreOptions, MIGRATOR};
 pub use outbox::{NewItem, OutboxItem, RETRAIN_START};

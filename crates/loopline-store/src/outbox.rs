@@ -233,6 +233,20 @@ impl Store {
         .map_err(|e| db_error(e, self.path()))
     }
 
+    /// The item of a kind about a subject (an export's delivery), if there is one.
+    pub async fn outbox_item_for(
+        &self,
+        kind: &str,
+        subject_id: i64,
+    ) -> Result<Option<i64>, ApiError> {
+        sqlx::query_scalar("SELECT id FROM outbox_items WHERE kind = ? AND subject_id = ? ORDER BY id DESC LIMIT 1")
+            .bind(kind)
+            .bind(subject_id)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(|e| db_error(e, self.path()))
+    }
+
     /// Items due now or in flight: the outbox is idle when this is 0.
     pub async fn outbox_busy(&self, now_ms: i64) -> Result<i64, ApiError> {
         sqlx::query_scalar(

@@ -1,6 +1,6 @@
 // Generated from the command declarations in src-tauri/src/commands.rs (`scripts/gen-bindings`).
 // Do not edit by hand: a test fails when this file drifts from the Rust declarations.
-import type { ApiError, AppInfo, AwsIdentity, AwsSettings, Counter, CreatedSource, DeletedHookPolicy, EventDetail, EventPage, EventQuery, HookRegistration, LabelStudioIdentity, LabelingChoice, LabelingRequest, Overlap, PipelineParam, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RoleRequest, RuleHistory, Run, SecretInfo, SetupJob, SetupReport, SetupStep, Source, SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig, TunnelStatus, TunnelTest } from "../bindings.gen";
+import type { ApiError, AppInfo, AquariumIssue, AquariumIssueSummary, AwsIdentity, AwsSettings, Counter, CreatedSource, DeletedHookPolicy, EventDetail, EventPage, EventQuery, ExportPreview, ExportReport, ExportRequest, HookRegistration, LabelStudioIdentity, LabelingChoice, LabelingRequest, Overlap, PipelineParam, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RoleRequest, RuleHistory, Run, SecretInfo, SetupJob, SetupReport, SetupStep, Source, SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig, TunnelStatus, TunnelTest } from "../bindings.gen";
 
 export type Commands = {
   receiver_status: { args: Record<string, never>; result: ReceiverStatus };
@@ -58,6 +58,14 @@ export type Commands = {
   setup_started: { args: Record<string, never>; result: number };
   setup_status: { args: Record<string, never>; result: Array<SetupStep> };
   storage_layout: { args: Record<string, never>; result: StorageLayout | null };
+  aquarium_issues: { args: Record<string, never>; result: Array<AquariumIssueSummary> };
+  aquarium_issue: { args: { issueId: string }; result: AquariumIssue };
+  aquarium_export_preview: { args: { request: ExportRequest }; result: ExportPreview };
+  aquarium_export: { args: { request: ExportRequest }; result: ExportReport };
+  aquarium_exports: { args: { issueId?: string | null }; result: Array<ExportReport> };
+  image_hosts: { args: Record<string, never>; result: Array<string> };
+  image_host_allow: { args: { host: string; allow: boolean }; result: Array<string> };
+  aquarium_thumbnail: { args: { url: string }; result: string };
   tunnel_test: { args: Record<string, never>; result: TunnelTest };
   run_open_console: { args: { id: number }; result: null };
 };
@@ -122,6 +130,14 @@ export const COMMAND_NAMES = [
   "setup_started",
   "setup_status",
   "storage_layout",
+  "aquarium_issues",
+  "aquarium_issue",
+  "aquarium_export_preview",
+  "aquarium_export",
+  "aquarium_exports",
+  "image_hosts",
+  "image_host_allow",
+  "aquarium_thumbnail",
   "tunnel_test",
   "run_open_console",
 ] as const satisfies readonly CommandName[];

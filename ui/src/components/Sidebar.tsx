@@ -3,6 +3,7 @@ import { Link } from "@tanstack/react-router";
 const ITEMS = [
   { to: "/timeline", page: "timeline", label: "Timeline" },
   { to: "/runs", page: "runs", label: "Runs" },
+  { to: "/issues", page: "issues", label: "Issues" },
   { to: "/sources", page: "sources", label: "Sources" },
   { to: "/setup", page: "setup", label: "Setup" },
   { to: "/settings", page: "settings", label: "Settings" },

@@ -80,13 +80,10 @@ impl Aws {
         self.config().endpoint_url().is_some()
     }
 
-    /// Signs and sends. Transport failures (no route, timeout, no credentials) come back as
-    /// coded errors; any HTTP answer comes back as it is.
-    pub async fn send_signed(
+    /// The credentials to sign with, as the signer wants them.
+    async fn identity(
         &self,
-        http: &reqwest::Client,
-        req: Signed<'_>,
-    ) -> Result<Answer, ApiError> {
+    ) -> Result<aws_smithy_runtime_api::client::identity::Identity, ApiError> {
         let provider = self.config().credentials_provider().ok_or_else(|| {
             ApiError::new(ErrorCode::AwsNoCredentials, "No AWS credentials are configured. Enter them in Settings › Credentials, or with `loopline connect aws`.")
         })?;
@@ -97,7 +94,53 @@ impl Aws {
                 self.context(),
             )
         })?;
-        let identity = credentials.into();
+        Ok(credentials.into())
+    }
+
+    /// A presigned GET for an S3 object URL, good for `expires` (the review's thumbnails of
+    /// `s3://` images; the browser fetches them without credentials).
+    pub async fn presign_s3_get(&self, url: &str, expires: Duration) -> Result<String, ApiError> {
+        let identity = self.identity().await?;
+        let now = UNIX_EPOCH + Duration::from_millis(self.now_ms().max(0) as u64);
+        let mut settings = SigningSettings::default();
+        settings.percent_encoding_mode = PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        settings.signature_location = aws_sigv4::http_request::SignatureLocation::QueryParams;
+        settings.expires_in = Some(expires);
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(self.region())
+            .name("s3")
+            .time(now)
+            .settings(settings)
+            .build()
+            .map_err(|e| ApiError::internal(format!("signing: {e}")))?
+            .into();
+        let signable = SignableRequest::new(
+            "GET",
+            url,
+            std::iter::empty(),
+            SignableBody::UnsignedPayload,
+        )
+        .map_err(|e| ApiError::internal(format!("signing: {e}")))?;
+        let (instructions, _) = sign(signable, &params)
+            .map_err(|e| ApiError::internal(format!("signing: {e}")))?
+            .into_parts();
+        let mut u = reqwest::Url::parse(url).map_err(|e| ApiError::internal(e.to_string()))?;
+        for (k, v) in instructions.params() {
+            u.query_pairs_mut().append_pair(k, v);
+        }
+        Ok(u.to_string())
+    }
+
+    /// Signs and sends. Transport failures (no route, timeout, no credentials) come back as
+    /// coded errors; any HTTP answer comes back as it is.
+    pub async fn send_signed(
+        &self,
+        http: &reqwest::Client,
+        req: Signed<'_>,
+    ) -> Result<Answer, ApiError> {
+        let identity = self.identity().await?;
         let now = UNIX_EPOCH + Duration::from_millis(self.now_ms().max(0) as u64);
         let mut settings = SigningSettings::default();
         if req.service == "s3" {

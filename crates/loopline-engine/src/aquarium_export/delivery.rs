@@ -1,0 +1,334 @@
+//! Delivering a filed export from the outbox: Label Studio in batches, REST and GraphQL in
+//! one request, each element's result recorded as it lands so a stop loses nothing.
+
+use std::collections::HashMap;
+
+use loopline_cloud::sagemaker::CallError;
+use loopline_core::{ApiError, ErrorCode, ExportTarget};
+use loopline_store::{ElementUpdate, ExportElementRow, ExportRow, OutboxItem};
+use serde_json::Value;
+
+use super::{http_targets, BATCH};
+use crate::Engine;
+
+fn unreadable(what: &str, e: impl std::fmt::Display) -> CallError {
+    CallError::from(ApiError::internal(format!("export {what} unreadable: {e}")))
+}
+
+/// Label Studio (or an endpoint) being unreachable or overloaded is worth retrying;
+/// anything else it says is final.
+fn retryable(error: ApiError) -> CallError {
+    CallError {
+        retryable: matches!(
+            error.code,
+            ErrorCode::LsUnavailable | ErrorCode::TargetUnavailable | ErrorCode::RateLimited
+        ),
+        error,
+        status: None,
+        aws_error: false,
+    }
+}
+
+impl Engine {
+    pub(crate) async fn perform_export(&self, item: &OutboxItem) -> Result<(), CallError> {
+        let id = item
+            .subject_id
+            .ok_or_else(|| unreadable("item", "no subject"))?;
+        let Some(export) = self.store.export(id).await? else {
+            return Ok(()); // removed with its data: nothing to deliver
+        };
+        let target_json: Value =
+            serde_json::from_str(&export.target_json).map_err(|e| unreadable("target", e))?;
+        let target: ExportTarget =
+            serde_json::from_value(target_json.clone()).map_err(|e| unreadable("target", e))?;
+        let todo: Vec<ExportElementRow> = self
+            .store
+            .export_elements(id)
+            .await?
+            .into_iter()
+            .filter(|e| e.state == "pending" || e.state == "sending")
+            .collect();
+        let mut note = None;
+        if !todo.is_empty() {
+            match &target {
+                ExportTarget::LabelStudio { project } => {
+                    let version = target_json["model_version"].as_str();
+                    note = self
+                        .deliver_to_label_studio(&export, *project, version, &todo)
+                        .await?
+                }
+                _ => self.deliver_to_endpoint(&export, &target, &todo).await?,
+            }
+        }
+        self.store
+            .finish_export(id, "done", note.as_deref(), Some(self.clock.now_ms()))
+            .await?;
+        self.export_settled(&export, None).await?;
+        Ok(())
+    }
+
+    async fn deliver_to_label_studio(
+        &self,
+        export: &ExportRow,
+        project: i64,
+        version: Option<&str>,
+        todo: &[ExportElementRow],
+    ) -> Result<Option<String>, CallError> {
+        let ls = self.labeling_tasks().await.map_err(retryable)?;
+        // What is there already: an element whose batch was in flight when a process
+        // stopped is this export's own; one that was still pending was put there by
+        // someone else since the plan (another export, a second window).
+        let there: HashMap<String, i64> = ls
+            .tasks_of_issue(project, &export.issue_id)
+            .await
+            .map_err(retryable)?
+            .into_iter()
+            .collect();
+        let mut found = Vec::new();
+        let mut send = Vec::new();
+        for e in todo {
+            match there.get(&e.element_id) {
+                Some(task) if e.state == "sending" => found.push((e, *task, "created")),
+                Some(task) => found.push((e, *task, "skipped")),
+                None => send.push(e),
+            }
+        }
+        let notes: Vec<String> = found
+            .iter()
+            .map(|(_, task, _)| format!("already in Label Studio project {project} as task {task}"))
+            .collect();
+        let updates: Vec<ElementUpdate> = found
+            .iter()
+            .zip(&notes)
+            .map(|((e, task, state), note)| ElementUpdate {
+                element_id: &e.element_id,
+                state,
+                task_id: Some(*task),
+                code: None,
+                message: (*state == "skipped").then_some(note.as_str()),
+            })
+            .collect();
+        self.store
+            .update_export_elements(export.id, &updates)
+            .await?;
+        for chunk in send.chunks(BATCH) {
+            let mut tasks = Vec::with_capacity(chunk.len());
+            for e in chunk {
+                let json = e.request_json.as_deref().unwrap_or("{}");
+                tasks.push(
+                    serde_json::from_str::<Value>(json).map_err(|err| unreadable("task", err))?,
+                );
+            }
+            let marks: Vec<ElementUpdate> = chunk
+                .iter()
+                .map(|e| ElementUpdate {
+                    element_id: &e.element_id,
+                    state: "sending",
+                    task_id: None,
+                    code: None,
+                    message: None,
+                })
+                .collect();
+            self.store.update_export_elements(export.id, &marks).await?;
+            match ls.import_tasks(project, &tasks).await {
+                Ok(ids) => {
+                    let done: Vec<ElementUpdate> = chunk
+                        .iter()
+                        .zip(ids)
+                        .map(|(e, task)| ElementUpdate {
+                            element_id: &e.element_id,
+                            state: "created",
+                            task_id: Some(task),
+                            code: None,
+                            message: None,
+                        })
+                        .collect();
+                    self.store.update_export_elements(export.id, &done).await?;
+                }
+                Err(err) => {
+                    let call = retryable(err);
+                    if call.retryable {
+                        return Err(call);
+                    }
+                    // Label Studio refused this batch (a task it cannot take): its elements
+                    // fail with its words, and the other batches still go.
+                    let code = call.error.code.as_str();
+                    let message = format!("{} Fix it, then use retry.", call.error.message);
+                    let failed: Vec<ElementUpdate> = chunk
+                        .iter()
+                        .map(|e| ElementUpdate {
+                            element_id: &e.element_id,
+                            state: "failed",
+                            task_id: None,
+                            code: Some(code),
+                            message: Some(&message),
+                        })
+                        .collect();
+                    self.store
+                        .update_export_elements(export.id, &failed)
+                        .await?;
+                }
+            }
+            self.bump_revision();
+        }
+        // Annotators see only the predictions of the project's current version, and Label
+        // Studio accepts a version only once predictions of it exist: so after the tasks.
+        match version {
+            Some(v) => match ls.set_model_version(project, v).await {
+                Ok(()) => Ok(None),
+                Err(e) if e.code == ErrorCode::LsUnavailable => Err(retryable(e)),
+                Err(e) => Ok(Some(format!(
+                    "The tasks were created, but project {project}'s model version could not be set to '{v}' ({}), so annotators may not see the predictions. Set it in the project's settings under Machine Learning.",
+                    e.message
+                ))),
+            },
+            None => Ok(None),
+        }
+    }
+
+    async fn deliver_to_endpoint(
+        &self,
+        export: &ExportRow,
+        target: &ExportTarget,
+        todo: &[ExportElementRow],
+    ) -> Result<(), CallError> {
+        let (url, secret_name, graphql) = match target {
+            ExportTarget::Rest {
+                url, auth_secret, ..
+            } => (url, auth_secret, false),
+            ExportTarget::Graphql {
+                url, auth_secret, ..
+            } => (url, auth_secret, true),
+            ExportTarget::LabelStudio { .. } => return Ok(()),
+        };
+        let issue = self.aquarium_issue(&export.issue_id).await?;
+        let mut fields = Vec::with_capacity(todo.len());
+        for e in todo {
+            fields.push(
+                serde_json::from_str::<Value>(e.request_json.as_deref().unwrap_or("{}"))
+                    .map_err(|err| unreadable("element", err))?,
+            );
+        }
+        let body = http_targets::build_body(target, &issue, &export.issue_id, &fields)?;
+        let secret = match secret_name {
+            Some(name) => Some(self.export_secret(name).await?),
+            None => None,
+        };
+        let ids: Vec<&str> = todo.iter().map(|e| e.element_id.as_str()).collect();
+        let headers: Vec<(String, String)> = http_targets::headers(
+            &export.target_key,
+            &export.issue_id,
+            &ids,
+            secret.as_deref(),
+        )
+        .into_iter()
+        .map(|h| (h.name, h.value))
+        .collect();
+        let marks: Vec<ElementUpdate> = todo
+            .iter()
+            .map(|e| ElementUpdate {
+                element_id: &e.element_id,
+                state: "sending",
+                task_id: None,
+                code: None,
+                message: None,
+            })
+            .collect();
+        self.store.update_export_elements(export.id, &marks).await?;
+        let answer = self
+            .web()
+            .post_json(url, &headers, &body)
+            .await
+            .map_err(retryable)?;
+        let (state, code, message) =
+            match http_targets::judge(graphql, url, answer.status, &answer.body) {
+                Ok(()) => ("created", None, None),
+                Err((true, e)) => return Err(retryable(e)),
+                Err((false, e)) => ("failed", Some(e.code.as_str()), Some(e.message)),
+            };
+        let updates: Vec<ElementUpdate> = todo
+            .iter()
+            .map(|e| ElementUpdate {
+                element_id: &e.element_id,
+                state,
+                task_id: None,
+                code,
+                message: message.as_deref(),
+            })
+            .collect();
+        self.store
+            .update_export_elements(export.id, &updates)
+            .await?;
+        Ok(())
+    }
+
+    /// An export's delivery gave up: what was not sent fails with the reason.
+    pub(crate) async fn export_gave_up(
+        &self,
+        item: &OutboxItem,
+        why: &str,
+    ) -> Result<(), ApiError> {
+        let Some(id) = item.subject_id else {
+            return Ok(());
+        };
+        let Some(export) = self.store.export(id).await? else {
+            return Ok(());
+        };
+        let rows = self.store.export_elements(id).await?;
+        let updates: Vec<ElementUpdate> = rows
+            .iter()
+            .filter(|e| e.state == "pending" || e.state == "sending")
+            .map(|e| ElementUpdate {
+                element_id: &e.element_id,
+                state: "failed",
+                task_id: None,
+                code: Some("export_failed"),
+                message: Some(why),
+            })
+            .collect();
+        self.store.update_export_elements(id, &updates).await?;
+        self.store
+            .finish_export(id, "failed", Some(why), Some(self.clock.now_ms()))
+            .await?;
+        self.export_settled(&export, Some(why)).await
+    }
+
+    /// A retry is coming: the export shows why.
+    pub(crate) async fn export_retrying(
+        &self,
+        item: &OutboxItem,
+        why: &str,
+    ) -> Result<(), ApiError> {
+        if let Some(id) = item.subject_id {
+            self.store
+                .finish_export(id, "pending", Some(why), None)
+                .await?;
+            self.bump_revision();
+        }
+        Ok(())
+    }
+
+    /// One timeline line per finished export.
+    pub(super) async fn export_settled(
+        &self,
+        export: &ExportRow,
+        why: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let report = self.export_report(export.id).await?;
+        let mut summary = format!(
+            "Aquarium issue {} → {}: {} created, {} skipped, {} failed.",
+            export.issue_id,
+            report.target,
+            report.created.len(),
+            report.skipped.len(),
+            report.failed.len()
+        );
+        if let Some(why) = why {
+            summary.push_str(&format!(" Gave up: {why}"));
+        }
+        tracing::info!(export = export.id, "{summary}");
+        self.record_export_event(export, &report, &summary).await?;
+        self.bump_revision();
+        Ok(())
+    }
+}

@@ -1,0 +1,341 @@
+//! An Aquarium element as a Label Studio task: the image, Aquarium's ids in the data (how an
+//! export is traced and never duplicated), and one prediction built from its labels, in
+//! percent of the image as Label Studio wants them. Pure: the image size and the target's
+//! control tags are given.
+
+use std::collections::BTreeMap;
+
+use loopline_cloud::label_studio_tasks::{ControlTag, ELEMENT_KEY, ISSUE_KEY};
+use loopline_core::{ElementType, Geometry, IssueElement, IssueLabel};
+use serde_json::{json, Map, Value};
+
+/// The model version of predictions made from ground truth (an issue without inferences).
+pub const GROUND_TRUTH_VERSION: &str = "aquarium-ground-truth";
+/// Label Studio's default keypoint radius, in percent of the image width.
+const KEYPOINT_WIDTH: f64 = 0.6;
+
+/// What a task is made for: the issue it came from.
+pub struct IssueIds<'a> {
+    pub issue_id: &'a str,
+    pub project: Option<&'a str>,
+}
+
+/// A task ready to import, and the model version of its prediction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuiltTask {
+    pub task: Value,
+    pub model_version: Option<String>,
+}
+
+/// Which labels an element's prediction is made of: a crop's own label only; a frame's
+/// inferences when the model made any (what annotators correct), else its ground truth.
+pub fn labels_to_send(e: &IssueElement) -> Result<Vec<&IssueLabel>, String> {
+    if e.element_type == ElementType::Crop {
+        let own = e.crop_label.as_deref().unwrap_or(e.element_id.as_str());
+        return e
+            .labels
+            .iter()
+            .find(|l| l.uuid == own)
+            .map(|l| vec![l])
+            .ok_or_else(|| format!("the crop's own label {own} is not in the payload"));
+    }
+    let inferences: Vec<&IssueLabel> = e.labels.iter().filter(|l| l.inference).collect();
+    if inferences.is_empty() {
+        Ok(e.labels.iter().collect())
+    } else {
+        Ok(inferences)
+    }
+}
+
+/// The Label Studio tag type a geometry needs, or why it cannot be sent.
+pub fn tag_for(g: &Geometry, label_type: &str) -> Result<&'static str, String> {
+    match g {
+        Geometry::Box { .. } => Ok("RectangleLabels"),
+        Geometry::Polygons { .. } => Ok("PolygonLabels"),
+        Geometry::Keypoints { .. } => Ok("KeyPointLabels"),
+        Geometry::Classification => Ok("Choices"),
+        Geometry::Mask { .. } => Err(format!(
+            "{label_type} masks are not sent: a Label Studio prediction cannot point at a mask image"
+        )),
+        Geometry::Line { .. } => Err(format!(
+            "{label_type} line segments have no Label Studio prediction type"
+        )),
+        Geometry::Other { .. } => Err(format!(
+            "{label_type} labels (cuboids, text tokens) have no Label Studio image prediction type"
+        )),
+    }
+}
+
+/// The control tag for a tag type: the first of that type in the config.
+pub fn control_for<'a>(controls: &'a [ControlTag], kind: &str) -> Option<&'a ControlTag> {
+    controls.iter().find(|c| c.kind == kind)
+}
+
+/// The config's spelling of a class (Label Studio labels are case-sensitive; Aquarium
+/// class names often differ only in case).
+pub fn class_in(control: &ControlTag, class: &str) -> Option<String> {
+    control
+        .labels
+        .iter()
+        .find(|l| *l == class)
+        .or_else(|| {
+            control
+                .labels
+                .iter()
+                .find(|l| l.eq_ignore_ascii_case(class))
+        })
+        .cloned()
+}
+
+/// `v` pixels of `total`, in percent, clamped to the image and rounded to 1e-6 (integer
+/// inputs that divide evenly stay exact: 192 of 1920 is 10, not 10.000000000000002).
+fn pct(v: f64, total: f64) -> f64 {
+    let p = (v.clamp(0.0, total) * 100.0) / total;
+    (p * 1e6).round() / 1e6
+}
+
+fn round6(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6
+}
+
+/// The image data key the target reads: the object tag of the first image control.
+pub fn data_key(controls: &[ControlTag]) -> String {
+    controls
+        .iter()
+        .find_map(|c| c.data_key.clone())
+        .unwrap_or_else(|| "image".into())
+}
+
+/// Builds the task. `size` is needed when any label has geometry. Labels that cannot be
+/// sent are left out of the prediction; an element none of whose labels can be sent, or
+/// one whose classes the config lacks, is an `Err` with the reason.
+pub fn build_task(
+    ids: &IssueIds<'_>,
+    e: &IssueElement,
+    controls: &[ControlTag],
+    size: Option<(u32, u32)>,
+) -> Result<BuiltTask, String> {
+    let url = e
+        .image_url
+        .as_deref()
+        .or(e.preview_url.as_deref())
+        .ok_or("it has no image URL")?;
+    let labels = labels_to_send(e)?;
+    let mut results = Vec::new();
+    let mut left_out = Vec::new();
+    let mut misfits = Vec::new();
+    let mut scores = Vec::new();
+    for l in &labels {
+        let kind = match tag_for(&l.geometry, &l.label_type) {
+            Ok(k) => k,
+            Err(why) => {
+                left_out.push(why);
+                continue;
+            }
+        };
+        let Some(control) = control_for(controls, kind) else {
+            misfits.push(format!(
+                "the labeling config has no {kind} tag for {}",
+                l.label_type
+            ));
+            continue;
+        };
+        let class = if kind == "KeyPointLabels" {
+            // Keypoints are labelled by their own names where the config lists them.
+            Some(l.class.clone())
+        } else {
+            class_in(control, &l.class)
+        };
+        let Some(class) = class else {
+            misfits.push(format!(
+                "class '{}' is not a label of {} '{}'",
+                l.class, kind, control.name
+            ));
+            continue;
+        };
+        let needs_size = kind != "Choices";
+        let (w, h) = match (needs_size, size) {
+            (false, _) => (0, 0),
+            (true, Some(s)) if s.0 > 0 && s.1 > 0 => s,
+            (true, _) => return Err(
+                "its image size is unknown (Aquarium sent none and the image could not be read)"
+                    .into(),
+            ),
+        };
+        match region_values(l, kind, &class, control, w as f64, h as f64) {
+            Ok(values) => {
+                for (i, (kind_lower, value)) in values.into_iter().enumerate() {
+                    let mut r = json!({
+                        "id": result_id(&l.uuid, i),
+                        "from_name": control.name,
+                        "to_name": control.to_name,
+                        "type": kind_lower,
+                        "value": value,
+                    });
+                    if needs_size {
+                        r["original_width"] = json!(w);
+                        r["original_height"] = json!(h);
+                        r["image_rotation"] = json!(0);
+                    }
+                    if let Some(c) = l.confidence {
+                        r["score"] = json!(c);
+                    }
+                    results.push(r);
+                }
+                if let Some(c) = l.confidence {
+                    scores.push(c);
+                }
+            }
+            Err(why) => left_out.push(why),
+        }
+    }
+    if !misfits.is_empty() {
+        misfits.dedup();
+        return Err(format!(
+            "it does not fit the labeling config: {}",
+            misfits.join("; ")
+        ));
+    }
+    if results.is_empty() && !left_out.is_empty() {
+        left_out.dedup();
+        return Err(left_out.join("; "));
+    }
+    let mut data = Map::new();
+    data.insert(data_key(controls), json!(url));
+    data.insert(ISSUE_KEY.into(), json!(ids.issue_id));
+    data.insert(ELEMENT_KEY.into(), json!(e.element_id));
+    data.insert(
+        "aquarium_element_type".into(),
+        json!(match e.element_type {
+            ElementType::Frame => "frame",
+            ElementType::Crop => "crop",
+        }),
+    );
+    let optional: BTreeMap<&str, Option<&str>> = BTreeMap::from([
+        ("aquarium_frame_id", e.frame_id.as_deref()),
+        ("aquarium_dataset", e.dataset.as_deref()),
+        ("aquarium_inference_set", e.inference_set.as_deref()),
+        ("aquarium_project", ids.project),
+    ]);
+    for (k, v) in optional {
+        if let Some(v) = v {
+            data.insert(k.into(), json!(v));
+        }
+    }
+    for (k, v) in &e.user_metadata {
+        data.insert(k.clone(), json!(v));
+    }
+    let mut task = json!({ "data": data });
+    let mut model_version = None;
+    if !results.is_empty() {
+        let from_inference = labels.iter().any(|l| l.inference);
+        let version = match (from_inference, &e.inference_set) {
+            (true, Some(set)) => set.clone(),
+            (true, None) => "aquarium-inferences".to_string(),
+            (false, _) => GROUND_TRUTH_VERSION.to_string(),
+        };
+        let mut p = json!({ "model_version": version, "result": results });
+        if !scores.is_empty() {
+            p["score"] = json!(round6(scores.iter().sum::<f64>() / scores.len() as f64));
+        }
+        task["predictions"] = json!([p]);
+        model_version = Some(version);
+    }
+    Ok(BuiltTask {
+        task,
+        model_version,
+    })
+}
+
+fn result_id(uuid: &str, i: usize) -> String {
+    // Label Studio shows region ids; keep them short and stable across exports.
+    let base: String = uuid.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let tail = &base[base.len().saturating_sub(10)..];
+    if i == 0 {
+        tail.to_string()
+    } else {
+        format!("{tail}_{i}")
+    }
+}
+
+/// (result type, value) for each region a label becomes.
+fn region_values(
+    l: &IssueLabel,
+    kind: &str,
+    class: &str,
+    control: &ControlTag,
+    w: f64,
+    h: f64,
+) -> Result<Vec<(&'static str, Value)>, String> {
+    match &l.geometry {
+        Geometry::Box {
+            left,
+            top,
+            width,
+            height,
+        } => {
+            let (x0, x1) = (left.clamp(0.0, w), (left + width).clamp(0.0, w));
+            let (y0, y1) = (top.clamp(0.0, h), (top + height).clamp(0.0, h));
+            if x1 <= x0 || y1 <= y0 {
+                return Err(format!("box {} lies outside the {w}×{h} image", l.uuid));
+            }
+            Ok(vec![(
+                "rectanglelabels",
+                json!({
+                    "x": pct(x0, w), "y": pct(y0, h),
+                    "width": round6(pct(x1, w) - pct(x0, w)), "height": round6(pct(y1, h) - pct(y0, h)),
+                    "rotation": 0, "rectanglelabels": [class],
+                }),
+            )])
+        }
+        Geometry::Polygons { polygons } => {
+            let out: Vec<_> = polygons
+                .iter()
+                .filter(|p| p.len() >= 3)
+                .map(|p| {
+                    let points: Vec<[f64; 2]> =
+                        p.iter().map(|[x, y]| [pct(*x, w), pct(*y, h)]).collect();
+                    (
+                        "polygonlabels",
+                        json!({ "points": points, "closed": true, "polygonlabels": [class] }),
+                    )
+                })
+                .collect();
+            if out.is_empty() {
+                return Err(format!(
+                    "polygon {} has no ring of 3 or more vertices",
+                    l.uuid
+                ));
+            }
+            Ok(out)
+        }
+        Geometry::Keypoints { points } => {
+            let out: Vec<_> = points
+                .iter()
+                .map(|p| {
+                    let name = p
+                        .name
+                        .as_deref()
+                        .and_then(|n| class_in(control, n))
+                        .or_else(|| class_in(control, class))
+                        .unwrap_or_else(|| class.to_string());
+                    ("keypointlabels", json!({ "x": pct(p.x, w), "y": pct(p.y, h), "width": KEYPOINT_WIDTH, "keypointlabels": [name] }))
+                })
+                .collect();
+            if out.is_empty() {
+                return Err(format!("keypoints {} has no points", l.uuid));
+            }
+            if let Some(missing) = points.iter().find_map(|p| {
+                let name = p.name.as_deref();
+                let known = name.and_then(|n| class_in(control, n)).is_some()
+                    || class_in(control, class).is_some();
+                (!known).then(|| name.unwrap_or(class).to_string())
+            }) {
+                return Err(format!("it does not fit the labeling config: keypoint '{missing}' is not a label of {kind} '{}'", control.name));
+            }
+            Ok(out)
+        }
+        Geometry::Classification => Ok(vec![("choices", json!({ "choices": [class] }))]),
+        _ => Err(format!("{} labels are not sent", l.label_type)),
+    }
+}

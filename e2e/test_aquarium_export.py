@@ -1,0 +1,319 @@
+"""Aquarium exports, end to end against a real Label Studio and small recording endpoints:
+`loopline aquarium export` turns an issue's elements into Label Studio tasks with predictions
+in percent of the image (checked against hand-computed values), a crop sends only its own
+region, sizes Aquarium did not send are read from the image header, masks and classes the
+labeling config lacks are skipped with their reason, a second export creates nothing, a
+`loopline serve` killed mid-export finishes after its restart with nothing duplicated, and
+REST and GraphQL endpoints receive the body their templates say (auth from the keychain,
+masked in the preview, retried on a 503)."""
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+import signal
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import requests
+
+from harness.processes import wait_until
+from test_tunnel import Served
+
+SECRET = "aq-export-secret-0123456789"
+CONFIG = """<View>
+  <Image name="image" value="$image"/>
+  <RectangleLabels name="box" toName="image"><Label value="Wing"/><Label value="Beak"/><Label value="Head"/></RectangleLabels>
+  <PolygonLabels name="poly" toName="image"><Label value="Body"/></PolygonLabels>
+  <KeyPointLabels name="kp" toName="image"><Label value="Eye"/><Label value="Beak"/></KeyPointLabels>
+  <Choices name="scene" toName="image"><Choice value="bird"/><Choice value="empty"/></Choices>
+</View>"""
+
+
+def solid_png(w: int, h: int) -> bytes:
+    """A one-colour PNG of w×h, written by hand (its header is what the size is read from)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\x00" + bytes((90, 120, 60)) * w for _ in range(h))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+class Recorder:
+    """A local HTTP endpoint that records what it receives; serves one PNG for image sizes;
+    answers from a list of statuses, then 200."""
+
+    def __init__(self, statuses: list[int] | None = None, answer: dict | None = None):
+        self.received: list[dict] = []
+        self.statuses = list(statuses or [])
+        png, rec = solid_png(640, 480), self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.send_header("Content-Length", str(len(png)))
+                self.end_headers()
+                self.wfile.write(png)
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                rec.received.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
+                                     "body": json.loads(body)})
+                status = rec.statuses.pop(0) if rec.statuses else 200
+                out = json.dumps(answer or {"ok": True}).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
+def box(uuid, cls, left, top, w, h, confidence=None):
+    attrs = {"left": left, "top": top, "width": w, "height": h}
+    if confidence is not None:
+        attrs["confidence"] = confidence
+    return {"uuid": uuid, "label_type": "BBOX_2D", "label": cls, "label_coordinate_frame": "cam0", "attributes": attrs}
+
+
+def frame(eid, labels, url, size=(1920, 1080), **extra):
+    meta = {"width": size[0], "height": size[1]} if size else {}
+    return {"element_id": eid, "element_type": "frame", "frame_id": eid, "dataset": "birds-2026-10",
+            "inference_set": "resnet50-v3", "issue_name": "export-check", **extra,
+            "frame_data": {"label_data": labels, "sensor_data": [
+                {"sensor_id": "cam0", "coordinate_frame": "cam0", "data_urls": {"image_url": url}, "sensor_metadata": meta}]}}
+
+
+def issue(images: str) -> dict:
+    crop_labels = [box("lbl-crop-own", "Head", 100, 100, 50, 40), box("lbl-crop-other", "Beak", 10, 10, 5, 5)]
+    crop = frame("lbl-crop-own", crop_labels, f"{images}/crop.png")
+    crop.update({"element_type": "crop", "crop_data": crop_labels[0]})
+    return {"event": "issue-exported", "project": "bird-parts", "issue": {"id": "issue-export-1", "elements": [
+        frame("f-box", [box("lbl-gt-1", "Wing", 190, 100, 380, 220), box("lbl-inf-1", "Wing", 192, 108, 384, 216, 0.9)],
+              f"{images}/box.jpg"),
+        frame("f-poly", [{"uuid": "lbl-poly", "label_type": "POLYGON_LIST_2D", "label": "body",
+                          "label_coordinate_frame": "cam0",
+                          "attributes": json.dumps({"polygons": [{"vertices": [[64, 48], [320, 48], [320, 240], [700, 500]]},
+                                                                 {"vertices": [[1, 1], [2, 2]]}]})}],
+              f"{images}/poly.png", size=None),
+        crop,
+        frame("f-kp", [{"uuid": "lbl-kp", "label_type": "KEYPOINTS_2D", "label": "Beak", "label_coordinate_frame": "cam0",
+                        "attributes": {"keypoints": [{"x": 960, "y": 540, "name": "Eye"}, {"x": 0, "y": 0}]}}],
+              f"{images}/kp.jpg"),
+        frame("f-cls", [{"uuid": "lbl-cls", "label_type": "CLASSIFICATION_2D", "label": "bird",
+                         "label_coordinate_frame": "cam0", "attributes": {"confidence": 0.7}}], f"{images}/cls.jpg", size=None),
+        frame("f-mask", [{"uuid": "lbl-mask", "label_type": "SEMANTIC_LABEL_URL_2D", "label": "__mask",
+                          "label_coordinate_frame": "cam0", "attributes": {"url": f"{images}/m.png"}}], f"{images}/mask.jpg"),
+        frame("f-tail", [box("lbl-tail", "Tail", 1, 1, 10, 10, 0.4)], f"{images}/tail.jpg"),
+    ]}}
+
+
+def received(s: Served, body: dict):
+    source = s.json("source", "add", "aquarium", "--name", "Aquarium export", "--secret-stdin", stdin=SECRET)
+    url = f"http://127.0.0.1:{s.port}{source['hook_path']}"
+    r = requests.post(url, json=body, headers={"X-Aquarium-Secret": SECRET}, timeout=60)
+    assert r.status_code == 200, r.text
+    return url
+
+
+def by_element(tasks):
+    return {t["data"]["aquarium_element_id"]: t for t in tasks}
+
+
+def test_export_to_label_studio_builds_predictions_and_never_duplicates(cli_binary, tmp_path, label_studio):
+    ls, images = label_studio, Recorder()
+    s = Served(cli_binary, tmp_path / "data")
+    s.run("connect", "label-studio", "--url", ls.base, stdin=ls.token)
+    s.start()
+    try:
+        received(s, issue(images.url))
+        pid = ls.create_project("Aquarium export check", label_config=CONFIG)["id"]
+        export = ["aquarium", "export", "issue-export-1", "--to", "label-studio", "--project", str(pid)]
+
+        preview = s.json(*export, "--dry-run")
+        assert preview["sending"] == 5, preview
+        assert [r["method"] for r in preview["requests"]] == ["POST", "PATCH"]
+        assert preview["requests"][1]["body"] == {"model_version": "resnet50-v3"}
+        assert all("••••" in h["value"] for r in preview["requests"] for h in r["headers"] if h["name"] == "Authorization")
+        assert any("'Tail'" in m for m in preview["misfits"]), preview["misfits"]
+        assert ls.tasks(pid) == [], "a dry run sends nothing"
+
+        report = s.json(*export)
+        assert report["state"] == "done", report
+        created = {c["element_id"]: c["task_id"] for c in report["created"]}
+        assert set(created) == {"f-box", "f-poly", "lbl-crop-own", "f-kp", "f-cls"}, report
+        skipped = {k["element_id"]: k["reason"] for k in report["skipped"]}
+        assert "mask" in skipped["f-mask"] and "'Tail'" in skipped["f-tail"], skipped
+        assert report["failed"] == []
+
+        tasks = by_element(all_tasks(ls, pid))
+        assert {e: t["id"] for e, t in tasks.items()} == created
+        t = tasks["f-box"]
+        assert t["data"]["image"].endswith("/box.jpg") and t["data"]["aquarium_issue_id"] == "issue-export-1"
+        assert (t["data"]["aquarium_frame_id"], t["data"]["aquarium_dataset"]) == ("f-box", "birds-2026-10")
+        (pred,) = t["predictions"]
+        assert pred["model_version"] == "resnet50-v3"
+        (region,) = pred["result"]  # the inference, not the ground truth beside it
+        assert region["type"] == "rectanglelabels" and (region["from_name"], region["to_name"]) == ("box", "image")
+        assert (region["original_width"], region["original_height"]) == (1920, 1080)
+        v = region["value"]
+        # 384×216 at (192, 108) on 1920×1080, by hand: x 10, y 10, width 20, height 20.
+        assert (v["x"], v["y"], v["width"], v["height"], v["rectanglelabels"]) == (10, 10, 20, 20, ["Wing"]), v
+
+        poly = tasks["f-poly"]["predictions"][0]["result"]
+        assert len(poly) == 1, "the 2-vertex ring is dropped"
+        assert (poly[0]["original_width"], poly[0]["original_height"]) == (640, 480), "size from the PNG header"
+        # (64, 48) is 10 %, 10 %; (700, 500) is clamped to the 640×480 image; class spelled as the config does.
+        assert poly[0]["value"]["points"][0] == [10, 10] and poly[0]["value"]["points"][3] == [100, 100]
+        assert poly[0]["value"]["polygonlabels"] == ["Body"]
+        assert tasks["f-poly"]["predictions"][0]["model_version"] == "aquarium-ground-truth"
+
+        crop = tasks["lbl-crop-own"]["predictions"][0]["result"]
+        assert [r["value"]["rectanglelabels"] for r in crop] == [["Head"]], "a crop sends only its own region"
+        kp = tasks["f-kp"]["predictions"][0]["result"]
+        assert [(r["value"]["x"], r["value"]["y"], r["value"]["keypointlabels"]) for r in kp] == [(50, 50, ["Eye"]), (0, 0, ["Beak"])]
+        cls = tasks["f-cls"]["predictions"][0]["result"]
+        assert cls[0]["type"] == "choices" and cls[0]["value"]["choices"] == ["bird"] and "original_width" not in cls[0]
+        assert ls.project(pid)["model_version"] == "resnet50-v3", "annotators see the current version's predictions"
+
+        again = s.json(*export)
+        assert again["created"] == [] and again["state"] == "done", again
+        assert {k["element_id"] for k in again["skipped"] if "already in Label Studio" in k["reason"]} == set(created)
+        assert len(ls.tasks(pid)) == 5, "a second export creates nothing"
+
+        # A subset first, to a second project, then everything: only the rest is added.
+        pid2 = ls.create_project("Aquarium export subset", label_config=CONFIG)["id"]
+        part = s.json("aquarium", "export", "issue-export-1", "--to", "label-studio", "--project", str(pid2),
+                      "--elements", "f-box,f-kp")
+        assert sorted(c["element_id"] for c in part["created"]) == ["f-box", "f-kp"]
+        rest = s.json("aquarium", "export", "issue-export-1", "--to", "label-studio", "--project", str(pid2))
+        assert sorted(c["element_id"] for c in rest["created"]) == ["f-cls", "f-poly", "lbl-crop-own"]
+        assert len(ls.tasks(pid2)) == 5
+
+        listed = {i["issue_id"]: i for i in s.json("aquarium", "list")}["issue-export-1"]
+        assert [e["created"] for e in listed["exports"]] == [3, 2, 0, 5], listed["exports"]
+        assert len(s.json("aquarium", "exports", "issue-export-1")) == 4
+        lines = [e for e in s.json("events", "list", "--limit", "50") if e.get("action") == "loopline-export"]
+        assert len(lines) == 4 and "5 created, 2 skipped, 0 failed" in lines[-1]["summary"], lines
+
+        unknown = s.run(*export, "--elements", "nope", check=False)
+        assert unknown.returncode != 0 and "no element nope" in unknown.stderr + unknown.stdout
+    finally:
+        s.stop()
+        images.stop()
+
+
+def all_tasks(ls, pid):
+    out, page = [], 1
+    while True:
+        r = ls.http.get(f"{ls.base}/api/tasks", params={"project": pid, "page_size": 1000, "page": page, "fields": "all"}, timeout=60)
+        if r.status_code == 404:
+            return out
+        tasks = r.json()["tasks"]
+        out += tasks
+        if len(tasks) < 1000:
+            return out
+        page += 1
+
+
+def test_serve_killed_mid_export_finishes_after_restart_with_nothing_twice(cli_binary, tmp_path, label_studio):
+    ls = label_studio
+    s = Served(cli_binary, tmp_path / "data")
+    s.run("connect", "label-studio", "--url", ls.base, stdin=ls.token)
+    s.start()
+    n = 3000
+    big = {"event": "issue-exported", "project": "bird-parts", "issue": {"id": "issue-big", "elements": [
+        frame(f"f{i:05d}", [box(f"l{i:05d}", "Wing", 192, 108, 384, 216, 0.5)], f"https://example.org/{i}.jpg")
+        for i in range(n)]}}
+    try:
+        received(s, big)
+        pid = ls.create_project("Aquarium export resume", label_config=CONFIG)["id"]
+        queued = s.json("aquarium", "export", "issue-big", "--to", "label-studio", "--project", str(pid), "--no-wait")
+        assert queued["pending"] == n
+        eid = queued["export_id"]
+
+        def partly():
+            (r,) = [x for x in s.json("aquarium", "exports", "issue-big") if x["export_id"] == eid]
+            return 0 < len(r["created"]) < n and r
+        wait_until(partly, "the export partly delivered", timeout=120)
+        s.serve.proc.send_signal(signal.SIGKILL)
+        s.serve.proc.wait(timeout=30)
+        s.serve = None
+        mid = [x for x in s.json("aquarium", "exports", "issue-big") if x["export_id"] == eid][0]
+        assert mid["state"] == "pending" and len(mid["created"]) < n, "killed before it finished"
+
+        s.start()
+        done = wait_until(lambda: (r := s.json("aquarium", "exports", "issue-big")[0])["state"] == "done" and r,
+                          "the export finished after the restart", timeout=300)
+        assert len(done["created"]) == n and done["failed"] == [] and done["skipped"] == [], {k: len(v) if isinstance(v, list) else v for k, v in done.items()}
+        tasks = all_tasks(ls, pid)
+        elements = [t["data"]["aquarium_element_id"] for t in tasks]
+        assert len(elements) == n and len(set(elements)) == n, "nothing duplicated, nothing lost"
+        assert sorted(c["task_id"] for c in done["created"]) == sorted(t["id"] for t in tasks)
+    finally:
+        s.stop()
+
+
+def test_rest_and_graphql_endpoints_get_their_templated_bodies(cli_binary, tmp_path, label_studio):
+    rest, gql = Recorder(statuses=[503]), Recorder(answer={"data": {"exportLabels": {"ok": True}}})
+    images = Recorder()
+    s = Served(cli_binary, tmp_path / "data")
+    s.run("secret", "set", "labeling-api-key", stdin="sk-live-very-secret-token")
+    s.start()
+    try:
+        received(s, issue(images.url))
+        preview = s.json("aquarium", "export", "issue-export-1", "--to", "rest", "--url", f"{rest.url}/tasks",
+                         "--auth-secret", "labeling-api-key", "--dry-run")
+        (req,) = preview["requests"]
+        assert {h["name"]: h["value"] for h in req["headers"]}["Authorization"] == "Bearer ••••"
+        assert "sk-live" not in json.dumps(preview) and rest.received == []
+
+        report = s.json("aquarium", "export", "issue-export-1", "--to", "rest", "--url", f"{rest.url}/tasks",
+                        "--auth-secret", "labeling-api-key")
+        if report["state"] != "done":  # the 503 is retried by the background worker
+            report = wait_until(lambda: (r := s.json("aquarium", "exports", "issue-export-1")[0])["state"] == "done" and r,
+                                "the REST export retried", timeout=60)
+        assert len(report["created"]) == 7, report
+        assert len(rest.received) == 2 and rest.received[0]["body"] == rest.received[1]["body"]
+        sent = rest.received[-1]
+        assert sent["headers"]["authorization"] == "Bearer sk-live-very-secret-token"
+        assert sent["headers"]["idempotency-key"] == rest.received[0]["headers"]["idempotency-key"]
+        body = sent["body"]
+        assert (body["name"], body["project"], body["issue_id"]) == ("export-check", "bird-parts", "issue-export-1")
+        assert body["frames"][0] == {"id": "f-box", "element_id": "f-box", "image_url": f"{images.url}/box.jpg"}
+        assert s.json("aquarium", "export", "issue-export-1", "--to", "rest", "--url", f"{rest.url}/tasks")["created"] == []
+        assert len(rest.received) == 2, "a second export sends nothing"
+
+        tmpl = tmp_path / "body.json"
+        tmpl.write_text('{"title": "{{issue.name}}", "urls": {"$each": "elements", "$item": "{{element.nope}}"}}')
+        bad = s.run("aquarium", "export", "issue-export-1", "--to", "rest", "--url", f"{rest.url}/other",
+                    "--body-template", str(tmpl), check=False)
+        assert bad.returncode != 0 and "{{element.nope}}" in bad.stderr + bad.stdout
+
+        query = tmp_path / "q.graphql"
+        query.write_text("mutation Export($issueId: ID!, $labelIds: [ID!]!) { exportLabels(issueId: $issueId, labelIds: $labelIds) { ok } }")
+        g = s.json("aquarium", "export", "issue-export-1", "--to", "graphql", "--url", f"{gql.url}/graphql",
+                   "--query-file", str(query), "--elements", "lbl-crop-own,f-box")
+        assert len(g["created"]) == 2, g
+        (call,) = gql.received
+        assert call["body"]["query"].startswith("mutation Export")
+        assert call["body"]["variables"] == {"issueId": "issue-export-1", "labelIds": ["lbl-gt-1", "lbl-inf-1", "lbl-crop-own"]}
+
+        refused = Recorder(statuses=[401])
+        r = s.json("aquarium", "export", "issue-export-1", "--to", "rest", "--url", f"{refused.url}/x", "--elements", "f-box")
+        assert r["failed"] and r["failed"][0]["code"] == "target_rejected" and "401" in r["failed"][0]["message"], r
+        refused.stop()
+    finally:
+        s.stop()
+        for x in (rest, gql, images):
+            x.stop()

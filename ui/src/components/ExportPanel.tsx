@@ -1,0 +1,82 @@
+import { useState } from "react";
+import { useQuery } from "@tanstack/react-query";
+import type { ExportReport, ExportRequest } from "../bindings.gen";
+import { useExport, usePreviewExport } from "../api/aquarium";
+import { call } from "../api/ipc";
+
+/** Send the chosen elements to a Label Studio project: preview first, then one click. */
+export function ExportPanel({
+  issueId,
+  chosen,
+  total,
+  exports,
+  onRetry,
+}: {
+  issueId: string;
+  chosen: string[];
+  total: number;
+  exports: ExportReport[];
+  onRetry: (ids: string[]) => void;
+}) {
+  const choice = useQuery({ queryKey: ["labeling-choice"], queryFn: () => call("labeling_choice") });
+  // The project the labeling setup chose, until the user types another.
+  const [typed, setProject] = useState<string | null>(null);
+  const project = typed ?? (choice.data ? String(choice.data.project) : "");
+  const preview = usePreviewExport();
+  const send = useExport();
+  const request = (): ExportRequest => ({
+    issue_id: issueId,
+    target: { kind: "label_studio", project: Number(project) },
+    elements: chosen.length === total ? null : chosen,
+  });
+  const valid = /^\d+$/.test(project) && chosen.length > 0;
+  const latest = exports[0];
+
+  return (
+    <section className="export-panel" aria-labelledby="export-title">
+      <h2 id="export-title">Send to Label Studio</h2>
+      <div className="export-form">
+        <label>
+          Project id <input value={project} onChange={(e) => setProject(e.target.value.trim())} inputMode="numeric" size={6} data-testid="export-project" />
+        </label>
+        <button type="button" disabled={!valid || preview.isPending} onClick={() => preview.mutate(request())} data-testid="export-preview">
+          Preview
+        </button>
+        <button type="button" className="primary" disabled={!valid || send.isPending} onClick={() => send.mutate(request())} data-testid="export-send">
+          Send {chosen.length} element{chosen.length === 1 ? "" : "s"}
+        </button>
+      </div>
+      {(preview.error || send.error) && <p className="problem" role="alert">{(send.error ?? preview.error)?.message}</p>}
+      {preview.data && (
+        <div className="export-preview" data-testid="export-preview-result">
+          <p>
+            {preview.data.sending} element(s) to {preview.data.target} in {preview.data.requests.length} request(s); {preview.data.skipped.length} skipped.
+          </p>
+          {preview.data.misfits.length > 0 && (
+            <ul className="problem">{preview.data.misfits.map((m) => <li key={m}>Does not fit: {m}</li>)}</ul>
+          )}
+          {preview.data.requests.slice(0, 1).map((r, i) => (
+            <details key={i}>
+              <summary>{r.method} {r.url}</summary>
+              <pre>{r.headers.map((h) => `${h.name}: ${h.value}`).join("\n")}{"\n\n"}{JSON.stringify(r.body, null, 2).slice(0, 4000)}</pre>
+            </details>
+          ))}
+        </div>
+      )}
+      {latest && (
+        <div className="export-result" data-testid="export-result" aria-live="polite">
+          <p>
+            Export {latest.export_id} to {latest.target}: <strong>{latest.state === "pending" ? (latest.last_error ? "retrying" : "sending…") : latest.state}</strong> · {latest.created.length} created · {latest.skipped.length} skipped · {latest.failed.length} failed
+            {latest.pending > 0 && ` · ${latest.pending} to go`}
+          </p>
+          {latest.last_error && <p className="muted">{latest.last_error}</p>}
+          {latest.failed.length > 0 && (
+            <button type="button" onClick={() => onRetry(latest.failed.map((f) => f.element_id))} data-testid="export-retry">
+              Select the {latest.failed.length} failed to retry
+            </button>
+          )}
+        </div>
+      )}
+    </section>
+  );
+}
