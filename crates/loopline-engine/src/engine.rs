@@ -110,7 +110,9 @@ pub struct Engine {
     pub(crate) users_override: Option<Arc<dyn loopline_cloud::iam_users::StorageUsers>>,
     pub(crate) labeling_tasks_override:
         Option<Arc<dyn loopline_cloud::label_studio_tasks::LabelingTasks>>,
-    pub(crate) web_override: Option<Arc<dyn loopline_cloud::web::Web>>,
+    /// Plain HTTP for export targets, image headers and thumbnails: one client, so its
+    /// connections are reused across the hundreds of requests an export may make.
+    pub(crate) web: Arc<dyn loopline_cloud::web::Web>,
     /// The storage setup the app runs in the background.
     pub(crate) setup_job: Arc<crate::setup::JobSlot>,
     /// Wakes the tunnel keeper when this process changed the tunnel.
@@ -174,7 +176,10 @@ impl Engine {
             labeling_override: options.labeling,
             users_override: options.users,
             labeling_tasks_override: options.labeling_tasks,
-            web_override: options.web,
+            web: match options.web {
+                Some(w) => w,
+                None => Arc::new(loopline_cloud::web::Http::new()?),
+            },
             setup_retry_delays: options.setup_retry_delays.unwrap_or_else(|| {
                 [2, 4, 6, 8, 10, 10, 10, 10]
                     .map(Duration::from_secs)

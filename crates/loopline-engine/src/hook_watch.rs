@@ -136,9 +136,29 @@ impl Engine {
             "action": action,
             "project": { "id": project_id },
             "message": summary,
-        })
-        .to_string()
-        .into_bytes();
+        });
+        self.record_own_event(
+            source_id,
+            "label-studio",
+            action,
+            Some(project_id),
+            &body,
+            summary,
+        )
+        .await
+    }
+
+    /// Writes an event Loopline itself made (not received): a notice, an export's result.
+    pub(crate) async fn record_own_event(
+        &self,
+        source_id: &str,
+        kind: &'static str,
+        action: &str,
+        project_id: Option<i64>,
+        body: &serde_json::Value,
+        summary: &str,
+    ) -> Result<(), ApiError> {
+        let body = body.to_string().into_bytes();
         let digest: [u8; 32] = Sha256::digest(&body).into();
         self.writer
             .write(NewEvent {
@@ -149,9 +169,9 @@ impl Engine {
                 body: StoredBody::encode(body),
                 body_sha256: digest,
                 body_truncated: false,
-                kind: "label-studio",
+                kind,
                 action: Some(action.to_string()),
-                project_id: Some(project_id),
+                project_id,
                 project_name: None,
                 summary: summary.to_string(),
                 status: EventStatus::Processed,

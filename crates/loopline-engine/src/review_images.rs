@@ -81,7 +81,7 @@ impl Engine {
             ));
         }
         let fetchable = self.fetchable_url(url).await?;
-        let (kind, bytes) = self.web().fetch(&fetchable, MAX_IMAGE).await?;
+        let (kind, bytes) = self.web.fetch(&fetchable, MAX_IMAGE).await?;
         if !kind.starts_with("image/")
             && crate::aquarium_export::image_size::size_from_header(&bytes).is_none()
         {

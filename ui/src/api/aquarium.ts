@@ -1,21 +1,15 @@
 import { useMutation, useQuery, useQueryClient, skipToken } from "@tanstack/react-query";
 import type { ApiError, AquariumIssue, AquariumIssueSummary, ExportPreview, ExportReport, ExportRequest } from "../bindings.gen";
 import { call } from "./ipc";
+import { queryKeys } from "./queryKeys";
 
 /** Exports are delivered by the background worker (or `loopline serve`): poll while any is pending. */
 const POLL_MS = 1500;
 
-export const aquariumKeys = {
-  issues: ["aquarium-issues"] as const,
-  issue: (id: string) => ["aquarium-issue", id] as const,
-  exports: (id: string) => ["aquarium-exports", id] as const,
-  hosts: ["image-hosts"] as const,
-  thumbnail: (url: string) => ["thumbnail", url] as const,
-};
 
 export function useIssues() {
   return useQuery<AquariumIssueSummary[], ApiError>({
-    queryKey: aquariumKeys.issues,
+    queryKey: queryKeys.aquarium.issues,
     queryFn: () => call("aquarium_issues"),
     refetchInterval: 5000,
   });
@@ -23,7 +17,7 @@ export function useIssues() {
 
 export function useIssue(id: string | null) {
   return useQuery<AquariumIssue, ApiError>({
-    queryKey: aquariumKeys.issue(id ?? ""),
+    queryKey: queryKeys.aquarium.issue(id ?? ""),
     queryFn: id === null ? skipToken : () => call("aquarium_issue", { issueId: id }),
     staleTime: Infinity,
   });
@@ -31,28 +25,28 @@ export function useIssue(id: string | null) {
 
 export function useExports(id: string | null) {
   return useQuery<ExportReport[], ApiError>({
-    queryKey: aquariumKeys.exports(id ?? ""),
+    queryKey: queryKeys.aquarium.exports(id ?? ""),
     queryFn: id === null ? skipToken : () => call("aquarium_exports", { issueId: id }),
     refetchInterval: (q) => (q.state.data?.some((e) => e.state === "pending") ? POLL_MS : false),
   });
 }
 
 export function useImageHosts() {
-  return useQuery<string[], ApiError>({ queryKey: aquariumKeys.hosts, queryFn: () => call("image_hosts") });
+  return useQuery<string[], ApiError>({ queryKey: queryKeys.aquarium.hosts, queryFn: () => call("image_hosts") });
 }
 
 export function useAllowHost() {
   const client = useQueryClient();
   return useMutation<string[], ApiError, { host: string; allow: boolean }>({
     mutationFn: (v) => call("image_host_allow", v),
-    onSuccess: (hosts) => client.setQueryData(aquariumKeys.hosts, hosts),
+    onSuccess: (hosts) => client.setQueryData(queryKeys.aquarium.hosts, hosts),
   });
 }
 
 /** A thumbnail through the engine (the CSP allows data: images only); only for allowed hosts. */
 export function useThumbnail(url: string | null, allowed: boolean) {
   return useQuery<string, ApiError>({
-    queryKey: aquariumKeys.thumbnail(url ?? ""),
+    queryKey: queryKeys.aquarium.thumbnail(url ?? ""),
     queryFn: url !== null && allowed ? () => call("aquarium_thumbnail", { url }) : skipToken,
     staleTime: Infinity,
     gcTime: 60_000,
@@ -71,8 +65,8 @@ export function useExport() {
   return useMutation<ExportReport, ApiError, ExportRequest>({
     mutationFn: (request) => call("aquarium_export", { request }),
     onSuccess: (report) => {
-      void client.invalidateQueries({ queryKey: aquariumKeys.exports(report.issue_id) });
-      void client.invalidateQueries({ queryKey: aquariumKeys.issues });
+      void client.invalidateQueries({ queryKey: queryKeys.aquarium.exports(report.issue_id) });
+      void client.invalidateQueries({ queryKey: queryKeys.aquarium.issues });
     },
   });
 }

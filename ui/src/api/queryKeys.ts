@@ -43,6 +43,14 @@ export const queryKeys = {
   storageLayout: ["storage-layout"] as const,
   storageJob: ["storage-job"] as const,
   labelingChoice: ["labeling-choice"] as const,
+
+  aquarium: {
+    issues: ["aquarium-issues"] as const,
+    issue: (id: string) => ["aquarium-issue", id] as const,
+    exports: (id: string) => ["aquarium-exports", id] as const,
+    hosts: ["image-hosts"] as const,
+    thumbnail: (url: string) => ["thumbnail", url] as const,
+  },
   setupStarted: ["setup-started"] as const,
   chosenPipeline: ["chosen-pipeline"] as const,
 };

@@ -1,8 +1,7 @@
 import { useState } from "react";
-import { useQuery } from "@tanstack/react-query";
 import type { ExportReport, ExportRequest } from "../bindings.gen";
 import { useExport, usePreviewExport } from "../api/aquarium";
-import { call } from "../api/ipc";
+import { useLabelingChoice } from "../api/setup";
 
 /** Send the chosen elements to a Label Studio project: preview first, then one click. */
 export function ExportPanel({
@@ -18,7 +17,7 @@ export function ExportPanel({
   exports: ExportReport[];
   onRetry: (ids: string[]) => void;
 }) {
-  const choice = useQuery({ queryKey: ["labeling-choice"], queryFn: () => call("labeling_choice") });
+  const choice = useLabelingChoice();
   // The project the labeling setup chose, until the user types another.
   const [typed, setProject] = useState<string | null>(null);
   const project = typed ?? (choice.data ? String(choice.data.project) : "");

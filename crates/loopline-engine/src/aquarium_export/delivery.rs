@@ -29,6 +29,23 @@ fn retryable(error: ApiError) -> CallError {
     }
 }
 
+/// The same result for each of `rows`; `failure` is (code, message).
+fn all_become<'a>(
+    rows: impl IntoIterator<Item = &'a ExportElementRow>,
+    state: &'static str,
+    failure: Option<(&'a str, &'a str)>,
+) -> Vec<ElementUpdate<'a>> {
+    rows.into_iter()
+        .map(|e| ElementUpdate {
+            element_id: &e.element_id,
+            state,
+            task_id: None,
+            code: failure.map(|f| f.0),
+            message: failure.map(|f| f.1),
+        })
+        .collect()
+}
+
 impl Engine {
     pub(crate) async fn perform_export(&self, item: &OutboxItem) -> Result<(), CallError> {
         let id = item
@@ -57,7 +74,10 @@ impl Engine {
                         .deliver_to_label_studio(&export, *project, version, &todo)
                         .await?
                 }
-                _ => self.deliver_to_endpoint(&export, &target, &todo).await?,
+                _ => {
+                    self.deliver_to_endpoint(&export, &target, &target_json["issue"], &todo)
+                        .await?
+                }
             }
         }
         self.store
@@ -119,17 +139,10 @@ impl Engine {
                     serde_json::from_str::<Value>(json).map_err(|err| unreadable("task", err))?,
                 );
             }
-            let marks: Vec<ElementUpdate> = chunk
-                .iter()
-                .map(|e| ElementUpdate {
-                    element_id: &e.element_id,
-                    state: "sending",
-                    task_id: None,
-                    code: None,
-                    message: None,
-                })
-                .collect();
-            self.store.update_export_elements(export.id, &marks).await?;
+            let sending = all_become(chunk.iter().copied(), "sending", None);
+            self.store
+                .update_export_elements(export.id, &sending)
+                .await?;
             match ls.import_tasks(project, &tasks).await {
                 Ok(ids) => {
                     let done: Vec<ElementUpdate> = chunk
@@ -154,16 +167,8 @@ impl Engine {
                     // fail with its words, and the other batches still go.
                     let code = call.error.code.as_str();
                     let message = format!("{} Fix it, then use retry.", call.error.message);
-                    let failed: Vec<ElementUpdate> = chunk
-                        .iter()
-                        .map(|e| ElementUpdate {
-                            element_id: &e.element_id,
-                            state: "failed",
-                            task_id: None,
-                            code: Some(code),
-                            message: Some(&message),
-                        })
-                        .collect();
+                    let failed =
+                        all_become(chunk.iter().copied(), "failed", Some((code, &message)));
                     self.store
                         .update_export_elements(export.id, &failed)
                         .await?;
@@ -190,6 +195,7 @@ impl Engine {
         &self,
         export: &ExportRow,
         target: &ExportTarget,
+        issue: &Value,
         todo: &[ExportElementRow],
     ) -> Result<(), CallError> {
         let (url, secret_name, graphql) = match target {
@@ -201,7 +207,7 @@ impl Engine {
             } => (url, auth_secret, true),
             ExportTarget::LabelStudio { .. } => return Ok(()),
         };
-        let issue = self.aquarium_issue(&export.issue_id).await?;
+
         let mut fields = Vec::with_capacity(todo.len());
         for e in todo {
             fields.push(
@@ -209,7 +215,7 @@ impl Engine {
                     .map_err(|err| unreadable("element", err))?,
             );
         }
-        let body = http_targets::build_body(target, &issue, &export.issue_id, &fields)?;
+        let body = http_targets::build_body(target, issue, &fields)?;
         let secret = match secret_name {
             Some(name) => Some(self.export_secret(name).await?),
             None => None,
@@ -224,38 +230,23 @@ impl Engine {
         .into_iter()
         .map(|h| (h.name, h.value))
         .collect();
-        let marks: Vec<ElementUpdate> = todo
-            .iter()
-            .map(|e| ElementUpdate {
-                element_id: &e.element_id,
-                state: "sending",
-                task_id: None,
-                code: None,
-                message: None,
-            })
-            .collect();
-        self.store.update_export_elements(export.id, &marks).await?;
+        self.store
+            .update_export_elements(export.id, &all_become(todo, "sending", None))
+            .await?;
         let answer = self
-            .web()
+            .web
             .post_json(url, &headers, &body)
             .await
             .map_err(retryable)?;
-        let (state, code, message) =
-            match http_targets::judge(graphql, url, answer.status, &answer.body) {
-                Ok(()) => ("created", None, None),
-                Err((true, e)) => return Err(retryable(e)),
-                Err((false, e)) => ("failed", Some(e.code.as_str()), Some(e.message)),
-            };
-        let updates: Vec<ElementUpdate> = todo
-            .iter()
-            .map(|e| ElementUpdate {
-                element_id: &e.element_id,
-                state,
-                task_id: None,
-                code,
-                message: message.as_deref(),
-            })
-            .collect();
+        let refusal = match http_targets::judge(graphql, url, answer.status, &answer.body) {
+            Ok(()) => None,
+            Err((true, e)) => return Err(retryable(e)),
+            Err((false, e)) => Some(e),
+        };
+        let updates = match &refusal {
+            None => all_become(todo, "created", None),
+            Some(e) => all_become(todo, "failed", Some((e.code.as_str(), e.message.as_str()))),
+        };
         self.store
             .update_export_elements(export.id, &updates)
             .await?;
@@ -275,17 +266,10 @@ impl Engine {
             return Ok(());
         };
         let rows = self.store.export_elements(id).await?;
-        let updates: Vec<ElementUpdate> = rows
+        let unsent = rows
             .iter()
-            .filter(|e| e.state == "pending" || e.state == "sending")
-            .map(|e| ElementUpdate {
-                element_id: &e.element_id,
-                state: "failed",
-                task_id: None,
-                code: Some("export_failed"),
-                message: Some(why),
-            })
-            .collect();
+            .filter(|e| e.state == "pending" || e.state == "sending");
+        let updates = all_become(unsent, "failed", Some(("export_failed", why)));
         self.store.update_export_elements(id, &updates).await?;
         self.store
             .finish_export(id, "failed", Some(why), Some(self.clock.now_ms()))

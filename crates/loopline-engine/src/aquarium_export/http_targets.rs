@@ -42,10 +42,15 @@ pub fn element_fields(e: &IssueElement) -> Value {
 }
 
 /// The one request of a REST or GraphQL export, from its elements' fields.
+/// What templates see of the issue (kept with the export, so a delivery does not read the
+/// issue's payload again).
+pub fn issue_fields(issue_id: &str, issue: &AquariumIssue) -> Value {
+    json!({"id": issue_id, "name": issue.name, "project": issue.project})
+}
+
 pub fn build_body(
     target: &ExportTarget,
-    issue: &AquariumIssue,
-    issue_id: &str,
+    issue: &Value,
     elements: &[Value],
 ) -> Result<Value, ApiError> {
     let all_labels: Vec<Value> = elements
@@ -53,7 +58,7 @@ pub fn build_body(
         .flat_map(|e| e["label_ids"].as_array().cloned().unwrap_or_default())
         .collect();
     let ctx = json!({
-        "issue": {"id": issue_id, "name": issue.name, "project": issue.project},
+                "issue": issue,
         "label_ids": all_labels,
         "elements": elements,
     });

@@ -69,7 +69,7 @@ impl Engine {
             return Ok(s);
         }
         let fetchable = self.fetchable_url(url).await?;
-        let head = self.web().head_bytes(&fetchable, HEAD_BYTES).await?;
+        let head = self.web.head_bytes(&fetchable, HEAD_BYTES).await?;
         let size = size_from_header(&head).ok_or_else(|| {
             ApiError::new(
                 ErrorCode::InvalidArgument,

@@ -27,6 +27,24 @@ pub struct BuiltTask {
     pub model_version: Option<String>,
 }
 
+/// Why an element is not sent.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NotSent {
+    /// Classes or tag types the target's labeling config lacks (also listed for the user
+    /// before sending).
+    Misfits(Vec<String>),
+    Reason(String),
+}
+
+impl NotSent {
+    pub fn reason(&self) -> String {
+        match self {
+            NotSent::Misfits(m) => format!("it does not fit the labeling config: {}", m.join("; ")),
+            NotSent::Reason(r) => r.clone(),
+        }
+    }
+}
+
 /// Which labels an element's prediction is made of: a crop's own label only; a frame's
 /// inferences when the model made any (what annotators correct), else its ground truth.
 pub fn labels_to_send(e: &IssueElement) -> Result<Vec<&IssueLabel>, String> {
@@ -108,19 +126,19 @@ pub fn data_key(controls: &[ControlTag]) -> String {
 
 /// Builds the task. `size` is needed when any label has geometry. Labels that cannot be
 /// sent are left out of the prediction; an element none of whose labels can be sent, or
-/// one whose classes the config lacks, is an `Err` with the reason.
+/// one whose classes the config lacks, is not sent.
 pub fn build_task(
     ids: &IssueIds<'_>,
     e: &IssueElement,
     controls: &[ControlTag],
     size: Option<(u32, u32)>,
-) -> Result<BuiltTask, String> {
+) -> Result<BuiltTask, NotSent> {
     let url = e
         .image_url
         .as_deref()
         .or(e.preview_url.as_deref())
-        .ok_or("it has no image URL")?;
-    let labels = labels_to_send(e)?;
+        .ok_or_else(|| NotSent::Reason("it has no image URL".into()))?;
+    let labels = labels_to_send(e).map_err(NotSent::Reason)?;
     let mut results = Vec::new();
     let mut left_out = Vec::new();
     let mut misfits = Vec::new();
@@ -157,10 +175,10 @@ pub fn build_task(
         let (w, h) = match (needs_size, size) {
             (false, _) => (0, 0),
             (true, Some(s)) if s.0 > 0 && s.1 > 0 => s,
-            (true, _) => return Err(
+            (true, _) => return Err(NotSent::Reason(
                 "its image size is unknown (Aquarium sent none and the image could not be read)"
                     .into(),
-            ),
+            )),
         };
         match region_values(l, kind, &class, control, w as f64, h as f64) {
             Ok(values) => {
@@ -186,19 +204,17 @@ pub fn build_task(
                     scores.push(c);
                 }
             }
-            Err(why) => left_out.push(why),
+            Err(NotSent::Misfits(m)) => misfits.extend(m),
+            Err(NotSent::Reason(why)) => left_out.push(why),
         }
     }
     if !misfits.is_empty() {
         misfits.dedup();
-        return Err(format!(
-            "it does not fit the labeling config: {}",
-            misfits.join("; ")
-        ));
+        return Err(NotSent::Misfits(misfits));
     }
     if results.is_empty() && !left_out.is_empty() {
         left_out.dedup();
-        return Err(left_out.join("; "));
+        return Err(NotSent::Reason(left_out.join("; ")));
     }
     let mut data = Map::new();
     data.insert(data_key(controls), json!(url));
@@ -266,7 +282,7 @@ fn region_values(
     control: &ControlTag,
     w: f64,
     h: f64,
-) -> Result<Vec<(&'static str, Value)>, String> {
+) -> Result<Vec<(&'static str, Value)>, NotSent> {
     match &l.geometry {
         Geometry::Box {
             left,
@@ -277,7 +293,10 @@ fn region_values(
             let (x0, x1) = (left.clamp(0.0, w), (left + width).clamp(0.0, w));
             let (y0, y1) = (top.clamp(0.0, h), (top + height).clamp(0.0, h));
             if x1 <= x0 || y1 <= y0 {
-                return Err(format!("box {} lies outside the {w}×{h} image", l.uuid));
+                return Err(NotSent::Reason(format!(
+                    "box {} lies outside the {w}×{h} image",
+                    l.uuid
+                )));
             }
             Ok(vec![(
                 "rectanglelabels",
@@ -302,40 +321,44 @@ fn region_values(
                 })
                 .collect();
             if out.is_empty() {
-                return Err(format!(
+                return Err(NotSent::Reason(format!(
                     "polygon {} has no ring of 3 or more vertices",
                     l.uuid
-                ));
+                )));
             }
             Ok(out)
         }
         Geometry::Keypoints { points } => {
-            let out: Vec<_> = points
+            if points.is_empty() {
+                return Err(NotSent::Reason(format!(
+                    "keypoints {} has no points",
+                    l.uuid
+                )));
+            }
+            points
                 .iter()
                 .map(|p| {
+                    // A point is labelled by its own name where the config lists it.
                     let name = p
                         .name
                         .as_deref()
                         .and_then(|n| class_in(control, n))
                         .or_else(|| class_in(control, class))
-                        .unwrap_or_else(|| class.to_string());
-                    ("keypointlabels", json!({ "x": pct(p.x, w), "y": pct(p.y, h), "width": KEYPOINT_WIDTH, "keypointlabels": [name] }))
+                        .ok_or_else(|| {
+                            NotSent::Misfits(vec![format!(
+                                "keypoint '{}' is not a label of {kind} '{}'",
+                                p.name.as_deref().unwrap_or(class),
+                                control.name
+                            )])
+                        })?;
+                    Ok(("keypointlabels", json!({ "x": pct(p.x, w), "y": pct(p.y, h), "width": KEYPOINT_WIDTH, "keypointlabels": [name] })))
                 })
-                .collect();
-            if out.is_empty() {
-                return Err(format!("keypoints {} has no points", l.uuid));
-            }
-            if let Some(missing) = points.iter().find_map(|p| {
-                let name = p.name.as_deref();
-                let known = name.and_then(|n| class_in(control, n)).is_some()
-                    || class_in(control, class).is_some();
-                (!known).then(|| name.unwrap_or(class).to_string())
-            }) {
-                return Err(format!("it does not fit the labeling config: keypoint '{missing}' is not a label of {kind} '{}'", control.name));
-            }
-            Ok(out)
+                .collect()
         }
         Geometry::Classification => Ok(vec![("choices", json!({ "choices": [class] }))]),
-        _ => Err(format!("{} labels are not sent", l.label_type)),
+        _ => Err(NotSent::Reason(format!(
+            "{} labels are not sent",
+            l.label_type
+        ))),
     }
 }

@@ -22,7 +22,6 @@ use std::sync::Arc;
 
 use futures_util::stream::{self, StreamExt};
 use loopline_cloud::label_studio_tasks::{LabelingTasks, TargetProject};
-use loopline_cloud::web::{Http, Web};
 use loopline_core::{
     ApiError, AquariumIssue, ErrorCode, ExportPreview, ExportReport, ExportRequest, ExportSkipped,
     ExportTarget, Geometry, IssueElement, PreviewHeader, PreviewRequest,
@@ -53,14 +52,13 @@ struct Plan {
     event_id: i64,
 }
 
-impl Engine {
-    pub(crate) fn web(&self) -> Arc<dyn Web> {
-        match &self.web_override {
-            Some(w) => w.clone(),
-            None => Arc::new(Http::new().expect("an HTTP client with default settings builds")),
-        }
+impl Plan {
+    fn issue_fields(&self) -> Value {
+        http_targets::issue_fields(&self.issue_id, &self.issue)
     }
+}
 
+impl Engine {
     pub(crate) async fn labeling_tasks(&self) -> Result<Arc<dyn LabelingTasks>, ApiError> {
         if let Some(l) = &self.labeling_tasks_override {
             return Ok(l.clone());
@@ -137,12 +135,7 @@ impl Engine {
                             &ids,
                             secret.map(|_| "••••"),
                         ),
-                        body: http_targets::build_body(
-                            target,
-                            &plan.issue,
-                            &plan.issue_id,
-                            &fields,
-                        )?,
+                        body: http_targets::build_body(target, &plan.issue_fields(), &fields)?,
                     }]
                 }
             }
@@ -185,6 +178,7 @@ impl Engine {
             serde_json::to_value(&plan.target).map_err(|e| ApiError::internal(e.to_string()))?;
         target["model_version"] = json!(plan.model_version);
         target["event_id"] = json!(plan.event_id);
+        target["issue"] = plan.issue_fields();
         let now = self.clock.now_ms();
         let id = self
             .store
@@ -258,7 +252,16 @@ impl Engine {
                     .await?
                     .into_iter()
                     .collect();
-                let sizes = self.sizes_for(&chosen).await;
+                // Headers are read only for elements that will be built.
+                let unsent: Vec<&IssueElement> = chosen
+                    .iter()
+                    .copied()
+                    .filter(|e| {
+                        !existing.contains_key(&e.element_id)
+                            && !earlier.contains_key(&e.element_id)
+                    })
+                    .collect();
+                let sizes = self.sizes_for(&unsent).await;
                 let ids = ls_tasks::IssueIds {
                     issue_id: &req.issue_id,
                     project: issue.project.as_deref(),
@@ -312,13 +315,11 @@ impl Engine {
                                 message: None,
                             });
                         }
-                        Err(why) => {
-                            if let Some(m) =
-                                why.strip_prefix("it does not fit the labeling config: ")
-                            {
-                                misfits.extend(m.split("; ").map(str::to_string));
+                        Err(not_sent) => {
+                            if let ls_tasks::NotSent::Misfits(m) = &not_sent {
+                                misfits.extend(m.iter().cloned());
                             }
-                            rows.push(skipped(e, why, None));
+                            rows.push(skipped(e, not_sent.reason(), None));
                         }
                     }
                 }
@@ -366,8 +367,7 @@ impl Engine {
                     rows.iter().filter(|r| r.state == "pending").collect();
                 http_targets::build_body(
                     &req.target,
-                    &issue,
-                    &req.issue_id,
+                    &http_targets::issue_fields(&req.issue_id, &issue),
                     &requests_of(&sending),
                 )?;
             }

@@ -2,11 +2,10 @@
 //! results) and in brief (the issue list), and the timeline line of a finished export.
 
 use loopline_core::{
-    rfc3339_ms, ApiError, ErrorCode, EventStatus, ExportBrief, ExportCreated, ExportFailed,
-    ExportReport, ExportSkipped, ExportState, ExportTarget,
+    rfc3339_ms, ApiError, ErrorCode, ExportBrief, ExportCreated, ExportFailed, ExportReport,
+    ExportSkipped, ExportState, ExportTarget,
 };
-use loopline_store::{ExportRow, NewEvent, StoredBody};
-use sha2::{Digest, Sha256};
+use loopline_store::ExportRow;
 
 use crate::Engine;
 
@@ -134,30 +133,8 @@ impl Engine {
         else {
             return Ok(()); // the issue's event was deleted: nowhere to file it
         };
-        let body = serde_json::json!({"event": "loopline-export", "export": report})
-            .to_string()
-            .into_bytes();
-        let digest: [u8; 32] = Sha256::digest(&body).into();
-        self.writer
-            .write(NewEvent {
-                source_id: source,
-                received_at_ms: self.clock.now_ms(),
-                remote_addr: None,
-                headers_json: "[]".into(),
-                body: StoredBody::encode(body),
-                body_sha256: digest,
-                body_truncated: false,
-                kind: "aquarium",
-                action: Some("loopline-export".into()),
-                project_id: None,
-                project_name: None,
-                summary: summary.to_string(),
-                status: EventStatus::Processed,
-                parsed_json: None,
-                replay_of: None,
-                check_duplicate: false,
-            })
+        let body = serde_json::json!({"event": "loopline-export", "export": report});
+        self.record_own_event(&source, "aquarium", "loopline-export", None, &body, summary)
             .await
-            .map(|_| ())
     }
 }
