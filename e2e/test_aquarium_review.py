@@ -10,6 +10,7 @@ from pathlib import Path
 
 import requests
 
+from harness.processes import wait_until
 from test_tunnel import Served
 
 FIXTURE = Path(__file__).resolve().parents[1] / "crates/loopline-payloads/tests/fixtures/aquarium/issue-exported.json"
@@ -62,5 +63,29 @@ def test_received_issues_are_listed_and_shown_element_by_element(cli_binary, tmp
         assert "(the crop's label)" in text and "ground truth" in text and "inference 0.81" in text, text
         missing = s.run("aquarium", "show", "nope", "--json", check=False)
         assert missing.returncode != 0 and "aquarium list" in missing.stderr + missing.stdout
+    finally:
+        s.stop()
+
+
+def test_an_aquarium_source_may_go_without_a_secret_until_one_is_set(cli_binary, tmp_path):
+    """Aquarium sends X-Aquarium-Secret only when the organisation set one: a source added
+    with --no-secret accepts deliveries without it, and rotating a secret in requires it."""
+    s = Served(cli_binary, tmp_path / "data")
+    source = s.json("source", "add", "aquarium", "--name", "Open Aquarium", "--no-secret")
+    refused = s.run("source", "add", "label-studio", "--name", "LS", "--no-secret", check=False)
+    assert refused.returncode != 0 and "Aquarium sources only" in refused.stderr + refused.stdout
+    s.start()
+    try:
+        url = f"http://127.0.0.1:{s.port}{source['hook_path']}"
+        body = FIXTURE.read_bytes()
+        assert requests.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=10).status_code == 200
+        assert [i["issue_id"] for i in s.json("aquarium", "list")] == ["issue-9d2ca13ffe79"]
+
+        s.run("source", "rotate", source["id"], "--secret-stdin", stdin=SECRET)
+        def refused_now():
+            return requests.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=10).status_code == 401
+        wait_until(refused_now, "a delivery without the secret refused once one is set")
+        ok = requests.post(url, data=body, headers={"Content-Type": "application/json", "X-Aquarium-Secret": SECRET}, timeout=10)
+        assert ok.status_code == 200
     finally:
         s.stop()

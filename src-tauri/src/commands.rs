@@ -48,16 +48,19 @@ app_commands! {
             slot.engine()?.list_sources().await
         }
 
-        /// `loopline source add KIND --name NAME [--secret-stdin]`
+                /// `loopline source add KIND --name NAME [--secret-stdin | --no-secret]`
         pub async fn source_add(
             slot: State<'_, EngineSlot>,
             kind: SourceKind,
             name: String,
             secret: Option<String>,
+            no_secret: Option<bool>,
         ) -> Result<CreatedSource, ApiError> {
-            slot.engine()?
-                .add_source(kind, &name, secret.map(Sensitive::new))
-                .await
+            let engine = slot.engine()?;
+            if no_secret == Some(true) && kind == SourceKind::Aquarium {
+                return engine.add_source_without_secret(&name).await;
+            }
+            engine.add_source(kind, &name, secret.map(Sensitive::new)).await
         }
 
         /// `loopline source rotate ID --grace SECS [--secret-stdin]`

@@ -88,6 +88,16 @@ describe("Sources", () => {
     expect(within(panel).queryByTestId("source-created-token")).not.toBeInTheDocument();
   });
 
+  it("adds an Aquarium source that needs no secret when the user says so", async () => {
+    const user = await openSources({ source_add: created({ kind: "aquarium", token: null, header_name: "X-Aquarium-Secret" }) });
+    await user.selectOptions(screen.getByTestId("source-add-kind"), "aquarium");
+    await user.type(screen.getByTestId("source-add-name"), "Open Aq");
+    await user.click(screen.getByTestId("source-add-no-secret"));
+    expect(screen.queryByTestId("source-add-secret")).not.toBeInTheDocument();
+    await user.click(screen.getByTestId("source-add-submit"));
+    expect(engine.current!.calls).toContainEqual({ cmd: "source_add", args: { kind: "aquarium", name: "Open Aq", secret: null, noSecret: true } });
+  });
+
   it("shows why adding failed", async () => {
     const user = await openSources({
       source_add: () => {

@@ -188,6 +188,10 @@ pub enum SourceCommand {
         /// optional for generic (a Standard Webhooks `whsec_…` secret from the sender).
         #[arg(long)]
         secret_stdin: bool,
+        /// Aquarium only: accept deliveries without `X-Aquarium-Secret` (Aquarium sends it
+        /// only when your organisation has set a secret). Anyone who learns the URL can post.
+        #[arg(long, conflicts_with = "secret_stdin")]
+        no_secret: bool,
         #[arg(long)]
         json: bool,
     },

@@ -19,8 +19,22 @@ async fn dispatch(engine: &Engine, cmd: SourceCommand) -> Result<(), ApiError> {
             kind,
             name,
             secret_stdin,
+            no_secret,
             json,
         } => {
+            if no_secret {
+                if kind != KindArg::Aquarium {
+                    return Err(ApiError::new(
+                        ErrorCode::InvalidArgument,
+                        "--no-secret is for Aquarium sources only: Label Studio and generic sources always get a secret.",
+                    ));
+                }
+                let created = engine.add_source_without_secret(&name).await?;
+                if !json {
+                    eprintln!("This source accepts deliveries without X-Aquarium-Secret. Set a secret in Aquarium and `loopline source rotate {} --secret-stdin` to require it.", created.id);
+                }
+                return print_created(&created, json, "Added");
+            }
             let kind = match kind {
                 KindArg::LabelStudio => SourceKind::LabelStudio,
                 KindArg::Aquarium => SourceKind::Aquarium,

@@ -76,8 +76,9 @@ impl Engine {
                     id: s.id,
                     kind: s.kind,
                     name: s.name,
-                    digests,
+                                        digests,
                     signing_keys,
+                    secret_required: s.secret_required,
                 });
             }
             Ok(entries)

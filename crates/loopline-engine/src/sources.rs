@@ -26,12 +26,7 @@ impl Engine {
         secret: Option<Sensitive<String>>,
     ) -> Result<CreatedSource, ApiError> {
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > MAX_NAME {
-            return Err(ApiError::new(
-                ErrorCode::InvalidArgument,
-                format!("Give the source a name of 1 to {MAX_NAME} characters, e.g. 'Bird parts'."),
-            ));
-        }
+        check_name(name)?;
         let (secret, shown) = self.choose_secret(kind, secret)?;
         let id = new_source_id(self.entropy.as_ref());
         let now = self.clock.now_ms();
@@ -40,7 +35,7 @@ impl Engine {
         self.keep_secret(kind, &id, &digest, &secret).await?;
         if let Err(e) = self
             .store
-            .insert_source(&id, kind, name, &digest, now)
+            .insert_source(&id, kind, name, Some(&digest), now)
             .await
         {
             self.forget_secrets(&id, Some(&digest)).await;
@@ -48,6 +43,20 @@ impl Engine {
         }
         self.reload_sources().await;
         Ok(self.created(&id, kind, name, shown.then_some(secret)).await)
+    }
+
+    /// Adds an Aquarium source that accepts deliveries without `X-Aquarium-Secret`: Aquarium
+    /// sends the header only when the organisation has set a secret. Rotating a secret in
+    /// later (`loopline source rotate ID --secret-stdin`) makes it required.
+    pub async fn add_source_without_secret(&self, name: &str) -> Result<CreatedSource, ApiError> {
+        let name = name.trim();
+        check_name(name)?;
+        let id = new_source_id(self.entropy.as_ref());
+        self.store
+            .insert_source(&id, SourceKind::Aquarium, name, None, self.clock.now_ms())
+            .await?;
+        self.reload_sources().await;
+        Ok(self.created(&id, SourceKind::Aquarium, name, None).await)
     }
 
     /// Issues a new secret; the previous ones stay valid for `grace_secs` (0 = at once).
@@ -202,4 +211,14 @@ impl Engine {
             )
         })
     }
+}
+
+fn check_name(name: &str) -> Result<(), ApiError> {
+    if name.is_empty() || name.chars().count() > MAX_NAME {
+        return Err(ApiError::new(
+            ErrorCode::InvalidArgument,
+            format!("Give the source a name of 1 to {MAX_NAME} characters, e.g. 'Bird parts'."),
+        ));
+    }
+    Ok(())
 }

@@ -13,6 +13,8 @@ pub struct SourceEntry {
     /// Digest and expiry (ms; `None` = no expiry) of each accepted token.
     pub digests: Vec<([u8; 32], Option<i64>)>,
     pub signing_keys: Vec<(Sensitive<Vec<u8>>, Option<i64>)>,
+    /// False only for an Aquarium source the user added without a secret.
+    pub secret_required: bool,
 }
 
 impl SourceEntry {

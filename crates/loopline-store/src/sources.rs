@@ -12,6 +12,9 @@ pub struct SourceAuth {
     pub name: String,
     /// (secret row id, SHA-256 digest, expiry in ms; `None` = no expiry)
     pub secrets: Vec<(i64, Vec<u8>, Option<i64>)>,
+    /// False only for an Aquarium source added without a secret (not one whose secrets all
+    /// expired: it had some, so it stays closed).
+    pub secret_required: bool,
 }
 
 const SOURCES_REV: &str = "sources.revision";
@@ -22,7 +25,7 @@ impl Store {
         id: &str,
         kind: SourceKind,
         name: &str,
-        digest: &[u8],
+        digest: Option<&[u8]>,
         now_ms: i64,
     ) -> Result<i64, ApiError> {
         let mut tx = self
@@ -38,7 +41,16 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(|e| db_error(e, self.path()))?;
-        self.add_secret_and_commit(tx, id, digest, now_ms).await
+        match digest {
+            Some(d) => self.add_secret_and_commit(tx, id, d, now_ms).await,
+            // An Aquarium source the user chose to accept without a secret (Aquarium sends
+            // one only when the organisation set one).
+            None => {
+                bump_revision(&mut tx, self).await?;
+                tx.commit().await.map_err(|e| db_error(e, self.path()))?;
+                Ok(0)
+            }
+        }
     }
 
     /// Adds a new secret and lets the current ones expire at `old_expires_at_ms`.
@@ -144,7 +156,9 @@ impl Store {
 
     /// Every source with its live secrets, for the receiver's in-memory table.
     pub async fn source_auth_table(&self, now_ms: i64) -> Result<Vec<SourceAuth>, ApiError> {
-        let sources = sqlx::query("SELECT id, kind, name FROM sources")
+        let sources = sqlx::query(
+            "SELECT id, kind, name, EXISTS (SELECT 1 FROM source_secrets x WHERE x.source_id = sources.id) AS has_secret FROM sources",
+        )
             .fetch_all(self.pool())
             .await
             .map_err(|e| db_error(e, self.path()))?;
@@ -164,6 +178,7 @@ impl Store {
                     id: r.get("id"),
                     name: r.get("name"),
                     secrets: Vec::new(),
+                    secret_required: r.get::<bool, _>("has_secret"),
                 })
             })
             .collect();

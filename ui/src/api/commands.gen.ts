@@ -8,7 +8,7 @@ export type Commands = {
   app_info: { args: Record<string, never>; result: AppInfo };
   engine_status: { args: Record<string, never>; result: ApiError | null };
   sources_list: { args: Record<string, never>; result: Array<Source> };
-  source_add: { args: { kind: SourceKind; name: string; secret?: string | null }; result: CreatedSource };
+  source_add: { args: { kind: SourceKind; name: string; secret?: string | null; noSecret?: boolean | null }; result: CreatedSource };
   source_rotate: { args: { id: string; grace: number; secret?: string | null }; result: CreatedSource };
   source_remove: { args: { id: string }; result: null };
   source_send_test: { args: { id: string }; result: number };

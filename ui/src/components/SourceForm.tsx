@@ -11,6 +11,8 @@ export function SourceForm({ onCreated }: { onCreated: (created: CreatedSource) 
   const [kind, setKind] = useState<SourceKind>("label-studio");
   const [name, setName] = useState("");
   const [secret, setSecret] = useState("");
+  // Aquarium sends its secret only when the organisation set one.
+  const [noSecret, setNoSecret] = useState(false);
   const add = useAddSource({
     onSuccess: (created) => {
       setName("");
@@ -21,13 +23,14 @@ export function SourceForm({ onCreated }: { onCreated: (created: CreatedSource) 
   const busy = add.isPending;
   const error = add.error ? errorMessage(add.error) : null;
 
-  const needsSecret = kind === "aquarium";
+  const needsSecret = kind === "aquarium" && !noSecret;
   const ready = name.trim() !== "" && (!needsSecret || secret.trim() !== "");
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (!ready) return;
-    add.mutate({ kind, name: name.trim(), secret: needsSecret ? secret.trim() : null });
+    const open = kind === "aquarium" && noSecret;
+    add.mutate({ kind, name: name.trim(), secret: needsSecret ? secret.trim() : null, ...(open ? { noSecret: true } : {}) });
   };
 
   return (
@@ -65,6 +68,17 @@ export function SourceForm({ onCreated }: { onCreated: (created: CreatedSource) 
             autoComplete="off"
             onChange={(e) => setSecret(e.target.value)}
           />
+        </div>
+      )}
+      {kind === "aquarium" && (
+        <div className="field">
+          <label>
+            <input type="checkbox" data-testid="source-add-no-secret" checked={noSecret} onChange={(e) => setNoSecret(e.target.checked)} />{" "}
+            My Aquarium organisation has no webhook secret (accept deliveries without one)
+          </label>
+          {noSecret && (
+            <p className="muted small">Anyone who learns this source's URL can post to it. Set a secret in Aquarium and rotate it in here to require it.</p>
+          )}
         </div>
       )}
       <div className="field">
