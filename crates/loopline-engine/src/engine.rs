@@ -113,6 +113,8 @@ pub struct Engine {
     /// Plain HTTP for export targets, image headers and thumbnails: one client, so its
     /// connections are reused across the hundreds of requests an export may make.
     pub(crate) web: Arc<dyn loopline_cloud::web::Web>,
+    /// Aquarium issues already read (see `aquarium.rs`).
+    pub(crate) issues: std::sync::Mutex<crate::aquarium::IssueCache>,
     /// The storage setup the app runs in the background.
     pub(crate) setup_job: Arc<crate::setup::JobSlot>,
     /// Wakes the tunnel keeper when this process changed the tunnel.
@@ -176,6 +178,7 @@ impl Engine {
             labeling_override: options.labeling,
             users_override: options.users,
             labeling_tasks_override: options.labeling_tasks,
+            issues: crate::aquarium::new_issue_cache(),
             web: match options.web {
                 Some(w) => w,
                 None => Arc::new(loopline_cloud::web::Http::new()?),

@@ -4,6 +4,7 @@
 //! camelCase keys (the REST API), the documented typo `label_coorindate_frame`, `project` or
 //! `project_name`. An element with no usable frame is skipped with its reason.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use loopline_core::{
@@ -29,22 +30,21 @@ fn camel(snake: &str) -> String {
 }
 
 /// A field by its snake_case name or its camelCase one; a JSON string holding an object
-/// or a list is read as that object or list.
-fn field(v: &Value, name: &str) -> Value {
-    let raw = v
-        .get(name)
-        .or_else(|| v.get(camel(name)))
-        .cloned()
-        .unwrap_or(Value::Null);
-    unstring(raw)
+/// or a list is read as that object or list. Borrowed unless it had to be parsed: a 10k
+/// element issue is read without copying its elements.
+fn field<'a>(v: &'a Value, name: &str) -> Cow<'a, Value> {
+    match v.get(name).or_else(|| v.get(camel(name))) {
+        Some(raw) => unstring(raw),
+        None => Cow::Owned(Value::Null),
+    }
 }
 
-fn unstring(v: Value) -> Value {
-    match &v {
+fn unstring(v: &Value) -> Cow<'_, Value> {
+    match v {
         Value::String(s) if s.trim_start().starts_with(['{', '[']) => {
-            serde_json::from_str(s).unwrap_or(v)
+            serde_json::from_str(s).map_or(Cow::Borrowed(v), Cow::Owned)
         }
-        _ => v,
+        _ => Cow::Borrowed(v),
     }
 }
 
@@ -65,10 +65,14 @@ fn number(v: &Value) -> Option<f64> {
     .filter(|f: &f64| f.is_finite())
 }
 
-fn list(v: Value) -> Vec<Value> {
+fn list(v: Cow<'_, Value>) -> Vec<Cow<'_, Value>> {
     match v {
-        Value::Array(a) => a.into_iter().map(unstring).collect(),
-        Value::Object(_) => vec![v],
+        Cow::Borrowed(Value::Array(a)) => a.iter().map(unstring).collect(),
+        Cow::Owned(Value::Array(a)) => a
+            .iter()
+            .map(|x| Cow::Owned(unstring(x).into_owned()))
+            .collect(),
+        Cow::Borrowed(Value::Object(_)) | Cow::Owned(Value::Object(_)) => vec![v],
         _ => Vec::new(),
     }
 }
@@ -79,12 +83,12 @@ pub fn parse_issue(body: &Value) -> Option<AquariumIssue> {
     if !issue.is_object() {
         return None;
     }
-    let project = match field(body, "project") {
+    let project = match &*field(body, "project") {
         Value::Object(o) => o
             .get("name")
             .and_then(text)
             .or_else(|| o.get("id").and_then(text)),
-        other => text(&other),
+        other => text(other),
     }
     .or_else(|| text(&field(body, "project_name")));
     let mut elements = Vec::new();
@@ -161,7 +165,7 @@ fn element(e: &Value) -> Result<IssueElement, String> {
         }
     }
     let mut user_metadata = BTreeMap::new();
-    for source in [e, &frame] {
+    for source in [e, &*frame] {
         if let Some(o) = source.as_object() {
             for (k, v) in o {
                 if let Some(name) = k.strip_prefix("user__") {
@@ -217,7 +221,7 @@ fn label(l: &Value, inference_list: bool) -> Option<IssueLabel> {
                 .map(|p| {
                     list(field(p, "vertices"))
                         .iter()
-                        .filter_map(|v| match v {
+                        .filter_map(|v| match &**v {
                             Value::Array(xy) if xy.len() >= 2 => {
                                 Some([number(&xy[0])?, number(&xy[1])?])
                             }

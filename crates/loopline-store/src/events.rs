@@ -113,6 +113,16 @@ impl Store {
         Ok(rows.iter().map(summary_from_row).collect())
     }
 
+    /// The parser's findings of an event (`parsed_json`), without reading its body.
+    pub async fn parsed_json(&self, id: i64) -> Result<Option<String>, ApiError> {
+        sqlx::query_scalar::<_, Option<String>>("SELECT parsed_json FROM events WHERE id = ?")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await
+            .map(Option::flatten)
+            .map_err(|e| db_error(e, self.path()))
+    }
+
     pub async fn event(&self, id: i64) -> Result<StoredEvent, ApiError> {
         let row = sqlx::query(&format!(
             "SELECT {SUMMARY_COLUMNS}, e.remote_addr, e.headers_json, e.body, e.body_codec, e.body_len, e.body_truncated, e.parsed_json, e.replay_count \

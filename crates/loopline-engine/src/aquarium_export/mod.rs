@@ -41,7 +41,7 @@ const SIZE_READS: usize = 8;
 
 /// An export worked out: each chosen element's request or why it is not sent.
 struct Plan {
-    issue: AquariumIssue,
+    issue: Arc<AquariumIssue>,
     issue_id: String,
     target: ExportTarget,
     rows: Vec<NewExportElement>,
@@ -224,12 +224,7 @@ impl Engine {
     }
 
     async fn plan_export(&self, req: &ExportRequest) -> Result<Plan, ApiError> {
-        let (event_id, _, issue) = self
-            .received_issues(Some(&req.issue_id))
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| crate::aquarium::no_issue(&req.issue_id))?;
+        let (event_id, issue) = self.latest_issue(&req.issue_id).await?;
         let chosen = chosen_elements(&issue, req.elements.as_deref())?;
         let key = req.target.key();
         // Elements on their way in an export that has not finished, or already sent.
