@@ -1,0 +1,345 @@
+//! Aquarium exports through the engine with Label Studio and the web faked: the tasks and
+//! predictions built from the shared fixture, nothing twice on a second export, Label
+//! Studio down on the first import (retried from the outbox, nothing duplicated), the
+//! model version set only once predictions of it exist, and a REST endpoint's 503 retried.
+//! The same flows run against a real Label Studio and real endpoints in
+//! `e2e/test_aquarium_export.py`.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use common::manual_clock::ManualClock;
+use common::*;
+use loopline_cloud::label_studio_tasks::{ControlTag, LabelingTasks, TargetProject};
+use loopline_cloud::web::{Answer, Web};
+use loopline_core::{ApiError, ErrorCode, ExportRequest, ExportState, ExportTarget, SourceKind};
+use serde_json::{json, Value};
+
+const ISSUE: &str = "issue-9d2ca13ffe79";
+const SECRET: &str = "aquarium-fast-secret";
+
+#[derive(Default)]
+struct FakeTasks {
+    /// (project, task id, task)
+    tasks: Mutex<Vec<(i64, i64, Value)>>,
+    model_version: Mutex<Option<String>>,
+    /// Imports that fail as if Label Studio were down.
+    down_for: AtomicUsize,
+    imports: AtomicUsize,
+}
+
+#[async_trait]
+impl LabelingTasks for FakeTasks {
+    async fn target_project(&self, id: i64) -> Result<Option<TargetProject>, ApiError> {
+        let control = |name: &str, kind: &str, labels: &[&str]| ControlTag {
+            name: name.into(),
+            kind: kind.into(),
+            to_name: "image".into(),
+            data_key: Some("image".into()),
+            labels: labels.iter().map(|l| l.to_string()).collect(),
+        };
+        Ok((id == 7).then(|| TargetProject {
+            id,
+            title: "Birds".into(),
+            model_version: self.model_version.lock().unwrap().clone(),
+            controls: vec![
+                control("label", "RectangleLabels", &["Wing", "Beak", "Head"]),
+                control("outline", "PolygonLabels", &["Body"]),
+            ],
+        }))
+    }
+
+    async fn tasks_of_issue(
+        &self,
+        project: i64,
+        issue_id: &str,
+    ) -> Result<Vec<(String, i64)>, ApiError> {
+        Ok(self
+            .tasks
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _, t)| *p == project && t["data"]["aquarium_issue_id"] == issue_id)
+            .map(|(_, id, t)| {
+                (
+                    t["data"]["aquarium_element_id"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                    *id,
+                )
+            })
+            .collect())
+    }
+
+    async fn import_tasks(&self, project: i64, tasks: &[Value]) -> Result<Vec<i64>, ApiError> {
+        self.imports.fetch_add(1, Ordering::SeqCst);
+        if self.down_for.load(Ordering::SeqCst) > 0 {
+            self.down_for.fetch_sub(1, Ordering::SeqCst);
+            return Err(ApiError::new(
+                ErrorCode::LsUnavailable,
+                "Label Studio did not answer.",
+            ));
+        }
+        let mut all = self.tasks.lock().unwrap();
+        Ok(tasks
+            .iter()
+            .map(|t| {
+                let id = all.len() as i64 + 1;
+                all.push((project, id, t.clone()));
+                id
+            })
+            .collect())
+    }
+
+    async fn set_model_version(&self, project: i64, version: &str) -> Result<(), ApiError> {
+        // As Label Studio: a version is accepted only once predictions of it exist.
+        let exists = self
+            .tasks
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(p, _, t)| *p == project && t["predictions"][0]["model_version"] == version);
+        if !exists {
+            return Err(ApiError::new(
+                ErrorCode::InvalidArgument,
+                "Model version doesn't exist",
+            ));
+        }
+        *self.model_version.lock().unwrap() = Some(version.into());
+        Ok(())
+    }
+}
+
+/// (url, headers, body) of one POST.
+type Post = (String, Vec<(String, String)>, Value);
+
+#[derive(Default)]
+struct FakeWeb {
+    posts: Mutex<Vec<Post>>,
+    statuses: Mutex<Vec<u16>>,
+}
+
+#[async_trait]
+impl Web for FakeWeb {
+    async fn post_json(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        body: &Value,
+    ) -> Result<Answer, ApiError> {
+        self.posts
+            .lock()
+            .unwrap()
+            .push((url.into(), headers.to_vec(), body.clone()));
+        let status = self.statuses.lock().unwrap().pop().unwrap_or(200);
+        Ok(Answer {
+            status,
+            body: "{}".into(),
+        })
+    }
+
+    async fn head_bytes(&self, _url: &str, _limit: usize) -> Result<Vec<u8>, ApiError> {
+        unreachable!("the fixture gives every size")
+    }
+
+    async fn fetch(&self, _url: &str, _limit: usize) -> Result<(String, Vec<u8>), ApiError> {
+        unreachable!("no thumbnails here")
+    }
+}
+
+struct Setup {
+    r: Running,
+    ls: Arc<FakeTasks>,
+    web: Arc<FakeWeb>,
+    clock: Arc<ManualClock>,
+}
+
+async fn setup() -> Setup {
+    let (ls, web) = (Arc::new(FakeTasks::default()), Arc::new(FakeWeb::default()));
+    let clock = Arc::new(ManualClock::new(1_800_000_000_000));
+    let (l, w, c) = (ls.clone(), web.clone(), clock.clone());
+    let r = receiving_with(move |o| {
+        o.labeling_tasks = Some(l);
+        o.web = Some(w);
+        o.clock = Some(c);
+    })
+    .await;
+    let src = r.add(SourceKind::Aquarium, Some(SECRET)).await;
+    let (status, _) = r
+        .post(
+            &src.id,
+            &[
+                ("x-aquarium-secret", SECRET),
+                ("content-type", "application/json"),
+            ],
+            AQUARIUM_FIXTURE.to_string(),
+        )
+        .await;
+    assert_eq!(status, 200);
+    Setup { r, ls, web, clock }
+}
+
+fn to_label_studio(elements: Option<Vec<&str>>) -> ExportRequest {
+    ExportRequest {
+        issue_id: ISSUE.into(),
+        target: ExportTarget::LabelStudio { project: 7 },
+        elements: elements.map(|e| e.into_iter().map(String::from).collect()),
+    }
+}
+
+#[tokio::test]
+async fn tasks_carry_predictions_in_percent_and_a_second_export_creates_nothing() {
+    let s = setup().await;
+    let e = &s.r.engine;
+    let preview = e.preview_export(&to_label_studio(None)).await.unwrap();
+    assert_eq!(preview.sending, 3);
+    assert_eq!(
+        s.ls.imports.load(Ordering::SeqCst),
+        0,
+        "a preview sends nothing"
+    );
+
+    let queued = e.export_issue(&to_label_studio(None)).await.unwrap();
+    assert_eq!((queued.state, queued.pending), (ExportState::Pending, 3));
+    assert!(e.deliver_export_now(queued.export_id).await.unwrap());
+    let done = e.export_report(queued.export_id).await.unwrap();
+    assert_eq!(
+        (done.state, done.created.len()),
+        (ExportState::Done, 3),
+        "{done:?}"
+    );
+    assert_eq!(s.ls.imports.load(Ordering::SeqCst), 1, "one batched import");
+    assert_eq!(
+        s.ls.model_version.lock().unwrap().as_deref(),
+        Some("resnet50-v3")
+    );
+
+    let tasks = s.ls.tasks.lock().unwrap().clone();
+    let frame = &tasks
+        .iter()
+        .find(|(_, _, t)| t["data"]["aquarium_element_id"] == "frame_000001")
+        .unwrap()
+        .2;
+    let result = &frame["predictions"][0]["result"];
+    assert_eq!(
+        result.as_array().unwrap().len(),
+        1,
+        "the inference, not the ground truth beside it"
+    );
+    // 118/1024, 84/768, 205/1024, 140/768 in percent, rounded to 1e-6.
+    assert_eq!(
+        result[0]["value"],
+        json!({"x": 11.523438, "y": 10.9375, "width": 20.019531, "height": 18.229167, "rotation": 0, "rectanglelabels": ["Wing"]})
+    );
+    let crop = &tasks
+        .iter()
+        .find(|(_, _, t)| t["data"]["aquarium_element_id"] == "lbl-73ab7734d7c1")
+        .unwrap()
+        .2;
+    assert_eq!(
+        crop["predictions"][0]["result"].as_array().unwrap().len(),
+        1,
+        "a crop sends its own region"
+    );
+
+    let again = e.export_issue(&to_label_studio(None)).await.unwrap();
+    assert_eq!(
+        (again.state, again.created.len(), again.skipped.len()),
+        (ExportState::Done, 0, 3)
+    );
+    assert_eq!(s.ls.tasks.lock().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn label_studio_down_is_retried_from_the_outbox_without_duplicates() {
+    let s = setup().await;
+    let e = &s.r.engine;
+    s.ls.down_for.store(1, Ordering::SeqCst);
+    let queued = e
+        .export_issue(&to_label_studio(Some(vec!["frame_000001", "frame_000002"])))
+        .await
+        .unwrap();
+    assert!(!e.deliver_export_now(queued.export_id).await.unwrap());
+    let waiting = e.export_report(queued.export_id).await.unwrap();
+    assert_eq!(waiting.state, ExportState::Pending);
+    assert!(
+        waiting
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("did not answer"),
+        "{waiting:?}"
+    );
+
+    s.clock.advance_ms(60_000);
+    e.drain_outbox().await.unwrap();
+    let done = e.export_report(queued.export_id).await.unwrap();
+    assert_eq!(
+        (done.state, done.created.len(), done.last_error),
+        (ExportState::Done, 2, None)
+    );
+    assert_eq!(s.ls.tasks.lock().unwrap().len(), 2);
+
+    // The rest of the issue later: only the crop is added.
+    let rest = e.export_issue(&to_label_studio(None)).await.unwrap();
+    e.deliver_export_now(rest.export_id).await.unwrap();
+    let rest = e.export_report(rest.export_id).await.unwrap();
+    assert_eq!(
+        rest.created
+            .iter()
+            .map(|c| c.element_id.as_str())
+            .collect::<Vec<_>>(),
+        ["lbl-73ab7734d7c1"]
+    );
+    assert_eq!(s.ls.tasks.lock().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn a_rest_endpoint_gets_the_default_body_and_its_503_is_retried() {
+    let s = setup().await;
+    let e = &s.r.engine;
+    s.web.statuses.lock().unwrap().push(503);
+    let req = ExportRequest {
+        issue_id: ISSUE.into(),
+        target: ExportTarget::Rest {
+            url: "https://labeling.example.com/tasks".into(),
+            body_template: None,
+            auth_secret: None,
+        },
+        elements: None,
+    };
+    let queued = e.export_issue(&req).await.unwrap();
+    assert!(!e.deliver_export_now(queued.export_id).await.unwrap());
+    s.clock.advance_ms(60_000);
+    e.drain_outbox().await.unwrap();
+    let done = e.export_report(queued.export_id).await.unwrap();
+    assert_eq!((done.state, done.created.len()), (ExportState::Done, 3));
+    let posts = s.web.posts.lock().unwrap().clone();
+    assert_eq!(posts.len(), 2);
+    assert_eq!(posts[0].2, posts[1].2, "the retry sends the same body");
+    let body = &posts[1].2;
+    assert_eq!(
+        (body["project"].as_str(), body["issue_id"].as_str()),
+        (Some("bird-parts"), Some(ISSUE))
+    );
+    assert_eq!(body["frames"].as_array().unwrap().len(), 3);
+    let key = |i: usize| {
+        posts[i]
+            .1
+            .iter()
+            .find(|(k, _)| k == "Idempotency-Key")
+            .map(|(_, v)| v.clone())
+    };
+    assert!(key(0).is_some() && key(0) == key(1));
+    let again = e.export_issue(&req).await.unwrap();
+    assert_eq!(again.created.len(), 0);
+    assert_eq!(
+        s.web.posts.lock().unwrap().len(),
+        2,
+        "a second export sends nothing"
+    );
+}
