@@ -50,7 +50,8 @@ def issue(issue_id: str, n: int) -> dict:
                   box(f"{issue_id}-inf-{i}", "Wing", 118 + i % 50, 84, 205, 140, 0.81),
                   box(f"{issue_id}-b-{i}", "Beak", 400, 300, 40, 30, 0.42)]
         e = frame(f"frame_{i:06d}", labels, f"https://example-bucket.s3.us-east-2.amazonaws.com/birds/frame_{i:06d}.jpg",
-                  size=(1024, 768), user__site="Horicon Marsh", user__camera=f"trailcam-{i % 7}")
+                  size=(1024, 768), user__site="Horicon Marsh", user__camera=f"trailcam-{i % 7}",
+                  user__notes="reviewed at the marsh station; wing boundary unclear against reeds " * 4)
         e["frame_data"].update({"device_id": f"trailcam-{i % 7}", "date_captured": "2026-10-01T12:00:00Z",
                                 "geo_data": {"geo_EPSG4326_lat": 43.45, "geo_EPSG4326_lon": -88.62},
                                 "custom_metrics": {"blur": 0.508, "brightness": 0.61},

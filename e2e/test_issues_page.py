@@ -16,7 +16,7 @@ pytestmark = pytest.mark.desktop
 
 
 def test_review_deselect_and_send_to_label_studio(launch_app, label_studio, data_dir, run_cli):
-    ls, images = label_studio, Recorder()
+    ls, images, endpoint = label_studio, Recorder(), Recorder()
     try:
         run_cli("connect", "label-studio", "--url", ls.base, data_dir=data_dir, input=ls.token)
         source = json.loads(run_cli("source", "add", "aquarium", "--name", "Aquarium", "--secret-stdin", "--json",
@@ -57,5 +57,16 @@ def test_review_deselect_and_send_to_label_studio(launch_app, label_studio, data
 
         tasks = ls.tasks(pid)
         assert sorted(t["data"]["aquarium_element_id"] for t in tasks) == ["f-box", "f-cls", "f-kp", "f-poly", "lbl-crop-own"]
+
+        # The same five to a REST endpoint, from the same panel.
+        app.click(app.find('[data-testid="export-kind"] option[value="rest"]'))
+        app.type(app.find('[data-testid="export-url"]'), f"{endpoint.url}/tasks")
+        app.click(app.find('[data-testid="export-send"]'))
+        app.wait_text('[data-testid="export-result"]', "REST", timeout=30)
+        app.wait_text('[data-testid="export-result"]', "5 created", timeout=30)
+        app.screenshot(ARTIFACTS / "issues-exported-rest.png")
+        (sent,) = endpoint.received
+        assert [f["element_id"] for f in sent["body"]["frames"]] == ["f-box", "f-poly", "lbl-crop-own", "f-kp", "f-cls"]
     finally:
         images.stop()
+        endpoint.stop()

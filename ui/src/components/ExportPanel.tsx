@@ -1,9 +1,8 @@
-import { useState } from "react";
 import type { ExportReport, ExportRequest } from "../bindings.gen";
 import { useExport, usePreviewExport } from "../api/aquarium";
-import { useLabelingChoice } from "../api/setup";
+import { useExportTarget } from "./ExportTargetForm";
 
-/** Send the chosen elements to a Label Studio project: preview first, then one click. */
+/** Send the chosen elements to a Label Studio project or an endpoint: preview first, then one click. */
 export function ExportPanel({
   issueId,
   chosen,
@@ -17,31 +16,31 @@ export function ExportPanel({
   exports: ExportReport[];
   onRetry: (ids: string[]) => void;
 }) {
-  const choice = useLabelingChoice();
-  // The project the labeling setup chose, until the user types another.
-  const [typed, setProject] = useState<string | null>(null);
-  const project = typed ?? (choice.data ? String(choice.data.project) : "");
+  const [target, targetForm] = useExportTarget();
   const preview = usePreviewExport();
   const send = useExport();
-  const request = (): ExportRequest => ({
-    issue_id: issueId,
-    target: { kind: "label_studio", project: Number(project) },
-    elements: chosen.length === total ? null : chosen,
-  });
-  const valid = /^\d+$/.test(project) && chosen.length > 0;
+  const request = (): ExportRequest | null =>
+    target && {
+      issue_id: issueId,
+      target,
+      elements: chosen.length === total ? null : chosen,
+    };
+  const valid = target !== null && chosen.length > 0;
+  const run = (mutate: (r: ExportRequest) => void) => {
+    const r = request();
+    if (r) mutate(r);
+  };
   const latest = exports[0];
 
   return (
     <section className="export-panel" aria-labelledby="export-title">
-      <h2 id="export-title">Send to Label Studio</h2>
+      <h2 id="export-title">Send</h2>
       <div className="export-form">
-        <label>
-          Project id <input value={project} onChange={(e) => setProject(e.target.value.trim())} inputMode="numeric" size={6} data-testid="export-project" />
-        </label>
-        <button type="button" disabled={!valid || preview.isPending} onClick={() => preview.mutate(request())} data-testid="export-preview">
+        {targetForm}
+        <button type="button" disabled={!valid || preview.isPending} onClick={() => run(preview.mutate)} data-testid="export-preview">
           Preview
         </button>
-        <button type="button" className="primary" disabled={!valid || send.isPending} onClick={() => send.mutate(request())} data-testid="export-send">
+        <button type="button" className="primary" disabled={!valid || send.isPending} onClick={() => run(send.mutate)} data-testid="export-send">
           Send {chosen.length} element{chosen.length === 1 ? "" : "s"}
         </button>
       </div>
