@@ -317,3 +317,41 @@ def test_rest_and_graphql_endpoints_get_their_templated_bodies(cli_binary, tmp_p
         s.stop()
         for x in (rest, gql, images):
             x.stop()
+
+
+def test_an_s3_image_without_a_size_is_read_through_a_presigned_url(cli_binary, tmp_path, label_studio, monkeypatch):
+    """An `s3://` image (a private bucket) is read with the user's AWS credentials through a
+    presigned URL: its size comes from the header moto serves. Moto answers 500 to every
+    presigned GET when it checks signatures (a KeyError on HTTP_AUTHORIZATION, boto3's own
+    presigned URLs included), so this
+    moto does not: the URL's form and the credentials' use are what is checked here."""
+    from harness.moto_peer import Moto, aws_env
+
+    moto = Moto.start(auth=False, name="moto-aquarium-s3")
+    try:
+        s3 = moto.client("s3", region="eu-west-1")
+        s3.create_bucket(Bucket="private-birds", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        s3.put_object(Bucket="private-birds", Key="img/a.png", Body=solid_png(800, 600), ContentType="image/png")
+        for k, v in aws_env(moto.endpoint).items():
+            if k.startswith("AWS_"):
+                monkeypatch.setenv(k, v)
+        s = Served(cli_binary, tmp_path / "data")
+        s.run("connect", "label-studio", "--url", label_studio.base, stdin=label_studio.token)
+        s.start()
+        try:
+            body = {"event": "issue-exported", "project": "bird-parts", "issue": {"id": "issue-s3", "elements": [
+                frame("f-s3", [box("lbl-s3", "Wing", 80, 60, 160, 120, 0.7)], "s3://private-birds/img/a.png", size=None)]}}
+            received(s, body)
+            pid = label_studio.create_project("Aquarium s3 sizes", label_config=CONFIG)["id"]
+            preview = s.json("aquarium", "export", "issue-s3", "--to", "label-studio", "--project", str(pid), "--dry-run")
+            assert preview["requests"], preview
+            (task,) = preview["requests"][0]["body"]
+            (region,) = task["predictions"][0]["result"]
+            assert (region["original_width"], region["original_height"]) == (800, 600)
+            assert region["value"]["x"] == 10 and region["value"]["width"] == 20
+            assert task["data"]["image"] == "s3://private-birds/img/a.png", "the task keeps the URL Aquarium sent"
+            assert s.json("aquarium", "hosts", "--allow", "s3://private-birds") == ["s3://private-birds"]
+        finally:
+            s.stop()
+    finally:
+        moto.stop()
