@@ -323,8 +323,8 @@ def test_an_s3_image_without_a_size_is_read_through_a_presigned_url(cli_binary, 
     """An `s3://` image (a private bucket) is read with the user's AWS credentials through a
     presigned URL: its size comes from the header moto serves. Moto answers 500 to every
     presigned GET when it checks signatures (a KeyError on HTTP_AUTHORIZATION, boto3's own
-    presigned URLs included), so this
-    moto does not: the URL's form and the credentials' use are what is checked here."""
+    presigned URLs included), so this moto does not: the URL's form and the credentials' use
+    are what is checked here."""
     from harness.moto_peer import Moto, aws_env
 
     moto = Moto.start(auth=False, name="moto-aquarium-s3")
