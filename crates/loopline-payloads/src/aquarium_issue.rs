@@ -376,21 +376,21 @@ mod tests {
     fn every_label_type_has_its_geometry() {
         let label = |uuid: &str, t: &str, attrs: serde_json::Value| json!({"uuid": uuid, "label_type": t, "label": "x", "attributes": attrs});
         let body = json!({"event": "issue-exported", "issue": {"id": "i", "elements": [{
-            "element_id": "f", "element_type": "frame", "frame_data": {
-                "sensor_data": [{"data_urls": {"image_url": "https://x/f.jpg"}}],
-                "label_data": [
-                    label("b", "BBOX_2D", json!({"left": 1, "top": 2, "width": 3, "height": 4})),
-                    label("p", "POLYGON_LIST_2D", json!({"polygons": [{"vertices": [[0, 0], [1, 0], [1, 1]]}], "center": [0.5, 0.5]})),
-                    label("k", "KEYPOINTS_2D", json!({"keypoints": [{"x": 5, "y": 6, "name": "eye"}]})),
-                    label("l", "LINE_SEGMENT_2D", json!({"x1": 0, "y1": 1, "x2": 2, "y2": 3})),
-                    label("c", "CLASSIFICATION_2D", json!({})),
-                    label("s", "SEMANTIC_LABEL_URL_2D", json!({"url": "https://x/s.png"})),
-                    label("n", "INSTANCE_LABEL_URL_2D", json!({"url": "https://x/n.png"})),
-                    label("q", "CUBOID_3D", json!({"pos": [0, 0, 0]})),
-                    label("t", "TEXT_TOKEN", json!({}))
-                ],
-                "inference_data": [label("i", "BBOX_2D", json!({"left": 1, "top": 1, "width": 1, "height": 1}))]
-            }}]}});
+        "element_id": "f", "element_type": "frame", "frame_data": {
+            "sensor_data": [{"data_urls": {"image_url": "https://x/f.jpg"}}],
+            "label_data": [
+                label("b", "BBOX_2D", json!({"left": 1, "top": 2, "width": 3, "height": 4})),
+                label("p", "POLYGON_LIST_2D", json!({"polygons": [{"vertices": [[0, 0], [1, 0], [1, 1]]}], "center": [0.5, 0.5]})),
+                label("k", "KEYPOINTS_2D", json!({"keypoints": [{"x": 5, "y": 6, "name": "eye"}]})),
+                label("l", "LINE_SEGMENT_2D", json!({"x1": 0, "y1": 1, "x2": 2, "y2": 3})),
+                label("c", "CLASSIFICATION_2D", json!({})),
+                label("s", "SEMANTIC_LABEL_URL_2D", json!({"url": "https://x/s.png"})),
+                label("n", "INSTANCE_LABEL_URL_2D", json!({"url": "https://x/n.png"})),
+                label("q", "CUBOID_3D", json!({"pos": [0, 0, 0]})),
+                label("t", "TEXT_TOKEN", json!({}))
+            ],
+            "inference_data": [label("i", "BBOX_2D", json!({"left": 1, "top": 1, "width": 1, "height": 1}))]
+        }}]}});
         let issue = parse_issue(&body).unwrap();
         let kinds: Vec<(&str, &str, bool)> = issue.elements[0]
             .labels

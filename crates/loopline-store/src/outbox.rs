@@ -121,7 +121,14 @@ impl Store {
     ) -> Result<Option<OutboxItem>, ApiError> {
         let dead = owners_json(dead_owners);
         let map = |e| db_error(e, self.path());
-        let mut tx = self.pool().begin().await.map_err(map)?;
+        // IMMEDIATE: the write lock is taken before the read, so another process's commit
+        // between the read and the update waits on the busy timeout instead of failing this
+        // deferred transaction's upgrade at once (SQLITE_BUSY, "database is locked").
+        let mut tx = self
+            .pool()
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map)?;
         let row = sqlx::query(&format!(
             "SELECT * FROM outbox_items WHERE id = ? AND ({DUE})"
         ))
