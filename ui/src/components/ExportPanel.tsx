@@ -1,3 +1,4 @@
+import { useState } from "react";
 import type { ExportReport, ExportRequest } from "../bindings.gen";
 import { useExport, usePreviewExport } from "../api/aquarium";
 import { useExportTarget } from "./ExportTargetForm";
@@ -26,10 +27,17 @@ export function ExportPanel({
       elements: chosen.length === total ? null : chosen,
     };
   const valid = target !== null && chosen.length > 0;
+  // A preview is shown only for the target it was made for.
+  const [previewedFor, setPreviewedFor] = useState<string | null>(null);
   const run = (mutate: (r: ExportRequest) => void) => {
     const r = request();
     if (r) mutate(r);
   };
+  const showPreview = () => {
+    setPreviewedFor(JSON.stringify(target));
+    run(preview.mutate);
+  };
+  const previewShown = previewedFor === JSON.stringify(target) ? preview.data : undefined;
   const latest = exports[0];
 
   return (
@@ -37,7 +45,7 @@ export function ExportPanel({
       <h2 id="export-title">Send</h2>
       <div className="export-form">
         {targetForm}
-        <button type="button" disabled={!valid || preview.isPending} onClick={() => run(preview.mutate)} data-testid="export-preview">
+        <button type="button" disabled={!valid || preview.isPending} onClick={showPreview} data-testid="export-preview">
           Preview
         </button>
         <button type="button" className="primary" disabled={!valid || send.isPending} onClick={() => run(send.mutate)} data-testid="export-send">
@@ -45,15 +53,15 @@ export function ExportPanel({
         </button>
       </div>
       {(preview.error || send.error) && <p className="problem" role="alert">{(send.error ?? preview.error)?.message}</p>}
-      {preview.data && (
+      {previewShown && (
         <div className="export-preview" data-testid="export-preview-result">
           <p>
-            {preview.data.sending} element(s) to {preview.data.target} in {preview.data.requests.length} request(s); {preview.data.skipped.length} skipped.
+            {previewShown.sending} element(s) to {previewShown.target} in {previewShown.requests.length} request(s); {previewShown.skipped.length} skipped.
           </p>
-          {preview.data.misfits.length > 0 && (
-            <ul className="problem">{preview.data.misfits.map((m) => <li key={m}>Does not fit: {m}</li>)}</ul>
+          {previewShown.misfits.length > 0 && (
+            <ul className="problem">{previewShown.misfits.map((m) => <li key={m}>Does not fit: {m}</li>)}</ul>
           )}
-          {preview.data.requests.slice(0, 1).map((r, i) => (
+          {previewShown.requests.slice(0, 1).map((r, i) => (
             <details key={i}>
               <summary>{r.method} {r.url}</summary>
               <pre>{r.headers.map((h) => `${h.name}: ${h.value}`).join("\n")}{"\n\n"}{JSON.stringify(r.body, null, 2).slice(0, 4000)}</pre>
