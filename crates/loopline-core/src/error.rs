@@ -38,6 +38,8 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// The body is not valid JSON.
     MalformedJson,
+    /// The request's body could not be read (a broken chunked encoding, a body cut short).
+    MalformedBody,
     /// Too many requests for one source; try again later.
     RateLimited,
     /// The store cannot write right now; nothing was acknowledged.
@@ -133,6 +135,7 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::MalformedJson => "malformed_json",
+            ErrorCode::MalformedBody => "malformed_body",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::StoreUnavailable => "store_unavailable",
             ErrorCode::SecretUnavailable => "secret_unavailable",
@@ -235,6 +238,7 @@ mod tests {
             ErrorCode::PayloadTooLarge,
             ErrorCode::UnsupportedMediaType,
             ErrorCode::MalformedJson,
+            ErrorCode::MalformedBody,
             ErrorCode::RateLimited,
             ErrorCode::StoreUnavailable,
             ErrorCode::SecretUnavailable,

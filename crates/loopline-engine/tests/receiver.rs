@@ -3,8 +3,10 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use common::manual_clock::ManualClock;
 use common::*;
 use loopline_core::{EventStatus, SourceKind};
 use loopline_engine::ReceiverLimits;
@@ -228,7 +230,9 @@ async fn rate_limit_answers_429_with_retry_after() {
 
 #[tokio::test]
 async fn a_flood_of_wrong_secrets_is_counted_not_stored() {
-    let r = running().await;
+    // The receiver's clock is injected: the next second comes without waiting for it.
+    let clock = Arc::new(ManualClock::new(1_700_000_000_000));
+    let r = running_with(|o| o.clock = Some(clock.clone())).await;
     let src = r.add(SourceKind::LabelStudio, None).await;
     for _ in 0..300 {
         let (status, _) = r
@@ -250,7 +254,7 @@ async fn a_flood_of_wrong_secrets_is_counted_not_stored() {
         events.len()
     );
     assert!(events.iter().all(|e| e.status == EventStatus::Rejected));
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    clock.advance_ms(1_100);
     r.post(&src.id, &[("x-loopline-token", "guess")], "{}".to_string())
         .await;
     let newest = &r.events().await[0];
@@ -261,6 +265,85 @@ async fn a_flood_of_wrong_secrets_is_counted_not_stored() {
         "{}",
         newest.summary
     );
+    r.engine.shutdown().await;
+}
+
+/// Label Studio never retries: a sender without the token must not be able to use up the
+/// source's allowance and turn the real deliveries into 429s.
+#[tokio::test]
+async fn requests_without_the_token_do_not_use_up_the_rate_allowance() {
+    let clock = Arc::new(ManualClock::new(1_700_000_000_000));
+    let r = running_with(|o| o.clock = Some(clock.clone())).await;
+    r.engine.set_limits(ReceiverLimits {
+        rate_per_source: 1.0,
+        burst_per_source: 2.0,
+        ..ReceiverLimits::default()
+    });
+    let src = r.add(SourceKind::LabelStudio, None).await;
+    for _ in 0..20 {
+        let (status, body) = r
+            .post(
+                &src.id,
+                &[
+                    ("x-loopline-token", "guess"),
+                    ("content-type", "application/json"),
+                ],
+                "{}".to_string(),
+            )
+            .await;
+        assert_eq!(status, 401, "refused for the token, not the rate: {body}");
+    }
+    let mut codes = Vec::new();
+    for i in 0..3 {
+        codes.push(r.post_ls(&src, &unique_body(i)).await.0);
+    }
+    assert_eq!(
+        codes,
+        [200, 200, 429],
+        "the real sender keeps its whole burst"
+    );
+    // A signed (generic) source: the signature is checked before the allowance is taken.
+    let generic = r.add(SourceKind::Generic, None).await;
+    for _ in 0..5 {
+        let (status, _) = r
+            .post(
+                &generic.id,
+                &[
+                    ("content-type", "application/json"),
+                    ("webhook-id", "msg_1"),
+                    ("webhook-timestamp", "1700000000"),
+                    ("webhook-signature", "v1,bm90IGEgc2lnbmF0dXJl"),
+                ],
+                "{}".to_string(),
+            )
+            .await;
+        assert_eq!(status, 401);
+    }
+    r.engine.shutdown().await;
+}
+
+/// A chunked body whose framing is broken is the sender's error (400), not a size problem
+/// (413), and nothing is stored.
+#[tokio::test]
+async fn a_broken_chunked_body_gets_400_not_413() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let r = running().await;
+    let src = r.add(SourceKind::LabelStudio, None).await;
+    let addr = r.base.trim_start_matches("http://").to_string();
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let request = format!(
+        "POST /hooks/{} HTTP/1.1\r\nHost: {addr}\r\nX-Loopline-Token: {}\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\n\r\nzz-not-hex\r\n{{}}\r\n0\r\n\r\n",
+        src.id,
+        src.token.as_deref().unwrap()
+    );
+    conn.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = conn.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("malformed_body"), "{answer}");
+    assert!(r.events().await.is_empty(), "nothing was stored");
     r.engine.shutdown().await;
 }
 

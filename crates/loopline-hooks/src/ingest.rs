@@ -44,29 +44,6 @@ pub(crate) async fn receive(
     };
 
     let limits = state.limits();
-    if state
-        .rate
-        .take(
-            &source.id,
-            now_ms,
-            limits.rate_per_source,
-            limits.burst_per_source,
-        )
-        .is_none()
-    {
-        let mut resp = error(
-            StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::RateLimited,
-            format!(
-                "Source '{}' sent more than {} requests per second. Slow down and retry; nothing from this request was stored.",
-                source.name, limits.rate_per_source
-            ),
-        );
-        resp.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        return resp;
-    }
-
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -86,11 +63,21 @@ pub(crate) async fn receive(
         }
     }
 
+    // Token sources are rate limited only once authenticated, so a sender without the
+    // token cannot use up the allowance of Label Studio's real deliveries (which are never
+    // retried). Its refusals are counted apart, in `reject`.
+    if source.kind != SourceKind::Generic {
+        if let Some(limited) = rate_limited(&state, &source, now_ms) {
+            return limited;
+        }
+    }
+
     // From here on this request will most likely become an event: tell the writer.
     let announced = state.writer.incoming();
     let bytes: Bytes = match axum::body::to_bytes(body, limits.max_body_bytes).await {
         Ok(b) => b,
-        Err(_) => return too_large(limits.max_body_bytes),
+        Err(e) if is_length_limit(&e) => return too_large(limits.max_body_bytes),
+        Err(_) => return unreadable_body(),
     };
 
     if source.kind == SourceKind::Generic {
@@ -113,6 +100,10 @@ pub(crate) async fn receive(
         }
         if let Err(refusal) = verify_standard_webhook(&headers, &bytes, &keys, now_ms) {
             return reject(&state, &source, &headers, remote, now_ms, refusal).await;
+        }
+        // A signed source's signature needs the body, so its allowance is taken here.
+        if let Some(limited) = rate_limited(&state, &source, now_ms) {
+            return limited;
         }
     }
 
@@ -323,6 +314,54 @@ async fn reject(
         StatusCode::UNAUTHORIZED,
         ErrorCode::Unauthorized,
         format!("Not authorized: {}. {fix}", refusal.describe()),
+    )
+}
+
+/// The source's allowance, taken by an authenticated request: `Some` is the 429 to send.
+fn rate_limited(state: &HooksState, source: &SourceEntry, now_ms: i64) -> Option<Response> {
+    let limits = state.limits();
+    let allowed = state.rate.take(
+        &source.id,
+        now_ms,
+        limits.rate_per_source,
+        limits.burst_per_source,
+    );
+    if allowed.is_some() {
+        return None;
+    }
+    let mut resp = error(
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::RateLimited,
+        format!(
+            "Source '{}' sent more than {} requests per second. Slow down and retry; nothing from this request was stored.",
+            source.name, limits.rate_per_source
+        ),
+    );
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    Some(resp)
+}
+
+/// `to_bytes` fails both when the body passes the limit and when it cannot be read; only
+/// the first is a 413.
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+/// A body that broke off or whose chunked framing is invalid: the sender's fault, not a
+/// size problem. Nothing was stored, and nothing was acknowledged.
+fn unreadable_body() -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        ErrorCode::MalformedBody,
+        "The request body could not be read: it was cut short or its chunked encoding is broken. Nothing was stored; send the webhook again.",
     )
 }
 

@@ -11,6 +11,7 @@ mod exports;
 mod maintenance;
 mod open;
 mod outbox;
+mod outbox_repeat;
 mod rules;
 mod runs;
 mod settings;

@@ -29,7 +29,8 @@ struct HookMove {
 impl Engine {
     /// Queues a move for every registered webhook whose URL is not under `to`. Idempotent:
     /// a webhook already moved (its registration holds `to`) gets nothing, and the same
-    /// move queued twice is one item.
+    /// move queued twice is one item. A move back to a URL a webhook held before reopens
+    /// that earlier, finished item: it is only queued because the webhook is elsewhere now.
     pub(crate) async fn move_hooks_to(&self, to: &str) -> Result<usize, ApiError> {
         let now = self.clock.now_ms();
         let mut queued = 0;
@@ -46,7 +47,7 @@ impl Engine {
                 to: to.to_string(),
             };
             self.store
-                .enqueue(&NewItem {
+                .enqueue_repeatable(&NewItem {
                     kind: LS_HOOK_URL,
                     idempotency_key: format!("{}:{}:{to}", hook.source_id, hook.project_id),
                     subject_id: Some(hook.webhook_id),
