@@ -11,11 +11,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use common::aquarium_client as client;
 use common::manual_clock::ManualClock;
 use common::*;
 use loopline_cloud::label_studio_tasks::{ControlTag, LabelingTasks, TargetProject};
 use loopline_cloud::web::{Answer, Web};
-use loopline_core::{ApiError, ErrorCode, ExportRequest, ExportState, ExportTarget, SourceKind};
+use loopline_core::{
+    ApiError, ErrorCode, ExportLabels, ExportReport, ExportRequest, ExportState, ExportTarget,
+    SourceKind,
+};
 use serde_json::{json, Value};
 
 const ISSUE: &str = "issue-9d2ca13ffe79";
@@ -48,6 +52,7 @@ impl LabelingTasks for FakeTasks {
             controls: vec![
                 control("label", "RectangleLabels", &["Wing", "Beak", "Head"]),
                 control("outline", "PolygonLabels", &["Body"]),
+                control("parts", "KeyPointLabels", &["beak_tip", "left_eye", "Bird"]),
             ],
         }))
     }
@@ -159,6 +164,11 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
+    setup_with(AQUARIUM_FIXTURE.parse().unwrap()).await
+}
+
+/// The engine with the fakes, having received `body` from an Aquarium source.
+async fn setup_with(body: Value) -> Setup {
     let (ls, web) = (Arc::new(FakeTasks::default()), Arc::new(FakeWeb::default()));
     let clock = Arc::new(ManualClock::new(1_800_000_000_000));
     let (l, w, c) = (ls.clone(), web.clone(), clock.clone());
@@ -176,7 +186,7 @@ async fn setup() -> Setup {
                 ("x-aquarium-secret", SECRET),
                 ("content-type", "application/json"),
             ],
-            AQUARIUM_FIXTURE.to_string(),
+            body.to_string(),
         )
         .await;
     assert_eq!(status, 200);
@@ -184,11 +194,52 @@ async fn setup() -> Setup {
 }
 
 fn to_label_studio(elements: Option<Vec<&str>>) -> ExportRequest {
+    issue_to_label_studio(ISSUE, ExportLabels::Both, elements)
+}
+
+fn issue_to_label_studio(
+    issue: &str,
+    labels: ExportLabels,
+    elements: Option<Vec<&str>>,
+) -> ExportRequest {
     ExportRequest {
-        issue_id: ISSUE.into(),
+        issue_id: issue.into(),
         target: ExportTarget::LabelStudio { project: 7 },
         elements: elements.map(|e| e.into_iter().map(String::from).collect()),
+        labels,
     }
+}
+
+/// Exports and delivers the issue; the report, and a second export's (which must create
+/// nothing).
+async fn export_twice(s: &Setup, req: &ExportRequest) -> (ExportReport, ExportReport) {
+    let e = &s.r.engine;
+    let queued = e.export_issue(req).await.unwrap();
+    e.deliver_export_now(queued.export_id).await.unwrap();
+    let first = e.export_report(queued.export_id).await.unwrap();
+    let tasks = s.ls.tasks.lock().unwrap().len();
+    let again = e.export_issue(req).await.unwrap();
+    e.deliver_export_now(again.export_id).await.unwrap();
+    let again = e.export_report(again.export_id).await.unwrap();
+    assert_eq!(
+        again.created.len(),
+        0,
+        "a second export creates nothing: {again:?}"
+    );
+    assert_eq!(s.ls.tasks.lock().unwrap().len(), tasks);
+    (first, again)
+}
+
+/// The task Label Studio holds for an element.
+fn task_of(s: &Setup, element: &str) -> Value {
+    s.ls.tasks
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(_, _, t)| t["data"]["aquarium_element_id"] == element)
+        .unwrap_or_else(|| panic!("no task for {element}"))
+        .2
+        .clone()
 }
 
 #[tokio::test]
@@ -227,12 +278,12 @@ async fn tasks_carry_predictions_in_percent_and_a_second_export_creates_nothing(
     let result = &frame["predictions"][0]["result"];
     assert_eq!(
         result.as_array().unwrap().len(),
-        1,
-        "the inference, not the ground truth beside it"
+        2,
+        "the ground truth and the inference beside it"
     );
     // 118/1024, 84/768, 205/1024, 140/768 in percent, rounded to 1e-6.
     assert_eq!(
-        result[0]["value"],
+        result[1]["value"],
         json!({"x": 11.523438, "y": 10.9375, "width": 20.019531, "height": 18.229167, "rotation": 0, "rectanglelabels": ["Wing"]})
     );
     let crop = &tasks
@@ -311,6 +362,7 @@ async fn a_rest_endpoint_gets_the_default_body_and_its_503_is_retried() {
             auth_secret: None,
         },
         elements: None,
+        labels: ExportLabels::Both,
     };
     let queued = e.export_issue(&req).await.unwrap();
     assert!(!e.deliver_export_now(queued.export_id).await.unwrap());
@@ -341,5 +393,91 @@ async fn a_rest_endpoint_gets_the_default_body_and_its_503_is_retried() {
         s.web.posts.lock().unwrap().len(),
         2,
         "a second export sends nothing"
+    );
+}
+
+/// Issue 23.1: a frame with ground truth and the model's boxes sends both, in one
+/// prediction of the inference set's version: ground truth without a score, inferences
+/// with their confidence. `--labels` picks one side.
+#[tokio::test]
+async fn ground_truth_and_inferences_are_both_sent_by_default() {
+    let sensor = "DEFAULT";
+    let url = "https://img.example.com/gt-inf.jpg";
+    let labels = vec![
+        client::bbox("gt-1", "Wing", sensor, [100.0, 50.0, 200.0, 100.0], None),
+        client::bbox("gt-2", "Beak", sensor, [400.0, 300.0, 40.0, 20.0], None),
+        client::bbox(
+            "inf-1",
+            "Wing",
+            sensor,
+            [104.0, 48.0, 196.0, 104.0],
+            Some(0.9),
+        ),
+        client::bbox(
+            "inf-2",
+            "Beak",
+            sensor,
+            [398.0, 302.0, 44.0, 18.0],
+            Some(0.4),
+        ),
+    ];
+    let frame = client::frame(
+        "t1",
+        vec![client::image(sensor, url, Some((1000, 500)))],
+        labels,
+    );
+    let body = client::issue("gt-inf", vec![client::frame_element("f1", frame)]);
+    let s = setup_with(body).await;
+    let e = &s.r.engine;
+
+    let only = |labels| async move {
+        let p = e
+            .preview_export(&issue_to_label_studio("gt-inf", labels, None))
+            .await
+            .unwrap();
+        let result = p.requests[0].body[0]["predictions"][0]["result"].clone();
+        result
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(only(ExportLabels::GroundTruth).await, ["gt1", "gt2"]);
+    assert_eq!(only(ExportLabels::Inferences).await, ["inf1", "inf2"]);
+
+    let (first, _) = export_twice(
+        &s,
+        &issue_to_label_studio("gt-inf", ExportLabels::Both, None),
+    )
+    .await;
+    assert_eq!(first.created.len(), 1, "{first:?}");
+    let task = task_of(&s, "f1");
+    let p = &task["predictions"][0];
+    assert_eq!(
+        p["model_version"], "birds-model-v2",
+        "the version is the inference set's, as before"
+    );
+    let result = p["result"].as_array().unwrap();
+    assert_eq!(result.len(), 4, "{result:?}");
+    let by_id = |id: &str| result.iter().find(|r| r["id"] == id).unwrap();
+    assert!(
+        by_id("gt1").get("score").is_none(),
+        "ground truth has no score"
+    );
+    assert!(by_id("gt2").get("score").is_none());
+    assert_eq!(by_id("inf1")["score"], 0.9);
+    assert_eq!(by_id("inf2")["score"], 0.4);
+    assert_eq!(
+        by_id("gt1")["value"],
+        json!({"x": 10.0, "y": 10.0, "width": 20.0, "height": 20.0, "rotation": 0, "rectanglelabels": ["Wing"]})
+    );
+    assert_eq!(
+        p["score"], 0.65,
+        "the prediction's score is the inferences' mean"
+    );
+    assert_eq!(
+        s.ls.model_version.lock().unwrap().as_deref(),
+        Some("birds-model-v2")
     );
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use loopline_cloud::label_studio_tasks::{ControlTag, ELEMENT_KEY, ISSUE_KEY};
-use loopline_core::{ElementType, Geometry, IssueElement, IssueLabel};
+use loopline_core::{ElementType, ExportLabels, Geometry, IssueElement, IssueLabel};
 use serde_json::{json, Map, Value};
 
 /// The model version of predictions made from ground truth (an issue without inferences).
@@ -46,8 +46,9 @@ impl NotSent {
 }
 
 /// Which labels an element's prediction is made of: a crop's own label only; a frame's
-/// inferences when the model made any (what annotators correct), else its ground truth.
-pub fn labels_to_send(e: &IssueElement) -> Result<Vec<&IssueLabel>, String> {
+/// ground truth, inferences or both, as chosen (both by default: the labels in question
+/// beside the model's opinion).
+pub fn labels_to_send(e: &IssueElement, choice: ExportLabels) -> Result<Vec<&IssueLabel>, String> {
     if e.element_type == ElementType::Crop {
         let own = e.crop_label.as_deref().unwrap_or(e.element_id.as_str());
         return e
@@ -57,12 +58,10 @@ pub fn labels_to_send(e: &IssueElement) -> Result<Vec<&IssueLabel>, String> {
             .map(|l| vec![l])
             .ok_or_else(|| format!("the crop's own label {own} is not in the payload"));
     }
-    let inferences: Vec<&IssueLabel> = e.labels.iter().filter(|l| l.inference).collect();
-    if inferences.is_empty() {
-        Ok(e.labels.iter().collect())
-    } else {
-        Ok(inferences)
-    }
+    Ok(e.labels
+        .iter()
+        .filter(|l| choice.takes(l.inference))
+        .collect())
 }
 
 /// The Label Studio tag type a geometry needs, or why it cannot be sent.
@@ -132,13 +131,14 @@ pub fn build_task(
     e: &IssueElement,
     controls: &[ControlTag],
     size: Option<(u32, u32)>,
+    choice: ExportLabels,
 ) -> Result<BuiltTask, NotSent> {
     let url = e
         .image_url
         .as_deref()
         .or(e.preview_url.as_deref())
         .ok_or_else(|| NotSent::Reason("it has no image URL".into()))?;
-    let labels = labels_to_send(e).map_err(NotSent::Reason)?;
+    let labels = labels_to_send(e, choice).map_err(NotSent::Reason)?;
     let mut results = Vec::new();
     let mut left_out = Vec::new();
     let mut misfits = Vec::new();
@@ -195,6 +195,7 @@ pub fn build_task(
                         r["original_height"] = json!(h);
                         r["image_rotation"] = json!(0);
                     }
+                    // Ground truth has no score; an inference's is its confidence.
                     if let Some(c) = l.confidence {
                         r["score"] = json!(c);
                     }
@@ -360,5 +361,93 @@ fn region_values(
             "{} labels are not sent",
             l.label_type
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use loopline_payloads::aquarium_issue::parse_issue;
+
+    /// A label dict as `aquariumlearning` 1.0.7's `to_dict()` writes it.
+    fn client_label(uuid: &str, t: &str, class: &str, sensor: &str, attrs: Value) -> Value {
+        json!({"uuid": uuid, "label_type": t, "label": class, "class_id": null,
+               "label_coordinate_frame": sensor, "attributes": attrs,
+               "reuse_latest_embedding": false, "change": "ADD"})
+    }
+
+    /// `Image(id=sensor, image_url=url, width=w, height=h).to_dict()`.
+    fn client_image(sensor: &str, url: &str, w: u32, h: u32) -> Value {
+        json!({"coordinate_frame": sensor, "data_urls": {"image_url": url}, "date_captured": null,
+               "sensor_id": sensor, "sensor_metadata": {"width": w, "height": h},
+               "sensor_type": "IMAGE_V0", "mirror_asset": false})
+    }
+
+    /// The issue's elements, parsed as the receiver parses them.
+    fn elements_of(sensors: Vec<Value>, labels: Vec<Value>) -> Vec<IssueElement> {
+        let body = json!({"event": "issue-exported", "issue": {"id": "i", "elements": [{
+            "element_id": "f", "element_type": "frame", "inference_set": "m1",
+            "frame_data": {"task_id": "f", "sensor_data": sensors, "label_data": labels,
+                           "coordinate_frames": [], "geo_data": {}}}]}});
+        parse_issue(&body).unwrap().elements
+    }
+
+    fn control(name: &str, kind: &str, labels: &[&str]) -> ControlTag {
+        ControlTag {
+            name: name.into(),
+            kind: kind.into(),
+            to_name: "image".into(),
+            data_key: Some("image".into()),
+            labels: labels.iter().map(|l| l.to_string()).collect(),
+        }
+    }
+
+    fn controls() -> Vec<ControlTag> {
+        vec![
+            control("label", "RectangleLabels", &["Wing"]),
+            control("parts", "KeyPointLabels", &["beak_tip", "left_eye", "Bird"]),
+        ]
+    }
+
+    const IDS: IssueIds<'static> = IssueIds {
+        issue_id: "i",
+        project: None,
+    };
+
+    fn regions(task: &Value) -> Vec<Value> {
+        task["predictions"][0]["result"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn ground_truth_has_no_score_and_inferences_keep_their_confidence() {
+        let box_at = |x: f64, conf: Option<f64>| {
+            let mut a = json!({"top": 10, "left": x, "width": 50, "height": 20});
+            if let Some(c) = conf {
+                a["confidence"] = json!(c);
+            }
+            a
+        };
+        let e = &elements_of(
+            vec![client_image("DEFAULT", "https://x/a.jpg", 500, 200)],
+            vec![
+                client_label("g", "BBOX_2D", "Wing", "DEFAULT", box_at(10.0, None)),
+                client_label("m", "BBOX_2D", "Wing", "DEFAULT", box_at(12.0, Some(0.7))),
+            ],
+        )[0];
+        let size = Some((500, 200));
+        let both = build_task(&IDS, e, &controls(), size, ExportLabels::Both).unwrap();
+        let r = regions(&both.task);
+        assert_eq!(r.len(), 2);
+        assert!(r[0].get("score").is_none());
+        assert_eq!(r[1]["score"], 0.7);
+        assert_eq!(both.model_version.as_deref(), Some("m1"));
+        let gt = build_task(&IDS, e, &controls(), size, ExportLabels::GroundTruth).unwrap();
+        assert_eq!(regions(&gt.task).len(), 1);
+        assert_eq!(gt.model_version.as_deref(), Some(GROUND_TRUTH_VERSION));
+        let inf = build_task(&IDS, e, &controls(), size, ExportLabels::Inferences).unwrap();
+        assert_eq!(regions(&inf.task)[0]["id"], "m");
     }
 }

@@ -23,8 +23,9 @@ use std::sync::Arc;
 use futures_util::stream::{self, StreamExt};
 use loopline_cloud::label_studio_tasks::{LabelingTasks, TargetProject};
 use loopline_core::{
-    ApiError, AquariumIssue, ErrorCode, ExportPreview, ExportReport, ExportRequest, ExportSkipped,
-    ExportTarget, Geometry, IssueElement, PreviewHeader, PreviewRequest,
+    ApiError, AquariumIssue, ElementType, ErrorCode, ExportLabels, ExportPreview, ExportReport,
+    ExportRequest, ExportSkipped, ExportTarget, Geometry, IssueElement, PreviewHeader,
+    PreviewRequest,
 };
 use loopline_store::NewExportElement;
 use serde_json::{json, Value};
@@ -297,7 +298,7 @@ impl Engine {
                         }
                         None => None,
                     };
-                    match ls_tasks::build_task(&ids, e, &target.controls, size) {
+                    match ls_tasks::build_task(&ids, e, &target.controls, size, req.labels) {
                         Ok(built) => {
                             if let Some(v) = &built.model_version {
                                 *versions.entry(v.clone()).or_default() += 1;
@@ -349,10 +350,11 @@ impl Engine {
                         ));
                         continue;
                     }
+                    let sent = with_labels(e, req.labels);
                     rows.push(NewExportElement {
                         element_id: e.element_id.clone(),
                         state: "pending",
-                        request_json: Some(http_targets::element_fields(e).to_string()),
+                        request_json: Some(http_targets::element_fields(&sent).to_string()),
                         task_id: None,
                         message: None,
                     });
@@ -423,6 +425,16 @@ fn skipped(e: &IssueElement, reason: String, task_id: Option<i64>) -> NewExportE
         task_id,
         message: Some(reason),
     }
+}
+
+/// A frame with only the chosen labels (an endpoint gets the same choice as Label Studio);
+/// a crop keeps its own label.
+fn with_labels(e: &IssueElement, choice: ExportLabels) -> IssueElement {
+    let mut out = e.clone();
+    if e.element_type == ElementType::Frame {
+        out.labels.retain(|l| choice.takes(l.inference));
+    }
+    out
 }
 
 fn requests_of(rows: &[&NewExportElement]) -> Vec<Value> {
