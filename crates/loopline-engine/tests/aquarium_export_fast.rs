@@ -481,3 +481,85 @@ async fn ground_truth_and_inferences_are_both_sent_by_default() {
         Some("birds-model-v2")
     );
 }
+
+/// Issue 23.2: a `KEYPOINTS_2D` label as the client writes it (`attributes.keypoints` of
+/// `{x, y, name}` in pixels, a box beside them) becomes one `keypointlabels` region per
+/// point, in percent, labelled by the point's name where the config lists it, else by the
+/// label's class. The model's box beside it (which used to crowd the ground truth out) goes
+/// too.
+#[tokio::test]
+async fn each_keypoint_becomes_a_keypointlabels_region() {
+    let sensor = "DEFAULT";
+    let kp = client::keypoints(
+        "kp-1",
+        "Bird",
+        sensor,
+        &[
+            (200.0, 100.0, "beak_tip"),
+            (300.0, 150.0, "left_eye"),
+            (50.0, 25.0, "tail"),
+        ],
+    );
+    let frame = client::frame(
+        "t1",
+        vec![client::image(
+            sensor,
+            "https://img.example.com/kp.jpg",
+            Some((800, 400)),
+        )],
+        vec![
+            kp,
+            client::bbox("inf-b", "Head", sensor, [80.0, 40.0, 80.0, 40.0], Some(0.8)),
+        ],
+    );
+    let s = setup_with(client::issue(
+        "kp",
+        vec![client::frame_element("f1", frame)],
+    ))
+    .await;
+    let (first, _) = export_twice(&s, &issue_to_label_studio("kp", ExportLabels::Both, None)).await;
+    assert_eq!(first.created.len(), 1, "{first:?}");
+    let task = task_of(&s, "f1");
+    let mut result = task["predictions"][0]["result"].as_array().unwrap().clone();
+    assert_eq!(result.len(), 4, "{result:?}");
+    let model = result.pop().unwrap();
+    assert_eq!(
+        (model["type"].as_str(), model["score"].as_f64()),
+        (Some("rectanglelabels"), Some(0.8))
+    );
+    for r in &result {
+        assert_eq!(
+            (r["type"].as_str(), r["from_name"].as_str()),
+            (Some("keypointlabels"), Some("parts"))
+        );
+        assert_eq!(
+            (r["original_width"].as_u64(), r["original_height"].as_u64()),
+            (Some(800), Some(400))
+        );
+        let w = r["value"]["width"].as_f64().unwrap();
+        assert!(
+            (0.5..=1.0).contains(&w),
+            "a keypoint's width is a small percent of the image: {w}"
+        );
+    }
+    let point = |i: usize| {
+        let v = &result[i]["value"];
+        (
+            v["x"].as_f64().unwrap(),
+            v["y"].as_f64().unwrap(),
+            v["keypointlabels"].clone(),
+        )
+    };
+    assert_eq!(point(0), (25.0, 25.0, json!(["beak_tip"])));
+    assert_eq!(point(1), (37.5, 37.5, json!(["left_eye"])));
+    assert_eq!(
+        point(2),
+        (6.25, 6.25, json!(["Bird"])),
+        "a name the config lacks falls back to the class"
+    );
+    assert!(
+        result.iter().all(|r| r.get("score").is_none()),
+        "ground truth has no score"
+    );
+    assert_eq!(task["predictions"][0]["model_version"], "birds-model-v2");
+}

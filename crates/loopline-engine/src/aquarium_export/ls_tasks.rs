@@ -450,4 +450,46 @@ mod tests {
         let inf = build_task(&IDS, e, &controls(), size, ExportLabels::Inferences).unwrap();
         assert_eq!(regions(&inf.task)[0]["id"], "m");
     }
+
+    #[test]
+    fn keypoints_are_one_region_each_named_as_the_config_spells_them() {
+        let kps = json!({"keypoints": [
+            {"x": 100, "y": 50, "name": "Beak_Tip"},
+            {"x": 0, "y": 200, "name": "wing_root"}
+        ], "top": 0, "left": 0, "width": 150, "height": 200});
+        let e = &elements_of(
+            vec![client_image("DEFAULT", "https://x/k.jpg", 400, 200)],
+            vec![client_label("k", "KEYPOINTS_2D", "bird", "DEFAULT", kps)],
+        )[0];
+        let t = build_task(&IDS, e, &controls(), Some((400, 200)), ExportLabels::Both).unwrap();
+        let r = regions(&t.task);
+        assert_eq!(r.len(), 2);
+        assert_eq!(
+            r[0]["value"],
+            json!({"x": 25.0, "y": 25.0, "width": KEYPOINT_WIDTH, "keypointlabels": ["beak_tip"]})
+        );
+        assert_eq!(
+            r[1]["value"]["keypointlabels"],
+            json!(["Bird"]),
+            "the class when the name is not listed"
+        );
+        assert_eq!(
+            (r[1]["value"]["x"].as_f64(), r[1]["value"]["y"].as_f64()),
+            (Some(0.0), Some(100.0))
+        );
+        assert_eq!(
+            (r[0]["id"].as_str(), r[1]["id"].as_str()),
+            (Some("k"), Some("k_1"))
+        );
+        assert_eq!(r[0]["original_width"], 400);
+        // Neither the name nor the class in the config: said before sending.
+        let odd = json!({"keypoints": [{"x": 1, "y": 1, "name": "tail"}]});
+        let e = &elements_of(
+            vec![client_image("DEFAULT", "https://x/k.jpg", 400, 200)],
+            vec![client_label("k", "KEYPOINTS_2D", "fish", "DEFAULT", odd)],
+        )[0];
+        let err =
+            build_task(&IDS, e, &controls(), Some((400, 200)), ExportLabels::Both).unwrap_err();
+        assert!(err.reason().contains("'tail'"), "{}", err.reason());
+    }
 }
