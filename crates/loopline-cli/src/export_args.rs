@@ -218,9 +218,14 @@ pub fn print_report(r: &ExportReport) {
         r.pending
     );
     for c in &r.created {
+        let note = c
+            .note
+            .as_deref()
+            .map(|n| format!(", {n}"))
+            .unwrap_or_default();
         match c.task_id {
-            Some(t) => println!("  created {} → task {t}", c.element_id),
-            None => println!("  sent {}", c.element_id),
+            Some(t) => println!("  created {}: task {t}{note}", c.element_id),
+            None => println!("  sent {}{note}", c.element_id),
         }
     }
     for s in &r.skipped {

@@ -97,6 +97,8 @@ pub struct ExportCreated {
     pub element_id: String,
     /// The Label Studio task (none for REST and GraphQL targets).
     pub task_id: Option<i64>,
+    /// What of the element the task does not carry ("masks not sent: …").
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -563,3 +563,87 @@ async fn each_keypoint_becomes_a_keypointlabels_region() {
     );
     assert_eq!(task["predictions"][0]["model_version"], "birds-model-v2");
 }
+
+/// Issue 23.3: a frame whose only labels are masks (`add_2d_semseg`) is still work to
+/// label: it becomes a task with its image and no prediction, and the report says per
+/// element what was not sent. A box beside a mask goes, the mask is named.
+#[tokio::test]
+async fn a_masks_only_frame_becomes_a_task_without_a_prediction() {
+    let sensor = "DEFAULT";
+    let img = |n: &str| {
+        client::image(
+            sensor,
+            &format!("https://img.example.com/{n}.jpg"),
+            Some((640, 480)),
+        )
+    };
+    let masks = client::frame(
+        "t1",
+        vec![img("masks")],
+        vec![
+            client::semseg("m-1", sensor, "https://img.example.com/m1.png"),
+            client::semseg("m-2", sensor, "https://img.example.com/m2.png"),
+        ],
+    );
+    let mixed = client::frame(
+        "t2",
+        vec![img("mixed")],
+        vec![
+            client::bbox("b-1", "Wing", sensor, [64.0, 48.0, 64.0, 48.0], None),
+            client::semseg("m-3", sensor, "https://img.example.com/m3.png"),
+        ],
+    );
+    let body = client::issue(
+        "masks",
+        vec![
+            client::frame_element("f-masks", masks),
+            client::frame_element("f-mixed", mixed),
+        ],
+    );
+    let s = setup_with(body).await;
+    let (first, again) = export_twice(
+        &s,
+        &issue_to_label_studio("masks", ExportLabels::Both, None),
+    )
+    .await;
+    assert_eq!(first.created.len(), 2, "{first:?}");
+    assert!(first.skipped.is_empty(), "{first:?}");
+    let created = |id: &str| {
+        first
+            .created
+            .iter()
+            .find(|c| c.element_id == id)
+            .unwrap()
+            .clone()
+    };
+    let m = created("f-masks");
+    let note = m.note.as_deref().unwrap_or_default();
+    assert!(
+        note.starts_with("masks not sent: m-1, m-2 (SEMANTIC_LABEL_URL_2D"),
+        "{note}"
+    );
+    assert!(m.task_id.is_some());
+    let task = task_of(&s, "f-masks");
+    assert_eq!(task["data"]["image"], "https://img.example.com/masks.jpg");
+    assert!(
+        task.get("predictions").is_none(),
+        "no prediction for the masks: {task}"
+    );
+    let mixed = created("f-mixed");
+    assert!(
+        mixed
+            .note
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with("masks not sent: m-3"),
+        "{mixed:?}"
+    );
+    assert_eq!(
+        task_of(&s, "f-mixed")["predictions"][0]["result"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(again.skipped.len(), 2, "already there: {again:?}");
+}

@@ -20,11 +20,13 @@ pub struct IssueIds<'a> {
     pub project: Option<&'a str>,
 }
 
-/// A task ready to import, and the model version of its prediction.
+/// A task ready to import, the model version of its prediction, and what of the element's
+/// labels it does not carry (masks, lines…), for the element's line in the report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BuiltTask {
     pub task: Value,
     pub model_version: Option<String>,
+    pub note: Option<String>,
 }
 
 /// Why an element is not sent.
@@ -64,23 +66,54 @@ pub fn labels_to_send(e: &IssueElement, choice: ExportLabels) -> Result<Vec<&Iss
         .collect())
 }
 
-/// The Label Studio tag type a geometry needs, or why it cannot be sent.
-pub fn tag_for(g: &Geometry, label_type: &str) -> Result<&'static str, String> {
+/// Labels a task cannot carry as regions, grouped for the per-element note: what they are
+/// ("masks") and why.
+struct LeftOut {
+    what: String,
+    why: String,
+    uuids: Vec<String>,
+}
+
+/// The Label Studio tag type a geometry needs, or (what it is, why it cannot be sent).
+pub fn tag_for(g: &Geometry, label_type: &str) -> Result<&'static str, (String, String)> {
     match g {
         Geometry::Box { .. } => Ok("RectangleLabels"),
         Geometry::Polygons { .. } => Ok("PolygonLabels"),
         Geometry::Keypoints { .. } => Ok("KeyPointLabels"),
         Geometry::Classification => Ok("Choices"),
-        Geometry::Mask { .. } => Err(format!(
-            "{label_type} masks are not sent: a Label Studio prediction cannot point at a mask image"
+        Geometry::Mask { .. } => Err((
+            "masks".into(),
+            format!("{label_type}: a Label Studio prediction cannot point at a mask image"),
         )),
-        Geometry::Line { .. } => Err(format!(
-            "{label_type} line segments have no Label Studio prediction type"
+        Geometry::Line { .. } => Err((
+            "line segments".into(),
+            format!("{label_type} has no Label Studio prediction type"),
         )),
-        Geometry::Other { .. } => Err(format!(
-            "{label_type} labels (cuboids, text tokens) have no Label Studio image prediction type"
+        Geometry::Other { .. } => Err((
+            format!("{label_type} labels"),
+            "cuboids and text tokens have no Label Studio image prediction type".into(),
         )),
     }
+}
+
+fn leave_out(groups: &mut Vec<LeftOut>, what: String, why: String, uuid: &str) {
+    match groups.iter_mut().find(|g| g.what == what && g.why == why) {
+        Some(g) => g.uuids.push(uuid.to_string()),
+        None => groups.push(LeftOut {
+            what,
+            why,
+            uuids: vec![uuid.to_string()],
+        }),
+    }
+}
+
+/// "masks not sent: lbl-1, lbl-2 (SEMANTIC_LABEL_URL_2D: …)"; groups joined by "; ".
+fn note_of(groups: &[LeftOut]) -> String {
+    groups
+        .iter()
+        .map(|g| format!("{} not sent: {} ({})", g.what, g.uuids.join(", "), g.why))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The control tag for a tag type: the first of that type in the config.
@@ -124,8 +157,10 @@ pub fn data_key(controls: &[ControlTag]) -> String {
 }
 
 /// Builds the task. `size` is needed when any label has geometry. Labels that cannot be
-/// sent are left out of the prediction; an element none of whose labels can be sent, or
-/// one whose classes the config lacks, is not sent.
+/// sent are left out of the prediction and named in the note: a frame is still work to
+/// label, so one whose labels are all masks still becomes a task with its image and no
+/// prediction. A crop whose own label cannot be sent, and an element whose classes the
+/// config lacks, are not sent.
 pub fn build_task(
     ids: &IssueIds<'_>,
     e: &IssueElement,
@@ -140,14 +175,14 @@ pub fn build_task(
         .ok_or_else(|| NotSent::Reason("it has no image URL".into()))?;
     let labels = labels_to_send(e, choice).map_err(NotSent::Reason)?;
     let mut results = Vec::new();
-    let mut left_out = Vec::new();
+    let mut left_out: Vec<LeftOut> = Vec::new();
     let mut misfits = Vec::new();
     let mut scores = Vec::new();
     for l in &labels {
         let kind = match tag_for(&l.geometry, &l.label_type) {
             Ok(k) => k,
-            Err(why) => {
-                left_out.push(why);
+            Err((what, why)) => {
+                leave_out(&mut left_out, what, why, &l.uuid);
                 continue;
             }
         };
@@ -206,16 +241,20 @@ pub fn build_task(
                 }
             }
             Err(NotSent::Misfits(m)) => misfits.extend(m),
-            Err(NotSent::Reason(why)) => left_out.push(why),
+            Err(NotSent::Reason(why)) => leave_out(&mut left_out, "regions".into(), why, &l.uuid),
         }
     }
     if !misfits.is_empty() {
         misfits.dedup();
         return Err(NotSent::Misfits(misfits));
     }
-    if results.is_empty() && !left_out.is_empty() {
-        left_out.dedup();
-        return Err(NotSent::Reason(left_out.join("; ")));
+    let note = (!left_out.is_empty()).then(|| note_of(&left_out));
+    if results.is_empty() && e.element_type == ElementType::Crop {
+        if let Some(note) = note {
+            return Err(NotSent::Reason(format!(
+                "the crop's own label cannot be sent: {note}"
+            )));
+        }
     }
     let mut data = Map::new();
     data.insert(data_key(controls), json!(url));
@@ -261,6 +300,7 @@ pub fn build_task(
     Ok(BuiltTask {
         task,
         model_version,
+        note,
     })
 }
 
@@ -491,5 +531,50 @@ mod tests {
         let err =
             build_task(&IDS, e, &controls(), Some((400, 200)), ExportLabels::Both).unwrap_err();
         assert!(err.reason().contains("'tail'"), "{}", err.reason());
+    }
+
+    #[test]
+    fn a_frame_of_masks_is_a_task_without_a_prediction_and_a_crop_of_one_is_not_sent() {
+        let mask = |u: &str| {
+            client_label(
+                u,
+                "SEMANTIC_LABEL_URL_2D",
+                "__mask",
+                "DEFAULT",
+                json!({"url": "https://x/m.png"}),
+            )
+        };
+        let line = client_label(
+            "l",
+            "LINE_SEGMENT_2D",
+            "edge",
+            "DEFAULT",
+            json!({"x1": 0, "y1": 0, "x2": 1, "y2": 1}),
+        );
+        let e = &elements_of(
+            vec![client_image("DEFAULT", "https://x/f.jpg", 10, 10)],
+            vec![mask("a"), mask("b"), line],
+        )[0];
+        let t = build_task(&IDS, e, &controls(), Some((10, 10)), ExportLabels::Both).unwrap();
+        assert!(t.task.get("predictions").is_none());
+        assert_eq!(t.model_version, None);
+        assert_eq!(t.task["data"]["image"], "https://x/f.jpg");
+        let note = t.note.unwrap();
+        assert!(
+            note.starts_with("masks not sent: a, b (SEMANTIC_LABEL_URL_2D: "),
+            "{note}"
+        );
+        assert!(note.contains("; line segments not sent: l ("), "{note}");
+
+        let mut crop = e.clone();
+        crop.element_type = ElementType::Crop;
+        crop.crop_label = Some("a".into());
+        let err =
+            build_task(&IDS, &crop, &controls(), Some((10, 10)), ExportLabels::Both).unwrap_err();
+        assert!(
+            err.reason().contains("masks not sent: a"),
+            "{}",
+            err.reason()
+        );
     }
 }

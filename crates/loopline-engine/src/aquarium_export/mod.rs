@@ -308,7 +308,8 @@ impl Engine {
                                 state: "pending",
                                 request_json: Some(built.task.to_string()),
                                 task_id: None,
-                                message: None,
+                                // Kept once created: "created: task N, masks not sent: …".
+                                message: built.note,
                             });
                         }
                         Err(not_sent) => {
