@@ -647,3 +647,106 @@ async fn a_masks_only_frame_becomes_a_task_without_a_prediction() {
     );
     assert_eq!(again.skipped.len(), 2, "already there: {again:?}");
 }
+
+/// Issue 23.4: a frame with several `Image` sensors. Its labels' `label_coordinate_frame`
+/// (`coordinate_frame` in some versions) names the sensor they are drawn in: the task shows
+/// that sensor's image, at its size. Labels spanning two sensors make a task per sensor,
+/// found again by a second export.
+#[tokio::test]
+async fn each_label_goes_on_the_image_of_its_own_sensor() {
+    let sensors = || {
+        vec![
+            client::image(
+                "cam_left",
+                "https://img.example.com/left.jpg",
+                Some((1000, 500)),
+            ),
+            client::image(
+                "cam_right",
+                "https://img.example.com/right.jpg",
+                Some((800, 400)),
+            ),
+        ]
+    };
+    let right_only = client::frame(
+        "t1",
+        sensors(),
+        vec![client::bbox(
+            "r-1",
+            "Wing",
+            "cam_right",
+            [80.0, 40.0, 80.0, 40.0],
+            None,
+        )],
+    );
+    let mut old_key = client::bbox(
+        "l-2",
+        "Beak",
+        "cam_left",
+        [100.0, 50.0, 100.0, 50.0],
+        Some(0.5),
+    );
+    let frame = old_key["label_coordinate_frame"].take();
+    old_key
+        .as_object_mut()
+        .unwrap()
+        .remove("label_coordinate_frame");
+    old_key["coordinate_frame"] = frame;
+    let both = client::frame(
+        "t2",
+        sensors(),
+        vec![
+            client::bbox("r-2", "Wing", "cam_right", [0.0, 0.0, 400.0, 200.0], None),
+            old_key,
+        ],
+    );
+    let body = client::issue(
+        "sensors",
+        vec![
+            client::frame_element("f-right", right_only),
+            client::frame_element("f-both", both),
+        ],
+    );
+    let s = setup_with(body).await;
+    let req = issue_to_label_studio("sensors", ExportLabels::Both, None);
+    let (first, again) = export_twice(&s, &req).await;
+    let mut created: Vec<&str> = first
+        .created
+        .iter()
+        .map(|c| c.element_id.as_str())
+        .collect();
+    created.sort();
+    assert_eq!(
+        created,
+        ["f-both@cam_left", "f-both@cam_right", "f-right"],
+        "{first:?}"
+    );
+    assert_eq!(again.skipped.len(), 3);
+
+    let region = |t: &Value| t["predictions"][0]["result"][0].clone();
+    let t = task_of(&s, "f-right");
+    assert_eq!(t["data"]["image"], "https://img.example.com/right.jpg");
+    assert_eq!(t["data"]["aquarium_sensor_id"], "cam_right");
+    let r = region(&t);
+    assert_eq!(
+        (r["original_width"].as_u64(), r["original_height"].as_u64()),
+        (Some(800), Some(400))
+    );
+    assert_eq!(r["value"]["x"], 10.0, "80 of the right camera's 800 pixels");
+
+    let left = task_of(&s, "f-both@cam_left");
+    assert_eq!(left["data"]["image"], "https://img.example.com/left.jpg");
+    assert_eq!(region(&left)["value"]["rectanglelabels"], json!(["Beak"]));
+    assert_eq!(region(&left)["value"]["width"], 10.0);
+    let right = task_of(&s, "f-both@cam_right");
+    assert_eq!(right["data"]["image"], "https://img.example.com/right.jpg");
+    assert_eq!(right["data"]["aquarium_frame_id"], "f-both");
+    assert_eq!(region(&right)["value"]["width"], 50.0);
+
+    // Aquarium's own id of the split frame chooses both of its tasks.
+    let e = &s.r.engine;
+    let mut only = req.clone();
+    only.elements = Some(vec!["f-both".into()]);
+    let p = e.preview_export(&only).await.unwrap();
+    assert_eq!((p.sending, p.skipped.len()), (0, 2), "{p:?}");
+}

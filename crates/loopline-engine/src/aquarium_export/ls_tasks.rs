@@ -1,5 +1,6 @@
-//! An Aquarium element as a Label Studio task: the image, Aquarium's ids in the data (how an
-//! export is traced and never duplicated), and one prediction built from its labels, in
+//! An Aquarium element as a Label Studio task: the image of the sensor its labels are drawn
+//! in, Aquarium's ids in the data (how an export is traced and never duplicated; a frame
+//! split across sensors is `{element_id}@{sensor_id}` there), and one prediction built from its labels, in
 //! percent of the image as Label Studio wants them. Pure: the image size and the target's
 //! control tags are given.
 
@@ -272,6 +273,7 @@ pub fn build_task(
         ("aquarium_dataset", e.dataset.as_deref()),
         ("aquarium_inference_set", e.inference_set.as_deref()),
         ("aquarium_project", ids.project),
+        ("aquarium_sensor_id", e.sensor_id.as_deref()),
     ]);
     for (k, v) in optional {
         if let Some(v) = v {

@@ -475,7 +475,16 @@ fn check_image_target(target: &TargetProject) -> Result<(), ApiError> {
     ))
 }
 
+/// Aquarium's id of an element (a frame split across sensors is `{id}@{sensor}`).
+fn aquarium_id(e: &IssueElement) -> &str {
+    e.sensor_id
+        .as_deref()
+        .and_then(|s| e.element_id.strip_suffix(s)?.strip_suffix('@'))
+        .unwrap_or(&e.element_id)
+}
+
 /// The chosen elements in the issue's order; an unknown id is an error that names it.
+/// Aquarium's id of a frame split across sensors chooses each of its sensors.
 fn chosen_elements<'a>(
     issue: &'a AquariumIssue,
     only: Option<&[String]>,
@@ -487,7 +496,7 @@ fn chosen_elements<'a>(
     let known: HashSet<&str> = issue
         .elements
         .iter()
-        .map(|e| e.element_id.as_str())
+        .flat_map(|e| [e.element_id.as_str(), aquarium_id(e)])
         .collect();
     let unknown: Vec<&str> = only
         .iter()
@@ -509,6 +518,6 @@ fn chosen_elements<'a>(
     Ok(issue
         .elements
         .iter()
-        .filter(|e| wanted.contains(e.element_id.as_str()))
+        .filter(|e| wanted.contains(e.element_id.as_str()) || wanted.contains(aquarium_id(e)))
         .collect())
 }
