@@ -750,3 +750,92 @@ async fn each_label_goes_on_the_image_of_its_own_sensor() {
     let p = e.preview_export(&only).await.unwrap();
     assert_eq!((p.sending, p.skipped.len()), (0, 2), "{p:?}");
 }
+
+/// Issue 23.5: elements with no usable frame (`frame_data: null`, none at all, only a
+/// point cloud sensor, no `element_id`) are in the report as skipped with why, beside the
+/// frame that was created; to REST endpoints too.
+#[tokio::test]
+async fn every_element_of_the_issue_is_in_the_report() {
+    let good = client::frame(
+        "t1",
+        vec![client::image(
+            "DEFAULT",
+            "https://img.example.com/ok.jpg",
+            Some((100, 100)),
+        )],
+        vec![client::bbox(
+            "b",
+            "Wing",
+            "DEFAULT",
+            [10.0, 10.0, 10.0, 10.0],
+            None,
+        )],
+    );
+    let mut null_frame = client::frame_element("f-null", Value::Null);
+    null_frame["frame_data"] = Value::Null;
+    let mut no_frame = client::frame_element("f-missing", Value::Null);
+    no_frame.as_object_mut().unwrap().remove("frame_data");
+    // `PointCloudPCD(...).to_dict()`: a lidar only, no image to label.
+    let lidar = json!({"coordinate_frame": "world", "data_urls": {"pcd_url": "https://img.example.com/a.pcd"},
+        "date_captured": null, "sensor_id": "lidar", "sensor_metadata": {}, "sensor_type": "POINTCLOUD_PCD_V0", "mirror_asset": false});
+    let lidar_only = client::frame_element("f-lidar", client::frame("t3", vec![lidar], vec![]));
+    let mut unnamed = client::frame_element("x", good.clone());
+    unnamed.as_object_mut().unwrap().remove("element_id");
+    let body = client::issue(
+        "unusable",
+        vec![
+            client::frame_element("f-ok", good),
+            null_frame,
+            no_frame,
+            lidar_only,
+            unnamed,
+        ],
+    );
+    let s = setup_with(body).await;
+    let (first, again) = export_twice(
+        &s,
+        &issue_to_label_studio("unusable", ExportLabels::Both, None),
+    )
+    .await;
+    assert_eq!(
+        first
+            .created
+            .iter()
+            .map(|c| c.element_id.as_str())
+            .collect::<Vec<_>>(),
+        ["f-ok"]
+    );
+    let why: std::collections::BTreeMap<&str, &str> = first
+        .skipped
+        .iter()
+        .map(|k| (k.element_id.as_str(), k.reason.as_str()))
+        .collect();
+    assert_eq!(why.len(), 4, "{why:?}");
+    assert!(
+        why["f-null"].contains("frame_data is missing or null"),
+        "{why:?}"
+    );
+    assert!(why["f-missing"].contains("frame_data is missing or null"));
+    assert!(why["f-lidar"].contains("no image sensor"));
+    assert_eq!(
+        why["(unnamed 4)"],
+        "not usable: element 5 of the issue: no element_id"
+    );
+    assert_eq!(again.skipped.len(), 5, "{again:?}");
+
+    // A chosen unusable element is said too, not refused as unknown.
+    let e = &s.r.engine;
+    let mut one = issue_to_label_studio("unusable", ExportLabels::Both, Some(vec!["f-null"]));
+    let p = e.preview_export(&one).await.unwrap();
+    assert_eq!((p.sending, p.skipped.len()), (0, 1));
+    one.target = ExportTarget::Rest {
+        url: "https://labeling.example.com/t".into(),
+        body_template: None,
+        auth_secret: None,
+    };
+    one.elements = None;
+    let rest = e.export_issue(&one).await.unwrap();
+    e.deliver_export_now(rest.export_id).await.unwrap();
+    let rest = e.export_report(rest.export_id).await.unwrap();
+    assert_eq!((rest.created.len(), rest.skipped.len()), (1, 4), "{rest:?}");
+}

@@ -93,13 +93,18 @@ pub fn parse_issue(body: &Value) -> Option<AquariumIssue> {
     .or_else(|| text(&field(body, "project_name")));
     let mut elements = Vec::new();
     let mut skipped = Vec::new();
-    for raw in list(field(&issue, "elements")) {
+    for (n, raw) in list(field(&issue, "elements")).into_iter().enumerate() {
         match element(&raw) {
             Ok(es) => elements.extend(es),
-            Err(reason) => skipped.push(SkippedElement {
-                element_id: text(&field(&raw, "element_id")),
-                reason,
-            }),
+            Err(reason) => {
+                let element_id = text(&field(&raw, "element_id"));
+                // Without an id, its place is all that tells it apart.
+                let reason = match element_id {
+                    Some(_) => reason,
+                    None => format!("element {} of the issue: {reason}", n + 1),
+                };
+                skipped.push(SkippedElement { element_id, reason })
+            }
         }
     }
     let name = text(&field(&issue, "name")).or_else(|| {

@@ -236,6 +236,8 @@ impl Engine {
         let mut rows = Vec::new();
         let mut misfits = Vec::new();
         let mut versions: BTreeMap<String, usize> = BTreeMap::new();
+        // Elements the issue holds but no export can use: in the report all the same.
+        let unusable = unusable_rows(&issue, req.elements.as_deref());
         match &req.target {
             ExportTarget::LabelStudio { project } => {
                 let ls = self.labeling_tasks().await?;
@@ -320,6 +322,7 @@ impl Engine {
                         }
                     }
                 }
+                rows.extend(unusable);
                 misfits.sort();
                 misfits.dedup();
                 // The inference set the issue is about, as the issue asks; ground truth
@@ -360,6 +363,7 @@ impl Engine {
                         message: None,
                     });
                 }
+                rows.extend(unusable);
                 // The body is built now too, so a template error is said before filing.
                 let sending: Vec<&NewExportElement> =
                     rows.iter().filter(|r| r.state == "pending").collect();
@@ -475,6 +479,38 @@ fn check_image_target(target: &TargetProject) -> Result<(), ApiError> {
     ))
 }
 
+/// A skipped row for each element the parser could not use (no frame data, no image
+/// sensor…), so every element of the issue has its line in the report. One without an id
+/// is named by its place among those (its reason says its place in the issue).
+fn unusable_rows(issue: &AquariumIssue, only: Option<&[String]>) -> Vec<NewExportElement> {
+    let mut taken: HashSet<String> = issue
+        .elements
+        .iter()
+        .map(|e| e.element_id.clone())
+        .collect();
+    let mut out = Vec::new();
+    for (n, s) in issue.skipped.iter().enumerate() {
+        if only.is_some_and(|o| !s.element_id.as_ref().is_some_and(|id| o.contains(id))) {
+            continue;
+        }
+        let id = s
+            .element_id
+            .clone()
+            .unwrap_or_else(|| format!("(unnamed {})", n + 1));
+        if !taken.insert(id.clone()) {
+            continue; // the same id twice in one issue: one line is enough
+        }
+        out.push(NewExportElement {
+            element_id: id,
+            state: "skipped",
+            request_json: None,
+            task_id: None,
+            message: Some(format!("not usable: {}", s.reason)),
+        });
+    }
+    out
+}
+
 /// Aquarium's id of an element (a frame split across sensors is `{id}@{sensor}`).
 fn aquarium_id(e: &IssueElement) -> &str {
     e.sensor_id
@@ -497,6 +533,7 @@ fn chosen_elements<'a>(
         .elements
         .iter()
         .flat_map(|e| [e.element_id.as_str(), aquarium_id(e)])
+        .chain(issue.skipped.iter().filter_map(|s| s.element_id.as_deref()))
         .collect();
     let unknown: Vec<&str> = only
         .iter()
