@@ -532,7 +532,8 @@ mod tests {
             {"element_id": "none", "element_type": "frame", "frame_data": {"sensor_data": sensors, "label_data": []}}
         ]}});
         let issue = parse_issue(&body).unwrap();
-        let seen: Vec<(&str, Option<&str>, Option<u32>, Vec<&str>)> = issue
+        type Seen<'a> = (&'a str, Option<&'a str>, Option<u32>, Vec<&'a str>);
+        let seen: Vec<Seen> = issue
             .elements
             .iter()
             .map(|e| {
