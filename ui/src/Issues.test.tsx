@@ -144,5 +144,8 @@ describe("Issues", () => {
       "f1 created: task 12, masks not sent: m-1 (SEMANTIC_LABEL_URL_2D: a Label Studio prediction cannot point at a mask image)",
       "f-null skipped: not usable: no frame data (frame_data is missing or null)",
     ]);
+    const cards = screen.getAllByTestId("element-result").map((p) => p.textContent);
+    expect(cards).toContain("created: task 12, masks not sent: m-1 (SEMANTIC_LABEL_URL_2D: a Label Studio prediction cannot point at a mask image)");
+    expect(cards).toContain("created: task 13");
   });
 });
