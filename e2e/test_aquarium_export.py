@@ -2,7 +2,9 @@
 `loopline aquarium export` turns an issue's elements into Label Studio tasks with predictions
 in percent of the image (checked against hand-computed values), a crop sends only its own
 region, sizes Aquarium did not send are read from the image header, masks and classes the
-labeling config lacks are skipped with their reason, a second export creates nothing, a
+labeling config lacks are skipped with their reason (a frame of masks still becomes a task with its
+image, the masks named in its note), ground truth goes beside the model's boxes, a second export
+creates nothing, a
 `loopline serve` killed mid-export finishes after its restart with nothing duplicated, and
 REST and GraphQL endpoints receive the body their templates say (auth from the keychain,
 masked in the preview, retried on a 503)."""
@@ -141,7 +143,7 @@ def test_export_to_label_studio_builds_predictions_and_never_duplicates(cli_bina
         export = ["aquarium", "export", "issue-export-1", "--to", "label-studio", "--project", str(pid)]
 
         preview = s.json(*export, "--dry-run")
-        assert preview["sending"] == 5, preview
+        assert preview["sending"] == 6, preview
         assert [r["method"] for r in preview["requests"]] == ["POST", "PATCH"]
         assert preview["requests"][1]["body"] == {"model_version": "resnet50-v3"}
         assert all("••••" in h["value"] for r in preview["requests"] for h in r["headers"] if h["name"] == "Authorization")
@@ -151,10 +153,14 @@ def test_export_to_label_studio_builds_predictions_and_never_duplicates(cli_bina
         report = s.json(*export)
         assert report["state"] == "done", report
         created = {c["element_id"]: c["task_id"] for c in report["created"]}
-        assert set(created) == {"f-box", "f-poly", "lbl-crop-own", "f-kp", "f-cls"}, report
+        assert set(created) == {"f-box", "f-poly", "lbl-crop-own", "f-kp", "f-cls", "f-mask"}, report
+        notes = {c["element_id"]: c["note"] for c in report["created"]}
+        assert notes["f-mask"].startswith("masks not sent: lbl-mask"), notes
         skipped = {k["element_id"]: k["reason"] for k in report["skipped"]}
-        assert "mask" in skipped["f-mask"] and "'Tail'" in skipped["f-tail"], skipped
+        assert set(skipped) == {"f-tail"} and "'Tail'" in skipped["f-tail"], skipped
         assert report["failed"] == []
+        text = s.run("aquarium", "exports", "issue-export-1").stdout
+        assert f"created f-mask: task {created['f-mask']}, masks not sent: lbl-mask" in text, text
 
         tasks = by_element(all_tasks(ls, pid))
         assert {e: t["id"] for e, t in tasks.items()} == created
@@ -163,7 +169,9 @@ def test_export_to_label_studio_builds_predictions_and_never_duplicates(cli_bina
         assert (t["data"]["aquarium_frame_id"], t["data"]["aquarium_dataset"]) == ("f-box", "birds-2026-10")
         (pred,) = t["predictions"]
         assert pred["model_version"] == "resnet50-v3"
-        (region,) = pred["result"]  # the inference, not the ground truth beside it
+        gt, region = pred["result"]  # the ground truth in question, and the model's box beside it
+        assert "score" not in gt and region["score"] == 0.9
+        assert gt["value"]["rectanglelabels"] == ["Wing"] and round(gt["value"]["x"], 4) == round(190 / 19.2, 4)
         assert region["type"] == "rectanglelabels" and (region["from_name"], region["to_name"]) == ("box", "image")
         assert (region["original_width"], region["original_height"]) == (1920, 1080)
         v = region["value"]
@@ -184,12 +192,14 @@ def test_export_to_label_studio_builds_predictions_and_never_duplicates(cli_bina
         assert [(r["value"]["x"], r["value"]["y"], r["value"]["keypointlabels"]) for r in kp] == [(50, 50, ["Eye"]), (0, 0, ["Beak"])]
         cls = tasks["f-cls"]["predictions"][0]["result"]
         assert cls[0]["type"] == "choices" and cls[0]["value"]["choices"] == ["bird"] and "original_width" not in cls[0]
+        assert "predictions" not in tasks["f-mask"] or tasks["f-mask"]["predictions"] == [], "the masks' frame has its image and no prediction"
+        assert tasks["f-mask"]["data"]["image"].endswith("/mask.jpg")
         assert ls.project(pid)["model_version"] == "resnet50-v3", "annotators see the current version's predictions"
 
         again = s.json(*export)
         assert again["created"] == [] and again["state"] == "done", again
         assert {k["element_id"] for k in again["skipped"] if "already in Label Studio" in k["reason"]} == set(created)
-        assert len(ls.tasks(pid)) == 5, "a second export creates nothing"
+        assert len(ls.tasks(pid)) == 6, "a second export creates nothing"
 
         # A subset first, to a second project, then everything: only the rest is added.
         pid2 = ls.create_project("Aquarium export subset", label_config=CONFIG)["id"]
@@ -197,17 +207,126 @@ def test_export_to_label_studio_builds_predictions_and_never_duplicates(cli_bina
                       "--elements", "f-box,f-kp")
         assert sorted(c["element_id"] for c in part["created"]) == ["f-box", "f-kp"]
         rest = s.json("aquarium", "export", "issue-export-1", "--to", "label-studio", "--project", str(pid2))
-        assert sorted(c["element_id"] for c in rest["created"]) == ["f-cls", "f-poly", "lbl-crop-own"]
-        assert len(ls.tasks(pid2)) == 5
+        assert sorted(c["element_id"] for c in rest["created"]) == ["f-cls", "f-mask", "f-poly", "lbl-crop-own"]
+        assert len(ls.tasks(pid2)) == 6
 
         listed = {i["issue_id"]: i for i in s.json("aquarium", "list")}["issue-export-1"]
-        assert [e["created"] for e in listed["exports"]] == [3, 2, 0, 5], listed["exports"]
+        assert [e["created"] for e in listed["exports"]] == [4, 2, 0, 6], listed["exports"]
         assert len(s.json("aquarium", "exports", "issue-export-1")) == 4
         lines = [e for e in s.json("events", "list", "--limit", "50") if e.get("action") == "loopline-export"]
-        assert len(lines) == 4 and "5 created, 2 skipped, 0 failed" in lines[-1]["summary"], lines
+        assert len(lines) == 4 and "6 created, 1 skipped, 0 failed" in lines[-1]["summary"], lines
 
         unknown = s.run(*export, "--elements", "nope", check=False)
         assert unknown.returncode != 0 and "no element nope" in unknown.stderr + unknown.stdout
+    finally:
+        s.stop()
+        images.stop()
+
+
+CLIENT_CONFIG = """<View>
+  <Image name="image" value="$image"/>
+  <RectangleLabels name="box" toName="image"><Label value="Wing"/><Label value="Beak"/></RectangleLabels>
+  <KeyPointLabels name="kp" toName="image"><Label value="beak_tip"/><Label value="left_eye"/><Label value="Bird"/></KeyPointLabels>
+</View>"""
+
+
+def client_image(sensor, url, w, h):
+    """`aquariumlearning` 1.0.7's `Image(id=sensor, image_url=url, width=w, height=h).to_dict()`."""
+    return {"coordinate_frame": sensor, "data_urls": {"image_url": url}, "date_captured": None, "sensor_id": sensor,
+            "sensor_metadata": {"width": w, "height": h}, "sensor_type": "IMAGE_V0", "mirror_asset": False}
+
+
+def client_label(uuid, label_type, cls, sensor, attributes, confidence=None):
+    """The client's label `to_dict()`: the confidence of an inference goes in `attributes`,
+    `label_coordinate_frame` is the label's sensor_id."""
+    if confidence is not None:
+        attributes = {**attributes, "confidence": confidence}
+    return {"uuid": uuid, "label_type": label_type, "label": cls, "class_id": None, "label_coordinate_frame": sensor,
+            "attributes": attributes, "reuse_latest_embedding": False, "change": "ADD"}
+
+
+def client_box(uuid, cls, sensor, left, top, w, h, confidence=None):
+    return client_label(uuid, "BBOX_2D", cls, sensor, {"top": top, "left": left, "width": w, "height": h}, confidence)
+
+
+def client_element(eid, sensors, labels):
+    frame_data = {"task_id": eid, "date_captured": "2026-12-02 10:05:15.876128", "device_id": None, "coordinate_frames": [],
+                  "sensor_data": sensors, "geo_data": {}, "reuse_latest_embedding": False, "change": "ADD",
+                  "user_metadata_types": {}, "user_metadata_modes": {}, "label_data": labels}
+    return {"element_id": eid, "element_type": "frame", "frame_id": eid, "dataset": "birds", "inference_set": "birds-v2",
+            "issue_name": "client-shapes", "frame_data": frame_data}
+
+
+def test_client_shaped_frames_send_ground_truth_keypoints_and_each_sensor(cli_binary, tmp_path, label_studio):
+    """Frames built the way Aquarium's Python client builds them, exported to a real Label
+    Studio: ground truth beside the model's boxes (no score / the confidence), keypoints one
+    region each, a label on the second camera's image at that camera's size, a frame of masks
+    as a task without a prediction, a frame without data in the report; nothing twice."""
+    ls, images = label_studio, Recorder()
+    u = lambda n: f"{images.url}/{n}.jpg"
+    cam = "DEFAULT"
+    body = {"event": "issue-exported", "project": {"name": "birds"}, "issue": {"id": "issue-client", "elements": [
+        client_element("gt-inf", [client_image(cam, u("gt"), 1000, 500)], [
+            client_box("gt-1", "Wing", cam, 100, 50, 200, 100), client_box("gt-2", "Beak", cam, 400, 300, 40, 20),
+            client_box("inf-1", "Wing", cam, 104, 48, 196, 104, 0.9), client_box("inf-2", "Beak", cam, 398, 302, 44, 18, 0.4)]),
+        client_element("kp", [client_image(cam, u("kp"), 800, 400)], [client_label("kp-1", "KEYPOINTS_2D", "Bird", cam, {
+            "keypoints": [{"x": 200, "y": 100, "name": "beak_tip"}, {"x": 300, "y": 150, "name": "left_eye"},
+                          {"x": 50, "y": 25, "name": "tail"}], "top": 10, "left": 10, "width": 300, "height": 200})]),
+        client_element("cams", [client_image("cam_left", u("left"), 1000, 500), client_image("cam_right", u("right"), 800, 400)], [
+            client_box("l-1", "Beak", "cam_left", 100, 50, 100, 50), client_box("r-1", "Wing", "cam_right", 80, 40, 80, 40)]),
+        client_element("masks", [client_image(cam, u("masks"), 640, 480)], [
+            client_label("m-1", "SEMANTIC_LABEL_URL_2D", "__mask", cam, {"url": u("m1")})]),
+        {**client_element("no-frame", [], []), "frame_data": None},
+    ]}}
+    s = Served(cli_binary, tmp_path / "data")
+    s.run("connect", "label-studio", "--url", ls.base, stdin=ls.token)
+    s.start()
+    try:
+        received(s, body)
+        pid = ls.create_project("Aquarium client shapes", label_config=CLIENT_CONFIG)["id"]
+        export = ["aquarium", "export", "issue-client", "--to", "label-studio", "--project", str(pid)]
+        report = s.json(*export)
+        assert report["state"] == "done" and report["failed"] == [], report
+        created = {c["element_id"]: c for c in report["created"]}
+        assert set(created) == {"gt-inf", "kp", "cams@cam_left", "cams@cam_right", "masks"}, report
+        assert created["masks"]["note"].startswith("masks not sent: m-1"), created["masks"]
+        (skip,) = report["skipped"]
+        assert skip["element_id"] == "no-frame" and "frame_data is missing or null" in skip["reason"], skip
+
+        tasks = by_element(all_tasks(ls, pid))
+        (pred,) = tasks["gt-inf"]["predictions"]
+        assert pred["model_version"] == "birds-v2"
+        regions = {r["id"]: r for r in pred["result"]}
+        assert set(regions) == {"gt1", "gt2", "inf1", "inf2"}
+        assert "score" not in regions["gt1"] and "score" not in regions["gt2"]
+        assert (regions["inf1"]["score"], regions["inf2"]["score"]) == (0.9, 0.4)
+        v = regions["gt1"]["value"]
+        assert (v["x"], v["y"], v["width"], v["height"]) == (10, 10, 20, 20), v
+
+        kp = tasks["kp"]["predictions"][0]["result"]
+        assert [(r["type"], r["value"]["x"], r["value"]["y"], r["value"]["keypointlabels"]) for r in kp] == [
+            ("keypointlabels", 25, 25, ["beak_tip"]), ("keypointlabels", 37.5, 37.5, ["left_eye"]),
+            ("keypointlabels", 6.25, 6.25, ["Bird"])], kp
+        assert all(0.5 <= r["value"]["width"] <= 1 and r["original_width"] == 800 for r in kp)
+
+        right = tasks["cams@cam_right"]
+        assert right["data"]["image"] == u("right") and right["data"]["aquarium_sensor_id"] == "cam_right"
+        (r,) = right["predictions"][0]["result"]
+        assert (r["original_width"], r["value"]["x"], r["value"]["rectanglelabels"]) == (800, 10, ["Wing"])
+        assert tasks["cams@cam_left"]["data"]["image"] == u("left")
+        assert tasks["masks"]["data"]["image"] == u("masks") and not tasks["masks"].get("predictions")
+        assert ls.project(pid)["model_version"] == "birds-v2"
+
+        again = s.json(*export)
+        assert again["created"] == [] and len(again["skipped"]) == 6, again
+        assert len(ls.tasks(pid)) == 5, "a second export creates nothing"
+
+        pid2 = ls.create_project("Aquarium client inferences", label_config=CLIENT_CONFIG)["id"]
+        only = s.json("aquarium", "export", "issue-client", "--to", "label-studio", "--project", str(pid2),
+                      "--elements", "gt-inf", "--labels", "inferences")
+        assert [c["element_id"] for c in only["created"]] == ["gt-inf"], only
+        (t,) = all_tasks(ls, pid2)
+        assert sorted(r["id"] for r in t["predictions"][0]["result"]) == ["inf1", "inf2"]
     finally:
         s.stop()
         images.stop()

@@ -23,6 +23,7 @@ const element = (id: string, cls: string, confidence: number | null): IssueEleme
   preview_url: null,
   width: 1920,
   height: 1080,
+  sensor_id: "cam0",
   labels: [
     { uuid: `${id}-l`, label_type: "BBOX_2D", class: cls, confidence, inference: confidence !== null, geometry: { kind: "box", left: 192, top: 108, width: 384, height: 216 }, coordinate_frame: "cam0" },
   ],
@@ -56,18 +57,30 @@ const report: ExportReport = {
   target: "REST https://labeling.example.com/tasks",
   state: "done",
   created_at: "2026-12-05T10:01:00.000Z",
-  created: [{ element_id: "f1", task_id: null }],
+  created: [{ element_id: "f1", task_id: null, note: null }],
   skipped: [],
   failed: [],
   pending: 0,
   last_error: null,
 };
 
-async function openIssue() {
+/** An earlier export to Label Studio, with something to say about each element. */
+const noted: ExportReport = {
+  ...report,
+  export_id: 3,
+  target: "Label Studio project 7",
+  created: [
+    { element_id: "f1", task_id: 12, note: "masks not sent: m-1 (SEMANTIC_LABEL_URL_2D: a Label Studio prediction cannot point at a mask image)" },
+    { element_id: "f2", task_id: 13, note: null },
+  ],
+  skipped: [{ element_id: "f-null", reason: "not usable: no frame data (frame_data is missing or null)", task_id: null }],
+};
+
+async function openIssue(exports: ExportReport[] = []) {
   engine.current = timelineEngine([summary(1)], {
     aquarium_issues: [listed],
     aquarium_issue: issue,
-    aquarium_exports: [],
+    aquarium_exports: exports,
     image_hosts: [],
     labeling_choice: null,
     aquarium_export: report,
@@ -105,8 +118,34 @@ describe("Issues", () => {
           issue_id: "issue-1",
           target: { kind: "rest", url: "https://labeling.example.com/tasks", body_template: null, auth_secret: null },
           elements: ["f2"],
+          labels: "both",
         },
       },
     });
+  });
+
+  it("lets the labels sent be chosen, ground truth and inferences by default", async () => {
+    const user = await openIssue();
+    expect(screen.getByTestId("export-labels")).toHaveValue("both");
+    await user.selectOptions(screen.getByTestId("export-labels"), "ground_truth");
+    await user.selectOptions(screen.getByTestId("export-kind"), "rest");
+    await user.type(screen.getByTestId("export-url"), "https://labeling.example.com/tasks");
+    await user.click(screen.getByTestId("export-preview"));
+    const previews = engine.current!.calls.filter((c) => c.cmd === "aquarium_export_preview");
+    expect(previews).toHaveLength(1);
+    expect((previews[0]?.args as { request: { labels: string } }).request.labels).toBe("ground_truth");
+  });
+
+  it("shows what each element became: the created task's note, the skipped one's reason", async () => {
+    await openIssue([noted]);
+    const notes = await screen.findByTestId("export-notes");
+    const lines = Array.from(notes.querySelectorAll("li")).map((li) => li.textContent);
+    expect(lines).toEqual([
+      "f1 created: task 12, masks not sent: m-1 (SEMANTIC_LABEL_URL_2D: a Label Studio prediction cannot point at a mask image)",
+      "f-null skipped: not usable: no frame data (frame_data is missing or null)",
+    ]);
+    const cards = screen.getAllByTestId("element-result").map((p) => p.textContent);
+    expect(cards).toContain("created: task 12, masks not sent: m-1 (SEMANTIC_LABEL_URL_2D: a Label Studio prediction cannot point at a mask image)");
+    expect(cards).toContain("created: task 13");
   });
 });

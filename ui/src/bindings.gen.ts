@@ -492,7 +492,12 @@ export type IssueElement = { element_id: string, element_type: ElementType, fram
 /**
  * From `sensor_metadata` when the uploader gave it.
  */
-width: number | null, height: number | null, labels: Array<IssueLabel>, 
+width: number | null, height: number | null, 
+/**
+ * The image sensor shown: the one the labels are drawn in. A frame whose labels span
+ * several sensors is one element per sensor, `{element_id}@{sensor_id}`.
+ */
+sensor_id: string | null, labels: Array<IssueLabel>, 
 /**
  * A crop's own label (its `element_id`).
  */
@@ -538,17 +543,27 @@ auth_secret: string | null, } | { "kind": "graphql", url: string, query: string,
  */
 variables_template: string | null, auth_secret: string | null, };
 
+export type ExportLabels = "ground_truth" | "inferences" | "both";
+
 export type ExportRequest = { issue_id: string, target: ExportTarget, 
 /**
  * The chosen elements; `None` for all of them.
  */
-elements: Array<string> | null, };
+elements: Array<string> | null, 
+/**
+ * Which labels are sent; both when left out.
+ */
+labels: ExportLabels, };
 
 export type ExportCreated = { element_id: string, 
 /**
  * The Label Studio task (none for REST and GraphQL targets).
  */
-task_id: number | null, };
+task_id: number | null, 
+/**
+ * What of the element the task does not carry ("masks not sent: …").
+ */
+note: string | null, };
 
 export type ExportSkipped = { element_id: string, reason: string, 
 /**

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use loopline_core::{ApiError, ErrorCode, ExportReport, ExportRequest, ExportState, ExportTarget};
+use loopline_core::{
+    ApiError, ErrorCode, ExportLabels, ExportReport, ExportRequest, ExportState, ExportTarget,
+};
 use loopline_engine::Engine;
 
 use crate::output::print_json;
@@ -15,6 +17,24 @@ pub enum TargetKind {
     LabelStudio,
     Rest,
     Graphql,
+}
+
+/// `--labels`: which of a frame's labels are sent.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum LabelsArg {
+    GroundTruth,
+    Inferences,
+    Both,
+}
+
+impl From<LabelsArg> for ExportLabels {
+    fn from(a: LabelsArg) -> Self {
+        match a {
+            LabelsArg::GroundTruth => ExportLabels::GroundTruth,
+            LabelsArg::Inferences => ExportLabels::Inferences,
+            LabelsArg::Both => ExportLabels::Both,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -32,6 +52,10 @@ pub struct ExportArgs {
     /// Only these elements (comma-separated ids); all of them when left out.
     #[arg(long, value_delimiter = ',')]
     pub elements: Option<Vec<String>>,
+    /// Which of a frame's labels are sent: the ground truth (no score), the model's
+    /// inferences (their confidence as score), or both side by side.
+    #[arg(long, value_enum, default_value = "both")]
+    pub labels: LabelsArg,
     /// A JSON body template for `--to rest` (fields: `{{issue.name}}`, `{{element.image_url}}`…).
     #[arg(long, value_name = "FILE")]
     pub body_template: Option<PathBuf>,
@@ -105,6 +129,7 @@ impl ExportArgs {
             issue_id: self.issue.clone(),
             target,
             elements: self.elements.clone(),
+            labels: self.labels.into(),
         })
     }
 }
@@ -193,9 +218,14 @@ pub fn print_report(r: &ExportReport) {
         r.pending
     );
     for c in &r.created {
+        let note = c
+            .note
+            .as_deref()
+            .map(|n| format!(", {n}"))
+            .unwrap_or_default();
         match c.task_id {
-            Some(t) => println!("  created {} → task {t}", c.element_id),
-            None => println!("  sent {}", c.element_id),
+            Some(t) => println!("  created {}: task {t}{note}", c.element_id),
+            None => println!("  sent {}{note}", c.element_id),
         }
     }
     for s in &r.skipped {

@@ -82,6 +82,10 @@ pub struct IssueElement {
     /// From `sensor_metadata` when the uploader gave it.
     pub width: Option<u32>,
     pub height: Option<u32>,
+    /// The image sensor shown: the one the labels are drawn in. A frame whose labels span
+    /// several sensors is one element per sensor, `{element_id}@{sensor_id}`.
+    #[serde(default)]
+    pub sensor_id: Option<String>,
     pub labels: Vec<IssueLabel>,
     /// A crop's own label (its `element_id`).
     pub crop_label: Option<String>,

@@ -49,12 +49,47 @@ impl ExportTarget {
     }
 }
 
+/// Which of a frame's labels go into its Label Studio prediction (or an endpoint's body).
+/// An Aquarium issue exists to fix labels, so by default the annotator sees the labels in
+/// question (ground truth, no score) beside the model's opinion (inferences, with their
+/// confidence). A crop always sends its own label.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportLabels {
+    GroundTruth,
+    Inferences,
+    #[default]
+    Both,
+}
+
+impl ExportLabels {
+    /// Whether a label (ground truth or an inference) is sent.
+    pub fn takes(self, inference: bool) -> bool {
+        match self {
+            ExportLabels::GroundTruth => !inference,
+            ExportLabels::Inferences => inference,
+            ExportLabels::Both => true,
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            ExportLabels::GroundTruth => "ground truth",
+            ExportLabels::Inferences => "inferences",
+            ExportLabels::Both => "ground truth and inferences",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ExportRequest {
     pub issue_id: String,
     pub target: ExportTarget,
     /// The chosen elements; `None` for all of them.
     pub elements: Option<Vec<String>>,
+    /// Which labels are sent; both when left out.
+    #[serde(default)]
+    pub labels: ExportLabels,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -62,6 +97,8 @@ pub struct ExportCreated {
     pub element_id: String,
     /// The Label Studio task (none for REST and GraphQL targets).
     pub task_id: Option<i64>,
+    /// What of the element the task does not carry ("masks not sent: …").
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

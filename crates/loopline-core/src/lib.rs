@@ -27,8 +27,8 @@ pub use aquarium::{
     SkippedElement,
 };
 pub use aquarium_export::{
-    ExportBrief, ExportCreated, ExportFailed, ExportPreview, ExportReport, ExportRequest,
-    ExportSkipped, ExportState, ExportTarget, PreviewHeader, PreviewRequest,
+    ExportBrief, ExportCreated, ExportFailed, ExportLabels, ExportPreview, ExportReport,
+    ExportRequest, ExportSkipped, ExportState, ExportTarget, PreviewHeader, PreviewRequest,
 };
 pub use aws::{AwsIdentity, AwsMode, AwsSettings};
 pub use bindings::{typescript_bindings, BINDINGS_HEADER};

@@ -93,13 +93,18 @@ pub fn parse_issue(body: &Value) -> Option<AquariumIssue> {
     .or_else(|| text(&field(body, "project_name")));
     let mut elements = Vec::new();
     let mut skipped = Vec::new();
-    for raw in list(field(&issue, "elements")) {
+    for (n, raw) in list(field(&issue, "elements")).into_iter().enumerate() {
         match element(&raw) {
-            Ok(e) => elements.push(e),
-            Err(reason) => skipped.push(SkippedElement {
-                element_id: text(&field(&raw, "element_id")),
-                reason,
-            }),
+            Ok(es) => elements.extend(es),
+            Err(reason) => {
+                let element_id = text(&field(&raw, "element_id"));
+                // Without an id, its place is all that tells it apart.
+                let reason = match element_id {
+                    Some(_) => reason,
+                    None => format!("element {} of the issue: {reason}", n + 1),
+                };
+                skipped.push(SkippedElement { element_id, reason })
+            }
         }
     }
     let name = text(&field(&issue, "name")).or_else(|| {
@@ -117,7 +122,51 @@ pub fn parse_issue(body: &Value) -> Option<AquariumIssue> {
     })
 }
 
-fn element(e: &Value) -> Result<IssueElement, String> {
+/// One image sensor of a frame: `Image.to_dict()`.
+struct Sensor<'a> {
+    id: Option<String>,
+    /// The sensor's coordinate frame id (a label may name it instead of the sensor).
+    frame: Option<String>,
+    raw: Cow<'a, Value>,
+}
+
+/// The frame's image sensors, in their order. Overlays (`IMAGE_OVERLAY_V0`) are drawn over
+/// a base image and are not what is labelled, so they count only when nothing else has an
+/// image.
+fn image_sensors<'a>(frame: &'a Value) -> Vec<Sensor<'a>> {
+    let all: Vec<Sensor> = list(field(frame, "sensor_data"))
+        .into_iter()
+        .filter(|s| text(&field(&field(s, "data_urls"), "image_url")).is_some())
+        .map(|s| Sensor {
+            id: text(&field(&s, "sensor_id")),
+            frame: text(&field(&s, "coordinate_frame")),
+            raw: s,
+        })
+        .collect();
+    let overlay = |s: &Sensor| {
+        text(&field(&s.raw, "sensor_type")).is_some_and(|t| t.to_uppercase().contains("OVERLAY"))
+    };
+    if all.iter().all(overlay) {
+        return all;
+    }
+    all.into_iter().filter(|s| !overlay(s)).collect()
+}
+
+/// The sensor a label is drawn in: its `label_coordinate_frame` names the sensor (the
+/// client writes `sensor_id`), or else the sensor's coordinate frame.
+fn sensor_of(sensors: &[Sensor], label: &IssueLabel) -> Option<usize> {
+    let f = label.coordinate_frame.as_deref()?;
+    sensors
+        .iter()
+        .position(|s| s.id.as_deref() == Some(f))
+        .or_else(|| sensors.iter().position(|s| s.frame.as_deref() == Some(f)))
+}
+
+/// An element as one `IssueElement` per image sensor its labels are drawn in: each with
+/// that sensor's image and size. A frame whose labels span several sensors becomes one
+/// element per sensor, `{element_id}@{sensor_id}` (stable, so a second export finds each);
+/// labels naming no image sensor stay with the first. A crop is its own label's sensor.
+fn element(e: &Value) -> Result<Vec<IssueElement>, String> {
     if !e.is_object() {
         return Err("not an element object".into());
     }
@@ -134,20 +183,10 @@ fn element(e: &Value) -> Result<IssueElement, String> {
     if !frame.is_object() {
         return Err("no frame data (frame_data is missing or null)".into());
     }
-    let sensors = list(field(&frame, "sensor_data"));
-    let image_sensor = sensors
-        .iter()
-        .find(|s| text(&field(&field(s, "data_urls"), "image_url")).is_some());
-    let Some(sensor) = image_sensor else {
-        return Err("no image URL in the frame's sensor_data".into());
-    };
-    let urls = field(sensor, "data_urls");
-    let meta = field(sensor, "sensor_metadata");
-    let size = |k: &str| {
-        number(&field(&meta, k))
-            .filter(|n| *n >= 1.0)
-            .map(|n| n as u32)
-    };
+    let sensors = image_sensors(&frame);
+    if sensors.is_empty() {
+        return Err("no image URL in the frame's sensor_data (no image sensor)".into());
+    }
 
     let mut labels: Vec<IssueLabel> = list(field(&frame, "label_data"))
         .iter()
@@ -175,20 +214,63 @@ fn element(e: &Value) -> Result<IssueElement, String> {
             }
         }
     }
-    Ok(IssueElement {
-        crop_label: (element_type == ElementType::Crop).then(|| element_id.clone()),
-        element_id,
-        element_type,
-        frame_id: text(&field(e, "frame_id")).or_else(|| text(&field(&frame, "frame_id"))),
-        dataset: text(&field(e, "dataset")),
-        inference_set: text(&field(e, "inference_set")),
-        image_url: text(&field(&urls, "image_url")),
-        preview_url: text(&field(&urls, "preview_url")),
-        width: size("width"),
-        height: size("height"),
-        labels,
-        user_metadata,
-    })
+
+    // Which sensor's image each element shows, and its labels.
+    let mut groups: BTreeMap<usize, Vec<IssueLabel>> = BTreeMap::new();
+    if element_type == ElementType::Crop {
+        let at = labels
+            .iter()
+            .find(|l| l.uuid == element_id)
+            .and_then(|l| sensor_of(&sensors, l))
+            .unwrap_or(0);
+        groups.insert(at, labels);
+    } else {
+        let mut unplaced = Vec::new();
+        for l in labels {
+            match sensor_of(&sensors, &l) {
+                Some(i) => groups.entry(i).or_default().push(l),
+                None => unplaced.push(l),
+            }
+        }
+        let first = groups.keys().next().copied().unwrap_or(0);
+        groups.entry(first).or_default().extend(unplaced);
+    }
+    let split = groups.len() > 1;
+    let frame_id = text(&field(e, "frame_id")).or_else(|| text(&field(&frame, "frame_id")));
+    Ok(groups
+        .into_iter()
+        .map(|(i, labels)| {
+            let sensor = &sensors[i];
+            let urls = field(&sensor.raw, "data_urls");
+            let meta = field(&sensor.raw, "sensor_metadata");
+            let size = |k: &str| {
+                number(&field(&meta, k))
+                    .filter(|n| *n >= 1.0)
+                    .map(|n| n as u32)
+            };
+            let sensor_id = sensor.id.clone();
+            let id = match (split, &sensor_id) {
+                (true, Some(s)) => format!("{element_id}@{s}"),
+                (true, None) => format!("{element_id}@sensor{i}"),
+                (false, _) => element_id.clone(),
+            };
+            IssueElement {
+                crop_label: (element_type == ElementType::Crop).then(|| element_id.clone()),
+                element_id: id,
+                element_type,
+                frame_id: frame_id.clone(),
+                dataset: text(&field(e, "dataset")),
+                inference_set: text(&field(e, "inference_set")),
+                image_url: text(&field(&urls, "image_url")),
+                preview_url: text(&field(&urls, "preview_url")),
+                width: size("width"),
+                height: size("height"),
+                sensor_id,
+                labels,
+                user_metadata: user_metadata.clone(),
+            }
+        })
+        .collect())
 }
 
 fn label(l: &Value, inference_list: bool) -> Option<IssueLabel> {
@@ -269,7 +351,8 @@ fn label(l: &Value, inference_list: bool) -> Option<IssueLabel> {
         inference: inference_list || confidence.is_some(),
         geometry,
         coordinate_frame: text(&field(l, "label_coordinate_frame"))
-            .or_else(|| text(&field(l, "label_coorindate_frame"))),
+            .or_else(|| text(&field(l, "label_coorindate_frame")))
+            .or_else(|| text(&field(l, "coordinate_frame"))),
         label_type,
     })
 }
@@ -423,6 +506,58 @@ mod tests {
                 ("i", "box", true)
             ],
             "labels from inference_data are inferences even without a confidence"
+        );
+    }
+
+    #[test]
+    fn labels_go_with_the_sensor_they_are_drawn_in() {
+        // `Image(id=..., width=, height=).to_dict()` for two cameras and an overlay.
+        let image = |id: &str, w: u32, t: &str| {
+            json!({"coordinate_frame": format!("cf-{id}"), "data_urls": {"image_url": format!("https://x/{id}.jpg")},
+            "date_captured": null, "sensor_id": id, "sensor_metadata": {"width": w, "height": w / 2}, "sensor_type": t, "mirror_asset": false})
+        };
+        let sensors = json!([
+            image("ov", 50, "IMAGE_OVERLAY_V0"),
+            image("a", 100, "IMAGE_V0"),
+            image("b", 200, "IMAGE_V0")
+        ]);
+        let lbl = |uuid: &str, key: &str, frame: &str| {
+            json!({"uuid": uuid, "label_type": "BBOX_2D", "label": "x", key: frame,
+            "attributes": {"top": 1, "left": 1, "width": 2, "height": 2}})
+        };
+        let body = json!({"event": "issue-exported", "issue": {"id": "i", "elements": [
+            {"element_id": "one", "element_type": "frame", "frame_data": {"sensor_data": sensors, "label_data": [lbl("1", "label_coordinate_frame", "b")]}},
+            {"element_id": "two", "element_type": "frame", "frame_data": {"sensor_data": sensors, "label_data": [
+                lbl("2", "label_coordinate_frame", "b"), lbl("3", "coordinate_frame", "cf-a"), lbl("4", "label_coordinate_frame", "lidar")]}},
+            {"element_id": "none", "element_type": "frame", "frame_data": {"sensor_data": sensors, "label_data": []}}
+        ]}});
+        let issue = parse_issue(&body).unwrap();
+        type Seen<'a> = (&'a str, Option<&'a str>, Option<u32>, Vec<&'a str>);
+        let seen: Vec<Seen> = issue
+            .elements
+            .iter()
+            .map(|e| {
+                (
+                    e.element_id.as_str(),
+                    e.sensor_id.as_deref(),
+                    e.width,
+                    e.labels.iter().map(|l| l.uuid.as_str()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("one", Some("b"), Some(200), vec!["1"]),
+                ("two@a", Some("a"), Some(100), vec!["3", "4"]),
+                ("two@b", Some("b"), Some(200), vec!["2"]),
+                ("none", Some("a"), Some(100), vec![]),
+            ],
+            "overlays are not the image labelled; a label of no image sensor stays with the first"
+        );
+        assert_eq!(
+            issue.elements[1].image_url.as_deref(),
+            Some("https://x/a.jpg")
         );
     }
 }

@@ -1,7 +1,14 @@
 import { useState } from "react";
-import type { ExportReport, ExportRequest } from "../bindings.gen";
+import type { ExportLabels, ExportReport, ExportRequest } from "../bindings.gen";
 import { useExport, usePreviewExport } from "../api/aquarium";
 import { useExportTarget } from "./ExportTargetForm";
+import { ExportNotes } from "./ExportNotes";
+
+const LABELS: Record<ExportLabels, string> = {
+  both: "Ground truth and inferences",
+  ground_truth: "Ground truth only",
+  inferences: "Inferences only",
+};
 
 /** Send the chosen elements to a Label Studio project or an endpoint: preview first, then one click. */
 export function ExportPanel({
@@ -18,6 +25,8 @@ export function ExportPanel({
   onRetry: (ids: string[]) => void;
 }) {
   const [target, targetForm] = useExportTarget();
+  // An issue is there to fix labels: by default the annotator sees them beside the model's.
+  const [labels, setLabels] = useState<ExportLabels>("both");
   const preview = usePreviewExport();
   const send = useExport();
   const request = (): ExportRequest | null =>
@@ -25,6 +34,7 @@ export function ExportPanel({
       issue_id: issueId,
       target,
       elements: chosen.length === total ? null : chosen,
+      labels,
     };
   const valid = target !== null && chosen.length > 0;
   // A preview is shown only for the target it was made for.
@@ -33,11 +43,12 @@ export function ExportPanel({
     const r = request();
     if (r) mutate(r);
   };
+  const previewKey = JSON.stringify([target, labels]);
   const showPreview = () => {
-    setPreviewedFor(JSON.stringify(target));
+    setPreviewedFor(previewKey);
     run(preview.mutate);
   };
-  const previewShown = previewedFor === JSON.stringify(target) ? preview.data : undefined;
+  const previewShown = previewedFor === previewKey ? preview.data : undefined;
   const latest = exports[0];
 
   return (
@@ -45,6 +56,16 @@ export function ExportPanel({
       <h2 id="export-title">Send</h2>
       <div className="export-form">
         {targetForm}
+        <label>
+          Labels{" "}
+          <select value={labels} onChange={(e) => setLabels(e.target.value as ExportLabels)} data-testid="export-labels">
+            {(Object.keys(LABELS) as ExportLabels[]).map((k) => (
+              <option key={k} value={k}>
+                {LABELS[k]}
+              </option>
+            ))}
+          </select>
+        </label>
         <button type="button" disabled={!valid || preview.isPending} onClick={showPreview} data-testid="export-preview">
           Preview
         </button>
@@ -76,6 +97,7 @@ export function ExportPanel({
             {latest.pending > 0 && ` · ${latest.pending} to go`}
           </p>
           {latest.last_error && <p className="muted">{latest.last_error}</p>}
+          <ExportNotes report={latest} />
           {latest.failed.length > 0 && (
             <button type="button" onClick={() => onRetry(latest.failed.map((f) => f.element_id))} data-testid="export-retry">
               Select the {latest.failed.length} failed to retry

@@ -30,7 +30,10 @@ function matches(e: IssueElement, f: Filter): boolean {
 function results(exports: ExportReport[] | undefined): Map<string, string> {
   const out = new Map<string, string>();
   for (const r of [...(exports ?? [])].reverse()) {
-    r.created.forEach((c) => out.set(c.element_id, c.task_id !== null ? `created: task ${c.task_id}` : "sent"));
+    r.created.forEach((c) => {
+      const done = c.task_id !== null ? `created: task ${c.task_id}` : "sent";
+      out.set(c.element_id, c.note ? `${done}, ${c.note}` : done);
+    });
     r.skipped.forEach((s) => out.set(s.element_id, `skipped: ${s.reason}`));
     r.failed.forEach((f) => out.set(f.element_id, `failed: ${f.message}`));
   }

@@ -29,7 +29,8 @@ fn retryable(error: ApiError) -> CallError {
     }
 }
 
-/// The same result for each of `rows`; `failure` is (code, message).
+/// The same result for each of `rows`; `failure` is (code, message). Without one, an
+/// element keeps the note it was filed with (what of its labels the task does not carry).
 fn all_become<'a>(
     rows: impl IntoIterator<Item = &'a ExportElementRow>,
     state: &'static str,
@@ -41,7 +42,7 @@ fn all_become<'a>(
             state,
             task_id: None,
             code: failure.map(|f| f.0),
-            message: failure.map(|f| f.1),
+            message: failure.map(|f| f.1).or(e.message.as_deref()),
         })
         .collect()
 }
@@ -125,7 +126,11 @@ impl Engine {
                 state,
                 task_id: Some(*task),
                 code: None,
-                message: (*state == "skipped").then_some(note.as_str()),
+                message: if *state == "skipped" {
+                    Some(note.as_str())
+                } else {
+                    e.message.as_deref()
+                },
             })
             .collect();
         self.store
@@ -153,7 +158,7 @@ impl Engine {
                             state: "created",
                             task_id: Some(task),
                             code: None,
-                            message: None,
+                            message: e.message.as_deref(),
                         })
                         .collect();
                     self.store.update_export_elements(export.id, &done).await?;

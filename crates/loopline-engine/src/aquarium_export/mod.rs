@@ -23,8 +23,9 @@ use std::sync::Arc;
 use futures_util::stream::{self, StreamExt};
 use loopline_cloud::label_studio_tasks::{LabelingTasks, TargetProject};
 use loopline_core::{
-    ApiError, AquariumIssue, ErrorCode, ExportPreview, ExportReport, ExportRequest, ExportSkipped,
-    ExportTarget, Geometry, IssueElement, PreviewHeader, PreviewRequest,
+    ApiError, AquariumIssue, ElementType, ErrorCode, ExportLabels, ExportPreview, ExportReport,
+    ExportRequest, ExportSkipped, ExportTarget, Geometry, IssueElement, PreviewHeader,
+    PreviewRequest,
 };
 use loopline_store::NewExportElement;
 use serde_json::{json, Value};
@@ -235,6 +236,8 @@ impl Engine {
         let mut rows = Vec::new();
         let mut misfits = Vec::new();
         let mut versions: BTreeMap<String, usize> = BTreeMap::new();
+        // Elements the issue holds but no export can use: in the report all the same.
+        let unusable = unusable_rows(&issue, req.elements.as_deref());
         match &req.target {
             ExportTarget::LabelStudio { project } => {
                 let ls = self.labeling_tasks().await?;
@@ -297,7 +300,7 @@ impl Engine {
                         }
                         None => None,
                     };
-                    match ls_tasks::build_task(&ids, e, &target.controls, size) {
+                    match ls_tasks::build_task(&ids, e, &target.controls, size, req.labels) {
                         Ok(built) => {
                             if let Some(v) = &built.model_version {
                                 *versions.entry(v.clone()).or_default() += 1;
@@ -307,7 +310,8 @@ impl Engine {
                                 state: "pending",
                                 request_json: Some(built.task.to_string()),
                                 task_id: None,
-                                message: None,
+                                // Kept once created: "created: task N, masks not sent: …".
+                                message: built.note,
                             });
                         }
                         Err(not_sent) => {
@@ -318,6 +322,7 @@ impl Engine {
                         }
                     }
                 }
+                rows.extend(unusable);
                 misfits.sort();
                 misfits.dedup();
                 // The inference set the issue is about, as the issue asks; ground truth
@@ -349,14 +354,16 @@ impl Engine {
                         ));
                         continue;
                     }
+                    let sent = with_labels(e, req.labels);
                     rows.push(NewExportElement {
                         element_id: e.element_id.clone(),
                         state: "pending",
-                        request_json: Some(http_targets::element_fields(e).to_string()),
+                        request_json: Some(http_targets::element_fields(&sent).to_string()),
                         task_id: None,
                         message: None,
                     });
                 }
+                rows.extend(unusable);
                 // The body is built now too, so a template error is said before filing.
                 let sending: Vec<&NewExportElement> =
                     rows.iter().filter(|r| r.state == "pending").collect();
@@ -425,6 +432,16 @@ fn skipped(e: &IssueElement, reason: String, task_id: Option<i64>) -> NewExportE
     }
 }
 
+/// A frame with only the chosen labels (an endpoint gets the same choice as Label Studio);
+/// a crop keeps its own label.
+fn with_labels(e: &IssueElement, choice: ExportLabels) -> IssueElement {
+    let mut out = e.clone();
+    if e.element_type == ElementType::Frame {
+        out.labels.retain(|l| choice.takes(l.inference));
+    }
+    out
+}
+
 fn requests_of(rows: &[&NewExportElement]) -> Vec<Value> {
     rows.iter()
         .filter_map(|r| r.request_json.as_deref())
@@ -462,7 +479,48 @@ fn check_image_target(target: &TargetProject) -> Result<(), ApiError> {
     ))
 }
 
+/// A skipped row for each element the parser could not use (no frame data, no image
+/// sensor…), so every element of the issue has its line in the report. One without an id
+/// is named by its place among those (its reason says its place in the issue).
+fn unusable_rows(issue: &AquariumIssue, only: Option<&[String]>) -> Vec<NewExportElement> {
+    let mut taken: HashSet<String> = issue
+        .elements
+        .iter()
+        .map(|e| e.element_id.clone())
+        .collect();
+    let mut out = Vec::new();
+    for (n, s) in issue.skipped.iter().enumerate() {
+        if only.is_some_and(|o| !s.element_id.as_ref().is_some_and(|id| o.contains(id))) {
+            continue;
+        }
+        let id = s
+            .element_id
+            .clone()
+            .unwrap_or_else(|| format!("(unnamed {})", n + 1));
+        if !taken.insert(id.clone()) {
+            continue; // the same id twice in one issue: one line is enough
+        }
+        out.push(NewExportElement {
+            element_id: id,
+            state: "skipped",
+            request_json: None,
+            task_id: None,
+            message: Some(format!("not usable: {}", s.reason)),
+        });
+    }
+    out
+}
+
+/// Aquarium's id of an element (a frame split across sensors is `{id}@{sensor}`).
+fn aquarium_id(e: &IssueElement) -> &str {
+    e.sensor_id
+        .as_deref()
+        .and_then(|s| e.element_id.strip_suffix(s)?.strip_suffix('@'))
+        .unwrap_or(&e.element_id)
+}
+
 /// The chosen elements in the issue's order; an unknown id is an error that names it.
+/// Aquarium's id of a frame split across sensors chooses each of its sensors.
 fn chosen_elements<'a>(
     issue: &'a AquariumIssue,
     only: Option<&[String]>,
@@ -474,7 +532,8 @@ fn chosen_elements<'a>(
     let known: HashSet<&str> = issue
         .elements
         .iter()
-        .map(|e| e.element_id.as_str())
+        .flat_map(|e| [e.element_id.as_str(), aquarium_id(e)])
+        .chain(issue.skipped.iter().filter_map(|s| s.element_id.as_deref()))
         .collect();
     let unknown: Vec<&str> = only
         .iter()
@@ -496,6 +555,6 @@ fn chosen_elements<'a>(
     Ok(issue
         .elements
         .iter()
-        .filter(|e| wanted.contains(e.element_id.as_str()))
+        .filter(|e| wanted.contains(e.element_id.as_str()) || wanted.contains(aquarium_id(e)))
         .collect())
 }

@@ -94,6 +94,7 @@ impl Engine {
                 "created" => report.created.push(ExportCreated {
                     element_id: e.element_id,
                     task_id: e.task_id,
+                    note: e.message,
                 }),
                 "skipped" => report.skipped.push(ExportSkipped {
                     element_id: e.element_id,

@@ -1,5 +1,6 @@
 #![allow(dead_code)]
 
+pub mod aquarium_client;
 pub mod fake_label_studio;
 pub mod fake_pipelines;
 pub mod fake_roles;
