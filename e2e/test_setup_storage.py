@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -150,7 +151,13 @@ def test_a_killed_upload_resumes_with_only_the_rest(cli_binary, tmp_path, moto):
     there = s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0)
     assert 30 <= there < 600, there
     report = setup(cli_binary, data, env, bucket, "--images", str(photos))
-    assert step(report, "s3.images")["summary"] == f"{600 - there} uploaded, {there} already there.", report
+    # A PUT the killed process had already sent may still land in moto after the count above,
+    # so the resume may find a few more there than were counted; never fewer, and never all.
+    summary = step(report, "s3.images")["summary"]
+    m = re.fullmatch(r"(\d+) uploaded, (\d+) already there\.", summary)
+    assert m, report
+    uploaded, already = int(m.group(1)), int(m.group(2))
+    assert uploaded + already == 600 and there <= already < there + 8, summary
     assert s3.list_objects_v2(Bucket=bucket, MaxKeys=1000)["KeyCount"] == 600
 
 
