@@ -474,3 +474,31 @@ def test_an_s3_image_without_a_size_is_read_through_a_presigned_url(cli_binary, 
             s.stop()
     finally:
         moto.stop()
+
+
+def test_an_export_left_unsent_with_nothing_running_says_so_and_is_sent_when_serve_starts(cli_binary, tmp_path, label_studio):
+    """With no app or `serve` running, a failed try is not "retrying": the command says that
+    nothing will send the rest until one runs, exits non-zero, and the export is kept."""
+    rest, images = Recorder(statuses=[503]), Recorder()
+    s = Served(cli_binary, tmp_path / "data")
+    s.start()
+    try:
+        received(s, issue(images.url))
+        s.stop()
+        left = s.run("aquarium", "export", "issue-export-1", "--to", "rest", "--url", f"{rest.url}/tasks", check=False)
+        assert left.returncode != 0, left.stdout
+        said = left.stdout + left.stderr
+        assert "retrying" in said and "nothing will send it until one runs" in said, said
+        assert "target_unavailable" in said and "503" in said, said
+        assert len(rest.received) == 1
+        (kept,) = s.json("aquarium", "exports", "issue-export-1")
+        assert kept["state"] == "pending" and kept["pending"] == 7, kept
+
+        s.start()
+        done = wait_until(lambda: (r := s.json("aquarium", "exports", "issue-export-1")[0])["state"] == "done" and r,
+                          "serve sent the kept export", timeout=90)
+        assert len(done["created"]) == 7 and len(rest.received) == 2, done
+    finally:
+        s.stop()
+        rest.stop()
+        images.stop()

@@ -75,7 +75,7 @@ class Serve:
 
     def rule(self, *extra: str) -> dict:
         return self.json("rule", "add", "retrain", "--source", self.source["id"], "--project", str(PROJECT),
-                         "--every", "16", "--pipeline", self.pipeline, *extra)
+                         "--every", "16", "--pipeline", self.pipeline, "--start-count", "0", *extra)
 
     def start(self) -> None:
         self.peer = Peer(f"serve-{self.pipeline}", [str(self.cli), "--data-dir", str(self.data), "serve",

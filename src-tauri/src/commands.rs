@@ -240,6 +240,7 @@ app_commands! {
             overlap: Overlap,
             dry_run: bool,
             start_time_limit_secs: i64,
+            start_count: Option<i64>,
         ) -> Result<RetrainRule, ApiError> {
             slot.engine()?
                 .add_rule(RuleRequest {
@@ -252,6 +253,7 @@ app_commands! {
                     overlap,
                     dry_run,
                     start_time_limit_secs,
+                    start_count,
                 })
                 .await
         }

@@ -154,6 +154,7 @@ describe("Runs: adding a rule", () => {
           overlap: "skip",
           dryRun: true,
           startTimeLimitSecs: 1800,
+          startCount: null,
         },
       },
     ]);
@@ -178,6 +179,33 @@ describe("Runs: adding a rule", () => {
     expect(alert).toHaveAttribute("role", "alert");
     expect(alert).toHaveTextContent("'every' must be at most 100000.");
     expect(calls("rule_add")[0]?.args).toMatchObject({ every: 16, counter: "useful", overlap: "coalesce", dryRun: false, startTimeLimitSecs: 900, params: [] });
+  });
+
+  it("asks for the project's count when Label Studio cannot be asked, and sends it", async () => {
+    let tries = 0;
+    const user = await openRuns({
+      answers: {
+        rule_add: (args: Record<string, unknown>) => {
+          tries += 1;
+          if ((args as { startCount: number | null }).startCount === null)
+            throw { code: "start_count_unknown", message: "Loopline could not ask Label Studio how many annotations project 7 has." };
+          return rule({ project_id: 7, count: 40, fired_bucket: 2 });
+        },
+      },
+    });
+    expect(screen.queryByTestId("rule-start-count")).not.toBeInTheDocument();
+    await user.type(screen.getByTestId("rule-project"), "7");
+    await user.type(screen.getByTestId("rule-pipeline"), "retrain-birds");
+    await user.click(screen.getByTestId("rule-add"));
+    expect(await screen.findByTestId("rule-error")).toHaveTextContent("could not ask Label Studio");
+    const count = await screen.findByTestId("rule-start-count");
+    await user.click(screen.getByTestId("rule-add"));
+    expect(await screen.findByRole("alert")).toHaveTextContent("annotation count now");
+    expect(tries).toBe(1);
+    await user.type(count, "40");
+    await user.click(screen.getByTestId("rule-add"));
+    await waitFor(() => expect(tries).toBe(2));
+    expect(calls("rule_add")[1]?.args).toMatchObject({ projectId: 7, startCount: 40 });
   });
 
   it("refuses a parameter line without a name before calling the engine", async () => {

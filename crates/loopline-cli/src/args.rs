@@ -462,6 +462,10 @@ pub struct RetrainArgs {
     /// as failed: 90s, 15m, 1h.
     #[arg(long, default_value = "15m")]
     pub start_time_limit: String,
+    /// The project's annotation count now, when Loopline cannot ask Label Studio (not
+    /// connected, or unreachable): the rule fires from there, never on older annotations.
+    #[arg(long, value_name = "N")]
+    pub start_count: Option<i64>,
     #[arg(long)]
     pub json: bool,
 }

@@ -182,7 +182,41 @@ pub async fn run_export(engine: &Engine, a: ExportArgs) -> Result<(), ApiError> 
                 .unwrap_or_else(|| "The export failed.".into()),
         ));
     }
+    if report.state == ExportState::Pending {
+        return left_to_a_running_process(engine, &report, a.json).await;
+    }
     Ok(())
+}
+
+/// An export not finished here is kept, and only a running app or `loopline serve` sends the
+/// rest. Saying "retrying" with none running promised a retry nobody would make.
+async fn left_to_a_running_process(
+    engine: &Engine,
+    report: &ExportReport,
+    json: bool,
+) -> Result<(), ApiError> {
+    let others = engine.processes().await?;
+    if let Some(p) = others.first() {
+        if !json {
+            println!(
+                "  {} (pid {}) sends the rest; follow it with `loopline aquarium exports {}`.",
+                p.kind, p.pid, report.issue_id
+            );
+        }
+        return Ok(());
+    }
+    let why = report
+        .last_error
+        .as_deref()
+        .map(|e| format!(" The last try failed: {e}"))
+        .unwrap_or_default();
+    Err(ApiError::new(
+        ErrorCode::TargetUnavailable,
+        format!(
+            "Export {} is kept but not sent: {} element(s) wait.{why} No Loopline app or `loopline serve` is running on this data directory, so nothing will send it until one runs. Start the app or `loopline serve` and it goes on by itself, or run this command again.",
+            report.export_id, report.pending
+        ),
+    ))
 }
 
 /// Delivers the export here, or waits while another process (the app, `loopline serve`)

@@ -54,6 +54,7 @@ async fn run_rule(engine: &Engine, cmd: RuleCommand) -> Result<(), ApiError> {
                     },
                     dry_run: a.dry_run,
                     start_time_limit_secs: parse_duration(&a.start_time_limit)?,
+                    start_count: a.start_count,
                 })
                 .await?;
             if a.json {

@@ -84,6 +84,8 @@ pub enum ErrorCode {
     AwsError,
     /// No Label Studio connection has been set up yet.
     NotConnected,
+    /// A new rule's starting count could not be read from Label Studio; the user gives it.
+    StartCountUnknown,
     /// An argument was malformed.
     InvalidArgument,
     /// Something was asked for that does not exist.
@@ -158,6 +160,7 @@ impl ErrorCode {
             ErrorCode::AwsTls => "aws_tls",
             ErrorCode::AwsError => "aws_error",
             ErrorCode::NotConnected => "not_connected",
+            ErrorCode::StartCountUnknown => "start_count_unknown",
             ErrorCode::InvalidArgument => "invalid_argument",
             ErrorCode::NotFound => "not_found",
             ErrorCode::NameTaken => "name_taken",
@@ -248,6 +251,7 @@ mod tests {
             ErrorCode::LsLegacyTokensDisabled,
             ErrorCode::LsUnavailable,
             ErrorCode::NotConnected,
+            ErrorCode::StartCountUnknown,
             ErrorCode::InvalidArgument,
             ErrorCode::NotFound,
             ErrorCode::NameTaken,

@@ -319,11 +319,16 @@ impl Engine {
     /// closes the database.
     pub async fn shutdown(&self) {
         self.receiver.stop().await;
+        // Read before stopping: `stop_all` empties the task list that `started` looks at, so
+        // asking after it skipped the clear and a stopped `serve` looked alive for 10 s.
+        let ran_background = self.supervisor.started();
         self.supervisor.stop_all();
         if let Err(e) = self.release_tunnel_keeper().await {
             tracing::warn!(code = %e.code, "tunnel keeper lease not released: {}", e.message);
         }
-        self.clear_heartbeat().await;
+        if ran_background {
+            self.clear_heartbeat().await;
+        }
         self.writer.close().await;
         self.store.close().await;
     }

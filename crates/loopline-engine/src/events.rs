@@ -7,7 +7,8 @@ use loopline_core::{
 };
 use loopline_hooks::new_event;
 use loopline_payloads::parse::{json_text, parse, Parsed, StoredFindings};
-use loopline_payloads::redact::{redact_json, redact_raw, MASK};
+use loopline_payloads::redact::{redact_json, MASK};
+use loopline_payloads::redact_scan::redact_scan;
 use loopline_store::{ParsedUpdate, DEFAULT_PAGE};
 use sha2::{Digest, Sha256};
 
@@ -73,16 +74,17 @@ impl Engine {
                 .collect();
         let text = json_text(&stored.body);
         let raw = String::from_utf8_lossy(text).into_owned();
-        let (body_json, body_text, redacted_paths) =
-            match serde_json::from_slice::<serde_json::Value>(text) {
-                Ok(original) => {
-                    let mut shown = original.clone();
-                    let paths = redact_json(&mut shown);
-                    let text = redact_raw(&raw, &original);
-                    (Some(shown), text, paths)
-                }
-                Err(_) => (None, raw, Vec::new()),
-            };
+        // The text is masked by a scan that needs no parse: a body cut short, nested past the
+        // parser's limit or holding a lone surrogate escape is shown (and put in curl) masked too.
+        let scanned = redact_scan(&raw);
+        let (body_json, redacted_paths) = match serde_json::from_slice::<serde_json::Value>(text) {
+            Ok(mut shown) => {
+                let paths = redact_json(&mut shown);
+                (Some(shown), paths)
+            }
+            Err(_) => (None, scanned.paths),
+        };
+        let body_text = scanned.text;
         let found = StoredFindings::from_json(stored.parsed_json.as_deref());
         let curl = self
             .curl_for(&stored.summary.source_id, &headers, &body_text)

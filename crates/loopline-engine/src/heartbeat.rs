@@ -51,13 +51,12 @@ impl Engine {
             .await
     }
 
+    /// Removes this process's heartbeat, so others see at once that it stopped.
     pub(crate) async fn clear_heartbeat(&self) {
-        if self.supervisor.started() {
-            let _ = self
-                .store
-                .delete_setting(&format!("{PREFIX}{}", self.worker_id))
-                .await;
-        }
+        let _ = self
+            .store
+            .delete_setting(&format!("{PREFIX}{}", self.worker_id))
+            .await;
     }
 
     /// The processes running background work on this data directory: this one (when it

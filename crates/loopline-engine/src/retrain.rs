@@ -22,6 +22,9 @@ pub struct RuleRequest {
     pub overlap: Overlap,
     pub dry_run: bool,
     pub start_time_limit_secs: i64,
+    /// The project's counter now, given by the user when Label Studio cannot be asked. With
+    /// it, Label Studio is not asked.
+    pub start_count: Option<i64>,
 }
 
 /// Placeholders a parameter value may use.
@@ -77,21 +80,17 @@ impl Engine {
                 )));
             }
         }
-        // Start from where the project is now, so existing annotations do not fire at once:
-        // ask Label Studio when it is connected; otherwise count from zero.
-        let count = match self.label_studio().await {
-            Ok(ls) => match ls.project_counts(req.project_id).await {
-                Ok((useful, total)) => match req.counter {
-                    Counter::Useful => useful,
-                    Counter::Total => total,
-                },
-                Err(e) if e.code == ErrorCode::NotFound => return Err(e),
-                Err(e) => {
-                    tracing::warn!(code = %e.code, "rule starts from zero: {}", e.message);
-                    None
-                }
-            },
-            Err(_) => None,
+        // Start from where the project is now, so existing annotations do not fire at once.
+        // Without Label Studio's answer the start is unknown, and guessing 0 would fire on
+        // the project's whole history at the first webhook: ask the user instead.
+        let count = match req.start_count {
+            Some(c) if c < 0 => {
+                return Err(invalid(
+                    "--start-count is the project's annotation count now: 0 or more.".into(),
+                ))
+            }
+            Some(c) => Some(c),
+            None => self.starting_count(req.project_id, req.counter).await?,
         };
         let mut id = [0u8; 6];
         self.entropy.fill(&mut id);
@@ -115,6 +114,33 @@ impl Engine {
         let created = self.store.insert_rule(&rule, self.clock.now_ms()).await?;
         self.runs_changed();
         Ok(created)
+    }
+
+    /// The project's counter as Label Studio reports it now. `None` when Label Studio
+    /// answers but does not report that counter (then the first webhook carries it).
+    async fn starting_count(
+        &self,
+        project: i64,
+        counter: Counter,
+    ) -> Result<Option<i64>, ApiError> {
+        let unknown = |why: String| {
+            ApiError::new(
+                ErrorCode::StartCountUnknown,
+                format!("Loopline could not ask Label Studio how many annotations project {project} has ({why}), so it cannot tell where the rule starts: counting from 0 would fire at once on the annotations the project already has. Connect Label Studio (`loopline connect label-studio`) and try again, or give the project's current count yourself with --start-count N (0 for a new project)."),
+            )
+        };
+        let ls = self.label_studio().await.map_err(|e| match e.code {
+            ErrorCode::NotConnected => unknown("Loopline is not connected to it yet".into()),
+            _ => unknown(e.message),
+        })?;
+        match ls.project_counts(project).await {
+            Ok((useful, total)) => Ok(match counter {
+                Counter::Useful => useful,
+                Counter::Total => total,
+            }),
+            Err(e) if e.code == ErrorCode::NotFound => Err(e),
+            Err(e) => Err(unknown(e.message)),
+        }
     }
 
     pub async fn list_rules(&self) -> Result<Vec<RetrainRule>, ApiError> {

@@ -124,8 +124,10 @@ impl Engine {
         event: &RuleEvent,
         check: Option<&crate::setup::PendingCheck>,
     ) -> Result<(usize, bool), ApiError> {
-        // Only events as they were really delivered: not duplicates, not malformed bodies.
-        if event.status != "processed" {
+        // Only events as they were really delivered: not duplicates, not malformed bodies,
+        // and not edited replays, whose counters are what the user typed (the README promises
+        // that replays never fire; the next real delivery carries the true count anyway).
+        if event.status != "processed" || event.replay_of.is_some() {
             return Ok((0, false));
         }
         let Some(project) = event.project_id else {

@@ -839,3 +839,51 @@ async fn every_element_of_the_issue_is_in_the_report() {
     let rest = e.export_report(rest.export_id).await.unwrap();
     assert_eq!((rest.created.len(), rest.skipped.len()), (1, 4), "{rest:?}");
 }
+
+/// Issue 22.15: a bearer secret never goes over plain HTTP to another machine. The plan
+/// refuses it (preview and export alike) before anything is sent; https, and http to this
+/// machine, are accepted.
+#[tokio::test]
+async fn a_bearer_secret_is_never_sent_over_plain_http_to_another_machine() {
+    let s = setup().await;
+    let e = &s.r.engine;
+    let req = |url: &str| ExportRequest {
+        issue_id: ISSUE.into(),
+        target: ExportTarget::Rest {
+            url: url.into(),
+            body_template: None,
+            auth_secret: Some("labeling-api-key".into()),
+        },
+        elements: None,
+        labels: ExportLabels::Both,
+    };
+    for url in [
+        "http://labeling.example.com/tasks",
+        "http://10.0.0.7:8080/tasks",
+        "http://[2001:db8::1]/tasks",
+    ] {
+        let refused = e.preview_export(&req(url)).await.unwrap_err();
+        assert_eq!(refused.code, ErrorCode::InvalidArgument, "{url}");
+        assert!(
+            refused.message.contains("plain HTTP") && refused.message.contains("https://"),
+            "{url}: {}",
+            refused.message
+        );
+        let refused = e.export_issue(&req(url)).await.unwrap_err();
+        assert_eq!(refused.code, ErrorCode::InvalidArgument, "{url}");
+    }
+    assert!(s.web.posts.lock().unwrap().is_empty(), "nothing was sent");
+    for url in [
+        "https://labeling.example.com/tasks",
+        "http://127.0.0.1:9000/tasks",
+        "http://localhost:9000/tasks",
+    ] {
+        e.preview_export(&req(url)).await.unwrap();
+    }
+    // Without a secret there is nothing to protect in the header: plain http is the user's call.
+    let mut open = req("http://labeling.example.com/tasks");
+    if let ExportTarget::Rest { auth_secret, .. } = &mut open.target {
+        *auth_secret = None;
+    }
+    e.preview_export(&open).await.unwrap();
+}

@@ -169,3 +169,35 @@ async fn background_work_runs_without_a_receiver() {
     assert!(info.activity.quiescent);
     engine.shutdown().await;
 }
+
+/// A process that stops says so at once: its heartbeat is removed at shutdown, so another
+/// process (`aquarium export` asking who will send the rest) never counts a stopped `serve`.
+#[tokio::test]
+async fn a_stopped_process_is_gone_from_the_list_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = engine(&dir).await;
+    let cli = engine(&dir).await;
+    serve.start_background("serve");
+    // Wait on state: the first heartbeat is written as the task starts.
+    let mut seen = false;
+    for _ in 0..500 {
+        if cli
+            .processes()
+            .await
+            .unwrap()
+            .iter()
+            .any(|p| p.kind == "serve")
+        {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(seen, "the running serve is listed");
+    serve.shutdown().await;
+    assert!(
+        cli.processes().await.unwrap().is_empty(),
+        "a stopped serve is not listed"
+    );
+    cli.shutdown().await;
+}

@@ -194,6 +194,7 @@ async fn two_engines_on_one_data_dir_start_one_execution() {
             overlap: Overlap::Parallel,
             dry_run: false,
             start_time_limit_secs: 60,
+            start_count: Some(0),
         })
         .await
         .unwrap();

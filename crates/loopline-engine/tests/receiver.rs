@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::manual_clock::ManualClock;
 use common::*;
-use loopline_core::{EventStatus, SourceKind};
+use loopline_core::{EventQuery, EventStatus, SourceKind};
 use loopline_engine::ReceiverLimits;
 
 #[tokio::test]
@@ -581,5 +581,68 @@ async fn a_source_added_by_another_process_is_served_without_restart() {
     other.shutdown().await;
     let (status, body) = r.post_ls(&src, &unique_body(1)).await;
     assert_eq!(status, 200, "{body}");
+    r.engine.shutdown().await;
+}
+
+/// Issue 22.13: redaction does not depend on the body parsing. Label Studio's body with its
+/// `project.token`, in the three shapes that do not parse (nested past the parser's limit, a
+/// lone surrogate escape, cut short), never shows the token: not in the body text, not in
+/// copy-as-curl, and a search for it finds nothing.
+#[tokio::test]
+async fn a_body_that_does_not_parse_still_never_shows_the_project_token() {
+    const TOKEN: &str = "F48Hc5bF4xtepDljD4iOtuCUqJCYMJANQxKwM9Qz";
+    let r = running().await;
+    let src = r.add(SourceKind::LabelStudio, None).await;
+    assert!(LS_FIXTURE.contains(TOKEN), "the fixture carries the token");
+    let inner = LS_FIXTURE.trim().trim_end_matches('}');
+    let shapes = [
+        (
+            "200-deep array",
+            format!(
+                r#"{inner}, "deep": {}0{}}}"#,
+                "[".repeat(200),
+                "]".repeat(200)
+            ),
+        ),
+        ("lone surrogate", format!(r#"{inner}, "note": "\ud800"}}"#)),
+        (
+            "cut short",
+            LS_FIXTURE[..LS_FIXTURE.find(TOKEN).unwrap() + TOKEN.len() + 40].to_string(),
+        ),
+    ];
+    for (shape, body) in &shapes {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(body).is_err(),
+            "{shape}: the body must not parse"
+        );
+        let (status, answer) = r.post_ls(&src, body).await;
+        assert!(
+            status == 200 || answer["code"] == "malformed_json",
+            "{shape}: {status} {answer}"
+        );
+        let id = answer["event_id"].as_i64().expect("the body is kept");
+        let shown = r.engine.show_event(id).await.unwrap();
+        assert!(!shown.body_text.contains(TOKEN), "{shape}: body text");
+        assert!(!shown.curl.contains(TOKEN), "{shape}: curl");
+        assert!(
+            shown.redacted_paths.contains(&"project.token".to_string()),
+            "{shape}: {:?}",
+            shown.redacted_paths
+        );
+    }
+    r.engine.index_all().await.unwrap();
+    let found = r
+        .engine
+        .list_events(&EventQuery {
+            search: Some(TOKEN.into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        found.events.is_empty(),
+        "search finds the token in {:?}",
+        found.events.iter().map(|e| e.id).collect::<Vec<_>>()
+    );
     r.engine.shutdown().await;
 }

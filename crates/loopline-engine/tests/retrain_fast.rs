@@ -61,6 +61,8 @@ fn request(source: &str, every: i64, overlap: Overlap) -> RuleRequest {
         overlap,
         dry_run: false,
         start_time_limit_secs: 60,
+        // No Label Studio here: the count it would report for a new project.
+        start_count: Some(0),
     }
 }
 
@@ -371,4 +373,93 @@ async fn corrupt(r: &Running, sql: &str, id: i64) {
     let db = sqlite(r).await;
     sqlx::query(sql).bind(id).execute(&db).await.unwrap();
     db.close().await;
+}
+
+/// The README's promise: replays never fire. An edited replay is stored as a new event, but
+/// its counters are whatever the user typed, so it neither fires a rule nor moves its count.
+#[tokio::test]
+async fn an_edited_replay_neither_fires_a_rule_nor_moves_its_count() {
+    let l = setup().await;
+    l.rule(2, Overlap::Parallel).await;
+    l.annotate(1).await;
+    let first = l.r.engine.list_rules().await.unwrap().remove(0);
+    assert_eq!(first.count, Some(1));
+    let original =
+        l.r.engine
+            .list_events(&Default::default())
+            .await
+            .unwrap()
+            .events
+            .remove(0)
+            .id;
+    let edited = annotation_created(PROJECT, 2, 99);
+    let outcome = l.r.engine.replay_edited(original, &edited).await.unwrap();
+    assert_ne!(outcome.event_id, original, "stored as a new event");
+    l.r.engine.evaluate_rules().await.unwrap();
+    assert!(
+        l.statuses().await.is_empty(),
+        "the edited replay fired nothing"
+    );
+    let after = l.r.engine.list_rules().await.unwrap().remove(0);
+    assert_eq!(after.count, Some(1), "nor counted");
+    assert_eq!(after.fired_bucket, first.fired_bucket);
+
+    // The next real delivery still fires as it would have.
+    l.annotate(2).await;
+    assert_eq!(l.drain().await, 1);
+}
+
+/// Issue 22.7: with Label Studio not connected (or unreachable), a new rule's start is
+/// unknown. It is refused in words that say how to go on, not started from 0 (which would
+/// fire on the project's whole history at the first webhook); `start_count` goes on.
+#[tokio::test]
+async fn a_rule_whose_start_cannot_be_read_is_refused_until_the_count_is_given() {
+    let l = setup().await;
+    let mut req = request(&l.src.id, 16, Overlap::Parallel);
+    req.start_count = None;
+    let refused = l.r.engine.add_rule(req).await.unwrap_err();
+    assert_eq!(refused.code, loopline_core::ErrorCode::StartCountUnknown);
+    assert!(
+        refused.message.contains("--start-count")
+            && refused.message.contains("connect label-studio"),
+        "{}",
+        refused.message
+    );
+    assert!(l.r.engine.list_rules().await.unwrap().is_empty());
+
+    let mut req = request(&l.src.id, 16, Overlap::Parallel);
+    req.start_count = Some(40);
+    let rule = l.r.engine.add_rule(req).await.unwrap();
+    assert_eq!((rule.count, rule.fired_bucket), (Some(40), 2));
+    l.annotate(41).await;
+    assert!(
+        l.statuses().await.is_empty(),
+        "41 of 48: the history did not fire"
+    );
+    l.annotate(48).await;
+    assert_eq!(l.drain().await, 1);
+}
+
+/// Issue 22.7: a rule added after the last one was removed starts at the newest event. The
+/// events received while there was no rule are not replayed into it.
+#[tokio::test]
+async fn a_rule_added_after_the_last_was_removed_does_not_replay_the_gap() {
+    let l = setup().await;
+    let first = l.rule(2, Overlap::Parallel).await;
+    l.annotate(1).await;
+    l.r.engine.remove_rule(&first.id).await.unwrap();
+    for useful in [5, 6, 7] {
+        l.annotate(useful).await;
+    }
+    // The user says the project is new: had the gap been replayed, count 5 would fire.
+    let second = l.rule(2, Overlap::Parallel).await;
+    l.r.engine.evaluate_rules().await.unwrap();
+    assert!(l.statuses().await.is_empty(), "the gap fired nothing");
+    let now = l.r.engine.list_rules().await.unwrap();
+    assert_eq!(
+        (now[0].id.as_str(), now[0].count),
+        (second.id.as_str(), Some(0))
+    );
+    l.annotate(8).await;
+    assert_eq!(l.drain().await, 1, "the next delivery counts as usual");
 }

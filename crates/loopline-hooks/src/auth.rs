@@ -98,7 +98,12 @@ pub fn verify_standard_webhook(
         .trim()
         .parse()
         .map_err(|_| Refusal::BadSignatureHeaders)?;
-    if (now_ms - ts_secs * 1000).abs() > SIGNATURE_TOLERANCE_MS {
+    // Checked: the header is the sender's, and `i64::MAX` seconds overflows in milliseconds.
+    let skew = ts_secs
+        .checked_mul(1000)
+        .and_then(|ts_ms| now_ms.checked_sub(ts_ms))
+        .and_then(i64::checked_abs);
+    if skew.is_none_or(|skew| skew > SIGNATURE_TOLERANCE_MS) {
         return Err(Refusal::StaleTimestamp);
     }
     let presented: Vec<Vec<u8>> = sigs
@@ -208,5 +213,27 @@ mod tests {
             verify_standard_webhook(&h, body, &[Sensitive::new(key)], now_ms + 6 * 60 * 1000),
             Err(Refusal::StaleTimestamp)
         );
+    }
+
+    #[test]
+    fn a_timestamp_too_large_for_milliseconds_is_stale_not_a_panic() {
+        let key = signing_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+        for ts in [i64::MAX, i64::MIN, i64::MAX / 1000 + 1] {
+            let h = headers(&[
+                ("webhook-id", "msg_1".into()),
+                ("webhook-timestamp", ts.to_string()),
+                ("webhook-signature", "v1,bm90LWEtc2ln".into()),
+            ]);
+            assert_eq!(
+                verify_standard_webhook(
+                    &h,
+                    b"{}",
+                    &[Sensitive::new(key.clone())],
+                    1_700_000_000_000
+                ),
+                Err(Refusal::StaleTimestamp),
+                "timestamp {ts}"
+            );
+        }
     }
 }

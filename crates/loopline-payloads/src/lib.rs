@@ -6,3 +6,4 @@
 pub mod aquarium_issue;
 pub mod parse;
 pub mod redact;
+pub mod redact_scan;

@@ -104,36 +104,6 @@ fn walk(value: &mut Value, path: String, out: &mut Vec<String>) {
     }
 }
 
-/// The raw body text with the same secrets masked, keeping the sender's formatting.
-pub fn redact_raw(raw: &str, original: &Value) -> String {
-    let mut secrets = Vec::new();
-    collect_secrets(original, &mut secrets);
-    let mut out = raw.to_string();
-    for s in secrets {
-        out = out.replace(&s, &format!("\"{MASK}\""));
-    }
-    out
-}
-
-fn collect_secrets(value: &Value, out: &mut Vec<String>) {
-    match value {
-        Value::Object(map) => {
-            for (k, v) in map {
-                let reveals = !matches!(v, Value::Null) && v.as_str() != Some("");
-                if is_secret_key(k) && reveals && !v.is_object() && !v.is_array() {
-                    if let Ok(text) = serde_json::to_string(v) {
-                        out.push(text);
-                    }
-                } else {
-                    collect_secrets(v, out);
-                }
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|v| collect_secrets(v, out)),
-        _ => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,7 +125,7 @@ mod tests {
         assert_eq!(v["project"]["token"], MASK);
         assert_eq!(v["project"]["title"], "Birds");
         assert_eq!(v["project"]["token_count"], 3);
-        let shown = redact_raw(raw, &original);
+        let shown = crate::redact_scan::redact_scan(raw).text;
         assert!(!shown.contains("F48Hc5bF"));
         assert!(!shown.contains("pw1"));
         assert!(shown.contains("\"Birds\""));

@@ -37,6 +37,8 @@ pub struct RuleEvent {
     pub project_id: Option<i64>,
     pub status: String,
     pub parsed_json: Option<String>,
+    /// Set on an edited replay: the event it re-sends.
+    pub replay_of: Option<i64>,
 }
 
 /// A run to write to the outbox.
@@ -142,16 +144,18 @@ fn rule_from_row(r: &SqliteRow) -> RetrainRule {
 }
 
 impl Store {
-    /// Creates a rule. The first rule also places the rules cursor at the newest event, so
-    /// history is never evaluated retroactively.
+    /// Creates a rule. A rule added when there is none places the rules cursor at the
+    /// newest event, so history is never evaluated retroactively: with no rules the passes
+    /// do not run and the cursor stays where the last rule left it, so a rule added after the
+    /// last one was removed would otherwise replay every event received in between.
     pub async fn insert_rule(&self, rule: &NewRule, now_ms: i64) -> Result<RetrainRule, ApiError> {
         let map = |e| db_error(e, self.path());
         let mut tx = self.pool().begin().await.map_err(map)?;
+        // One statement reads "no rules" and moves the cursor, under the write lock it takes.
         sqlx::query(
-            "INSERT INTO settings (key, value) SELECT ?, COALESCE((SELECT MAX(id) FROM events), 0) \
-             WHERE NOT EXISTS (SELECT 1 FROM settings WHERE key = ?)",
+            "INSERT INTO settings (key, value) VALUES (?, COALESCE((SELECT MAX(id) FROM events), 0)) \
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE NOT EXISTS (SELECT 1 FROM rules)",
         )
-        .bind(CURSOR)
         .bind(CURSOR)
         .execute(&mut *tx)
         .await
@@ -283,7 +287,7 @@ impl Store {
             return Ok(None);
         };
         let events = sqlx::query(
-            "SELECT id, source_id, action, project_id, status, parsed_json FROM events \
+            "SELECT id, source_id, action, project_id, status, parsed_json, replay_of FROM events \
              WHERE id > ? ORDER BY id LIMIT ?",
         )
         .bind(cursor)
@@ -299,6 +303,7 @@ impl Store {
             project_id: r.get("project_id"),
             status: r.get("status"),
             parsed_json: r.get("parsed_json"),
+            replay_of: r.get("replay_of"),
         })
         .collect::<Vec<_>>();
         if events.is_empty() {

@@ -257,25 +257,32 @@ impl Store {
     }
 
     /// "Retry now" for a run whose start failed: pending again, with a fresh time limit.
+    ///
+    /// One conditional statement decides and writes: reading the status first and updating
+    /// after raced the worker, which could start the run in between; the run then went back to
+    /// `pending` with its ARN set and its outbox item done, and stayed there for good.
     pub async fn retry_run(&self, id: i64, now_ms: i64, deadline_ms: i64) -> Result<Run, ApiError> {
-        let run = self.run(id).await?;
-        if run.status != RunStatus::StartFailed && run.status != RunStatus::Pending {
-            return Err(ApiError::new(
-                ErrorCode::InvalidArgument,
-                format!("Run {id} is {}; only a run whose start failed (or is waiting to retry) can be retried.", run.status.as_str()),
-            ));
-        }
         let map = |e| db_error(e, self.path());
         let mut tx = self.pool().begin().await.map_err(map)?;
-        sqlx::query(
-            "UPDATE runs SET status = 'pending', next_attempt_at_ms = ?, deadline_at_ms = ?, finished_at_ms = NULL WHERE id = ?",
+        let reset = sqlx::query(
+            "UPDATE runs SET status = 'pending', next_attempt_at_ms = ?, deadline_at_ms = ?, finished_at_ms = NULL \
+             WHERE id = ? AND status IN ('start_failed', 'pending') AND execution_arn IS NULL",
         )
         .bind(now_ms)
         .bind(deadline_ms)
         .bind(id)
         .execute(&mut *tx)
         .await
-        .map_err(map)?;
+        .map_err(map)?
+        .rows_affected();
+        if reset == 0 {
+            drop(tx);
+            let run = self.run(id).await?;
+            return Err(ApiError::new(
+                ErrorCode::InvalidArgument,
+                format!("Run {id} is {}; only a run whose start failed (or is waiting to retry) can be retried.", run.status.as_str()),
+            ));
+        }
         crate::outbox::enqueue(&mut tx, &start_item(id, now_ms, deadline_ms))
             .await
             .map_err(map)?;
@@ -390,7 +397,70 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::console_url;
+    use super::{console_url, start_item};
+    use crate::{Store, StoreOptions};
+    use loopline_core::RunStatus;
+
+    async fn pending_run(store: &Store, now_ms: i64) -> i64 {
+        let mut tx = store.pool().begin().await.unwrap();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO runs (rule_id, pipeline, event_id, count, bucket_from, bucket_to, status, params_json, \
+             client_token, created_at_ms, deadline_at_ms) VALUES ('r', 'p', 1, 2, 0, 1, 'pending', '[]', 't', ?, ?) RETURNING id",
+        )
+        .bind(now_ms)
+        .bind(now_ms + 60_000)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        crate::outbox::enqueue(&mut tx, &start_item(id, now_ms, now_ms + 60_000))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        id
+    }
+
+    /// "Retry now" pressed while the worker starts the same run: whatever the interleaving, a
+    /// run that has an execution is never sent back to `pending` (where nothing would ever
+    /// start or watch it again, and a coalesce or skip rule would wait on it for good).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn retry_now_racing_the_start_never_strands_a_started_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let store = Store::open(&path, &StoreOptions::default()).await.unwrap();
+        for round in 0..60 {
+            let now = 1_000 + round * 10;
+            let id = pending_run(&store, now).await;
+            let item = store.due_outbox(now, &[]).await.unwrap()[0];
+            store
+                .claim_outbox(item, "w", now, 10_000, &[])
+                .await
+                .unwrap()
+                .unwrap();
+            let worker = {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .run_started(
+                            id,
+                            "arn:aws:sagemaker:us-east-1:1:pipeline/p/execution/e",
+                            "us-east-1",
+                            now,
+                        )
+                        .await
+                        .unwrap();
+                    store.outbox_done(item, now).await.unwrap();
+                })
+            };
+            let _ = store.retry_run(id, now, now + 60_000).await;
+            worker.await.unwrap();
+            let run = store.run(id).await.unwrap();
+            assert!(
+                !(run.status == RunStatus::Pending && run.execution_arn.is_some()),
+                "round {round}: run {id} is pending with an execution, and nothing will move it"
+            );
+            assert_eq!(run.status, RunStatus::Executing, "round {round}");
+        }
+    }
 
     #[test]
     fn console_links_point_at_the_execution() {

@@ -32,7 +32,7 @@ export type Commands = {
   aws_settings: { args: Record<string, never>; result: AwsSettings };
   aws_disconnect: { args: Record<string, never>; result: null };
   rules_list: { args: Record<string, never>; result: Array<RetrainRule> };
-  rule_add: { args: { sourceId: string; projectId: number; every: number; pipeline: string; params: Array<PipelineParam>; counter: Counter; overlap: Overlap; dryRun: boolean; startTimeLimitSecs: number }; result: RetrainRule };
+  rule_add: { args: { sourceId: string; projectId: number; every: number; pipeline: string; params: Array<PipelineParam>; counter: Counter; overlap: Overlap; dryRun: boolean; startTimeLimitSecs: number; startCount?: number | null }; result: RetrainRule };
   rule_remove: { args: { id: string }; result: null };
   rule_history: { args: { id: string }; result: RuleHistory };
   runs_list: { args: { limit?: number | null }; result: Array<Run> };

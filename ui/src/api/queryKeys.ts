@@ -1,4 +1,4 @@
-import type { Filters } from "./timeline";
+import type { Filters } from "./timelineFilters";
 
 /**
  * Every query key in one place, so a mutation invalidates exactly what its screen reads.

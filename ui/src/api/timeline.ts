@@ -5,7 +5,6 @@ import type {
   EventDetail,
   EventPage,
   EventQuery,
-  EventStatus,
   EventSummary,
   TimelineChanged,
   TimelineStats,
@@ -13,22 +12,13 @@ import type {
 import { call } from "./ipc";
 import { subscribeForEffect } from "./effects";
 import { queryKeys } from "./queryKeys";
+import type { Filters } from "./timelineFilters";
 
 export const PAGE_SIZE = 100;
 /** More new events than this in one push: start over at the top instead of prepending. */
 const LIVE_LIMIT = 500;
 
-export type Filters = {
-  source_id: string | null;
-  action: string | null;
-  status: EventStatus | null;
-  project_id: number | null;
-  search: string | null;
-};
-
-export const NO_FILTERS: Filters = { source_id: null, action: null, status: null, project_id: null, search: null };
-
-export const hasFilters = (f: Filters) => Object.values(f).some((v) => v !== null);
+export { NO_FILTERS, hasFilters, type Filters } from "./timelineFilters";
 
 type Pages = InfiniteData<EventPage, number | null>;
 

@@ -1,5 +1,6 @@
 import type { IssueElement, IssueLabel } from "../bindings.gen";
 import { useThumbnail } from "../api/aquarium";
+import { minMax } from "../lib/extent";
 
 /** The pixel box a label covers, for crop zoom and for drawing without a known image size. */
 function extent(l: IssueLabel): [number, number, number, number] | null {
@@ -16,10 +17,9 @@ function extent(l: IssueLabel): [number, number, number, number] | null {
               [g.x2, g.y2],
             ]
           : [];
-  if (pts.length === 0) return null;
-  const xs = pts.map((p) => p[0]);
-  const ys = pts.map((p) => p[1]);
-  return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+  const xs = minMax(pts.map((p) => p[0]));
+  const ys = minMax(pts.map((p) => p[1]));
+  return xs && ys ? [xs[0], ys[0], xs[1], ys[1]] : null;
 }
 
 function Shape({ l }: { l: IssueLabel }) {
@@ -46,8 +46,8 @@ function viewBox(e: IssueElement): [number, number, number, number] {
   }
   if (e.width && e.height) return [0, 0, e.width, e.height];
   const all = e.labels.map(extent).filter((x): x is [number, number, number, number] => x !== null);
-  const w = Math.max(100, ...all.map((x) => x[2]));
-  const h = Math.max(100, ...all.map((x) => x[3]));
+  const w = Math.max(100, minMax(all.map((x) => x[2]))?.[1] ?? 0);
+  const h = Math.max(100, minMax(all.map((x) => x[3]))?.[1] ?? 0);
   return [0, 0, w * 1.05, h * 1.05];
 }
 

@@ -2,6 +2,7 @@ import { useMemo, useRef, useState } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import type { AquariumIssue, ExportReport, IssueElement } from "../bindings.gen";
 import { imageHost, useAllowHost, useExports, useImageHosts } from "../api/aquarium";
+import { minMax } from "../lib/extent";
 import { ElementCard } from "./ElementCard";
 import { ExportPanel } from "./ExportPanel";
 
@@ -14,7 +15,7 @@ const NO_FILTER: Filter = { cls: "", dataset: "", kind: "", minConf: 0, maxConf:
 /** The element's lowest confidence (what a reviewer sorts by to find the doubtful ones). */
 function confidence(e: IssueElement): number | null {
   const c = e.labels.map((l) => l.confidence).filter((x): x is number => x !== null);
-  return c.length ? Math.min(...c) : null;
+  return minMax(c)?.[0] ?? null;
 }
 
 function matches(e: IssueElement, f: Filter): boolean {

@@ -1,5 +1,6 @@
 import type { RuleHistory, Run } from "../bindings.gen";
 import { COUNTER_NOUN, RUN_TONE, STATUS_WORDS } from "../api/runs";
+import { minMax } from "../lib/extent";
 import { formatShortTime } from "../lib/format";
 
 const W = 640;
@@ -51,16 +52,12 @@ export function RuleChart({ history, now }: { history: RuleHistory; now: number 
   const current = rule.count ?? series[series.length - 1]?.count ?? 0;
   const label = `${capital(noun)} over time: ${current} now; ${listCounts(runs.map((r) => r.run))}`;
 
-  const maxCount = Math.max(current, ...series.map((p) => p.count), ...runs.map((r) => r.run.count), 0);
+  const maxCount = Math.max(current, minMax([...series.map((p) => p.count), ...runs.map((r) => r.run.count)])?.[1] ?? 0, 0);
   const lines = thresholds(every, maxCount);
   const yMax = Math.max(lines[lines.length - 1] ?? every, maxCount, 1);
   const times = [...series.map((p) => p.t), ...runs.map((r) => r.t)];
-  let t0 = Math.min(...times);
-  let t1 = Math.max(...times);
-  if (times.length === 0) {
-    t1 = now;
-    t0 = t1 - 2 * PAD_MS;
-  } else if (t0 === t1) {
+  let [t0, t1] = minMax(times) ?? [now - 2 * PAD_MS, now];
+  if (t0 === t1) {
     t0 -= PAD_MS;
     t1 += PAD_MS;
   }

@@ -34,15 +34,21 @@ export function RuleForm({ sources, onAdded, onAddSource, initial }: Props) {
   const [overlap, setOverlap] = useState<Overlap>("coalesce");
   const [dryRun, setDryRun] = useState(false);
   const [limitMinutes, setLimitMinutes] = useState("15");
+  // Asked for only when the engine could not read the project's count from Label Studio.
+  const [startCount, setStartCount] = useState("");
+  const [askCount, setAskCount] = useState(false);
   // A problem found before anything is sent; the engine's refusals come from the mutation.
   const [invalid, setInvalid] = useState<string | null>(null);
   const add = useAddRule({
     onSuccess: (rule) => {
       setPipeline("");
       setParams("");
+      setAskCount(false);
+      setStartCount("");
       onAdded(rule);
     },
   });
+
   const busy = add.isPending;
   const error = invalid ?? (add.error ? errorMessage(add.error) : null);
 
@@ -59,6 +65,10 @@ export function RuleForm({ sources, onAdded, onAddSource, initial }: Props) {
     const problem = checkNumbers(numbers);
     if (problem) {
       setInvalid(problem);
+      return;
+    }
+    if (askCount && !WHOLE.test(startCount.trim())) {
+      setInvalid("Give the project's annotation count now, a whole number (0 for a new project), so the rule does not fire on older annotations.");
       return;
     }
     let parsed: PipelineParam[];
@@ -78,6 +88,11 @@ export function RuleForm({ sources, onAdded, onAddSource, initial }: Props) {
       overlap,
       dryRun,
       startTimeLimitSecs: Number(numbers.limit) * 60,
+      startCount: askCount ? Number(startCount.trim()) : null,
+    }, {
+      onError: (err) => {
+        if (err.code === "start_count_unknown") setAskCount(true);
+      },
     });
   };
 
@@ -176,6 +191,26 @@ export function RuleForm({ sources, onAdded, onAddSource, initial }: Props) {
             How long Loopline keeps retrying to start a run before showing it as failed.
           </span>
         </span>
+
+        {askCount && (
+          <>
+            <label htmlFor="rule-start-count">Annotations in the project now</label>
+            <span className="field-with-hint">
+              <input
+                id="rule-start-count"
+                data-testid="rule-start-count"
+                inputMode="numeric"
+                className="short"
+                aria-describedby="rule-start-count-hint"
+                value={startCount}
+                onChange={(e) => setStartCount(e.target.value)}
+              />
+              <span id="rule-start-count-hint" className="hint muted">
+                Label Studio could not be asked. The rule counts from this number, so older annotations never start a run.
+              </span>
+            </span>
+          </>
+        )}
 
         <span />
         <label className="checkbox">

@@ -222,7 +222,10 @@ impl Engine {
         }
         let body = http_targets::build_body(target, issue, &fields)?;
         let secret = match secret_name {
-            Some(name) => Some(self.export_secret(name).await?),
+            Some(name) => {
+                super::refuse_bearer_in_clear(url, name)?;
+                Some(self.export_secret(name).await?)
+            }
             None => None,
         };
         let ids: Vec<&str> = todo.iter().map(|e| e.element_id.as_str()).collect();

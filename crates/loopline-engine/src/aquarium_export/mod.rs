@@ -343,8 +343,13 @@ impl Engine {
                     event_id,
                 });
             }
-            ExportTarget::Rest { url, .. } | ExportTarget::Graphql { url, .. } => {
-                check_http_url(url)?;
+            ExportTarget::Rest {
+                url, auth_secret, ..
+            }
+            | ExportTarget::Graphql {
+                url, auth_secret, ..
+            } => {
+                check_http_url(url, auth_secret.as_deref())?;
                 for e in &chosen {
                     if let Some((_, export)) = earlier.get(&e.element_id) {
                         rows.push(skipped(
@@ -461,11 +466,28 @@ fn http_parts(target: &ExportTarget) -> (&str, Option<&str>) {
     }
 }
 
-fn check_http_url(url: &str) -> Result<(), ApiError> {
+fn check_http_url(url: &str, auth_secret: Option<&str>) -> Result<(), ApiError> {
     match reqwest::Url::parse(url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(()),
-        _ => Err(ApiError::new(ErrorCode::InvalidArgument, format!("'{url}' is not an http(s) URL. Give the endpoint's full URL, e.g. https://labeling.example.com/api/tasks."))),
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {}
+        _ => return Err(ApiError::new(ErrorCode::InvalidArgument, format!("'{url}' is not an http(s) URL. Give the endpoint's full URL, e.g. https://labeling.example.com/api/tasks."))),
     }
+    match auth_secret {
+        Some(name) => refuse_bearer_in_clear(url, name),
+        None => Ok(()),
+    }
+}
+
+/// A bearer secret over `http://` to another machine is readable by anyone on the path, as
+/// the tunnel's token would be: refused before anything is sent, and again at delivery (an
+/// export stored by an older version may hold such a target).
+pub(crate) fn refuse_bearer_in_clear(url: &str, secret_name: &str) -> Result<(), ApiError> {
+    if !loopline_tunnel::public_url::is_plaintext_remote(url) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        ErrorCode::InvalidArgument,
+        format!("{url} is plain HTTP across the network, so the secret '{secret_name}' would travel in clear text in its Authorization header. Use the endpoint's https:// URL (plain http:// is accepted only to this machine: localhost or 127.0.0.1)."),
+    ))
 }
 
 /// A project whose config has no image object cannot show an element.

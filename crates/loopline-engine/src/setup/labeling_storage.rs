@@ -43,9 +43,14 @@ pub fn user_name_for(bucket: &str) -> String {
     name
 }
 
+/// The first and last four characters of a key id, for naming it in a plan. By characters, not
+/// bytes: the id is what the user typed, and a byte slice through a multi-byte character panics.
 fn masked(key_id: &str) -> String {
-    if key_id.len() > 8 {
-        format!("{}…{}", &key_id[..4], &key_id[key_id.len() - 4..])
+    let chars: Vec<char> = key_id.chars().collect();
+    if chars.len() > 8 {
+        let head: String = chars[..4].iter().collect();
+        let tail: String = chars[chars.len() - 4..].iter().collect();
+        format!("{head}…{tail}")
     } else {
         "…".into()
     }
@@ -463,4 +468,18 @@ fn pretty(doc: &str) -> String {
     serde_json::from_str::<serde_json::Value>(doc)
         .and_then(|v| serde_json::to_string_pretty(&v))
         .unwrap_or_else(|_| doc.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::masked;
+
+    #[test]
+    fn a_key_id_is_masked_by_characters_not_bytes() {
+        assert_eq!(masked("AKIAIOSFODNN7EXAMPLE"), "AKIA…MPLE");
+        // What a user pasted with a typo: multi-byte characters at the cut points.
+        assert_eq!(masked("ÄKIAéIOSFODNN7EXAMPLé"), "ÄKIA…MPLé");
+        assert_eq!(masked("ключ-доступа"), "ключ…тупа");
+        assert_eq!(masked("short"), "…");
+    }
 }

@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use crate::redact::is_secret_key;
+use crate::redact_scan::redact_scan;
 
 /// Keys whose values are bulky configuration rather than content (Label Studio repeats the
 /// whole labeling config in every payload) or secrets; they are left out of the index.
@@ -26,8 +27,10 @@ pub fn search_text(action: Option<&str>, summary: &str, body: &[u8]) -> String {
     match serde_json::from_slice::<Value>(super::json_text(body)) {
         Ok(v) => collect(&v, &mut out),
         Err(_) => {
+            // Unparsed text is indexed masked: searching for a token must not find it.
+            let text = String::from_utf8_lossy(&body[..body.len().min(MAX_TEXT)]);
             out.push(' ');
-            out.push_str(&String::from_utf8_lossy(&body[..body.len().min(MAX_TEXT)]));
+            out.push_str(&redact_scan(&text).text);
         }
     }
     if out.len() > MAX_TEXT {
