@@ -118,6 +118,11 @@ def test_setup_sagemaker_builds_a_pipeline_for_the_region_and_updates_it_only_on
     outputs = definition["Steps"][0]["Arguments"]["ProcessingOutputConfig"]["Outputs"]
     assert all({"Get": "Execution.PipelineExecutionId"} in o["S3Output"]["S3Uri"]["Std:Join"]["Values"] for o in outputs)
     assert "ProfilerConfig" not in train and "PipelineExperimentConfig" not in definition
+    # AWS's published schema: Metadata maps names to strings of at most 1,024 characters.
+    meta = definition["Metadata"]
+    assert all(isinstance(v, str) and len(v) <= 1024 for v in meta.values()), meta
+    assert meta["loopline-labels"] == "Beak,Head,Wing,Body" and meta["loopline-template"] == "semantic-segmentation"
+    assert len(meta["loopline-script-preprocess-sha256"]) == 64
 
     s3 = moto.client("s3", region="eu-west-1")
     for name in ("preprocess", "cleanup"):
@@ -131,11 +136,25 @@ def test_setup_sagemaker_builds_a_pipeline_for_the_region_and_updates_it_only_on
         "sm.quota": "skipped", "sm.pipeline": "unchanged"}, again
     assert sm.describe_pipeline(PipelineName="birds-segmentation")["PipelineDefinition"] == described["PipelineDefinition"]
 
+    # The pipeline as an earlier Loopline wrote it, its record one Metadata.loopline object:
+    # still Loopline's, and up to date, so it is not rewritten for its metadata alone.
+    older = dict(definition, Metadata={"loopline": {
+        "template": meta["loopline-template"], "version": meta["loopline-template-version"],
+        "labels": meta["loopline-labels"].split(","),
+        "scripts": {n: {"version": meta[f"loopline-script-{n}-version"], "sha256": meta[f"loopline-script-{n}-sha256"]}
+                    for n in ("preprocess", "cleanup")}}})
+    sm.update_pipeline(PipelineName="birds-segmentation", PipelineDefinition=json.dumps(older), RoleArn=role_arn)
+    kept = run(cli_binary, data, env, *args)
+    pipeline = next(s for s in kept["steps"] if s["key"] == "sm.pipeline")
+    assert pipeline["status"] == "unchanged" and "Metadata.loopline" in pipeline["summary"], pipeline
+    assert json.loads(sm.describe_pipeline(PipelineName="birds-segmentation")["PipelineDefinition"]) == older
+
     changed = run(cli_binary, data, env, *args, "--labels", "Beak,Wing")
     pipeline = next(s for s in changed["steps"] if s["key"] == "sm.pipeline")
     assert pipeline["status"] == "updated" and "Beak,Wing" in pipeline["summary"], pipeline
     updated = json.loads(sm.describe_pipeline(PipelineName="birds-segmentation")["PipelineDefinition"])
     assert updated["Steps"][1]["Arguments"]["HyperParameters"]["num_classes"] == "3"
+    assert "loopline" not in updated["Metadata"] and updated["Metadata"]["loopline-labels"] == "Beak,Wing"
 
     # A pipeline someone else built is used as it is, with its parameters shown.
     sm.create_pipeline(PipelineName="their-pipeline", RoleArn=role_arn, PipelineDefinition=json.dumps(

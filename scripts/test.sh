@@ -16,6 +16,10 @@ started=$(date +%s)
 step "install what is missing"
 scripts/install.sh --test
 
+step "pipeline scripts: Python 3.8, and only the modules of SageMaker's scikit-learn 1.2-1 image"
+# Seconds, and before the long builds: a script that would fail in the image fails here first.
+(cd e2e && "$CACHE/venv/bin/python" -m pytest -q -p no:cacheprovider test_pipeline_scripts_image.py)
+
 step "ui: lint, typecheck, unit tests, build"
 (cd ui && npm run --silent lint && npm run --silent typecheck && npm run --silent test && npx vite build --logLevel error)
 
@@ -59,6 +63,8 @@ step "desktop and peer journeys (Xvfb, tauri-driver, WebKitWebDriver)"
 rm -rf test-artifacts
 # A private D-Bus session: the single-instance check and the keychain live on it, and the
 # developer's own session is never touched.
-(cd e2e && ../scripts/with-keyring "$CACHE/venv/bin/python" -m pytest -q -p no:cacheprovider)
+# (test_pipeline_scripts_image.py ran in its own step above.)
+(cd e2e && ../scripts/with-keyring "$CACHE/venv/bin/python" -m pytest -q -p no:cacheprovider \
+  --ignore=test_pipeline_scripts_image.py)
 
 step "every suite is green ($(( $(date +%s) - started )) s)"

@@ -317,3 +317,91 @@ async fn a_region_without_the_images_and_missing_labels_are_refused_clearly() {
     assert!(e.message.contains("--labels"), "{}", e.message);
     assert_eq!(w.sm.writes(), 0);
 }
+
+#[tokio::test]
+async fn the_record_is_string_metadata_and_the_older_object_form_is_still_understood() {
+    let w = world().await;
+    let done = w.r.engine.setup_role(ask(&LABELS), false).await.unwrap();
+    assert_eq!(step(&done, "sm.pipeline").status, StepStatus::Created);
+    let def = w.sm.definition("birds-segmentation");
+    let meta = def["Metadata"].as_object().unwrap().clone();
+    assert!(
+        meta.values()
+            .all(|v| v.as_str().is_some_and(|s| s.chars().count() <= 1024)),
+        "the schema's Metadata holds strings of at most 1,024 characters: {meta:?}"
+    );
+    assert_eq!(meta["loopline-labels"], "Beak,Head,Wing,Body");
+    assert_eq!(
+        meta["loopline-script-preprocess-sha256"]
+            .as_str()
+            .unwrap()
+            .len(),
+        64
+    );
+
+    // The same pipeline as an earlier Loopline wrote it: the record as one object.
+    let text = |k: &str| meta[k].clone();
+    let mut older = def.clone();
+    older["Metadata"] = serde_json::json!({"loopline": {
+        "template": text("loopline-template"),
+        "version": text("loopline-template-version"),
+        "labels": LABELS,
+        "scripts": {
+            "preprocess": {"version": text("loopline-script-preprocess-version"), "sha256": text("loopline-script-preprocess-sha256")},
+            "cleanup": {"version": text("loopline-script-cleanup-version"), "sha256": text("loopline-script-cleanup-sha256")},
+        },
+    }});
+    let older_text = serde_json::to_string(&older).unwrap();
+    w.sm.pipelines
+        .lock()
+        .unwrap()
+        .get_mut("birds-segmentation")
+        .unwrap()
+        .definition = older_text.clone();
+    let writes = w.sm.writes();
+    for labels in [&LABELS[..], &[]] {
+        let again = w.r.engine.setup_role(ask(labels), false).await.unwrap();
+        let p = step(&again, "sm.pipeline");
+        assert_eq!(p.status, StepStatus::Unchanged, "{again:?}");
+        assert!(p.summary.contains("Metadata.loopline"), "{}", p.summary);
+    }
+    assert_eq!(
+        w.sm.writes(),
+        writes,
+        "not rewritten for its metadata alone"
+    );
+    assert_eq!(
+        w.sm.pipelines.lock().unwrap()["birds-segmentation"].definition,
+        older_text
+    );
+    assert_eq!(
+        w.r.engine.chosen_pipeline().await.unwrap().unwrap().labels,
+        LABELS
+    );
+
+    // Its labels and scripts are read from the older form: a change is named as one.
+    let mut stale = older.clone();
+    stale["Metadata"]["loopline"]["scripts"]["cleanup"]["sha256"] = "0".repeat(64).into();
+    w.sm.pipelines
+        .lock()
+        .unwrap()
+        .get_mut("birds-segmentation")
+        .unwrap()
+        .definition = serde_json::to_string(&stale).unwrap();
+    let fewer =
+        w.r.engine
+            .setup_role(ask(&["Beak", "Wing"]), false)
+            .await
+            .unwrap();
+    let p = step(&fewer, "sm.pipeline");
+    assert_eq!(p.status, StepStatus::Updated);
+    assert!(
+        p.summary
+            .contains("labels Beak,Head,Wing,Body → Beak,Wing; new script versions"),
+        "{}",
+        p.summary
+    );
+    let now = w.sm.definition("birds-segmentation");
+    assert!(now["Metadata"].get("loopline").is_none(), "{now}");
+    assert_eq!(now["Metadata"]["loopline-labels"], "Beak,Wing");
+}

@@ -10,6 +10,9 @@ mod labeling;
 mod labeling_storage;
 mod loop_check;
 mod pipeline;
+mod pipeline_record;
+#[cfg(test)]
+mod pipeline_schema;
 mod pipeline_template;
 mod policies;
 mod scripts;

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::pipeline_record::Record;
 use super::pipeline_template::{
     check_pipeline_name, definition, labels_of, parameters_of, TemplateInput, STEP_NAMES,
     TEMP_PREFIX,
@@ -294,10 +295,15 @@ async fn pipeline_step(
     let description = "Label Studio annotations to a semantic-segmentation model; built by Loopline from its template.";
 
     let step = match (&existing, &existing_doc) {
-        (Some(p), Some(doc)) if doc == &wanted && p.role_arn.as_deref().is_none_or(|r| r == ask.role_arn) => {
-            log.step(key, title, &p.arn, StepStatus::Unchanged, format!("Up to date: {shape}."), detail, None)
+        (Some(p), Some(doc)) if same_build(doc, &wanted) && p.role_arn.as_deref().is_none_or(|r| r == ask.role_arn) => {
+            let older = if Record::is_old_form(doc) {
+                " Its record is still the Metadata.loopline object of earlier Loopline versions; it becomes string values at the next change."
+            } else {
+                ""
+            };
+            log.step(key, title, &p.arn, StepStatus::Unchanged, format!("Up to date: {shape}.{older}"), detail, None)
         }
-        (Some(p), doc) if doc.as_ref().and_then(labels_of).is_none() => fail(log, &p.arn, ApiError::new(ErrorCode::InvalidArgument, format!("A pipeline named '{}' exists in {} and Loopline did not build it, so it is left as it is. Train with it as it is (--use-existing-pipeline, or \"Use an existing pipeline\" in the app), or choose another name.", ask.name, ask.region))),
+        (Some(p), doc) if doc.as_ref().and_then(Record::read).is_none() => fail(log, &p.arn, ApiError::new(ErrorCode::InvalidArgument, format!("A pipeline named '{}' exists in {} and Loopline did not build it, so it is left as it is. Train with it as it is (--use-existing-pipeline, or \"Use an existing pipeline\" in the app), or choose another name.", ask.name, ask.region))),
         _ if !ask.role_ready => {
             if log.plan {
                 let verb = if existing.is_some() { "Update" } else { "Create" };
@@ -340,6 +346,25 @@ async fn pipeline_step(
         remember(log.engine, ask, &arn, labels).await?;
     }
     Ok(())
+}
+
+/// Whether a stored definition is the one Loopline would write now. Its steps and
+/// parameters must be equal; its metadata need only carry the same record, so a pipeline
+/// whose record is in the older form is not rewritten for that alone.
+fn same_build(stored: &Value, wanted: &Value) -> bool {
+    if stored == wanted {
+        return true;
+    }
+    let without_metadata = |d: &Value| {
+        let mut d = d.clone();
+        if let Some(o) = d.as_object_mut() {
+            o.remove("Metadata");
+        }
+        d
+    };
+    without_metadata(stored) == without_metadata(wanted)
+        && Record::read(stored).is_some()
+        && Record::read(stored) == Record::read(wanted)
 }
 
 /// Reads the pipeline back: the stored definition must be the one sent.
@@ -423,10 +448,14 @@ fn what_changed(
     if old_role.is_some_and(|r| r != new_role) {
         out.push(format!("role → {new_role}"));
     }
-    if old.map(|d| &d["Metadata"]["loopline"]["scripts"])
-        != Some(&new["Metadata"]["loopline"]["scripts"])
-    {
+    let (ra, rb) = (old.and_then(Record::read), Record::read(new));
+    if ra.as_ref().map(|r| &r.scripts) != rb.as_ref().map(|r| &r.scripts) {
         out.push("new script versions".into());
+    }
+    if let (Some(ra), Some(rb)) = (&ra, &rb) {
+        if ra.version != rb.version {
+            out.push(format!("template version {} → {}", ra.version, rb.version));
+        }
     }
     if out.is_empty() {
         out.push("template or layout changed".into());

@@ -9,10 +9,15 @@ use loopline_core::{ApiError, ErrorCode, StorageLayout};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::pipeline_record::{Record, ScriptRecord};
 use super::scripts::{ShippedScript, CLEANUP, PREPROCESS};
 
-/// The template's own version, kept in the definition's metadata.
+/// The template's name and its own version, kept in the definition's metadata. The version
+/// names the steps' shape: it did not change when the record moved to string values.
+pub const TEMPLATE: &str = "semantic-segmentation";
 pub const TEMPLATE_VERSION: &str = "1";
+/// SageMaker's limit on one container argument: the labels travel as one.
+const MAX_ARGUMENT: usize = 256;
 /// A GPU type: the algorithm trains on GPUs (CPU instances are for inference only).
 pub const DEFAULT_TRAINING_INSTANCE: &str = "ml.p3.2xlarge";
 pub const DEFAULT_PROCESSING_INSTANCE: &str = "ml.m5.xlarge";
@@ -123,6 +128,13 @@ pub fn check_labels(labels: &[String]) -> Result<Vec<String>, ApiError> {
                 format!("'{l}' cannot be a label: labels hold no commas, and 'background' is class 0 already."),
             ));
         }
+    }
+    let joined = clean.join(",").chars().count();
+    if joined > MAX_ARGUMENT {
+        return Err(ApiError::new(
+            ErrorCode::InvalidArgument,
+            format!("The labels take {joined} characters joined with commas; the preprocessing step receives them as one container argument, which SageMaker caps at {MAX_ARGUMENT}. Use shorter names or fewer classes."),
+        ));
     }
     // Masks are 8-bit, with 0 for the background.
     if clean.len() > 254 {
@@ -295,15 +307,7 @@ pub fn definition(input: &TemplateInput) -> Result<Value, ApiError> {
 
     Ok(json!({
         "Version": "2020-12-01",
-        "Metadata": {"loopline": {
-            "template": "semantic-segmentation",
-            "version": TEMPLATE_VERSION,
-            "labels": labels,
-            "scripts": {
-                PREPROCESS.name: {"version": PREPROCESS.version(), "sha256": PREPROCESS.sha256()},
-                CLEANUP.name: {"version": CLEANUP.version(), "sha256": CLEANUP.sha256()},
-            },
-        }},
+        "Metadata": record(&labels).metadata(),
         "Parameters": [
             {"Name": "ProcessingInstanceType", "Type": "String", "DefaultValue": DEFAULT_PROCESSING_INSTANCE},
             {"Name": "TrainingInstanceType", "Type": "String", "DefaultValue": input.training_instance},
@@ -336,15 +340,26 @@ fn processing_output(name: &str, uri: Value, local: &str) -> Value {
     })
 }
 
+/// The record Loopline keeps in a definition built from `labels`.
+pub fn record(labels: &[String]) -> Record {
+    let script = |s: &ShippedScript| ScriptRecord {
+        version: s.version().to_string(),
+        sha256: s.sha256(),
+    };
+    Record {
+        template: TEMPLATE.to_string(),
+        version: TEMPLATE_VERSION.to_string(),
+        labels: labels.to_vec(),
+        scripts: BTreeMap::from([
+            (PREPROCESS.name.to_string(), script(&PREPROCESS)),
+            (CLEANUP.name.to_string(), script(&CLEANUP)),
+        ]),
+    }
+}
+
 /// The labels a definition was built with (from its metadata), if Loopline built it.
 pub fn labels_of(definition: &Value) -> Option<Vec<String>> {
-    definition["Metadata"]["loopline"]["labels"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
+    Record::read(definition).map(|r| r.labels)
 }
 
 /// A definition's parameters, as `name (type, default value)` lines.
@@ -469,6 +484,10 @@ mod tests {
         assert_eq!(check_labels(&[" A ".into(), "".into()]).unwrap(), vec!["A"]);
         assert!(check_instance("ml.g4dn.xlarge").is_ok());
         assert!(check_instance("p3.2xlarge").is_err());
+        let longest: Vec<String> = (0..64).map(|i| format!("L{i:02}")).collect();
+        assert!(check_labels(&longest).is_ok(), "255 characters joined");
+        let e = check_labels(&[longest, vec!["L64".into()]].concat()).unwrap_err();
+        assert!(e.message.contains("259 characters"), "{}", e.message);
         assert!(check_pipeline_name("birds-seg").is_ok());
         assert!(check_pipeline_name("birds_seg").is_err());
     }
