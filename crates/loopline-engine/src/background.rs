@@ -9,6 +9,7 @@ use loopline_core::{ErrorCode, Sensitive, SourceKind};
 use loopline_hooks::{auth::signing_key, SourceEntry};
 use loopline_payloads::parse::search_text;
 
+use crate::engine::WeakEngine;
 use crate::Engine;
 
 const SOURCE_POLL: Duration = Duration::from_millis(500);
@@ -167,7 +168,6 @@ impl Engine {
     }
 }
 
-pub(crate) type WeakEngine = std::sync::Weak<Engine>;
 type TaskFuture = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 /// How a supervised task is (re)started from the engine it works for.
 type StartTask = fn(WeakEngine) -> TaskFuture;
@@ -314,16 +314,31 @@ async fn evaluate_rules(engine: WeakEngine) {
     }
 }
 
+/// The outbox worker: one lane per kind of effect, each delivering its items one at a time,
+/// all lanes at once. A slow kind (an export to a host that never answers) then delays only
+/// its own lane, never the retrain starts or the webhook moves.
 async fn start_runs(engine: WeakEngine) {
-    loop {
-        let Some(e) = engine.upgrade() else { return };
-        if let Err(err) = e.drain_outbox().await {
-            tracing::warn!(code = %err.code, "outbox not drained: {}", err.message);
+    use crate::tunnel::LS_HOOK_URL;
+    use loopline_store::{AQUARIUM_EXPORT, RETRAIN_START};
+    const OWN_LANES: [&str; 3] = [RETRAIN_START, LS_HOOK_URL, AQUARIUM_EXPORT];
+    let lane = |engine: WeakEngine, takes: fn(&str) -> bool| async move {
+        loop {
+            let Some(e) = engine.upgrade() else { return };
+            if let Err(err) = e.drain_outbox_kinds(takes).await {
+                tracing::warn!(code = %err.code, "outbox not drained: {}", err.message);
+            }
+            let wake = async { e.outbox_wake.notified().await };
+            let _ = tokio::time::timeout(Duration::from_millis(250), wake).await;
+            drop(e);
         }
-        let wake = async { e.outbox_wake.notified().await };
-        let _ = tokio::time::timeout(Duration::from_millis(250), wake).await;
-        drop(e);
-    }
+    };
+    tokio::join!(
+        lane(engine.clone(), |k| k == RETRAIN_START),
+        lane(engine.clone(), |k| k == LS_HOOK_URL),
+        lane(engine.clone(), |k| k == AQUARIUM_EXPORT),
+        // Kinds a newer version may have written: delivered (or failed in words) too.
+        lane(engine, |k| !OWN_LANES.contains(&k)),
+    );
 }
 
 async fn watch_runs(engine: WeakEngine) {

@@ -65,6 +65,10 @@ pub struct EngineOptions {
 
 /// One open data directory: its store, its receiver and the work behind them. The app holds
 /// one for its whole life; each CLI command opens one for as long as it runs.
+/// What background tasks hold: they end when the engine is dropped. Here, beside `Engine`,
+/// so the tasks and the heartbeat need not import each other for it.
+pub(crate) type WeakEngine = std::sync::Weak<Engine>;
+
 pub struct Engine {
     pub(crate) data_dir: PathBuf,
     pub(crate) store: Store,

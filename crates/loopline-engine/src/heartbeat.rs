@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use loopline_core::{rfc3339_ms, ApiError, ProcessStatus};
 
-use crate::background::WeakEngine;
+use crate::engine::WeakEngine;
 use crate::Engine;
 
 const PREFIX: &str = "process.";

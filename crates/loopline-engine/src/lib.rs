@@ -9,6 +9,7 @@ mod background;
 mod clock;
 mod connections;
 mod deleted_hooks;
+pub mod delivery_error;
 mod engine;
 mod events;
 mod heartbeat;

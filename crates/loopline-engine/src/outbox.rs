@@ -12,6 +12,7 @@
 //! 5xx answers and network loss are retried with exponential backoff and jitter until the
 //! item's deadline; anything else fails at once, in words, with "retry now" available.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,8 +20,11 @@ use std::time::Duration;
 use loopline_cloud::pipelines::PipelineService;
 use loopline_cloud::sagemaker::{display_name_for, CallError, SageMaker};
 use loopline_core::{ApiError, ErrorCode, PipelineParam, RunStatus};
-use loopline_store::{OutboxItem, OutboxRun, AQUARIUM_EXPORT, RETRAIN_START, UNREADABLE_PARAMS};
+use loopline_store::{
+    OutboxItem, OutboxRun, Settle, AQUARIUM_EXPORT, RETRAIN_START, UNREADABLE_PARAMS,
+};
 
+use crate::delivery_error::DeliveryError;
 use crate::Engine;
 
 const BACKOFF_BASE_MS: i64 = 1_000;
@@ -55,17 +59,40 @@ impl Engine {
 
     /// Delivers every item that is due, and takes over in-flight ones whose lease expired.
     /// Returns how many were delivered (for a retrain start: executions started or found).
+    /// Each kind is delivered on its own, at the same time as the others (at most one call
+    /// per kind at a time): an export to a host that never answers must not hold up the
+    /// retrain starts and webhook moves behind it.
     pub async fn drain_outbox(&self) -> Result<usize, ApiError> {
+        self.drain_outbox_kinds(|_| true).await
+    }
+
+    /// `drain_outbox` for the kinds `lane` takes.
+    pub(crate) async fn drain_outbox_kinds(
+        &self,
+        lane: impl Fn(&str) -> bool,
+    ) -> Result<usize, ApiError> {
         let now = self.clock.now_ms();
         let dead = self.dead_lease_owners(now).await?;
-        let due = self.store.due_outbox(now, &dead).await?;
-        let mut delivered = 0;
-        for id in due {
-            if self.deliver(id, &dead).await? {
-                delivered += 1;
+        let mut lanes: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+        for (id, kind) in self.store.due_outbox_kinds(now, &dead).await? {
+            if lane(&kind) {
+                lanes.entry(kind).or_default().push(id);
             }
         }
-        Ok(delivered)
+        let dead = &dead;
+        let delivered = futures_util::future::join_all(lanes.into_values().map(|ids| async move {
+            let mut delivered = 0;
+            for id in ids {
+                if self.deliver(id, dead).await? {
+                    delivered += 1;
+                }
+            }
+            Ok::<usize, ApiError>(delivered)
+        }))
+        .await;
+        delivered
+            .into_iter()
+            .try_fold(0, |sum, lane| Ok(sum + lane?))
     }
 
     /// Delivers one export now if it is due (the CLI's `aquarium export`, which does not
@@ -105,12 +132,28 @@ impl Engine {
         else {
             return Ok(false); // another worker (process) holds it
         };
-        let outcome = self.holding_lease(item.id, self.perform(&item)).await;
+        let Ok(outcome) = self.holding_lease(item.id, self.perform(&item)).await else {
+            // Another worker took the item over (this one's lease ran out, as after a sleep):
+            // the call was cancelled, and the new owner settles it.
+            tracing::warn!(item = item.id, kind = %item.kind, "the claim on this outbox item was lost; its call was cancelled and the other worker delivers it");
+            return Ok(false);
+        };
         let now = self.clock.now_ms();
+        let run = (item.kind == RETRAIN_START)
+            .then_some(item.subject_id)
+            .flatten();
         match outcome {
             Ok(()) => {
-                self.store.outbox_done(item.id, now).await?;
-                Ok(true)
+                let settled = self
+                    .store
+                    .settle_outbox(
+                        item.id,
+                        &self.worker_id,
+                        &Settle::Done { now_ms: now },
+                        None,
+                    )
+                    .await?;
+                Ok(settled)
             }
             Err(e) if e.retryable && now < item.deadline_at_ms => {
                 let wait = backoff_ms(item.attempts, self.jitter());
@@ -122,11 +165,17 @@ impl Engine {
                     wait as f64 / 1000.0
                 );
                 tracing::warn!(item = item.id, kind = %item.kind, code = %e.error.code, "{message}");
-                self.store
-                    .outbox_retry_later(item.id, next, &message)
-                    .await?;
-                self.settled(&item, Settled::RetryAt(next, &message))
-                    .await?;
+                let how = Settle::RetryAt {
+                    next_at_ms: next,
+                    error: &message,
+                };
+                if self
+                    .store
+                    .settle_outbox(item.id, &self.worker_id, &how, run)
+                    .await?
+                {
+                    self.settled(&item, Settled::RetryAt(&message)).await?;
+                }
                 Ok(false)
             }
             Err(e) => {
@@ -151,22 +200,34 @@ impl Engine {
                     format!("{}{fix}", e.error.message)
                 };
                 tracing::error!(item = item.id, kind = %item.kind, code = %e.error.code, "{message}");
-                self.store.outbox_failed(item.id, &message, now).await?;
-                self.settled(&item, Settled::Failed(&message)).await?;
+                let how = Settle::Failed {
+                    now_ms: now,
+                    error: &message,
+                };
+                if self
+                    .store
+                    .settle_outbox(item.id, &self.worker_id, &how, run)
+                    .await?
+                {
+                    self.settled(&item, Settled::Failed(&message)).await?;
+                }
                 Ok(false)
             }
         }
     }
 
     /// Does what the item says, by kind.
-    async fn perform(&self, item: &OutboxItem) -> Result<(), CallError> {
+    async fn perform(&self, item: &OutboxItem) -> Result<(), DeliveryError> {
         match (item.kind.as_str(), item.subject_id) {
             (RETRAIN_START, Some(run)) => self.start_run(run, item).await,
-            (crate::tunnel::LS_HOOK_URL, _) => self.perform_hook_move(item).await,
-            (AQUARIUM_EXPORT, _) => self.perform_export(item).await,
-            (kind, _) => Err(CallError::from(ApiError::internal(format!(
-                "This outbox item's kind '{kind}' is not known to this version of Loopline."
-            )))),
+            (crate::tunnel::LS_HOOK_URL, _) => Ok(self.perform_hook_move(item).await?),
+            (AQUARIUM_EXPORT, _) => Ok(self.perform_export(item).await?),
+            (kind, _) => Err(DeliveryError {
+                error: ApiError::internal(format!(
+                    "This outbox item's kind '{kind}' is not known to this version of Loopline."
+                )),
+                retryable: false,
+            }),
         }
     }
 
@@ -177,21 +238,12 @@ impl Engine {
         }
         if item.kind == AQUARIUM_EXPORT {
             match how {
-                Settled::RetryAt(_, message) => self.export_retrying(item, message).await?,
+                Settled::RetryAt(message) => self.export_retrying(item, message).await?,
                 Settled::Failed(message) => self.export_gave_up(item, message).await?,
             }
         }
-        if let (RETRAIN_START, Some(run)) = (item.kind.as_str(), item.subject_id) {
-            match how {
-                Settled::RetryAt(next, message) => {
-                    self.store.run_retry_later(run, next, message).await?
-                }
-                Settled::Failed(message) => {
-                    self.store
-                        .run_start_failed(run, message, self.clock.now_ms())
-                        .await?
-                }
-            }
+        // A retrain start's run state was written with the outbox's, in one transaction.
+        if item.kind == RETRAIN_START {
             self.runs_changed();
         }
         Ok(())
@@ -199,7 +251,7 @@ impl Engine {
 
     /// A retrain start: shown as `starting`, reconciled first when taken over, then
     /// started unless it already was.
-    async fn start_run(&self, id: i64, item: &OutboxItem) -> Result<(), CallError> {
+    async fn start_run(&self, id: i64, item: &OutboxItem) -> Result<(), DeliveryError> {
         let run = self.store.run_for_start(id).await?;
         if run.status != RunStatus::Pending && run.status != RunStatus::Starting {
             return Ok(()); // already started (or removed from the queue's view): nothing to do
@@ -209,7 +261,7 @@ impl Engine {
         // Parameters that cannot be read never start a pipeline with other ones.
         let params: Vec<PipelineParam> = serde_json::from_str(&run.params_json).map_err(|e| {
             tracing::error!(run = run.id, "run parameters unreadable: {e}");
-            CallError::from(ApiError::new(ErrorCode::InvalidArgument, UNREADABLE_PARAMS))
+            DeliveryError::from(ApiError::new(ErrorCode::InvalidArgument, UNREADABLE_PARAMS))
         })?;
         let pipelines = self.pipelines().await?;
         let (arn, region, found) = self
@@ -254,18 +306,27 @@ impl Engine {
     }
 
     /// Runs `call` while renewing the item's lease, so a slow call is never taken over by
-    /// another worker.
-    async fn holding_lease<T>(&self, item_id: i64, call: impl Future<Output = T>) -> T {
+    /// another worker. When a renewal finds the item is no longer ours (its lease ran out,
+    /// as when the laptop slept: the wall clock moved on while this timer stood still, and
+    /// the other process took the item over), the call is dropped, which cancels it, and
+    /// `Err(LeaseLost)` says so.
+    async fn holding_lease<T>(
+        &self,
+        item_id: i64,
+        call: impl Future<Output = T>,
+    ) -> Result<T, LeaseLost> {
         let every = Duration::from_millis((self.lease_ms / 3).max(1) as u64);
         tokio::pin!(call);
         loop {
             tokio::select! {
-                out = &mut call => return out,
+                out = &mut call => return Ok(out),
                 _ = tokio::time::sleep(every) => {
                     let until = self.clock.now_ms() + self.lease_ms;
                     match self.store.renew_outbox_lease(item_id, &self.worker_id, until).await {
                         Ok(true) => {}
-                        Ok(false) => tracing::warn!(item = item_id, "the claim on this outbox item was lost while delivering it"),
+                        Ok(false) => return Err(LeaseLost),
+                        // Not proof that it is lost (the database was busy): keep going; the
+                        // fenced settle refuses if it was.
                         Err(e) => tracing::warn!(item = item_id, code = %e.code, "claim not renewed: {}", e.message),
                     }
                 }
@@ -274,8 +335,11 @@ impl Engine {
     }
 }
 
+/// The item's lease is another worker's now.
+struct LeaseLost;
+
 enum Settled<'a> {
-    RetryAt(i64, &'a str),
+    RetryAt(&'a str),
     Failed(&'a str),
 }
 

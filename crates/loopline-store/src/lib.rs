@@ -23,7 +23,7 @@ pub use events::{fts_query, ParsedUpdate, StoredEvent, DEFAULT_PAGE, MAX_PAGE};
 pub use exports::{ElementUpdate, ExportElementRow, ExportRow, NewExportElement, AQUARIUM_EXPORT};
 pub use maintenance::IndexInput;
 pub use open::{latest_schema_version, Store, StoreOptions, MIGRATOR};
-pub use outbox::{NewItem, OutboxItem, RETRAIN_START};
+pub use outbox::{NewItem, OutboxItem, Settle, RETRAIN_START};
 pub use rules::{NewRule, NewRun, RuleEvent, RulePass};
 pub use runs::{OutboxRun, WatchedRun, UNREADABLE_PARAMS};
 pub use sources::SourceAuth;

@@ -29,6 +29,23 @@ pub struct OutboxItem {
     pub taken_over: bool,
 }
 
+/// How a delivery ended, for `settle_outbox`.
+#[derive(Debug, Clone, Copy)]
+pub enum Settle<'a> {
+    Done {
+        now_ms: i64,
+    },
+    /// Worth another try at `next_at_ms`; `error` says why in words.
+    RetryAt {
+        next_at_ms: i64,
+        error: &'a str,
+    },
+    Failed {
+        now_ms: i64,
+        error: &'a str,
+    },
+}
+
 /// What to enqueue.
 pub struct NewItem<'a> {
     pub kind: &'a str,
@@ -100,6 +117,23 @@ impl Store {
     ) -> Result<Vec<i64>, ApiError> {
         sqlx::query_scalar(&format!(
             "SELECT id FROM outbox_items WHERE {DUE} ORDER BY id"
+        ))
+        .bind(now_ms)
+        .bind(now_ms)
+        .bind(owners_json(dead_owners))
+        .fetch_all(self.pool())
+        .await
+        .map_err(|e| db_error(e, self.path()))
+    }
+
+    /// Like `due_outbox`, with each item's kind, so kinds can be delivered independently.
+    pub async fn due_outbox_kinds(
+        &self,
+        now_ms: i64,
+        dead_owners: &[String],
+    ) -> Result<Vec<(i64, String)>, ApiError> {
+        sqlx::query_as(&format!(
+            "SELECT id, kind FROM outbox_items WHERE {DUE} ORDER BY id"
         ))
         .bind(now_ms)
         .bind(now_ms)
@@ -196,48 +230,57 @@ impl Store {
         Ok(n == 1)
     }
 
-    pub async fn outbox_done(&self, id: i64, now_ms: i64) -> Result<(), ApiError> {
-        self.outbox_settle(id, "done", None, None, Some(now_ms))
-            .await
-    }
-
-    pub async fn outbox_retry_later(
+    /// Settles a delivery, fenced by the lease: only while `owner` still holds the item. A
+    /// worker whose lease was taken over (after a laptop sleep the wall clock has run past
+    /// every lease while the timers that renew them stood still) must not overwrite what the
+    /// new owner does. For a retrain start, the run's state is written in the same
+    /// transaction, so the two never disagree after a crash. `false`: the item is no longer
+    /// this owner's, and nothing was written.
+    pub async fn settle_outbox(
         &self,
         id: i64,
-        next_at_ms: i64,
-        error: &str,
-    ) -> Result<(), ApiError> {
-        self.outbox_settle(id, "pending", Some(error), Some(next_at_ms), None)
+        owner: &str,
+        outcome: &Settle<'_>,
+        run: Option<i64>,
+    ) -> Result<bool, ApiError> {
+        let map = |e| db_error(e, self.path());
+        let mut tx = self
+            .pool()
+            .begin_with("BEGIN IMMEDIATE")
             .await
-    }
-
-    pub async fn outbox_failed(&self, id: i64, error: &str, now_ms: i64) -> Result<(), ApiError> {
-        self.outbox_settle(id, "failed", Some(error), None, Some(now_ms))
-            .await
-    }
-
-    async fn outbox_settle(
-        &self,
-        id: i64,
-        state: &str,
-        error: Option<&str>,
-        next_at_ms: Option<i64>,
-        finished_at_ms: Option<i64>,
-    ) -> Result<(), ApiError> {
-        sqlx::query(
+            .map_err(map)?;
+        let (state, error, next_at, finished_at) = match *outcome {
+            Settle::Done { now_ms } => ("done", None, None, Some(now_ms)),
+            Settle::RetryAt { next_at_ms, error } => {
+                ("pending", Some(error), Some(next_at_ms), None)
+            }
+            Settle::Failed { now_ms, error } => ("failed", Some(error), None, Some(now_ms)),
+        };
+        let n = sqlx::query(
             "UPDATE outbox_items SET state = ?, last_error = COALESCE(?, last_error), \
              next_attempt_at_ms = COALESCE(?, next_attempt_at_ms), finished_at_ms = ?, lease_owner = NULL, lease_until_ms = NULL \
-             WHERE id = ?",
+             WHERE id = ? AND state = 'in_flight' AND lease_owner = ?",
         )
         .bind(state)
         .bind(error)
-        .bind(next_at_ms)
-        .bind(finished_at_ms)
+        .bind(next_at)
+        .bind(finished_at)
         .bind(id)
-        .execute(self.pool())
+        .bind(owner)
+        .execute(&mut *tx)
         .await
-        .map(|_| ())
-        .map_err(|e| db_error(e, self.path()))
+        .map_err(map)?
+        .rows_affected();
+        if n != 1 {
+            return Ok(false);
+        }
+        if let Some(run) = run {
+            crate::runs::settle_start(&mut tx, run, outcome)
+                .await
+                .map_err(map)?;
+        }
+        tx.commit().await.map_err(map)?;
+        Ok(true)
     }
 
     /// The item of a kind about a subject (an export's delivery), if there is one.

@@ -69,7 +69,10 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(claimed.payload_json, "{\"from\":\"x\"}");
-        store.outbox_done(id, 11).await.unwrap();
+        assert!(store
+            .settle_outbox(id, "w", &crate::Settle::Done { now_ms: 11 }, None)
+            .await
+            .unwrap());
         assert!(store.due_outbox(12, &[]).await.unwrap().is_empty());
 
         // The plain enqueue keeps a done effect done; a move back must happen again.

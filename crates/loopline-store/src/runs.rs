@@ -109,6 +109,38 @@ pub(crate) fn start_item(id: i64, now_ms: i64, deadline_at_ms: i64) -> NewItem<'
     }
 }
 
+/// A run's state after its start was settled in the outbox, in the outbox's transaction: a
+/// retry is `pending` again, due at the next attempt, with the reason; a failure is
+/// `start_failed`. A start that succeeded wrote its execution already (`run_started`).
+pub(crate) async fn settle_start(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    id: i64,
+    outcome: &crate::outbox::Settle<'_>,
+) -> Result<(), sqlx::Error> {
+    use crate::outbox::Settle;
+    match *outcome {
+        Settle::Done { .. } => Ok(()),
+        Settle::RetryAt { next_at_ms, error } => sqlx::query(
+            "UPDATE runs SET status = 'pending', next_attempt_at_ms = ?, error = ? WHERE id = ? AND execution_arn IS NULL",
+        )
+        .bind(next_at_ms)
+        .bind(error)
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map(|_| ()),
+        Settle::Failed { now_ms, error } => sqlx::query(
+            "UPDATE runs SET status = 'start_failed', error = ?, finished_at_ms = ? WHERE id = ? AND execution_arn IS NULL",
+        )
+        .bind(error)
+        .bind(now_ms)
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map(|_| ()),
+    }
+}
+
 /// Shown on a run whose stored parameters cannot be read: it is never started with others.
 pub const UNREADABLE_PARAMS: &str = "This run's stored pipeline parameters cannot be read, so it was not started (starting it with other parameters than its rule says would train the wrong thing). Remove the rule and add it again with `loopline rule add`.";
 
@@ -211,43 +243,6 @@ impl Store {
         .bind(arn)
         .bind(region)
         .bind(now_ms)
-        .bind(now_ms)
-        .bind(id)
-        .execute(self.pool())
-        .await
-        .map(|_| ())
-        .map_err(|e| db_error(e, self.path()))
-    }
-
-    /// A retryable failure: back to pending, due again at `next_at_ms`, with the reason.
-    pub async fn run_retry_later(
-        &self,
-        id: i64,
-        next_at_ms: i64,
-        error: &str,
-    ) -> Result<(), ApiError> {
-        sqlx::query(
-            "UPDATE runs SET status = 'pending', next_attempt_at_ms = ?, error = ? WHERE id = ?",
-        )
-        .bind(next_at_ms)
-        .bind(error)
-        .bind(id)
-        .execute(self.pool())
-        .await
-        .map(|_| ())
-        .map_err(|e| db_error(e, self.path()))
-    }
-
-    pub async fn run_start_failed(
-        &self,
-        id: i64,
-        error: &str,
-        now_ms: i64,
-    ) -> Result<(), ApiError> {
-        sqlx::query(
-            "UPDATE runs SET status = 'start_failed', error = ?, finished_at_ms = ? WHERE id = ?",
-        )
-        .bind(error)
         .bind(now_ms)
         .bind(id)
         .execute(self.pool())
@@ -448,7 +443,10 @@ mod tests {
                         )
                         .await
                         .unwrap();
-                    store.outbox_done(item, now).await.unwrap();
+                    store
+                        .settle_outbox(item, "w", &crate::Settle::Done { now_ms: now }, None)
+                        .await
+                        .unwrap();
                 })
             };
             let _ = store.retry_run(id, now, now + 60_000).await;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use loopline_core::{rfc3339_ms, ApiError, ErrorCode, TunnelConfig, TunnelState, TunnelStatus};
 use loopline_tunnel::TunnelSession;
 
-use crate::background::WeakEngine;
+use crate::engine::WeakEngine;
 use crate::outbox::backoff_ms;
 use crate::Engine;
 

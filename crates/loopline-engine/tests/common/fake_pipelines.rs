@@ -26,6 +26,10 @@ pub struct FakePipelines {
     pub start_failures: Mutex<VecDeque<CallError>>,
     /// When set, every start fails with this.
     pub always_fail: Mutex<Option<CallError>>,
+    /// When set, a start waits for a permit before it does anything (a call in flight),
+    /// after telling `entered`.
+    pub hold: Mutex<Option<std::sync::Arc<tokio::sync::Semaphore>>>,
+    pub entered: tokio::sync::Notify,
 }
 
 pub fn throttled() -> CallError {
@@ -87,6 +91,11 @@ impl PipelineService for FakePipelines {
         params: &[PipelineParam],
         _description: &str,
     ) -> Result<StartedExecution, CallError> {
+        let hold = self.hold.lock().unwrap().clone();
+        if let Some(gate) = hold {
+            self.entered.notify_one();
+            let _permit = gate.acquire().await;
+        }
         if let Some(e) = self.always_fail.lock().unwrap().clone() {
             return Err(e);
         }
