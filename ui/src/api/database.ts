@@ -9,10 +9,13 @@ export function useDbCheck() {
 }
 
 /** `loopline db restore`; the engine then starts on the restored database, so every screen reloads. */
-export function useRestoreBackup() {
+export function useRestoreBackup(onRestored: (done: DbRestore) => void) {
   const client = useQueryClient();
   return useMutation<DbRestore, ApiError, void>({
     mutationFn: () => call("db_restore"),
-    onSuccess: () => client.invalidateQueries(),
+    onSuccess: (done) => {
+      onRestored(done);
+      return client.invalidateQueries();
+    },
   });
 }

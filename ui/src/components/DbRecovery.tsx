@@ -11,20 +11,19 @@ import { useToast } from "./Toasts";
  */
 export function DbRecovery({ error }: { error: ApiError }) {
   const check = useDbCheck();
-  const restore = useRestoreBackup();
   const toast = useToast();
+  // Told from the mutation itself: this screen is gone by the time the pages reload.
+  const restore = useRestoreBackup((done) =>
+    toast(`Restored the backup from ${formatDateTime(done.restored_from.taken_at)}. Events received after it are not in the timeline.`, "ok"),
+  );
   const newest = check.data?.backups.find((b) => b.good);
   const problems = check.data?.problems ?? [];
 
-  const onRestore = () =>
-    restore.mutate(undefined, {
-      onSuccess: (done) =>
-        toast(`Restored the backup from ${formatDateTime(done.restored_from.taken_at)}. Events received after it are not in the timeline.`, "ok"),
-    });
-
   return (
     <section className="page db-recovery" data-testid="db-recovery" aria-labelledby="db-recovery-title">
-      <h1 id="db-recovery-title">Loopline's database is damaged</h1>
+      <header className="page-header">
+        <h1 id="db-recovery-title">Loopline's database is damaged</h1>
+      </header>
       <p>
         Loopline checks its database each time it starts, and this time SQLite found parts of the file it cannot read (a disk fault, a crash during a
         copy, or a sync tool writing over it). Until the file is replaced, nothing can be received or shown.
@@ -60,7 +59,7 @@ export function DbRecovery({ error }: { error: ApiError }) {
             damaged file is kept beside the database, never deleted.
           </p>
           <div className="form-actions">
-            <button type="button" className="primary" data-testid="db-restore" disabled={restore.isPending} onClick={onRestore}>
+            <button type="button" className="primary" data-testid="db-restore" disabled={restore.isPending} onClick={() => restore.mutate()}>
               {restore.isPending ? "Restoring…" : "Restore backup"}
             </button>
           </div>
