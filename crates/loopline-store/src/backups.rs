@@ -22,6 +22,7 @@ pub const KEEP_BACKUPS: usize = 3;
 const PREFIX: &str = "loopline-";
 const SUFFIX: &str = ".db";
 const PARTIAL: &str = ".partial";
+const STALE_PARTIAL_MS: i64 = 24 * 3_600_000;
 
 pub fn backup_dir(db: &Path) -> PathBuf {
     db.parent().unwrap_or(Path::new(".")).join(BACKUP_DIR)
@@ -114,8 +115,10 @@ fn partial_path(db: &Path, now_ms: i64) -> Result<PathBuf, ApiError> {
     Ok(partial)
 }
 
-/// Removes the oldest backups beyond `KEEP_BACKUPS`, and copies an interrupted backup left.
-fn prune(db: &Path) {
+/// Removes the oldest backups beyond `KEEP_BACKUPS`, and copies left half-made by a process
+/// that stopped a day or more ago. A younger `.partial` may be another process's backup in
+/// progress (the CLI's beside the app's), so it stays.
+fn prune(db: &Path, now_ms: i64) {
     if let Ok(list) = list_backups(db) {
         for old in list.iter().skip(KEEP_BACKUPS) {
             let _ = std::fs::remove_file(&old.path);
@@ -123,7 +126,12 @@ fn prune(db: &Path) {
     }
     if let Ok(entries) = std::fs::read_dir(backup_dir(db)) {
         for e in entries.filter_map(|e| e.ok()) {
-            if e.file_name().to_string_lossy().ends_with(PARTIAL) {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let stale = name
+                .strip_suffix(PARTIAL)
+                .and_then(time_of)
+                .is_some_and(|t| now_ms - t >= STALE_PARTIAL_MS);
+            if stale {
                 let _ = std::fs::remove_file(e.path());
             }
         }
@@ -156,7 +164,7 @@ impl Store {
             })?;
         tokio::task::spawn_blocking(move || {
             let made = finish(&db, &partial, now_ms)?;
-            prune(&db);
+            prune(&db, now_ms);
             Ok(made)
         })
         .await

@@ -126,6 +126,18 @@ async fn backups_are_verified_named_by_time_and_only_the_last_three_kept() {
     let dir = tempfile::tempdir().unwrap();
     let path = db_path(&dir);
     let store = filled(&path, 200).await;
+    // One left by a process that stopped days ago, and one another process is writing now.
+    std::fs::create_dir_all(dir.path().join(BACKUP_DIR)).unwrap();
+    let stale = dir
+        .path()
+        .join(BACKUP_DIR)
+        .join("loopline-2026-12-01T21-00-00.000Z.db.partial");
+    let in_progress = dir
+        .path()
+        .join(BACKUP_DIR)
+        .join("loopline-2026-12-10T21-00-00.001Z.db.partial");
+    std::fs::write(&stale, b"half").unwrap();
+    std::fs::write(&in_progress, b"half").unwrap();
     for day in 0..5 {
         let b = store.backup(T0 + day * 24 * HOUR).await.unwrap();
         assert!(b.good);
@@ -146,7 +158,10 @@ async fn backups_are_verified_named_by_time_and_only_the_last_three_kept() {
         "loopline-2026-12-10T21-00-00.000Z.db"
     );
     assert!(Path::new(&kept[0].path).starts_with(dir.path().join(BACKUP_DIR)));
-    // Nothing half-made is left behind.
+    // Nothing half-made by this process is left, nor an old one; another's is not touched.
+    assert!(!stale.exists());
+    assert!(in_progress.exists());
+    std::fs::remove_file(&in_progress).unwrap();
     let names: Vec<String> = std::fs::read_dir(dir.path().join(BACKUP_DIR))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
