@@ -2,12 +2,12 @@
 
 use loopline_core::{
     ApiError, AppInfo, AquariumIssue, AquariumIssueSummary, AwsIdentity, AwsSettings, Counter,
-    CreatedSource, DeletedHookPolicy, ErrorCode, EventDetail, EventPage, EventQuery, ExportPreview,
-    ExportReport, ExportRequest, HookRegistration, LabelStudioIdentity, LabelingChoice,
-    LabelingRequest, Overlap, PipelineParam, ReceiverStatus, ReplayOutcome, RetentionPolicy,
-    RetrainRule, RoleRequest, RuleHistory, Run, SecretInfo, Sensitive, SetupJob, SetupReport,
-    SetupStep, Source, SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig,
-    TunnelStatus, TunnelTest,
+    CreatedSource, DbCheck, DbRestore, DeletedHookPolicy, ErrorCode, EventDetail, EventPage,
+    EventQuery, ExportPreview, ExportReport, ExportRequest, HookRegistration, LabelStudioIdentity,
+    LabelingChoice, LabelingRequest, Overlap, PipelineParam, ReceiverStatus, ReplayOutcome,
+    RetentionPolicy, RetrainRule, RoleRequest, RuleHistory, Run, SecretInfo, Sensitive, SetupJob,
+    SetupReport, SetupStep, Source, SourceKind, StorageLayout, StorageRequest, TimelineStats,
+    TunnelConfig, TunnelStatus, TunnelTest,
 };
 use loopline_engine::{AwsCredentials, RuleRequest};
 use tauri::{AppHandle, Runtime, State};
@@ -40,7 +40,12 @@ app_commands! {
 
         /// Why the engine did not start, if it did not; `null` when all is well.
         pub async fn engine_status(slot: State<'_, EngineSlot>) -> Result<Option<ApiError>, ApiError> {
-            Ok(slot.startup_error().cloned())
+            Ok(slot.startup_error())
+        }
+
+        /// `loopline db check`: works when the engine could not open, to explain why.
+        pub async fn db_check(slot: State<'_, EngineSlot>) -> Result<DbCheck, ApiError> {
+            loopline_engine::check_database(slot.data_dir()).await
         }
 
         /// `loopline source list`
@@ -445,6 +450,23 @@ app_commands! {
         }
     }
     with_app {
+        /// `loopline db restore`, then the engine starts on the restored database (the
+        /// recovery screen's button; refused while an engine has the database open).
+        pub async fn db_restore<R: Runtime>(
+            app: AppHandle<R>,
+            slot: State<'_, EngineSlot>,
+        ) -> Result<DbRestore, ApiError> {
+            let restored =
+                loopline_engine::restore_database(slot.data_dir(), &loopline_engine::SystemClock).await?;
+            let opened = crate::slot::open_engine(slot.launch()).await;
+            if let Ok(engine) = &opened {
+                crate::attach(&app, engine);
+            }
+            let result = opened.as_ref().map(|_| restored).map_err(Clone::clone);
+            slot.replace(opened);
+            result
+        }
+
         /// Opens a run's page in the AWS console in the user's browser. The address comes from the
         /// engine's own record of the run, so the webview cannot make the shell open anything else.
         pub async fn run_open_console<R: Runtime>(

@@ -39,14 +39,22 @@ pub fn app_builder<R: Runtime>(
 /// Opens the engine, starts the receiver, bridges its status to the webview and hands the
 /// engine to the commands.
 pub fn start_engine<R: Runtime>(app: &tauri::AppHandle<R>, launch: &LaunchArgs) {
-    let slot = tauri::async_runtime::block_on(slot::open_engine(launch));
-    if let Ok(engine) = slot.engine() {
-        bridge::forward_receiver_status(app.clone(), engine.clone());
-        bridge::forward_timeline_changes(app.clone(), engine.clone());
-        bridge::forward_runs_changes(app.clone(), engine.clone());
-        run_notices::forward_run_endings(app.clone(), engine.clone());
+    let opened = tauri::async_runtime::block_on(slot::open_engine(launch));
+    if let Ok(engine) = &opened {
+        attach(app, engine);
     }
-    app.manage(slot);
+    app.manage(EngineSlot::new(launch.clone(), opened));
+}
+
+/// Connects an opened engine to the webview: its pushed events and notifications.
+pub(crate) fn attach<R: Runtime>(
+    app: &tauri::AppHandle<R>,
+    engine: &std::sync::Arc<loopline_engine::Engine>,
+) {
+    bridge::forward_receiver_status(app.clone(), engine.clone());
+    bridge::forward_timeline_changes(app.clone(), engine.clone());
+    bridge::forward_runs_changes(app.clone(), engine.clone());
+    run_notices::forward_run_endings(app.clone(), engine.clone());
 }
 
 pub fn run() {

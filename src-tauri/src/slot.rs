@@ -1,4 +1,5 @@
-use std::sync::Arc;
+use std::path::Path;
+use std::sync::{Arc, RwLock};
 
 use loopline_core::{ApiError, ErrorCode};
 use loopline_engine::{Engine, EngineOptions};
@@ -6,12 +7,24 @@ use loopline_engine::{Engine, EngineOptions};
 use crate::LaunchArgs;
 
 /// The engine, or why it could not open. The window still opens on failure so the user
-/// reads the reason (say, a database from a newer Loopline) instead of a crash.
-pub struct EngineSlot(Result<Arc<Engine>, ApiError>);
+/// reads the reason (say, a database from a newer Loopline) instead of a crash. Replaced
+/// once, when a restore from backup lets the engine open after all.
+pub struct EngineSlot {
+    launch: LaunchArgs,
+    opened: RwLock<Result<Arc<Engine>, ApiError>>,
+}
 
 impl EngineSlot {
-    pub fn engine(&self) -> Result<&Arc<Engine>, ApiError> {
-        self.0.as_ref().map_err(|e| {
+    pub fn new(launch: LaunchArgs, opened: Result<Arc<Engine>, ApiError>) -> Self {
+        EngineSlot {
+            launch,
+            opened: RwLock::new(opened),
+        }
+    }
+
+    pub fn engine(&self) -> Result<Arc<Engine>, ApiError> {
+        let opened = self.opened.read().map_err(|_| poisoned())?;
+        opened.as_ref().cloned().map_err(|e| {
             ApiError::new(
                 ErrorCode::EngineUnavailable,
                 format!("Loopline could not start: {}", e.message),
@@ -19,14 +32,36 @@ impl EngineSlot {
         })
     }
 
-    pub fn startup_error(&self) -> Option<&ApiError> {
-        self.0.as_ref().err()
+    pub fn startup_error(&self) -> Option<ApiError> {
+        match self.opened.read() {
+            Ok(opened) => opened.as_ref().err().cloned(),
+            Err(_) => Some(poisoned()),
+        }
     }
+
+    pub fn launch(&self) -> &LaunchArgs {
+        &self.launch
+    }
+
+    /// `--data-dir`, or `None` for the OS default (as the engine resolves it).
+    pub fn data_dir(&self) -> Option<&Path> {
+        self.launch.data_dir.as_deref()
+    }
+
+    pub(crate) fn replace(&self, opened: Result<Arc<Engine>, ApiError>) {
+        if let Ok(mut slot) = self.opened.write() {
+            *slot = opened;
+        }
+    }
+}
+
+fn poisoned() -> ApiError {
+    ApiError::internal("the engine slot was poisoned by a panic; restart Loopline")
 }
 
 /// Opens the data directory and starts the receiver on the saved (or given) address.
 /// A receiver that cannot bind is not fatal: its status says why and offers another port.
-pub async fn open_engine(launch: &LaunchArgs) -> EngineSlot {
+pub async fn open_engine(launch: &LaunchArgs) -> Result<Arc<Engine>, ApiError> {
     let options = EngineOptions {
         data_dir: launch.data_dir.clone(),
         ..Default::default()
@@ -35,7 +70,7 @@ pub async fn open_engine(launch: &LaunchArgs) -> EngineSlot {
         Ok(e) => Arc::new(e),
         Err(e) => {
             tracing::error!(code = %e.code, "engine did not open: {}", e.message);
-            return EngineSlot(Err(e));
+            return Err(e);
         }
     };
     // Rules, runs and the run monitor start with the engine, whatever the receiver does.
@@ -50,5 +85,5 @@ pub async fn open_engine(launch: &LaunchArgs) -> EngineSlot {
     if let Err(e) = engine.start_receiver(&listen, false, false).await {
         tracing::warn!(code = %e.code, "receiver did not start: {}", e.message);
     }
-    EngineSlot(Ok(engine))
+    Ok(engine)
 }

@@ -142,6 +142,80 @@ fn a_database_the_engine_refuses_is_reported_not_crashed_on() {
     assert!(err.message.contains("loopline.db"));
 }
 
+/// A database damaged in the middle, with a backup taken while it was whole.
+fn damaged_with_backup(dir: &std::path::Path) -> loopline_core::DbBackup {
+    use std::io::{Seek, SeekFrom, Write};
+    let options = || loopline_engine::EngineOptions {
+        data_dir: Some(dir.to_path_buf()),
+        ..Default::default()
+    };
+    tauri::async_runtime::block_on(async {
+        loopline_engine::Engine::open(options())
+            .await
+            .unwrap()
+            .shutdown()
+            .await;
+    });
+    let db = dir.join("loopline.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 1500) \
+         INSERT INTO events (source_id, received_at_ms, headers_json, body, kind, action) \
+         SELECT 'src_1', x, '{}', randomblob(1500), 'label_studio', 'ANNOTATION_CREATED' FROM n",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let backup = tauri::async_runtime::block_on(async {
+        let engine = loopline_engine::Engine::open(options()).await.unwrap();
+        let b = engine.backup_database().await.unwrap();
+        engine.shutdown().await;
+        b
+    });
+    let pages = std::fs::metadata(&db).unwrap().len() / 4096;
+    let mut f = std::fs::OpenOptions::new().write(true).open(&db).unwrap();
+    f.seek(SeekFrom::Start(pages / 2 * 4096)).unwrap();
+    f.write_all(&[0xa5; 4 * 4096]).unwrap();
+    backup
+}
+
+#[test]
+fn a_damaged_database_is_explained_and_restored_and_the_engine_then_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let backup = damaged_with_backup(dir.path());
+    let (app, webview) = app(LaunchArgs {
+        data_dir: Some(dir.path().to_path_buf()),
+        listen: Some("127.0.0.1:0".into()),
+    });
+    let startup: Option<ApiError> =
+        invoke(&webview, "engine_status", serde_json::json!({})).unwrap();
+    assert_eq!(startup.unwrap().code, ErrorCode::DbCorrupt);
+
+    let check: loopline_core::DbCheck =
+        invoke(&webview, "db_check", serde_json::json!({})).unwrap();
+    assert!(!check.ok);
+    assert_eq!(
+        check.backups.first().map(|b| (b.path.clone(), b.good)),
+        Some((backup.path.clone(), true))
+    );
+
+    let restored: loopline_core::DbRestore =
+        invoke(&webview, "db_restore", serde_json::json!({})).unwrap();
+    assert_eq!(restored.restored_from.taken_at, backup.taken_at);
+    let startup: Option<ApiError> =
+        invoke(&webview, "engine_status", serde_json::json!({})).unwrap();
+    assert_eq!(startup, None, "the engine started on the restored database");
+    let status: ReceiverStatus =
+        invoke(&webview, "receiver_status", serde_json::json!({})).unwrap();
+    assert_eq!(status.state, ReceiverState::Running);
+
+    // With the engine running, the database is in use: a second restore is refused.
+    let err = invoke::<loopline_core::DbRestore>(&webview, "db_restore", serde_json::json!({}))
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::DbInUse);
+    shutdown(&app);
+}
+
 #[test]
 fn launch_args_are_parsed_like_the_cli() {
     let a = LaunchArgs::parse(

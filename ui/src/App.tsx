@@ -2,6 +2,7 @@ import { Outlet, useRouterState } from "@tanstack/react-router";
 import { Sidebar } from "./components/Sidebar";
 import { StatusBar } from "./components/StatusBar";
 import { EngineError } from "./components/EngineError";
+import { DbRecovery } from "./components/DbRecovery";
 import { ToastProvider } from "./components/Toasts";
 import { useEngineStartupError } from "./api/engine";
 
@@ -16,7 +17,15 @@ export function App() {
     <ToastProvider>
       <div className="app">
         <Sidebar />
-        <main className={`main main-${page}`}>{startupError ? <EngineError error={startupError} /> : <Outlet />}</main>
+        <main className={`main main-${page}`}>
+          {startupError?.code === "db_corrupt" ? (
+            <DbRecovery error={startupError} />
+          ) : startupError ? (
+            <EngineError error={startupError} />
+          ) : (
+            <Outlet />
+          )}
+        </main>
         <StatusBar />
       </div>
     </ToastProvider>

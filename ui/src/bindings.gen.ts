@@ -3,7 +3,7 @@
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 
-export type ErrorCode = "db_newer_schema" | "db_corrupt" | "db_locked" | "db_open_failed" | "db_migration_failed" | "db_error" | "data_dir_unavailable" | "port_in_use" | "listen_not_loopback" | "listen_invalid" | "engine_unavailable" | "source_not_found" | "unauthorized" | "payload_too_large" | "unsupported_media_type" | "malformed_json" | "malformed_body" | "rate_limited" | "store_unavailable" | "secret_unavailable" | "keychain_unavailable" | "event_not_found" | "ls_unauthorized" | "ls_legacy_tokens_disabled" | "ls_unavailable" | "aws_invalid_key" | "aws_invalid_secret" | "aws_expired" | "aws_clock_skew" | "aws_bad_region" | "aws_no_region" | "aws_no_credentials" | "aws_profile_missing" | "aws_access_denied" | "aws_throttled" | "aws_unavailable" | "aws_tls" | "aws_error" | "not_connected" | "start_count_unknown" | "invalid_argument" | "not_found" | "name_taken" | "cancelled" | "no_quota" | "ls_address_refused" | "ls_storage_failed" | "tunnel_not_configured" | "tunnel_start_failed" | "tunnel_unreachable" | "tunnel_rate_limited" | "tunnel_unauthorized" | "target_rejected" | "target_unavailable" | "internal";
+export type ErrorCode = "db_newer_schema" | "db_corrupt" | "db_locked" | "db_open_failed" | "db_migration_failed" | "db_error" | "db_in_use" | "no_backup" | "data_dir_unavailable" | "port_in_use" | "listen_not_loopback" | "listen_invalid" | "engine_unavailable" | "source_not_found" | "unauthorized" | "payload_too_large" | "unsupported_media_type" | "malformed_json" | "malformed_body" | "rate_limited" | "store_unavailable" | "secret_unavailable" | "keychain_unavailable" | "event_not_found" | "ls_unauthorized" | "ls_legacy_tokens_disabled" | "ls_unavailable" | "aws_invalid_key" | "aws_invalid_secret" | "aws_expired" | "aws_clock_skew" | "aws_bad_region" | "aws_no_region" | "aws_no_credentials" | "aws_profile_missing" | "aws_access_denied" | "aws_throttled" | "aws_unavailable" | "aws_tls" | "aws_error" | "not_connected" | "start_count_unknown" | "invalid_argument" | "not_found" | "name_taken" | "cancelled" | "no_quota" | "ls_address_refused" | "ls_storage_failed" | "tunnel_not_configured" | "tunnel_start_failed" | "tunnel_unreachable" | "tunnel_rate_limited" | "tunnel_unauthorized" | "target_rejected" | "target_unavailable" | "internal";
 
 export type ApiError = { code: ErrorCode, message: string, };
 
@@ -58,6 +58,48 @@ export type AppInfo = { version: string, data_dir: string, db_path: string, sche
  * Processes whose background work runs on this data directory now (heartbeat fresh).
  */
 processes: Array<ProcessStatus>, };
+
+export type DbBackup = { path: string, 
+/**
+ * When it was taken, RFC 3339 in UTC: everything received after it is not in it.
+ */
+taken_at: string, taken_at_ms: number, size_bytes: number, 
+/**
+ * It passed SQLite's `quick_check` when last checked.
+ */
+good: boolean, };
+
+export type DbCheck = { db_path: string, 
+/**
+ * The file exists (a new data directory has none yet).
+ */
+exists: boolean, 
+/**
+ * No problem found.
+ */
+ok: boolean, 
+/**
+ * SQLite's own words for each problem (the first few).
+ */
+problems: Array<string>, 
+/**
+ * Newest first; `good` says which could be restored.
+ */
+backups: Array<DbBackup>, };
+
+export type DbRestore = { db_path: string, 
+/**
+ * The backup now in place. What arrived after its `taken_at` is not in the database.
+ */
+restored_from: DbBackup, 
+/**
+ * Where the replaced files went (never deleted): the database and its write-ahead log.
+ */
+moved_aside: Array<string>, 
+/**
+ * A copy of the replaced database, when it could still be read whole.
+ */
+safety_backup: DbBackup | null, };
 
 export type SourceKind = "label-studio" | "aquarium" | "generic";
 

@@ -106,6 +106,9 @@ pub enum Command {
     /// Aquarium issues received so far, for review.
     #[command(subcommand)]
     Aquarium(crate::aquarium_cmd::AquariumCommand),
+    /// The database: check it, back it up, restore the newest good backup.
+    #[command(subcommand)]
+    Db(crate::db_cmd::DbCommand),
 }
 
 impl Command {
@@ -137,6 +140,7 @@ impl Command {
             Command::Setup(SetupCommand::LabelStudio(a)) => a.json,
             Command::Setup(SetupCommand::Check(a)) => a.json,
             Command::Aquarium(c) => c.wants_json(),
+            Command::Db(c) => c.json(),
             Command::Setup(SetupCommand::Status(f)) => f.json,
         }
     }

@@ -4,6 +4,7 @@
 mod aquarium_cmd;
 mod args;
 mod connect_cmd;
+mod db_cmd;
 mod events_cmd;
 mod export_args;
 mod info;
@@ -63,6 +64,7 @@ fn main() -> std::process::ExitCode {
             Command::Tunnel(cmd) => tunnel_cmd::run(&cli.global, cmd).await,
             Command::Setup(cmd) => setup_cmd::run(&cli.global, cmd).await,
             Command::Aquarium(cmd) => aquarium_cmd::run(&cli.global, cmd).await,
+            Command::Db(cmd) => db_cmd::run(&cli.global, cmd).await,
         }
     });
     match result {

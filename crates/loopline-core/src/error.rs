@@ -18,6 +18,11 @@ pub enum ErrorCode {
     DbMigrationFailed,
     /// A query failed for a reason not covered above.
     DbError,
+    /// Another process (the app, `loopline serve`, a running command) has the database open,
+    /// so it cannot be replaced now.
+    DbInUse,
+    /// No backup that passes its check exists to restore from.
+    NoBackup,
     /// The data directory cannot be found or created.
     DataDirUnavailable,
     /// The listen port is taken by another program.
@@ -127,6 +132,8 @@ impl ErrorCode {
             ErrorCode::DbOpenFailed => "db_open_failed",
             ErrorCode::DbMigrationFailed => "db_migration_failed",
             ErrorCode::DbError => "db_error",
+            ErrorCode::DbInUse => "db_in_use",
+            ErrorCode::NoBackup => "no_backup",
             ErrorCode::DataDirUnavailable => "data_dir_unavailable",
             ErrorCode::PortInUse => "port_in_use",
             ErrorCode::ListenNotLoopback => "listen_not_loopback",
@@ -231,6 +238,8 @@ mod tests {
             ErrorCode::DbOpenFailed,
             ErrorCode::DbMigrationFailed,
             ErrorCode::DbError,
+            ErrorCode::DbInUse,
+            ErrorCode::NoBackup,
             ErrorCode::DataDirUnavailable,
             ErrorCode::PortInUse,
             ErrorCode::ListenNotLoopback,

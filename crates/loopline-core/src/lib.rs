@@ -9,6 +9,7 @@ mod aws;
 mod bindings;
 mod clock;
 mod connection;
+mod database;
 mod error;
 mod event;
 mod receiver;
@@ -34,6 +35,7 @@ pub use aws::{AwsIdentity, AwsMode, AwsSettings};
 pub use bindings::{typescript_bindings, BINDINGS_HEADER};
 pub use clock::{Clock, Entropy};
 pub use connection::{LabelStudioIdentity, TokenKind};
+pub use database::{DbBackup, DbCheck, DbRestore};
 pub use error::{ApiError, ErrorCode};
 pub use event::{
     EventDetail, EventKind, EventPage, EventQuery, EventStatus, EventSummary, Header,
@@ -51,7 +53,7 @@ pub use setup::{
     SetupStep, StepStatus, StorageCredentials, StorageLayout, StorageRequest, UploadProgress,
 };
 pub use source::{CreatedSource, Source, SourceKind};
-pub use time::rfc3339_ms;
+pub use time::{parse_rfc3339_ms, rfc3339_ms};
 pub use tunnel::{NamedTunnel, TunnelConfig, TunnelState, TunnelStatus, TunnelTest};
 
 /// The version every binary reports, taken from the workspace.

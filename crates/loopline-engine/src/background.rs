@@ -1,6 +1,6 @@
 //! Work that runs beside the receiver: keeping the source table current (also when the CLI
 //! changes sources from another process), full-text indexing after acknowledgement,
-//! retention, and the change feed the timeline listens to.
+//! retention, the change feed the timeline listens to, and the daily backup.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -113,7 +113,7 @@ impl Engine {
         if self.supervisor.started() {
             return;
         }
-        let tasks: [(&'static str, StartTask); 11] = [
+        let tasks: [(&'static str, StartTask); 12] = [
             ("sources", |e| Box::pin(refresh_sources(e))),
             ("search_index", |e| Box::pin(index_events(e))),
             ("retention", |e| Box::pin(apply_retention(e))),
@@ -125,6 +125,7 @@ impl Engine {
             ("label_studio_hooks", |e| Box::pin(watch_hooks(e))),
             ("heartbeat", |e| Box::pin(crate::heartbeat::beat(e))),
             ("tunnel", |e| Box::pin(crate::tunnel::keep_tunnel(e))),
+            ("backups", |e| Box::pin(crate::database::keep_backups(e))),
         ];
         if let Ok(mut k) = self.process_kind.lock() {
             *k = kind;

@@ -26,8 +26,9 @@ pub(crate) fn db_error(err: sqlx::Error, path: &Path) -> ApiError {
         Some(SQLITE_NOTADB) | Some(SQLITE_CORRUPT) => ApiError::new(
             ErrorCode::DbCorrupt,
             format!(
-                "The database at {shown} is damaged or is not a Loopline database. \
-                 Move the file aside (Loopline then starts a new one) or restore it from a backup."
+                "The database at {shown} is damaged or is not a Loopline database. Run \
+                 `loopline db restore` (or open the app, which offers it) to go back to the \
+                 newest good backup, or move the file aside and Loopline starts a new one."
             ),
         ),
         Some(SQLITE_BUSY) | Some(SQLITE_LOCKED) => ApiError::new(

@@ -4,10 +4,13 @@
 //! committed event survives a power cut. Migrations are embedded in the binary and run on
 //! open; a database from a newer Loopline is refused before anything writes to it.
 
+mod backups;
 mod body;
 mod errors;
 mod events;
 mod exports;
+mod in_use;
+mod integrity;
 mod maintenance;
 mod open;
 mod outbox;
@@ -18,9 +21,11 @@ mod settings;
 mod sources;
 mod writer;
 
+pub use backups::{backup_dir, list_backups, restore_newest_backup, BACKUP_DIR, KEEP_BACKUPS};
 pub use body::{BodyCodec, StoredBody};
 pub use events::{fts_query, ParsedUpdate, StoredEvent, DEFAULT_PAGE, MAX_PAGE};
 pub use exports::{ElementUpdate, ExportElementRow, ExportRow, NewExportElement, AQUARIUM_EXPORT};
+pub use integrity::{quick_check, IntegrityReport};
 pub use maintenance::IndexInput;
 pub use open::{latest_schema_version, Store, StoreOptions, MIGRATOR};
 pub use outbox::{NewItem, OutboxItem, Settle, RETRAIN_START};

@@ -10,6 +10,8 @@ use sqlx::sqlite::{
 use sqlx::ConnectOptions;
 
 use crate::errors::{db_error, migrate_error};
+use crate::in_use::InUse;
+use crate::integrity::{damaged, quick_check};
 
 /// The schema, embedded in the binary so a fresh machine needs nothing but the executable.
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -24,6 +26,11 @@ pub struct StoreOptions {
     /// How long a statement waits for another process's lock before giving up.
     pub busy_timeout: Duration,
     pub max_connections: u32,
+    /// How long the check at open (`PRAGMA quick_check`) may take. The check reads every
+    /// page, so on a large database it could hold up every start; past the budget it stops,
+    /// the open goes ahead, and damage further in is still reported as `db_corrupt` when a
+    /// query reaches it. `loopline db check` runs the whole check.
+    pub check_budget: Duration,
 }
 
 impl Default for StoreOptions {
@@ -31,6 +38,7 @@ impl Default for StoreOptions {
         StoreOptions {
             busy_timeout: Duration::from_secs(5),
             max_connections: 8,
+            check_budget: Duration::from_secs(1),
         }
     }
 }
@@ -46,6 +54,8 @@ pub struct Store {
     index_pool: SqlitePool,
     path: PathBuf,
     options: StoreOptions,
+    /// Tells a restore (in any process) that this database is open here.
+    _in_use: std::sync::Arc<InUse>,
 }
 
 impl Store {
@@ -69,6 +79,7 @@ impl Store {
         // command, say) would both try to create the schema. An exclusive lock on a file
         // beside the database serialises opening; it is released as soon as this returns.
         let _opening = OpeningLock::take(path).await?;
+        let in_use = std::sync::Arc::new(InUse::share(path)?);
         if path.exists() {
             preflight(path, options).await?;
         }
@@ -90,6 +101,7 @@ impl Store {
             index_pool,
             path: path.to_path_buf(),
             options: options.clone(),
+            _in_use: in_use,
         })
     }
 
@@ -153,8 +165,8 @@ impl Store {
     }
 }
 
-/// Held while a process checks and migrates the database.
-struct OpeningLock(std::fs::File);
+/// Held while a process checks and migrates the database, and while a restore replaces it.
+pub(crate) struct OpeningLock(std::fs::File);
 
 impl OpeningLock {
     /// Waits for the lock on a blocking thread, so waiting never stalls the async runtime
@@ -166,7 +178,7 @@ impl OpeningLock {
             .map_err(|e| ApiError::internal(e.to_string()))?
     }
 
-    fn take_blocking(db: &Path) -> Result<OpeningLock, ApiError> {
+    pub(crate) fn take_blocking(db: &Path) -> Result<OpeningLock, ApiError> {
         let lock_path = PathBuf::from(format!("{}.lock", db.display()));
         let file = std::fs::OpenOptions::new()
             .create(true)
@@ -222,7 +234,20 @@ async fn preflight(path: &Path, options: &StoreOptions) -> Result<(), ApiError> 
         .map_err(|e| db_error(e, path))?;
     let result = check_schema(&mut conn, path).await;
     let _ = sqlx::Connection::close(conn).await;
-    result
+    result?;
+    let (file, budget) = (path.to_path_buf(), options.check_budget);
+    let report = tokio::task::spawn_blocking(move || quick_check(&file, Some(budget)))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))??;
+    if !report.ok() {
+        return Err(damaged(path, &report.problems));
+    }
+    if !report.finished {
+        tracing::info!(
+            "the database check at open stopped after {budget:?}; run `loopline db check` for a full one"
+        );
+    }
+    Ok(())
 }
 
 async fn check_schema(conn: &mut sqlx::SqliteConnection, path: &Path) -> Result<(), ApiError> {

@@ -1,12 +1,13 @@
 // Generated from the command declarations in src-tauri/src/commands.rs (`scripts/gen-bindings`).
 // Do not edit by hand: a test fails when this file drifts from the Rust declarations.
-import type { ApiError, AppInfo, AquariumIssue, AquariumIssueSummary, AwsIdentity, AwsSettings, Counter, CreatedSource, DeletedHookPolicy, EventDetail, EventPage, EventQuery, ExportPreview, ExportReport, ExportRequest, HookRegistration, LabelStudioIdentity, LabelingChoice, LabelingRequest, Overlap, PipelineParam, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RoleRequest, RuleHistory, Run, SecretInfo, SetupJob, SetupReport, SetupStep, Source, SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig, TunnelStatus, TunnelTest } from "../bindings.gen";
+import type { ApiError, AppInfo, AquariumIssue, AquariumIssueSummary, AwsIdentity, AwsSettings, Counter, CreatedSource, DbCheck, DbRestore, DeletedHookPolicy, EventDetail, EventPage, EventQuery, ExportPreview, ExportReport, ExportRequest, HookRegistration, LabelStudioIdentity, LabelingChoice, LabelingRequest, Overlap, PipelineParam, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RoleRequest, RuleHistory, Run, SecretInfo, SetupJob, SetupReport, SetupStep, Source, SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig, TunnelStatus, TunnelTest } from "../bindings.gen";
 
 export type Commands = {
   receiver_status: { args: Record<string, never>; result: ReceiverStatus };
   receiver_start: { args: { listen: string }; result: ReceiverStatus };
   app_info: { args: Record<string, never>; result: AppInfo };
   engine_status: { args: Record<string, never>; result: ApiError | null };
+  db_check: { args: Record<string, never>; result: DbCheck };
   sources_list: { args: Record<string, never>; result: Array<Source> };
   source_add: { args: { kind: SourceKind; name: string; secret?: string | null; noSecret?: boolean | null }; result: CreatedSource };
   source_rotate: { args: { id: string; grace: number; secret?: string | null }; result: CreatedSource };
@@ -67,6 +68,7 @@ export type Commands = {
   image_host_allow: { args: { host: string; allow: boolean }; result: Array<string> };
   aquarium_thumbnail: { args: { url: string }; result: string };
   tunnel_test: { args: Record<string, never>; result: TunnelTest };
+  db_restore: { args: Record<string, never>; result: DbRestore };
   run_open_console: { args: { id: number }; result: null };
 };
 
@@ -79,6 +81,7 @@ export const COMMAND_NAMES = [
   "receiver_start",
   "app_info",
   "engine_status",
+  "db_check",
   "sources_list",
   "source_add",
   "source_rotate",
@@ -139,5 +142,6 @@ export const COMMAND_NAMES = [
   "image_host_allow",
   "aquarium_thumbnail",
   "tunnel_test",
+  "db_restore",
   "run_open_console",
 ] as const satisfies readonly CommandName[];

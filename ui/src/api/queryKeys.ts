@@ -8,6 +8,7 @@ export const queryKeys = {
   receiver: ["receiver-status"] as const,
   appInfo: ["app-info"] as const,
   engineStatus: ["engine-status"] as const,
+  dbCheck: ["db-check"] as const,
 
   sources: ["sources"] as const,
 
