@@ -10,7 +10,6 @@ import json
 import re
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -64,6 +63,17 @@ class Served:
 
     def events(self) -> list[dict]:
         return self.json("events", "list", "--limit", "500")
+
+
+def heartbeats_pass(s: Served, n: int) -> None:
+    """Waits until `n` different heartbeats of the running process have been seen."""
+    seen: set[str] = set()
+
+    def more():
+        seen.update(p["heartbeat_at"] for p in s.json("info")["processes"])
+        return len(seen) >= n
+
+    wait_until(more, f"{n} heartbeats", timeout=60)
 
 
 @pytest.fixture
@@ -144,6 +154,36 @@ def test_bore_tunnel_carries_label_studio_and_follows_every_url_change(label_stu
         assert len([e for e in served.events() if e["action"] == "ANNOTATION_CREATED"]) == 3
     finally:
         bore.stop()
+
+
+def test_moving_back_to_a_url_used_before_moves_the_webhook_every_time(label_studio, served):
+    """Issue 22.1: with a stable URL (own proxy, named tunnel, ngrok domain) the webhook goes
+    A -> B -> A -> B -> A. Each move back to a URL used before must reach Label Studio, or it
+    keeps posting to the URL just left and every annotation is lost."""
+    ls = label_studio
+    a, b = f"http://127.0.0.1:{served.port}", f"http://localhost:{served.port}"
+    served.json("tunnel", "set", "url", "--public-url", a)
+    served.reachable(a)
+    pid = ls.create_project("Move back e2e")["id"]
+    source = served.json("source", "add", "label-studio", "--name", "Moves back")
+    hook = served.json("label-studio", "hook", "--source", source["id"], "--project", str(pid))
+    assert hook["url"] == a + source["hook_path"], hook
+
+    def webhook_at(url):
+        def check():
+            w = requests.get(f"{ls.base}/api/webhooks/{hook['webhook_id']}/", headers=ls.http.headers, timeout=10).json()
+            return w if w["url"] == url + source["hook_path"] else None
+        return check
+
+    tasks = ls.import_tasks(pid, [f"text {i}" for i in range(2)])
+    for n, target in enumerate([b, a, b, a], start=1):
+        served.json("tunnel", "set", "url", "--public-url", target)
+        served.reachable(target)
+        w = wait_until(webhook_at(target), f"move {n}: Label Studio's webhook at {target}", timeout=60)
+        assert w["is_active"] is True, w
+    ls.annotate(tasks[0])
+    wait_until(lambda: [e for e in served.events() if e["action"] == "ANNOTATION_CREATED"],
+               "the annotation after the fourth move")
 
 
 def test_tunnel_status_says_when_nothing_runs_it(cli_binary, tmp_path):
@@ -254,9 +294,10 @@ def test_cloudflared_is_supervised_and_label_studio_follows_each_new_hostname(la
         wait_s = int(re.search(r"Trying again in (\d+) s", message).group(1))
         assert wait_s >= 60, message
         tried = starts()
-        # The window this assertion is about (not a wait for something to happen): a hot
-        # loop would have started cloudflared many times within it.
-        time.sleep(3)
+        # Wait on the engine's own clockwork, not on time: serve's heartbeat is written every
+        # 2 s, and the keeper ticks every second, so two new heartbeats span several keeper
+        # steps, in which a hot loop would have started cloudflared again.
+        heartbeats_pass(s, 3)
         assert starts() == tried, "no restart before the long backoff ends"
     finally:
         s.stop()

@@ -296,3 +296,159 @@ async fn with_no_tunnel_chosen_the_status_says_whether_cloudflared_is_installed(
         .any(|d| std::path::Path::new(d).join("cloudflared").is_file());
     assert_eq!(s.cloudflared_found.is_some(), on_path);
 }
+
+/// Opens like `FakeTunnel`, but only once let through: a start that takes its time (a
+/// cloudflared download and registration, then the self-test).
+struct SlowTunnel {
+    inner: FakeTunnel,
+    entered: tokio::sync::Notify,
+    permits: tokio::sync::Semaphore,
+}
+
+#[async_trait]
+impl TunnelProvider for SlowTunnel {
+    fn name(&self) -> &'static str {
+        "slow"
+    }
+    async fn open(&self, local: SocketAddr) -> Result<Box<dyn TunnelSession>, ApiError> {
+        self.entered.notify_one();
+        let _permit = self.permits.acquire().await;
+        self.inner.open(local).await
+    }
+}
+
+/// The keeper's lease as stored: (owner, expiry).
+async fn keeper_lease(r: &Running) -> Option<(String, i64)> {
+    keeper_lease_in(&r.engine.info().await.unwrap().db_path).await
+}
+
+async fn keeper_lease_in(db: &str) -> Option<(String, i64)> {
+    let store = loopline_store::Store::open(std::path::Path::new(db), &Default::default())
+        .await
+        .unwrap();
+    let lease = store.setting("tunnel.keeper").await.unwrap();
+    store.close().await;
+    lease.map(|v| {
+        let v: serde_json::Value = serde_json::from_str(&v).unwrap();
+        (
+            v["owner"].as_str().unwrap().to_string(),
+            v["until_ms"].as_i64().unwrap(),
+        )
+    })
+}
+
+/// Issue 22.2: a start slower than the lease keeps the lease. It is renewed on its own timer
+/// while the keeper waits on the provider, so the other process never sees it run out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_start_keeps_the_lease_renewed() {
+    const T0: i64 = 1_790_000_000_000;
+    let slow = Arc::new(SlowTunnel {
+        inner: FakeTunnel::default(),
+        entered: tokio::sync::Notify::new(),
+        permits: tokio::sync::Semaphore::new(0),
+    });
+    let clock = Arc::new(common::manual_clock::ManualClock::new(T0));
+    let (s, c) = (slow.clone(), clock.clone());
+    let r = running_with(move |o| {
+        o.tunnel = Some(s);
+        o.clock = Some(c);
+    })
+    .await;
+    r.engine.set_tunnel(own_url()).await.unwrap();
+    slow.entered.notified().await;
+    let (owner, until) = keeper_lease(&r).await.expect("claimed before the start");
+    assert_eq!(until, T0 + 10_000);
+    // 9 s into a start that is still going, then past where the first claim ran out.
+    clock.advance_ms(9_000);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (now_owner, now_until) = keeper_lease(&r).await.unwrap();
+        assert_eq!(now_owner, owner);
+        if now_until >= T0 + 19_000 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the lease was never renewed during the start: it runs out at {now_until}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    slow.permits.add_permits(1);
+    status_until(&r, "reachable", |s| s.state == TunnelState::Reachable).await;
+}
+
+/// Issue 22.2: a process with no receiver (the app, opened while `serve` owns the port)
+/// never takes the keeper's lease: the process that has a receiver keeps the tunnel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_without_a_receiver_leaves_the_tunnel_to_the_one_with_one() {
+    let serve_tunnel = Arc::new(FakeTunnel::default());
+    let f = serve_tunnel.clone();
+    let serve = running_with(move |o| o.tunnel = Some(f)).await;
+    let db = serve.engine.info().await.unwrap().db_path;
+    serve.engine.shutdown().await; // keep its data directory, start over below
+    let app_tunnel = Arc::new(FakeTunnel::default());
+    let app = Arc::new(
+        loopline_engine::Engine::open(loopline_engine::EngineOptions {
+            data_dir: Some(serve.dir.path().to_path_buf()),
+            secrets: Some(Arc::new(loopline_engine::secrets::MemorySecrets::default())),
+            tunnel: Some(app_tunnel.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap(),
+    );
+    app.start_background("app");
+    app.set_tunnel(own_url()).await.unwrap();
+    // The app's keeper ticks every second; for three of them it must not claim.
+    let quiet_until = tokio::time::Instant::now() + Duration::from_secs(3);
+    while tokio::time::Instant::now() < quiet_until {
+        assert_eq!(
+            keeper_lease_in(&db).await,
+            None,
+            "the app took the lease with nothing to expose"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(app_tunnel.opens.load(Ordering::SeqCst), 0);
+
+    let f = serve_tunnel.clone();
+    let again = Arc::new(
+        loopline_engine::Engine::open(loopline_engine::EngineOptions {
+            data_dir: Some(serve.dir.path().to_path_buf()),
+            secrets: Some(Arc::new(loopline_engine::secrets::MemorySecrets::default())),
+            tunnel: Some(f),
+            ..Default::default()
+        })
+        .await
+        .unwrap(),
+    );
+    again
+        .start_receiver("127.0.0.1:0", false, false)
+        .await
+        .unwrap();
+    again.start_background("serve");
+    until("serve opened the tunnel", || {
+        serve_tunnel.opens.load(Ordering::SeqCst) > 0
+    })
+    .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let s = app.tunnel_status().await.unwrap();
+        if s.state == TunnelState::Reachable {
+            assert!(s.kept_by.unwrap().starts_with("serve"));
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never reachable: {s:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        app_tunnel.opens.load(Ordering::SeqCst),
+        0,
+        "one tunnel, serve's"
+    );
+    again.shutdown().await;
+    app.shutdown().await;
+}

@@ -15,6 +15,8 @@ use crate::outbox::backoff_ms;
 use crate::Engine;
 
 const TICK: Duration = Duration::from_secs(1);
+/// A third of the lease, so two renewals can be missed before it runs out.
+const RENEW_EVERY: Duration = Duration::from_millis((super::lease::LEASE_MS / 3) as u64);
 /// How often a working tunnel is self-tested again.
 const RETEST_EVERY_MS: i64 = 5 * 60 * 1000;
 /// Tries after a start or URL change (1 + 2 + 4 + 8 + 15 s of waiting: about 30 s).
@@ -42,8 +44,23 @@ pub(crate) async fn keep_tunnel(engine: WeakEngine) {
     let mut k = Keeper::default();
     loop {
         let Some(e) = engine.upgrade() else { return };
-        if let Err(err) = e.keeper_step(&mut k).await {
-            tracing::warn!(code = %err.code, "tunnel keeper: {}", err.message);
+        // The lease is renewed on its own timer while the step runs: a step can take longer
+        // than the lease (a cloudflared start, then the self-test's tries).
+        let renewing = async {
+            loop {
+                tokio::time::sleep(RENEW_EVERY).await;
+                if let Err(err) = e.renew_tunnel_keeper().await {
+                    tracing::debug!(code = %err.code, "tunnel lease not renewed: {}", err.message);
+                }
+            }
+        };
+        tokio::select! {
+            stepped = e.keeper_step(&mut k) => {
+                if let Err(err) = stepped {
+                    tracing::warn!(code = %err.code, "tunnel keeper: {}", err.message);
+                }
+            }
+            _ = renewing => {}
         }
         // Wait for the tunnel to drop, a local change, or the next tick.
         let wake = e.tunnel_wake.notified();
@@ -84,6 +101,16 @@ impl Engine {
             }
             return Ok(());
         };
+        if self.receiver_addr().await.is_none() {
+            // Nothing to expose here (the app opened while `serve` owns the port): holding the
+            // lease would keep the process that has a receiver from running the tunnel.
+            self.close_tunnel(k).await;
+            if k.holding {
+                self.release_tunnel_keeper().await?;
+                k.holding = false;
+            }
+            return Ok(());
+        }
         k.holding = self.claim_tunnel_keeper().await?;
         if !k.holding {
             // Another process (the app, or serve) keeps it.

@@ -48,6 +48,24 @@ impl Engine {
             .await
     }
 
+    /// Extends the lease if this process holds it; never takes it. Runs on its own timer
+    /// while a keeper step is busy (a cloudflared start and the self-test can take a minute),
+    /// so the other process does not see the lease run out and open a second tunnel.
+    pub(crate) async fn renew_tunnel_keeper(&self) -> Result<bool, ApiError> {
+        let Some(current) = self.store.setting(KEEPER).await? else {
+            return Ok(false);
+        };
+        let Ok(mut lease) = serde_json::from_str::<Lease>(&current) else {
+            return Ok(false);
+        };
+        if lease.owner != self.worker_id {
+            return Ok(false);
+        }
+        lease.until_ms = self.clock.now_ms() + LEASE_MS;
+        let json = serde_json::to_string(&lease).map_err(|e| ApiError::internal(e.to_string()))?;
+        self.store.swap_setting(KEEPER, Some(&current), &json).await
+    }
+
     pub(crate) async fn release_tunnel_keeper(&self) -> Result<(), ApiError> {
         if let Some(v) = self.store.setting(KEEPER).await? {
             if serde_json::from_str::<Lease>(&v).is_ok_and(|l| l.owner == self.worker_id) {

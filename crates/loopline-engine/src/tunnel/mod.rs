@@ -81,7 +81,7 @@ impl Engine {
         let Some(keeper) = self.tunnel_keeper().await? else {
             return Ok(TunnelStatus::stopped(
                 Some(provider),
-                "Nothing is running it: the tunnel runs inside the app or `loopline serve`. Start one of them.",
+                "Nothing is running it: the tunnel runs inside the app or `loopline serve` whose receiver is listening. Start one of them (or fix the receiver: see the status bar or `loopline info`).",
             ));
         };
         let mut status = match self.store.setting(STATUS).await? {
