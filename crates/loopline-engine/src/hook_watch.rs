@@ -13,7 +13,6 @@ use sha2::{Digest, Sha256};
 
 use crate::Engine;
 
-const HOOKS: &str = "label_studio.hooks";
 pub const DEFAULT_HOOK_CHECK: Duration = Duration::from_secs(60);
 
 /// A webhook Loopline registered, remembered so it can be watched.
@@ -39,10 +38,16 @@ impl Engine {
     pub(crate) async fn registered_hooks(&self) -> Result<Vec<Registered>, ApiError> {
         Ok(self
             .store
-            .setting(HOOKS)
+            .registered_hooks()
             .await?
-            .and_then(|v| serde_json::from_str(&v).ok())
-            .unwrap_or_default())
+            .into_iter()
+            .map(|h| Registered {
+                source_id: h.source_id,
+                project_id: h.project_id,
+                webhook_id: h.webhook_id,
+                url: h.url,
+            })
+            .collect())
     }
 
     pub(crate) async fn forget_hook(
@@ -50,18 +55,19 @@ impl Engine {
         source_id: &str,
         project_id: i64,
     ) -> Result<(), ApiError> {
-        let mut all = self.registered_hooks().await?;
-        all.retain(|h| !(h.source_id == source_id && h.project_id == project_id));
-        let json = serde_json::to_string(&all).map_err(|e| ApiError::internal(e.to_string()))?;
-        self.store.set_setting(HOOKS, &json).await
+        self.store.forget_hook(source_id, project_id).await
     }
 
+    /// One row per webhook: registering two at once (the app and `serve`) keeps both.
     pub(crate) async fn remember_hook(&self, hook: Registered) -> Result<(), ApiError> {
-        let mut all = self.registered_hooks().await?;
-        all.retain(|h| !(h.source_id == hook.source_id && h.project_id == hook.project_id));
-        all.push(hook);
-        let json = serde_json::to_string(&all).map_err(|e| ApiError::internal(e.to_string()))?;
-        self.store.set_setting(HOOKS, &json).await
+        self.store
+            .remember_hook(&loopline_store::HookRow {
+                source_id: hook.source_id,
+                project_id: hook.project_id,
+                webhook_id: hook.webhook_id,
+                url: hook.url,
+            })
+            .await
     }
 
     /// Checks every registered webhook once; turns inactive ones back on. Returns how many

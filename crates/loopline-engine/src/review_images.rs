@@ -10,7 +10,6 @@ use loopline_core::{ApiError, ErrorCode};
 
 use crate::Engine;
 
-const HOSTS: &str = "review.image_hosts";
 /// A thumbnail larger than this is not shown (a full-resolution TIFF, a video).
 const MAX_IMAGE: usize = 25 * 1024 * 1024;
 
@@ -34,12 +33,7 @@ pub fn image_host(url: &str) -> Option<String> {
 impl Engine {
     /// The hosts whose images the Issues page may load.
     pub async fn image_hosts(&self) -> Result<Vec<String>, ApiError> {
-        Ok(self
-            .store
-            .setting(HOSTS)
-            .await?
-            .and_then(|j| serde_json::from_str(&j).ok())
-            .unwrap_or_default())
+        self.store.image_hosts().await
     }
 
     /// Allows (or stops allowing) a host's images; the list after the change.
@@ -55,15 +49,9 @@ impl Engine {
                     ),
                 )
             })?;
-        let mut hosts = self.image_hosts().await?;
-        hosts.retain(|h| *h != host);
-        if allow {
-            hosts.push(host);
-            hosts.sort();
-        }
-        let json = serde_json::to_string(&hosts).map_err(|e| ApiError::internal(e.to_string()))?;
-        self.store.set_setting(HOSTS, &json).await?;
-        Ok(hosts)
+        // One row per host: allowing two at once (two windows, the CLI) keeps both.
+        self.store.allow_image_host(&host, allow).await?;
+        self.image_hosts().await
     }
 
     /// The image as a `data:` URL, if its host is allowed.

@@ -7,8 +7,6 @@ use loopline_core::{ApiError, ErrorCode, SecretInfo, Sensitive};
 
 use crate::Engine;
 
-const NAMES: &str = "secrets.names";
-
 fn check_name(name: &str) -> Result<(), ApiError> {
     let ok = !name.is_empty()
         && name.len() <= 100
@@ -31,18 +29,10 @@ fn hint(value: &str) -> Option<String> {
 }
 
 impl Engine {
+    /// The names are rows of their own (`secret_names`): two secrets set at once (the app and
+    /// the CLI) are both listed.
     async fn secret_names(&self) -> Result<Vec<String>, ApiError> {
-        Ok(self
-            .store
-            .setting(NAMES)
-            .await?
-            .and_then(|v| serde_json::from_str(&v).ok())
-            .unwrap_or_default())
-    }
-
-    async fn save_secret_names(&self, names: &[String]) -> Result<(), ApiError> {
-        let json = serde_json::to_string(names).map_err(|e| ApiError::internal(e.to_string()))?;
-        self.store.set_setting(NAMES, &json).await
+        self.store.secret_names().await
     }
 
     /// One secret's value, off the async threads (keychains block on D-Bus or XPC).
@@ -64,11 +54,7 @@ impl Engine {
         tokio::task::spawn_blocking(move || secrets.delete(&n))
             .await
             .map_err(|e| ApiError::internal(e.to_string()))??;
-        let mut names = self.secret_names().await?;
-        if names.iter().any(|x| x == name) {
-            names.retain(|x| x != name);
-            self.save_secret_names(&names).await?;
-        }
+        self.store.keep_secret_name(name, false).await?;
         self.secret_changed(name).await
     }
 
@@ -102,12 +88,7 @@ impl Engine {
         tokio::task::spawn_blocking(move || secrets.set(&n, &v))
             .await
             .map_err(|e| ApiError::internal(e.to_string()))??;
-        let mut names = self.secret_names().await?;
-        if !names.iter().any(|x| x == name) {
-            names.push(name.to_string());
-            names.sort();
-            self.save_secret_names(&names).await?;
-        }
+        self.store.keep_secret_name(name, true).await?;
         self.secret_changed(name).await?;
         Ok(SecretInfo {
             name: name.to_string(),
@@ -150,7 +131,7 @@ impl Engine {
 
     pub async fn delete_secret(&self, name: &str) -> Result<(), ApiError> {
         check_name(name)?;
-        let mut names = self.secret_names().await?;
+        let names = self.secret_names().await?;
         if !names.iter().any(|x| x == name) && self.secrets.writable() {
             return Err(ApiError::new(
                 ErrorCode::NotFound,
@@ -164,8 +145,7 @@ impl Engine {
         tokio::task::spawn_blocking(move || secrets.delete(&n))
             .await
             .map_err(|e| ApiError::internal(e.to_string()))??;
-        names.retain(|x| x != name);
-        self.save_secret_names(&names).await?;
+        self.store.keep_secret_name(name, false).await?;
         self.secret_changed(name).await
     }
 }

@@ -170,3 +170,43 @@ async fn listing_more_events_than_one_page_pages_through() {
     assert_eq!(all.events.len(), 1_150);
     assert_eq!(all.next_before_id, None);
 }
+
+/// Issue 22.11: the app and the CLI storing secrets at the same moment. Each name is its own
+/// row, so every secret set is listed (a JSON list read, changed and written back lost the
+/// other writer's names, and a secret then went missing from `secret list`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_stored_at_once_from_two_processes_are_all_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemorySecrets::default());
+    let open = || async {
+        Arc::new(
+            loopline_engine::Engine::open(loopline_engine::EngineOptions {
+                data_dir: Some(dir.path().to_path_buf()),
+                secrets: Some(secrets.clone()),
+                ..Default::default()
+            })
+            .await
+            .unwrap(),
+        )
+    };
+    let (app, cli) = (open().await, open().await);
+    let writer = |engine: Arc<loopline_engine::Engine>, who: &'static str| {
+        tokio::spawn(async move {
+            for i in 0..30 {
+                engine
+                    .set_secret(
+                        &format!("{who}-token-{i}"),
+                        Sensitive::new(format!("value-{who}-{i}-0123456789")),
+                    )
+                    .await
+                    .unwrap();
+            }
+        })
+    };
+    let (a, b) = (writer(app.clone(), "app"), writer(cli.clone(), "cli"));
+    a.await.unwrap();
+    b.await.unwrap();
+    assert_eq!(app.list_secrets().await.unwrap().len(), 60);
+    app.delete_secret("cli-token-7").await.unwrap();
+    assert_eq!(cli.list_secrets().await.unwrap().len(), 59);
+}

@@ -74,7 +74,26 @@ impl Store {
         insert.push_values(texts, |mut row, (id, text)| {
             row.push_bind(id).push_bind(text);
         });
-        let mut tx = self.index_pool().begin().await.map_err(map)?;
+        // IMMEDIATE, and the mark read again under the lock: another process's indexer may
+        // have indexed this chunk since it was read (then this one steps aside; a deferred
+        // transaction would also have failed its upgrade with SQLITE_BUSY_SNAPSHOT, which
+        // the busy timeout does not retry).
+        let mut tx = self
+            .index_pool()
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map)?;
+        let now_upto: i64 =
+            sqlx::query_scalar::<_, String>("SELECT value FROM settings WHERE key = ?")
+                .bind(FTS_UPTO)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map)?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+        if now_upto != upto {
+            return Ok(rows.len());
+        }
         insert.build().execute(&mut *tx).await.map_err(map)?;
         sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
             .bind(FTS_UPTO)
@@ -151,7 +170,14 @@ impl Store {
         let Some(cutoff) = cutoff_id else {
             return Ok(0);
         };
-        let mut tx = self.pool().begin().await.map_err(map)?;
+        // IMMEDIATE: the read decides the delete, so the write lock is taken first (a
+        // deferred transaction fails its upgrade with SQLITE_BUSY_SNAPSHOT when the receiver
+        // commits in between, and the busy timeout does not retry that).
+        let mut tx = self
+            .pool()
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map)?;
         let ids: Vec<i64> = sqlx::query("SELECT id FROM events WHERE id <= ? ORDER BY id LIMIT ?")
             .bind(cutoff)
             .bind(CHUNK)

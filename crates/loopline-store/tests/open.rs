@@ -312,3 +312,66 @@ async fn runs_waiting_to_start_move_into_the_outbox() {
         "held by w1"
     );
 }
+
+/// Migration 9: the lists earlier versions kept as JSON in `settings` (registered webhooks,
+/// secret names, image hosts) are moved into their tables, and the old keys are gone.
+#[tokio::test]
+async fn the_json_lists_of_earlier_versions_move_into_their_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let before: Vec<_> = MIGRATOR.iter().filter(|m| m.version < 9).cloned().collect();
+    let old = Migrator {
+        migrations: Cow::Owned(before),
+        ignore_missing: false,
+        locking: true,
+        no_tx: false,
+    };
+    {
+        let mut conn = raw(&path, true).await;
+        old.run_direct(&mut conn).await.unwrap();
+        for (k, v) in [
+            (
+                "label_studio.hooks",
+                r#"[{"source_id":"src_1","project_id":7,"webhook_id":12,"url":"https://a.example/hooks/src_1"}]"#,
+            ),
+            (
+                "secrets.names",
+                r#"["aws-secret-access-key","label-studio-token"]"#,
+            ),
+            (
+                "review.image_hosts",
+                r#"["images.example.org","s3://birds"]"#,
+            ),
+        ] {
+            sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?)")
+                .bind(k)
+                .bind(v)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+    }
+    let store = Store::open(&path, &StoreOptions::default()).await.unwrap();
+    let hooks = store.registered_hooks().await.unwrap();
+    assert_eq!(hooks.len(), 1);
+    assert_eq!(
+        (
+            hooks[0].source_id.as_str(),
+            hooks[0].project_id,
+            hooks[0].webhook_id
+        ),
+        ("src_1", 7, 12)
+    );
+    assert_eq!(hooks[0].url, "https://a.example/hooks/src_1");
+    assert_eq!(
+        store.secret_names().await.unwrap(),
+        vec!["aws-secret-access-key", "label-studio-token"]
+    );
+    assert_eq!(
+        store.image_hosts().await.unwrap(),
+        vec!["images.example.org", "s3://birds"]
+    );
+    for key in ["label_studio.hooks", "secrets.names", "review.image_hosts"] {
+        assert_eq!(store.setting(key).await.unwrap(), None, "{key}");
+    }
+}
