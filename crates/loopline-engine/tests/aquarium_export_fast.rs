@@ -33,6 +33,9 @@ struct FakeTasks {
     /// Imports that fail as if Label Studio were down.
     down_for: AtomicUsize,
     imports: AtomicUsize,
+    /// Model-version PATCHes that fail as if Label Studio were down.
+    version_down_for: AtomicUsize,
+    version_sets: AtomicUsize,
 }
 
 #[async_trait]
@@ -101,6 +104,14 @@ impl LabelingTasks for FakeTasks {
     }
 
     async fn set_model_version(&self, project: i64, version: &str) -> Result<(), ApiError> {
+        self.version_sets.fetch_add(1, Ordering::SeqCst);
+        if self.version_down_for.load(Ordering::SeqCst) > 0 {
+            self.version_down_for.fetch_sub(1, Ordering::SeqCst);
+            return Err(ApiError::new(
+                ErrorCode::LsUnavailable,
+                "Label Studio did not answer the PATCH.",
+            ));
+        }
         // As Label Studio: a version is accepted only once predictions of it exist.
         let exists = self
             .tasks
@@ -347,6 +358,46 @@ async fn label_studio_down_is_retried_from_the_outbox_without_duplicates() {
         ["lbl-73ab7734d7c1"]
     );
     assert_eq!(s.ls.tasks.lock().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn the_model_version_is_set_on_a_retry_after_every_import_landed() {
+    let s = setup().await;
+    let e = &s.r.engine;
+    s.ls.version_down_for.store(1, Ordering::SeqCst);
+    let queued = e.export_issue(&to_label_studio(None)).await.unwrap();
+    assert!(!e.deliver_export_now(queued.export_id).await.unwrap());
+    let waiting = e.export_report(queued.export_id).await.unwrap();
+    assert_eq!(
+        (waiting.state, waiting.created.len()),
+        (ExportState::Pending, 3),
+        "every task landed, the version did not: {waiting:?}"
+    );
+    assert!(
+        waiting
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("did not answer the PATCH"),
+        "{waiting:?}"
+    );
+    assert_eq!(*s.ls.model_version.lock().unwrap(), None);
+
+    s.clock.advance_ms(60_000);
+    e.drain_outbox().await.unwrap();
+    let done = e.export_report(queued.export_id).await.unwrap();
+    assert_eq!(
+        (done.state, done.created.len(), done.last_error),
+        (ExportState::Done, 3, None)
+    );
+    assert!(s.ls.model_version.lock().unwrap().is_some());
+    assert_eq!(
+        s.ls.imports.load(Ordering::SeqCst),
+        1,
+        "no task imported twice"
+    );
+    assert_eq!(s.ls.tasks.lock().unwrap().len(), 3);
+    assert_eq!(s.ls.version_sets.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test]
