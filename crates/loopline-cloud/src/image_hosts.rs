@@ -172,10 +172,10 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
     if s[0] & 0xe000 != 0x2000 {
         return false;
     }
-    !(s[0] == 0x2001 && s[1] < 0x200    // Teredo, benchmarking, ORCHID and other IETF blocks
-        || s[0] == 0x2001 && s[1] == 0xdb8 // documentation
-        || s[0] == 0x2002                  // 6to4: an IPv4 address inside, often a private one
-        || s[0] == 0x3fff && s[1] < 0x1000) // documentation (RFC 9637)
+    let ietf = s[0] == 0x2001 && s[1] < 0x200; // Teredo, benchmarking, ORCHID, other IETF blocks
+    let documentation = (s[0] == 0x2001 && s[1] == 0xdb8) || (s[0] == 0x3fff && s[1] < 0x1000);
+    let six_to_four = s[0] == 0x2002; // an IPv4 address inside, often a private one
+    !(ietf || documentation || six_to_four)
 }
 
 /// What a refused address is, in words.
