@@ -36,8 +36,10 @@ pub(crate) fn dns_name(host: &str) -> String {
         Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) && !h.ends_with(':') => h,
         _ => host,
     };
+    // `example.org.` is the same name as `example.org` to DNS (and to the resolver).
     h.trim_start_matches('[')
         .trim_end_matches(']')
+        .trim_end_matches('.')
         .to_ascii_lowercase()
 }
 
@@ -228,6 +230,7 @@ mod tests {
         assert_eq!(dns_name("127.0.0.1:8080"), "127.0.0.1");
         assert_eq!(dns_name("Images.Example.org"), "images.example.org");
         assert_eq!(dns_name("::1"), "::1");
+        assert_eq!(dns_name("nas.lan.:8080"), "nas.lan");
     }
 
     #[test]
@@ -333,6 +336,9 @@ mod tests {
             "http://[::ffff:127.0.0.1]/",
             "http://10.1.2.3/",
             "http://nas.lan:22/",
+            "http://nas.lan.:22/",
+            "http://2130706433/", // 127.0.0.1 written as one number
+            "http://0x7f.1/",
         ] {
             assert!(
                 hosts.check_hop(&url(refused), 1, first).is_err(),
