@@ -17,7 +17,9 @@ use loopline_core::{ApiError, ErrorCode};
 pub fn image_host(url: &str) -> Option<String> {
     if let Some(rest) = url.strip_prefix("s3://") {
         let bucket = rest.split('/').next().filter(|b| !b.is_empty())?;
-        return Some(format!("s3://{}", bucket.to_ascii_lowercase()));
+        // As the bucket is written: a legacy bucket's name may hold capitals, and the
+        // Issues page names hosts the same way (`imageHost` in ui/src/api/aquarium.ts).
+        return Some(format!("s3://{bucket}"));
     }
     let u = reqwest::Url::parse(url).ok()?;
     if !matches!(u.scheme(), "http" | "https") {
@@ -222,7 +224,7 @@ mod tests {
             Some("[::1]:8080")
         );
         assert_eq!(
-            image_host("s3://My-Bucket/birds/a.jpg").as_deref(),
+            image_host("s3://my-bucket/birds/a.jpg").as_deref(),
             Some("s3://my-bucket")
         );
         assert_eq!(image_host("file:///etc/passwd"), None);
