@@ -47,6 +47,7 @@ class Recorder:
 
     def __init__(self, statuses: list[int] | None = None, answer: dict | None = None):
         self.received: list[dict] = []
+        self.gets = 0
         self.statuses = list(statuses or [])
         png, rec = solid_png(640, 480), self
 
@@ -55,6 +56,7 @@ class Recorder:
                 pass
 
             def do_GET(self):
+                rec.gets += 1
                 self.send_response(200)
                 self.send_header("Content-Type", "image/png")
                 self.send_header("Content-Length", str(len(png)))
@@ -142,8 +144,17 @@ def test_export_to_label_studio_builds_predictions_and_never_duplicates(cli_bina
         pid = ls.create_project("Aquarium export check", label_config=CONFIG)["id"]
         export = ["aquarium", "export", "issue-export-1", "--to", "label-studio", "--project", str(pid)]
 
+        # f-poly's size must be read from its image, on this machine: refused, and said, until
+        # that host is allowed (an Aquarium payload is written by whoever has the source's URL).
+        host = images.url.removeprefix("http://")
+        refused = {k["element_id"]: k["reason"] for k in s.json(*export, "--dry-run")["skipped"]}
+        assert f"image host {host} is not allowed: `loopline aquarium hosts --allow {host}`" in refused["f-poly"], refused
+        assert images.gets == 0, "nothing was read from a host that is not allowed"
+        assert s.json("aquarium", "hosts", "--allow", host) == [host]
+
         preview = s.json(*export, "--dry-run")
         assert preview["sending"] == 6, preview
+        assert images.gets == 1, "f-poly's header was read"
         assert [r["method"] for r in preview["requests"]] == ["POST", "PATCH"]
         assert preview["requests"][1]["body"] == {"model_version": "resnet50-v3"}
         assert all("••••" in h["value"] for r in preview["requests"] for h in r["headers"] if h["name"] == "Authorization")
@@ -462,14 +473,19 @@ def test_an_s3_image_without_a_size_is_read_through_a_presigned_url(cli_binary, 
                 frame("f-s3", [box("lbl-s3", "Wing", 80, 60, 160, 120, 0.7)], "s3://private-birds/img/a.png", size=None)]}}
             received(s, body)
             pid = label_studio.create_project("Aquarium s3 sizes", label_config=CONFIG)["id"]
-            preview = s.json("aquarium", "export", "issue-s3", "--to", "label-studio", "--project", str(pid), "--dry-run")
+            dry_run = ["aquarium", "export", "issue-s3", "--to", "label-studio", "--project", str(pid), "--dry-run"]
+            # Nothing is presigned with the user's credentials before the bucket is allowed.
+            (refused,) = s.json(*dry_run)["skipped"]
+            assert "image host s3://private-birds is not allowed: `loopline aquarium hosts --allow s3://private-birds`" \
+                in refused["reason"], refused
+            assert s.json("aquarium", "hosts", "--allow", "s3://private-birds") == ["s3://private-birds"]
+            preview = s.json(*dry_run)
             assert preview["requests"], preview
             (task,) = preview["requests"][0]["body"]
             (region,) = task["predictions"][0]["result"]
             assert (region["original_width"], region["original_height"]) == (800, 600)
             assert region["value"]["x"] == 10 and region["value"]["width"] == 20
             assert task["data"]["image"] == "s3://private-birds/img/a.png", "the task keeps the URL Aquarium sent"
-            assert s.json("aquarium", "hosts", "--allow", "s3://private-birds") == ["s3://private-birds"]
         finally:
             s.stop()
     finally:

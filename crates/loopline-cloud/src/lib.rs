@@ -4,6 +4,8 @@
 pub mod aws;
 pub mod iam;
 pub mod iam_users;
+pub mod image_hosts;
+pub mod image_resolver;
 pub mod label_studio;
 pub mod label_studio_hooks;
 pub mod label_studio_setup;

@@ -6,6 +6,7 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use loopline_cloud::image_hosts::{not_allowed, ImageHosts};
 use loopline_core::{ApiError, ErrorCode};
 
 use crate::Engine;
@@ -13,22 +14,7 @@ use crate::Engine;
 /// A thumbnail larger than this is not shown (a full-resolution TIFF, a video).
 const MAX_IMAGE: usize = 25 * 1024 * 1024;
 
-/// The host an image URL is allowed by: `example.org`, `example.org:8080`, or `s3://bucket`.
-pub fn image_host(url: &str) -> Option<String> {
-    if let Some(rest) = url.strip_prefix("s3://") {
-        let bucket = rest.split('/').next().filter(|b| !b.is_empty())?;
-        return Some(format!("s3://{bucket}"));
-    }
-    let u = reqwest::Url::parse(url).ok()?;
-    if !matches!(u.scheme(), "http" | "https") {
-        return None;
-    }
-    let host = u.host_str()?.to_ascii_lowercase();
-    Some(match u.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host,
-    })
-}
+pub use loopline_cloud::image_hosts::image_host;
 
 impl Engine {
     /// The hosts whose images the Issues page may load.
@@ -54,22 +40,33 @@ impl Engine {
         self.image_hosts().await
     }
 
-    /// The image as a `data:` URL, if its host is allowed.
-    pub async fn thumbnail(&self, url: &str) -> Result<String, ApiError> {
+    /// A URL to read an image from and the hosts it may be read through, or why not: its
+    /// host (an `s3://` URL's bucket) must be allowed before anything is fetched or
+    /// presigned with the user's AWS credentials.
+    pub(crate) async fn image_request(&self, url: &str) -> Result<(String, ImageHosts), ApiError> {
         let host = image_host(url).ok_or_else(|| {
             ApiError::new(
                 ErrorCode::InvalidArgument,
-                format!("'{url}' is not an http(s) or s3:// image URL."),
+                format!(
+                    "'{}' is not an http(s) or s3:// image URL.",
+                    url.split('?').next().unwrap_or(url)
+                ),
             )
         })?;
-        if !self.image_hosts().await?.contains(&host) {
-            return Err(ApiError::new(
-                ErrorCode::Unauthorized,
-                format!("Images from {host} are not loaded until you allow that host (Issues page, or `loopline aquarium hosts --allow {host}`)."),
-            ));
+        let hosts = ImageHosts::new(self.image_hosts().await?);
+        if !hosts.allows(&host) {
+            return Err(not_allowed(&host));
         }
-        let fetchable = self.fetchable_url(url).await?;
-        let (kind, bytes) = self.web.fetch(&fetchable, MAX_IMAGE).await?;
+        if url.starts_with("s3://") {
+            return Ok((self.fetchable_url(url).await?, hosts.presigned()));
+        }
+        Ok((url.to_string(), hosts))
+    }
+
+    /// The image as a `data:` URL, if its host (and every host it redirects to) is allowed.
+    pub async fn thumbnail(&self, url: &str) -> Result<String, ApiError> {
+        let (fetchable, hosts) = self.image_request(url).await?;
+        let (kind, bytes) = self.web.fetch(&fetchable, MAX_IMAGE, &hosts).await?;
         if !kind.starts_with("image/")
             && crate::aquarium_export::image_size::size_from_header(&bytes).is_none()
         {
@@ -87,27 +84,5 @@ impl Engine {
             "image/jpeg".into()
         };
         Ok(format!("data:{kind};base64,{}", STANDARD.encode(&bytes)))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::image_host;
-
-    #[test]
-    fn hosts_are_named_as_the_user_allows_them() {
-        assert_eq!(
-            image_host("https://Images.Example.org/a.jpg?x=1").as_deref(),
-            Some("images.example.org")
-        );
-        assert_eq!(
-            image_host("http://127.0.0.1:8080/a.png").as_deref(),
-            Some("127.0.0.1:8080")
-        );
-        assert_eq!(
-            image_host("s3://my-bucket/birds/a.jpg").as_deref(),
-            Some("s3://my-bucket")
-        );
-        assert_eq!(image_host("file:///etc/passwd"), None);
     }
 }

@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use common::aquarium_client as client;
 use common::manual_clock::ManualClock;
 use common::*;
+use loopline_cloud::image_hosts::{image_host, ImageHosts};
 use loopline_cloud::label_studio_tasks::{ControlTag, LabelingTasks, TargetProject};
 use loopline_cloud::web::{Answer, Web};
 use loopline_core::{
@@ -33,6 +34,9 @@ struct FakeTasks {
     /// Imports that fail as if Label Studio were down.
     down_for: AtomicUsize,
     imports: AtomicUsize,
+    /// Model-version PATCHes that fail as if Label Studio were down.
+    version_down_for: AtomicUsize,
+    version_sets: AtomicUsize,
 }
 
 #[async_trait]
@@ -101,6 +105,14 @@ impl LabelingTasks for FakeTasks {
     }
 
     async fn set_model_version(&self, project: i64, version: &str) -> Result<(), ApiError> {
+        self.version_sets.fetch_add(1, Ordering::SeqCst);
+        if self.version_down_for.load(Ordering::SeqCst) > 0 {
+            self.version_down_for.fetch_sub(1, Ordering::SeqCst);
+            return Err(ApiError::new(
+                ErrorCode::LsUnavailable,
+                "Label Studio did not answer the PATCH.",
+            ));
+        }
         // As Label Studio: a version is accepted only once predictions of it exist.
         let exists = self
             .tasks
@@ -126,6 +138,26 @@ type Post = (String, Vec<(String, String)>, Value);
 struct FakeWeb {
     posts: Mutex<Vec<Post>>,
     statuses: Mutex<Vec<u16>>,
+    /// Every image read: (url, whether the hosts it was read with allow its host).
+    image_reads: Mutex<Vec<(String, bool)>>,
+}
+
+impl FakeWeb {
+    fn read(&self, url: &str, hosts: &ImageHosts) {
+        let allowed = image_host(url).is_some_and(|h| hosts.allows(&h));
+        self.image_reads
+            .lock()
+            .unwrap()
+            .push((url.to_string(), allowed));
+    }
+}
+
+/// The first bytes of a 640×480 PNG.
+fn png_head() -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    png.extend_from_slice(&640u32.to_be_bytes());
+    png.extend_from_slice(&480u32.to_be_bytes());
+    png
 }
 
 #[async_trait]
@@ -147,12 +179,24 @@ impl Web for FakeWeb {
         })
     }
 
-    async fn head_bytes(&self, _url: &str, _limit: usize) -> Result<Vec<u8>, ApiError> {
-        unreachable!("the fixture gives every size")
+    async fn head_bytes(
+        &self,
+        url: &str,
+        _limit: usize,
+        hosts: &ImageHosts,
+    ) -> Result<Vec<u8>, ApiError> {
+        self.read(url, hosts);
+        Ok(png_head())
     }
 
-    async fn fetch(&self, _url: &str, _limit: usize) -> Result<(String, Vec<u8>), ApiError> {
-        unreachable!("no thumbnails here")
+    async fn fetch(
+        &self,
+        url: &str,
+        _limit: usize,
+        hosts: &ImageHosts,
+    ) -> Result<(String, Vec<u8>), ApiError> {
+        self.read(url, hosts);
+        Ok(("image/png".into(), png_head()))
     }
 }
 
@@ -347,6 +391,46 @@ async fn label_studio_down_is_retried_from_the_outbox_without_duplicates() {
         ["lbl-73ab7734d7c1"]
     );
     assert_eq!(s.ls.tasks.lock().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn the_model_version_is_set_on_a_retry_after_every_import_landed() {
+    let s = setup().await;
+    let e = &s.r.engine;
+    s.ls.version_down_for.store(1, Ordering::SeqCst);
+    let queued = e.export_issue(&to_label_studio(None)).await.unwrap();
+    assert!(!e.deliver_export_now(queued.export_id).await.unwrap());
+    let waiting = e.export_report(queued.export_id).await.unwrap();
+    assert_eq!(
+        (waiting.state, waiting.created.len()),
+        (ExportState::Pending, 3),
+        "every task landed, the version did not: {waiting:?}"
+    );
+    assert!(
+        waiting
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("did not answer the PATCH"),
+        "{waiting:?}"
+    );
+    assert_eq!(*s.ls.model_version.lock().unwrap(), None);
+
+    s.clock.advance_ms(60_000);
+    e.drain_outbox().await.unwrap();
+    let done = e.export_report(queued.export_id).await.unwrap();
+    assert_eq!(
+        (done.state, done.created.len(), done.last_error),
+        (ExportState::Done, 3, None)
+    );
+    assert!(s.ls.model_version.lock().unwrap().is_some());
+    assert_eq!(
+        s.ls.imports.load(Ordering::SeqCst),
+        1,
+        "no task imported twice"
+    );
+    assert_eq!(s.ls.tasks.lock().unwrap().len(), 3);
+    assert_eq!(s.ls.version_sets.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test]
@@ -886,4 +970,90 @@ async fn a_bearer_secret_is_never_sent_over_plain_http_to_another_machine() {
         *auth_secret = None;
     }
     e.preview_export(&open).await.unwrap();
+}
+
+/// A frame without a size whose image is at `url`, with one box.
+fn sizeless_frame(id: &str, url: &str) -> Value {
+    json!({"element_id": id, "element_type": "frame", "frame_id": id, "frame_data": {
+        "sensor_data": [{"sensor_id": "cam0", "coordinate_frame": "cam0",
+            "data_urls": {"image_url": url}, "sensor_metadata": {}}],
+        "label_data": [{"uuid": format!("{id}-box"), "label_type": "BBOX_2D", "label": "Wing",
+            "label_coordinate_frame": "cam0",
+            "attributes": {"top": 10, "left": 20, "width": 64, "height": 48}}]}})
+}
+
+#[tokio::test]
+async fn image_sizes_are_read_only_from_allowed_hosts_and_refusals_are_said_per_element() {
+    let body = json!({"event": "issue-exported", "project": "birds", "issue": {"id": "issue-ssrf",
+    "elements": [
+        sizeless_frame("f-metadata", "http://169.254.169.254/latest/meta-data/a.png"),
+        sizeless_frame("f-s3", "s3://private-birds/a.png"),
+        sizeless_frame("f-ok", "https://images.example.org/a.png"),
+    ]}});
+    let s = setup_with(body).await;
+    let e = &s.r.engine;
+    e.allow_image_host("images.example.org", true)
+        .await
+        .unwrap();
+    let req = issue_to_label_studio("issue-ssrf", ExportLabels::Both, None);
+
+    let preview = e.preview_export(&req).await.unwrap();
+    assert_eq!(preview.sending, 1, "{preview:?}");
+    let reasons: std::collections::HashMap<_, _> = preview
+        .skipped
+        .iter()
+        .map(|k| (k.element_id.as_str(), k.reason.as_str()))
+        .collect();
+    assert!(
+        reasons["f-metadata"].contains("image host 169.254.169.254 is not allowed: `loopline aquarium hosts --allow 169.254.169.254`"),
+        "{reasons:?}"
+    );
+    // Refused before anything is presigned with the user's AWS credentials (this engine has
+    // none: an attempt would fail with an AWS error instead).
+    assert!(
+        reasons["f-s3"].contains(
+            "image host s3://private-birds is not allowed: `loopline aquarium hosts --allow s3://private-birds`"
+        ),
+        "{reasons:?}"
+    );
+    assert_eq!(
+        *s.web.image_reads.lock().unwrap(),
+        [("https://images.example.org/a.png".to_string(), true)],
+        "only the allowed host's image is read, with the allowed hosts"
+    );
+
+    // The export files the refusals per element and still sends the rest.
+    let queued = e.export_issue(&req).await.unwrap();
+    e.deliver_export_now(queued.export_id).await.unwrap();
+    let done = e.export_report(queued.export_id).await.unwrap();
+    assert_eq!(done.state, ExportState::Done, "{done:?}");
+    assert_eq!(done.created.len(), 1, "{done:?}");
+    let failed: Vec<(&str, &str)> = done
+        .failed
+        .iter()
+        .map(|f| (f.element_id.as_str(), f.message.as_str()))
+        .collect();
+    assert_eq!(failed.len(), 2, "{done:?}");
+    assert!(failed
+        .iter()
+        .all(|(_, r)| r.contains("is not allowed: `loopline aquarium hosts --allow")));
+
+    // Thumbnails: refused the same way, read from an allowed host.
+    let refused = e
+        .thumbnail("http://169.254.169.254/latest/meta-data/a.png")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::Unauthorized);
+    assert!(
+        refused.message.contains("--allow 169.254.169.254"),
+        "{}",
+        refused.message
+    );
+    assert!(e
+        .thumbnail("https://images.example.org/b.png")
+        .await
+        .unwrap()
+        .starts_with("data:image/png;base64,"));
+    assert_eq!(s.web.image_reads.lock().unwrap().len(), 2);
+    assert!(s.web.image_reads.lock().unwrap().iter().all(|(_, ok)| *ok));
 }

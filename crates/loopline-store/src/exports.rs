@@ -220,6 +220,18 @@ impl Store {
         tx.commit().await.map_err(map)
     }
 
+    /// Rewrites an export's target (its recorded steps, such as the model version once
+    /// set, live there beside what it is sent to).
+    pub async fn set_export_target(&self, id: i64, target_json: &str) -> Result<(), ApiError> {
+        sqlx::query("UPDATE aquarium_exports SET target_json = ? WHERE id = ?")
+            .bind(target_json)
+            .bind(id)
+            .execute(self.pool())
+            .await
+            .map(|_| ())
+            .map_err(|e| db_error(e, self.path()))
+    }
+
     pub async fn finish_export(
         &self,
         id: i64,

@@ -11,6 +11,9 @@ use serde_json::Value;
 use super::{http_targets, BATCH};
 use crate::Engine;
 
+/// Set in an export's target once its model version is set on the project.
+const VERSION_SET: &str = "model_version_set";
+
 fn unreadable(what: &str, e: impl std::fmt::Display) -> CallError {
     CallError::from(ApiError::internal(format!("export {what} unreadable: {e}")))
 }
@@ -66,19 +69,32 @@ impl Engine {
             .into_iter()
             .filter(|e| e.state == "pending" || e.state == "sending")
             .collect();
-        let mut note = None;
         if !todo.is_empty() {
             match &target {
                 ExportTarget::LabelStudio { project } => {
-                    let version = target_json["model_version"].as_str();
-                    note = self
-                        .deliver_to_label_studio(&export, *project, version, &todo)
+                    self.deliver_to_label_studio(&export, *project, &todo)
                         .await?
                 }
                 _ => {
                     self.deliver_to_endpoint(&export, &target, &target_json["issue"], &todo)
                         .await?
                 }
+            }
+        }
+        // The model version is its own step, recorded when it is done: a retry after every
+        // import landed (Label Studio down at the PATCH) still sets it, and one after it
+        // was set does not set it again over a change someone made since.
+        let mut note = None;
+        if let (ExportTarget::LabelStudio { project }, Some(version)) =
+            (&target, target_json["model_version"].as_str())
+        {
+            if target_json[VERSION_SET] != Value::Bool(true) {
+                note = self.set_model_version(*project, version).await?;
+                let mut recorded = target_json.clone();
+                recorded[VERSION_SET] = Value::Bool(true);
+                self.store
+                    .set_export_target(id, &recorded.to_string())
+                    .await?;
             }
         }
         self.store
@@ -92,9 +108,8 @@ impl Engine {
         &self,
         export: &ExportRow,
         project: i64,
-        version: Option<&str>,
         todo: &[ExportElementRow],
-    ) -> Result<Option<String>, CallError> {
+    ) -> Result<(), CallError> {
         let ls = self.labeling_tasks().await.map_err(retryable)?;
         // What is there already: an element whose batch was in flight when a process
         // stopped is this export's own; one that was still pending was put there by
@@ -181,18 +196,25 @@ impl Engine {
             }
             self.bump_revision();
         }
-        // Annotators see only the predictions of the project's current version, and Label
-        // Studio accepts a version only once predictions of it exist: so after the tasks.
-        match version {
-            Some(v) => match ls.set_model_version(project, v).await {
-                Ok(()) => Ok(None),
-                Err(e) if e.code == ErrorCode::LsUnavailable => Err(retryable(e)),
-                Err(e) => Ok(Some(format!(
-                    "The tasks were created, but project {project}'s model version could not be set to '{v}' ({}), so annotators may not see the predictions. Set it in the project's settings under Machine Learning.",
-                    e.message
-                ))),
-            },
-            None => Ok(None),
+        Ok(())
+    }
+
+    /// Annotators see only the predictions of the project's current version, and Label
+    /// Studio accepts a version only once predictions of it exist: so after the tasks. A
+    /// refusal is a note on the finished export; Label Studio down is retried.
+    async fn set_model_version(
+        &self,
+        project: i64,
+        version: &str,
+    ) -> Result<Option<String>, CallError> {
+        let ls = self.labeling_tasks().await.map_err(retryable)?;
+        match ls.set_model_version(project, version).await {
+            Ok(()) => Ok(None),
+            Err(e) if e.code == ErrorCode::LsUnavailable => Err(retryable(e)),
+            Err(e) => Ok(Some(format!(
+                "The tasks were created, but project {project}'s model version could not be set to '{version}' ({}), so annotators may not see the predictions. Set it in the project's settings under Machine Learning.",
+                e.message
+            ))),
         }
     }
 

@@ -63,13 +63,14 @@ pub fn size_from_header(b: &[u8]) -> Option<(u32, u32)> {
 }
 
 impl Engine {
-    /// The image's size: cached, or read from its header and cached.
+    /// The image's size: cached, or read from its header (only from an allowed host) and
+    /// cached. A cached size contacts nothing, so it serves even after a host is forbidden.
     pub(crate) async fn image_size_of(&self, url: &str) -> Result<(u32, u32), ApiError> {
         if let Some(s) = self.store.image_size(url).await? {
             return Ok(s);
         }
-        let fetchable = self.fetchable_url(url).await?;
-        let head = self.web.head_bytes(&fetchable, HEAD_BYTES).await?;
+        let (fetchable, hosts) = self.image_request(url).await?;
+        let head = self.web.head_bytes(&fetchable, HEAD_BYTES, &hosts).await?;
         let size = size_from_header(&head).ok_or_else(|| {
             ApiError::new(
                 ErrorCode::InvalidArgument,

@@ -67,8 +67,9 @@ impl Engine {
         Ok(Arc::new(self.label_studio().await?))
     }
 
-    /// A URL the engine (or the webview) can GET: `s3://bucket/key` becomes a presigned
-    /// URL from the user's AWS credentials; anything else is itself.
+    /// A URL the engine can GET: `s3://bucket/key` becomes a presigned URL from the user's
+    /// AWS credentials; anything else is itself. Called only once the bucket is allowed
+    /// (`image_request`): a payload must not get the user's credentials used on any bucket.
     pub(crate) async fn fetchable_url(&self, url: &str) -> Result<String, ApiError> {
         let Some(rest) = url.strip_prefix("s3://") else {
             return Ok(url.to_string());
