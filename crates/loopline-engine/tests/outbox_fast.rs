@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use common::fake_pipelines::FakePipelines;
 use common::manual_clock::ManualClock;
 use common::{annotation_created, receiving_with, Running, AQUARIUM_FIXTURE};
+use loopline_cloud::image_hosts::ImageHosts;
 use loopline_cloud::sagemaker::CallError;
 use loopline_cloud::web::{Answer, Web};
 use loopline_core::{
@@ -260,11 +261,21 @@ impl Web for SlowEndpoint {
         })
     }
 
-    async fn head_bytes(&self, _url: &str, _limit: usize) -> Result<Vec<u8>, ApiError> {
+    async fn head_bytes(
+        &self,
+        _url: &str,
+        _limit: usize,
+        _hosts: &ImageHosts,
+    ) -> Result<Vec<u8>, ApiError> {
         Err(ApiError::new(ErrorCode::NotFound, "no image here"))
     }
 
-    async fn fetch(&self, _url: &str, _limit: usize) -> Result<(String, Vec<u8>), ApiError> {
+    async fn fetch(
+        &self,
+        _url: &str,
+        _limit: usize,
+        _hosts: &ImageHosts,
+    ) -> Result<(String, Vec<u8>), ApiError> {
         Err(ApiError::new(ErrorCode::NotFound, "no image here"))
     }
 }
