@@ -36,8 +36,10 @@ def test_setup_sagemaker_creates_a_role_only_sagemaker_may_assume(cli_binary, tm
                AWS_EC2_METADATA_DISABLED="true", LOOPLINE_SECRETS="env")
     data = tmp_path / "data"
     plan = run(cli_binary, data, env, "--bucket", "sagemaker-birds", "--role", "BirdsRole", "--policy", "scoped", "--plan")
-    assert [s["status"] for s in plan["steps"]] == ["planned", "skipped"]
+    # Both documents are shown in full before anything exists (issue 23.6).
+    assert [s["status"] for s in plan["steps"]] == ["planned", "planned"]
     assert "sagemaker.amazonaws.com" in plan["steps"][0]["detail"]
+    planned_policy = json.loads(plan["steps"][1]["detail"])
     iam = moto.client("iam")
     assert "BirdsRole" not in [r["RoleName"] for r in iam.list_roles()["Roles"]]
 
@@ -50,6 +52,7 @@ def test_setup_sagemaker_creates_a_role_only_sagemaker_may_assume(cli_binary, tm
     assert "Resource" not in st
     assert st["Condition"]["StringEquals"]["aws:SourceAccount"] == "123456789012"
     policy = iam.get_role_policy(RoleName="BirdsRole", PolicyName="loopline-sagemaker-pipeline")["PolicyDocument"]
+    assert policy == planned_policy, "IAM holds exactly the document the plan showed"
     bucket_stmt = next(s for s in policy["Statement"] if s["Sid"] == "ThisBucketOnly")
     assert bucket_stmt["Resource"] == ["arn:aws:s3:::sagemaker-birds", "arn:aws:s3:::sagemaker-birds/*"]
     assert done["steps"][0]["resource"] == "arn:aws:iam::123456789012:role/BirdsRole"
@@ -86,6 +89,14 @@ def test_setup_sagemaker_builds_a_pipeline_for_the_region_and_updates_it_only_on
 
     plan = run(cli_binary, data, env, *args, "--labels", "Beak,Head,Wing,Body", "--plan")
     by_key = {s["key"]: s for s in plan["steps"]}
+    # The permissions are shown in full before the role exists (issue 23.6).
+    permissions = by_key["iam.policy"]
+    assert permissions["status"] == "planned", permissions
+    assert permissions["resource"] == "arn:aws:iam::123456789012:role/BirdsPipelineRole", permissions
+    document = json.loads(permissions["detail"])
+    shown = json.dumps(document)
+    for must in (f"arn:aws:s3:::{bucket}/*", "ecr:BatchGetImage", "logs:PutLogEvents", "iam:PassRole"):
+        assert must in shown, (must, shown)
     assert by_key["sm.pipeline"]["status"] == "planned" and by_key["sm.scripts"]["status"] == "planned", plan
     assert json.loads(by_key["sm.pipeline"]["detail"])["Steps"][1]["Name"] == "Train"
     sm = moto.client("sagemaker", region="eu-west-1")

@@ -15,6 +15,7 @@ vi.mock("./api/ipc", () => ({
 
 const ARN = "arn:aws:iam::123456789012:role/LooplineSageMakerExecution";
 const TRUST = '{\n  "Statement": [{"Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]\n}';
+const SCOPED = JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "ThisBucketOnly", Effect: "Allow", Action: ["s3:GetObject"], Resource: ["arn:aws:s3:::birds-data/*"] }, { Sid: "PassThisRole", Effect: "Allow", Action: "iam:PassRole", Resource: "arn:aws:iam::123456789012:role/LooplineSageMakerExecution" }] }, null, 2);
 const step = (key: string, title: string, status: SetupStep["status"], detail: string | null): SetupStep => ({
   key,
   title,
@@ -33,7 +34,7 @@ describe("Setup: Training role", () => {
       storage_layout: { bucket: "birds-data", region: "eu-west-1", images: "bird-images", annotations: "annotations", scripts: "script", model: "model" },
       setup_role_plan: (args?: Record<string, unknown>) => {
         sent.push(args!.request as RoleRequest);
-        return { section: "training", planned: true, steps: [step("iam.role", "Execution role", "planned", TRUST), step("iam.policy", "Permissions", "skipped", null)] };
+        return { section: "training", planned: true, steps: [step("iam.role", "Execution role", "planned", TRUST), step("iam.policy", "Permissions", "planned", SCOPED)] };
       },
       setup_role: () => ({
         section: "training",
@@ -49,6 +50,9 @@ describe("Setup: Training role", () => {
     await user.click(screen.getByTestId("role-plan"));
     expect(await screen.findByTestId("role-plan-steps")).toHaveTextContent(ARN);
     expect(screen.getByTestId("role-detail-iam.role")).toHaveTextContent("sagemaker.amazonaws.com");
+    // The permissions are shown in full before the role exists (issue 23.6).
+    expect(screen.getByTestId("role-detail-iam.policy")).toHaveTextContent("iam:PassRole");
+    expect(screen.getByTestId("role-detail-iam.policy")).toHaveTextContent("arn:aws:s3:::birds-data/*");
     expect(sent[0]).toEqual({
       region: "eu-west-1",
       bucket: "birds-data",

@@ -50,7 +50,41 @@ async fn a_new_role_is_planned_created_with_its_policy_and_left_alone_after() {
             .contains("sagemaker.amazonaws.com"),
         "the trust policy is shown before it is created"
     );
-    assert_eq!(plan.steps[1].status, StepStatus::Skipped);
+    // Issue 23.6: the permissions are shown in full before anything is created.
+    let permissions = &plan.steps[1];
+    assert_eq!(
+        (permissions.key.as_str(), permissions.status),
+        ("iam.policy", StepStatus::Planned)
+    );
+    assert_eq!(permissions.resource, role.resource);
+    let shown = permissions.detail.as_deref().unwrap();
+    let doc: serde_json::Value = serde_json::from_str(shown).unwrap();
+    let text = doc.to_string();
+    for must in [
+        "arn:aws:s3:::sagemaker-birds/*",
+        "ecr:BatchGetImage",
+        "logs:PutLogEvents",
+        "iam:PassRole",
+        "arn:aws:iam::123456789012:role/LooplineSageMakerExecution",
+    ] {
+        assert!(
+            text.contains(must),
+            "{must} missing from the planned policy: {shown}"
+        );
+    }
+    assert!(permissions.summary.contains("loopline-sagemaker-pipeline"));
+    let managed_plan = r
+        .engine
+        .setup_role(request(RolePolicy::Managed), true)
+        .await
+        .unwrap();
+    let managed_step = &managed_plan.steps[1];
+    assert_eq!(managed_step.status, StepStatus::Planned);
+    assert!(managed_step
+        .detail
+        .as_deref()
+        .unwrap()
+        .starts_with("arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"));
     assert_eq!(fake.writes.load(Ordering::SeqCst), 0, "a plan does nothing");
 
     let done = r

@@ -5,7 +5,7 @@
 
 use loopline_cloud::iam::{Role, Roles};
 use loopline_core::{
-    ApiError, ErrorCode, RolePolicy, RoleRequest, SetupReport, StepStatus, StorageLayout,
+    ApiError, ErrorCode, RolePolicy, RoleRequest, SetupReport, SetupStep, StepStatus, StorageLayout,
 };
 
 use super::pipeline::{run_pipeline_steps, PipelineAsk};
@@ -74,6 +74,18 @@ impl Engine {
                     req.policy,
                 )
                 .await?
+            }
+            // The role is only planned: its permissions are shown in full all the same, so
+            // the user sees what the role will be allowed before anything is created.
+            None if run.log.plan
+                && run
+                    .log
+                    .steps
+                    .last()
+                    .is_some_and(|s| s.status == StepStatus::Planned) =>
+            {
+                let step = run.planned_policy(&arn_guess, &region, &account, &bucket, req.policy);
+                run.log.steps.push(step);
             }
             None => run
                 .log
@@ -190,6 +202,46 @@ impl RoleRun<'_> {
         };
         self.log.push(step).await?;
         Ok(role)
+    }
+
+    /// The permissions step of a role that does not exist yet: what will be attached, in
+    /// full (the managed policy's ARN, or the scoped inline document).
+    fn planned_policy(
+        &self,
+        role_arn: &str,
+        region: &str,
+        account: &str,
+        bucket: &str,
+        choice: RolePolicy,
+    ) -> SetupStep {
+        let (key, title) = ("iam.policy", "Permissions");
+        let (summary, detail) = match choice {
+            RolePolicy::Managed => {
+                let managed = managed_policy_arn(region);
+                let warn = if bucket.contains("sagemaker") {
+                    ""
+                } else {
+                    " The bucket's name has no 'sagemaker' in it, so this policy cannot read it: choose --policy scoped."
+                };
+                (
+                    format!("Attach the managed policy AmazonSageMakerFullAccess ({managed}) once the role exists.{warn}"),
+                    format!("{managed} (AWS managed). It reaches only buckets whose name contains 'sagemaker'."),
+                )
+            }
+            RolePolicy::Scoped => (
+                format!("Add the inline policy {SCOPED_POLICY_NAME} once the role exists: s3://{bucket} only, image pulls, job logs, passing this role to SageMaker."),
+                pretty(&scoped_policy(region, account, bucket, role_arn)),
+            ),
+        };
+        self.log.step(
+            key,
+            title,
+            role_arn,
+            StepStatus::Planned,
+            summary,
+            Some(detail),
+            None,
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
