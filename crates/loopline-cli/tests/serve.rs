@@ -214,9 +214,20 @@ async fn sigterm_lets_an_in_flight_delivery_finish_and_store() {
     );
     stream.write_all(head.as_bytes()).await.unwrap();
     stream.write_all(&body[..20]).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Wait on state, not time: the server has taken every byte sent so far off its socket
+    // (the kernel's receive queue for that connection is empty), so the request is in flight.
+    let client_port = stream.local_addr().unwrap().port();
+    let server_port: u16 = served.addr.rsplit(':').next().unwrap().parse().unwrap();
+    wait_for("the server to read the headers", || {
+        receive_queue(server_port, client_port) == Some(0)
+    })
+    .await;
     signal(&served.child, libc::SIGTERM);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Shutdown has begun once the listener is gone: new connections are refused.
+    wait_for("the listener to close", || {
+        std::net::TcpStream::connect(&served.addr).is_err()
+    })
+    .await;
     stream.write_all(&body[20..]).await.unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).await.unwrap();
@@ -242,4 +253,30 @@ async fn sigterm_lets_an_in_flight_delivery_finish_and_store() {
         events[0]["summary"],
         "Annotation 5 created on task 9 in 'Slow'"
     );
+}
+
+/// Polls `done` until it holds (state, checked every 10 ms), for at most 30 s.
+async fn wait_for(what: &str, done: impl Fn() -> bool) {
+    for _ in 0..3000 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// Bytes waiting unread in the server's receive queue for the connection from
+/// `client_port`, read from /proc/net/tcp (IPv4 loopback, as `serve` listens here).
+fn receive_queue(server_port: u16, client_port: u16) -> Option<u64> {
+    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    let port_of = |addr: &str| u16::from_str_radix(addr.rsplit(':').next()?, 16).ok();
+    table.lines().skip(1).find_map(|line| {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        let (local, remote, queues) = (cols.get(1)?, cols.get(2)?, cols.get(4)?);
+        if port_of(local)? != server_port || port_of(remote)? != client_port {
+            return None;
+        }
+        u64::from_str_radix(queues.split(':').nth(1)?, 16).ok()
+    })
 }

@@ -1,6 +1,7 @@
 //! The writer acknowledges an event only after the sync that covers its commit has
 //! returned, and never when that sync fails. The sync is swapped for one the test holds.
 
+use std::future::Future;
 use std::io;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -70,6 +71,24 @@ fn event(n: i64) -> NewEvent {
     }
 }
 
+type Write = std::pin::Pin<
+    Box<
+        dyn std::future::Future<Output = Result<loopline_store::Stored, loopline_core::ApiError>>
+            + Send,
+    >,
+>;
+
+/// Polls each write once: none may be answered yet.
+fn still_waiting(writes: &mut [Write]) {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    for w in writes.iter_mut() {
+        assert!(
+            w.as_mut().poll(&mut cx).is_pending(),
+            "an event was acknowledged before the log was synced"
+        );
+    }
+}
+
 async fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("loopline.db"), &StoreOptions::default())
@@ -86,29 +105,28 @@ async fn nothing_is_acknowledged_before_its_sync_returns() {
         EventWriter::start_with(&store, Duration::from_secs(60), 0, Box::new(gate.clone()))
             .await
             .unwrap();
-    let writes: Vec<_> = (0..20)
+    // The writes are polled by the test itself, so "not answered yet" is a fact read off
+    // each future, not a guess after a pause: the sync is held closed the whole time, so
+    // any write that is ready before it opens was acknowledged before its sync returned.
+    let mut writes: Vec<Write> = (0..20)
         .map(|n| {
             let w = writer.clone();
-            tokio::spawn(async move { w.write(event(n)).await })
+            Box::pin(async move { w.write(event(n)).await }) as Write
         })
         .collect();
-    // The batch is committed (a reader sees it) but the sync is held: no answer yet.
-    for _ in 0..200 {
-        if store.event_count().await.unwrap() == 20 && gate.calls() > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    let mut polls = 0;
+    while store.event_count().await.unwrap() < 20 || gate.calls() == 0 {
+        still_waiting(&mut writes);
+        polls += 1;
+        assert!(polls < 2000, "the batch was never committed");
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    assert_eq!(store.event_count().await.unwrap(), 20, "committed");
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    assert!(
-        writes.iter().all(|w| !w.is_finished()),
-        "an event was acknowledged before the log was synced"
-    );
+    // Committed (a reader sees it) and the sync entered: every answer is still held.
+    still_waiting(&mut writes);
     gate.set(true, false);
     let mut ids = Vec::new();
     for w in writes {
-        ids.push(w.await.unwrap().expect("stored once synced").id);
+        ids.push(w.await.expect("stored once synced").id);
     }
     ids.sort();
     assert_eq!(ids, (1..=20).collect::<Vec<_>>());
@@ -152,17 +170,20 @@ async fn close_waits_for_the_last_sync() {
     while gate.calls() == 0 {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let closing = {
-        let w = writer.clone();
-        tokio::spawn(async move { w.close().await })
-    };
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    assert!(
-        !closing.is_finished(),
-        "close returned with a sync outstanding"
-    );
+    // Polled by the test: while the sync is held, close must not be done, however often it
+    // is asked and however much the writer task gets to run in between.
+    let w = writer.clone();
+    let mut closing = Box::pin(async move { w.close().await });
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    for _ in 0..200 {
+        assert!(
+            closing.as_mut().poll(&mut cx).is_pending(),
+            "close returned with a sync outstanding"
+        );
+        tokio::task::yield_now().await;
+    }
     gate.set(true, false);
-    closing.await.unwrap();
+    closing.await;
     assert!(pending.await.unwrap().is_ok());
 }
 
