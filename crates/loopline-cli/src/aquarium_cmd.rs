@@ -5,7 +5,7 @@ use clap::{Args, Subcommand};
 use loopline_core::{ApiError, ElementType, Geometry, IssueLabel};
 use loopline_engine::Engine;
 
-use crate::args::{GlobalArgs, JsonFlag};
+use crate::global_args::{GlobalArgs, JsonFlag};
 use crate::output::print_json;
 
 #[derive(Debug, Subcommand)]

@@ -4,7 +4,7 @@ use clap::Subcommand;
 use loopline_core::{ApiError, DbBackup, ErrorCode};
 use loopline_engine::{check_database, restore_database, Engine, SystemClock};
 
-use crate::args::{GlobalArgs, JsonFlag};
+use crate::global_args::{GlobalArgs, JsonFlag};
 use crate::output::print_json;
 
 #[derive(Debug, Subcommand)]

@@ -1,7 +1,7 @@
 use loopline_core::ApiError;
 use loopline_engine::Engine;
 
-use crate::args::{GlobalArgs, JsonFlag};
+use crate::global_args::{GlobalArgs, JsonFlag};
 use crate::output::print_json;
 
 pub async fn run(global: &GlobalArgs, args: JsonFlag) -> Result<(), ApiError> {

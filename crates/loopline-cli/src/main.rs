@@ -7,6 +7,7 @@ mod connect_cmd;
 mod db_cmd;
 mod events_cmd;
 mod export_args;
+mod global_args;
 mod info;
 mod output;
 mod rule_cmd;

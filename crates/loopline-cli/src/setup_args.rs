@@ -3,7 +3,7 @@
 
 use clap::{Args, Subcommand};
 
-use crate::args::JsonFlag;
+use crate::global_args::JsonFlag;
 
 #[derive(Debug, Subcommand)]
 pub enum SetupCommand {

@@ -10,6 +10,7 @@ mod bindings;
 mod clock;
 mod connection;
 mod database;
+mod delivery_state;
 mod error;
 mod event;
 mod receiver;
@@ -36,6 +37,7 @@ pub use bindings::{typescript_bindings, BINDINGS_HEADER};
 pub use clock::{Clock, Entropy};
 pub use connection::{LabelStudioIdentity, TokenKind};
 pub use database::{DbBackup, DbCheck, DbRestore};
+pub use delivery_state::{ElementState, OutboxState};
 pub use error::{ApiError, ErrorCode};
 pub use event::{
     EventDetail, EventKind, EventPage, EventQuery, EventStatus, EventSummary, Header,

@@ -4,7 +4,7 @@
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
-use loopline_core::ApiError;
+use loopline_core::{ApiError, ElementState, ExportState};
 
 use crate::errors::db_error;
 use crate::outbox::{enqueue, NewItem};
@@ -16,7 +16,7 @@ pub const AQUARIUM_EXPORT: &str = "aquarium.export";
 /// An element as an export starts: to send (`pending`, with its request) or `skipped`.
 pub struct NewExportElement {
     pub element_id: String,
-    pub state: &'static str,
+    pub state: ElementState,
     pub request_json: Option<String>,
     pub task_id: Option<i64>,
     pub message: Option<String>,
@@ -28,7 +28,7 @@ pub struct ExportRow {
     pub issue_id: String,
     pub target_key: String,
     pub target_json: String,
-    pub state: String,
+    pub state: ExportState,
     pub last_error: Option<String>,
     pub created_at_ms: i64,
 }
@@ -36,7 +36,7 @@ pub struct ExportRow {
 #[derive(Debug, Clone)]
 pub struct ExportElementRow {
     pub element_id: String,
-    pub state: String,
+    pub state: ElementState,
     pub request_json: Option<String>,
     pub task_id: Option<i64>,
     pub code: Option<String>,
@@ -46,7 +46,7 @@ pub struct ExportElementRow {
 /// What an element became.
 pub struct ElementUpdate<'a> {
     pub element_id: &'a str,
-    pub state: &'static str,
+    pub state: ElementState,
     pub task_id: Option<i64>,
     pub code: Option<&'a str>,
     pub message: Option<&'a str>,
@@ -58,7 +58,7 @@ fn export_of(r: &SqliteRow) -> ExportRow {
         issue_id: r.get("issue_id"),
         target_key: r.get("target_key"),
         target_json: r.get("target_json"),
-        state: r.get("state"),
+        state: ExportState::parse(r.get::<&str, _>("state")),
         last_error: r.get("last_error"),
         created_at_ms: r.get("created_at_ms"),
     }
@@ -79,7 +79,7 @@ impl Store {
     ) -> Result<i64, ApiError> {
         let map = |e| db_error(e, self.path());
         let mut tx = self.pool().begin().await.map_err(map)?;
-        let pending = elements.iter().any(|e| e.state == "pending");
+        let pending = elements.iter().any(|e| e.state == ElementState::Pending);
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO aquarium_exports (issue_id, target_key, target_json, state, created_at_ms, finished_at_ms) \
              VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
@@ -87,7 +87,7 @@ impl Store {
         .bind(issue_id)
         .bind(target_key)
         .bind(target_json)
-        .bind(if pending { "pending" } else { "done" })
+        .bind(if pending { ExportState::Pending } else { ExportState::Done }.as_str())
         .bind(now_ms)
         .bind((!pending).then_some(now_ms))
         .fetch_one(&mut *tx)
@@ -101,7 +101,7 @@ impl Store {
             .bind(id)
             .bind(&e.element_id)
             .bind(position as i64)
-            .bind(e.state)
+            .bind(e.state.as_str())
             .bind(&e.request_json)
             .bind(e.task_id)
             .bind(&e.message)
@@ -162,7 +162,7 @@ impl Store {
             rows.iter()
                 .map(|r| ExportElementRow {
                     element_id: r.get("element_id"),
-                    state: r.get("state"),
+                    state: ElementState::parse(r.get::<&str, _>("state")),
                     request_json: r.get("request_json"),
                     task_id: r.get("task_id"),
                     code: r.get("code"),
@@ -177,7 +177,7 @@ impl Store {
     pub async fn export_tallies(
         &self,
         issue_id: Option<&str>,
-    ) -> Result<Vec<(i64, String, i64)>, ApiError> {
+    ) -> Result<Vec<(i64, ElementState, i64)>, ApiError> {
         sqlx::query(
             "SELECT e.export_id, e.state, COUNT(*) AS n FROM aquarium_export_elements e \
              JOIN aquarium_exports x ON x.id = e.export_id WHERE (?1 IS NULL OR x.issue_id = ?1) \
@@ -188,7 +188,13 @@ impl Store {
         .await
         .map(|rows| {
             rows.iter()
-                .map(|r| (r.get("export_id"), r.get("state"), r.get("n")))
+                .map(|r| {
+                    (
+                        r.get("export_id"),
+                        ElementState::parse(r.get::<&str, _>("state")),
+                        r.get("n"),
+                    )
+                })
                 .collect()
         })
         .map_err(|e| db_error(e, self.path()))
@@ -207,7 +213,7 @@ impl Store {
                 "UPDATE aquarium_export_elements SET state = ?, task_id = COALESCE(?, task_id), code = ?, message = ? \
                  WHERE export_id = ? AND element_id = ?",
             )
-            .bind(u.state)
+            .bind(u.state.as_str())
             .bind(u.task_id)
             .bind(u.code)
             .bind(u.message)
@@ -235,14 +241,14 @@ impl Store {
     pub async fn finish_export(
         &self,
         id: i64,
-        state: &str,
+        state: ExportState,
         error: Option<&str>,
         now_ms: Option<i64>,
     ) -> Result<(), ApiError> {
         sqlx::query(
             "UPDATE aquarium_exports SET state = ?, last_error = ?, finished_at_ms = ? WHERE id = ?",
         )
-        .bind(state)
+        .bind(state.as_str())
         .bind(error)
         .bind(now_ms)
         .bind(id)

@@ -5,7 +5,7 @@
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, Transaction};
 
-use loopline_core::ApiError;
+use loopline_core::{ApiError, OutboxState};
 
 use crate::errors::db_error;
 use crate::Store;
@@ -94,7 +94,7 @@ fn item_from_row(r: &SqliteRow) -> OutboxItem {
         payload_json: r.get("payload_json"),
         attempts: r.get("attempts"),
         deadline_at_ms: r.get("deadline_at_ms"),
-        taken_over: r.get::<String, _>("state") == "in_flight",
+        taken_over: OutboxState::parse(r.get::<&str, _>("state")) == Some(OutboxState::InFlight),
     }
 }
 
@@ -250,18 +250,20 @@ impl Store {
             .await
             .map_err(map)?;
         let (state, error, next_at, finished_at) = match *outcome {
-            Settle::Done { now_ms } => ("done", None, None, Some(now_ms)),
+            Settle::Done { now_ms } => (OutboxState::Done, None, None, Some(now_ms)),
             Settle::RetryAt { next_at_ms, error } => {
-                ("pending", Some(error), Some(next_at_ms), None)
+                (OutboxState::Pending, Some(error), Some(next_at_ms), None)
             }
-            Settle::Failed { now_ms, error } => ("failed", Some(error), None, Some(now_ms)),
+            Settle::Failed { now_ms, error } => {
+                (OutboxState::Failed, Some(error), None, Some(now_ms))
+            }
         };
         let n = sqlx::query(
             "UPDATE outbox_items SET state = ?, last_error = COALESCE(?, last_error), \
              next_attempt_at_ms = COALESCE(?, next_attempt_at_ms), finished_at_ms = ?, lease_owner = NULL, lease_until_ms = NULL \
              WHERE id = ? AND state = 'in_flight' AND lease_owner = ?",
         )
-        .bind(state)
+        .bind(state.as_str())
         .bind(error)
         .bind(next_at)
         .bind(finished_at)

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use loopline_cloud::sagemaker::CallError;
-use loopline_core::{ApiError, ErrorCode, ExportTarget};
+use loopline_core::{ApiError, ElementState, ErrorCode, ExportState, ExportTarget};
 use loopline_store::{ElementUpdate, ExportElementRow, ExportRow, OutboxItem};
 use serde_json::Value;
 
@@ -36,7 +36,7 @@ fn retryable(error: ApiError) -> CallError {
 /// element keeps the note it was filed with (what of its labels the task does not carry).
 fn all_become<'a>(
     rows: impl IntoIterator<Item = &'a ExportElementRow>,
-    state: &'static str,
+    state: ElementState,
     failure: Option<(&'a str, &'a str)>,
 ) -> Vec<ElementUpdate<'a>> {
     rows.into_iter()
@@ -67,7 +67,7 @@ impl Engine {
             .export_elements(id)
             .await?
             .into_iter()
-            .filter(|e| e.state == "pending" || e.state == "sending")
+            .filter(|e| e.state.unsent())
             .collect();
         if !todo.is_empty() {
             match &target {
@@ -98,7 +98,12 @@ impl Engine {
             }
         }
         self.store
-            .finish_export(id, "done", note.as_deref(), Some(self.clock.now_ms()))
+            .finish_export(
+                id,
+                ExportState::Done,
+                note.as_deref(),
+                Some(self.clock.now_ms()),
+            )
             .await?;
         self.export_settled(&export, None).await?;
         Ok(())
@@ -124,8 +129,10 @@ impl Engine {
         let mut send = Vec::new();
         for e in todo {
             match there.get(&e.element_id) {
-                Some(task) if e.state == "sending" => found.push((e, *task, "created")),
-                Some(task) => found.push((e, *task, "skipped")),
+                Some(task) if e.state == ElementState::Sending => {
+                    found.push((e, *task, ElementState::Created))
+                }
+                Some(task) => found.push((e, *task, ElementState::Skipped)),
                 None => send.push(e),
             }
         }
@@ -138,10 +145,10 @@ impl Engine {
             .zip(&notes)
             .map(|((e, task, state), note)| ElementUpdate {
                 element_id: &e.element_id,
-                state,
+                state: *state,
                 task_id: Some(*task),
                 code: None,
-                message: if *state == "skipped" {
+                message: if *state == ElementState::Skipped {
                     Some(note.as_str())
                 } else {
                     e.message.as_deref()
@@ -159,7 +166,7 @@ impl Engine {
                     serde_json::from_str::<Value>(json).map_err(|err| unreadable("task", err))?,
                 );
             }
-            let sending = all_become(chunk.iter().copied(), "sending", None);
+            let sending = all_become(chunk.iter().copied(), ElementState::Sending, None);
             self.store
                 .update_export_elements(export.id, &sending)
                 .await?;
@@ -170,7 +177,7 @@ impl Engine {
                         .zip(ids)
                         .map(|(e, task)| ElementUpdate {
                             element_id: &e.element_id,
-                            state: "created",
+                            state: ElementState::Created,
                             task_id: Some(task),
                             code: None,
                             message: e.message.as_deref(),
@@ -187,8 +194,11 @@ impl Engine {
                     // fail with its words, and the other batches still go.
                     let code = call.error.code.as_str();
                     let message = format!("{} Fix it, then use retry.", call.error.message);
-                    let failed =
-                        all_become(chunk.iter().copied(), "failed", Some((code, &message)));
+                    let failed = all_become(
+                        chunk.iter().copied(),
+                        ElementState::Failed,
+                        Some((code, &message)),
+                    );
                     self.store
                         .update_export_elements(export.id, &failed)
                         .await?;
@@ -261,7 +271,7 @@ impl Engine {
         .map(|h| (h.name, h.value))
         .collect();
         self.store
-            .update_export_elements(export.id, &all_become(todo, "sending", None))
+            .update_export_elements(export.id, &all_become(todo, ElementState::Sending, None))
             .await?;
         let answer = self
             .web
@@ -274,8 +284,12 @@ impl Engine {
             Err((false, e)) => Some(e),
         };
         let updates = match &refusal {
-            None => all_become(todo, "created", None),
-            Some(e) => all_become(todo, "failed", Some((e.code.as_str(), e.message.as_str()))),
+            None => all_become(todo, ElementState::Created, None),
+            Some(e) => all_become(
+                todo,
+                ElementState::Failed,
+                Some((e.code.as_str(), e.message.as_str())),
+            ),
         };
         self.store
             .update_export_elements(export.id, &updates)
@@ -296,13 +310,16 @@ impl Engine {
             return Ok(());
         };
         let rows = self.store.export_elements(id).await?;
-        let unsent = rows
-            .iter()
-            .filter(|e| e.state == "pending" || e.state == "sending");
-        let updates = all_become(unsent, "failed", Some(("export_failed", why)));
+        let unsent = rows.iter().filter(|e| e.state.unsent());
+        let updates = all_become(unsent, ElementState::Failed, Some(("export_failed", why)));
         self.store.update_export_elements(id, &updates).await?;
         self.store
-            .finish_export(id, "failed", Some(why), Some(self.clock.now_ms()))
+            .finish_export(
+                id,
+                ExportState::Failed,
+                Some(why),
+                Some(self.clock.now_ms()),
+            )
             .await?;
         self.export_settled(&export, Some(why)).await
     }
@@ -315,7 +332,7 @@ impl Engine {
     ) -> Result<(), ApiError> {
         if let Some(id) = item.subject_id {
             self.store
-                .finish_export(id, "pending", Some(why), None)
+                .finish_export(id, ExportState::Pending, Some(why), None)
                 .await?;
             self.bump_revision();
         }

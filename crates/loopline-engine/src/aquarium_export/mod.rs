@@ -23,9 +23,9 @@ use std::sync::Arc;
 use futures_util::stream::{self, StreamExt};
 use loopline_cloud::label_studio_tasks::{LabelingTasks, TargetProject};
 use loopline_core::{
-    ApiError, AquariumIssue, ElementType, ErrorCode, ExportLabels, ExportPreview, ExportReport,
-    ExportRequest, ExportSkipped, ExportTarget, Geometry, IssueElement, PreviewHeader,
-    PreviewRequest,
+    ApiError, AquariumIssue, ElementState, ElementType, ErrorCode, ExportLabels, ExportPreview,
+    ExportReport, ExportRequest, ExportSkipped, ExportState, ExportTarget, Geometry, IssueElement,
+    PreviewHeader, PreviewRequest,
 };
 use loopline_store::NewExportElement;
 use serde_json::{json, Value};
@@ -88,8 +88,11 @@ impl Engine {
     /// What an export would send, without sending or filing anything.
     pub async fn preview_export(&self, req: &ExportRequest) -> Result<ExportPreview, ApiError> {
         let plan = self.plan_export(req).await?;
-        let sending: Vec<&NewExportElement> =
-            plan.rows.iter().filter(|r| r.state == "pending").collect();
+        let sending: Vec<&NewExportElement> = plan
+            .rows
+            .iter()
+            .filter(|r| r.state == ElementState::Pending)
+            .collect();
         let requests = match &plan.target {
             ExportTarget::LabelStudio { project } => {
                 let base = self.label_studio_base().await;
@@ -149,7 +152,7 @@ impl Engine {
             skipped: plan
                 .rows
                 .iter()
-                .filter(|r| r.state != "pending")
+                .filter(|r| r.state != ElementState::Pending)
                 .map(|r| ExportSkipped {
                     element_id: r.element_id.clone(),
                     reason: r.message.clone().unwrap_or_default(),
@@ -194,7 +197,12 @@ impl Engine {
             )
             .await?;
         tracing::info!(export = id, issue = %plan.issue_id, target = %plan.target.describe(), "export queued");
-        if let Some(row) = self.store.export(id).await?.filter(|r| r.state == "done") {
+        if let Some(row) = self
+            .store
+            .export(id)
+            .await?
+            .filter(|r| r.state == ExportState::Done)
+        {
             // Nothing to send (all there already, or all skipped): said on the timeline now.
             self.export_settled(&row, None).await?;
         }
@@ -289,7 +297,7 @@ impl Engine {
                         Some(Err(err)) => {
                             rows.push(NewExportElement {
                                 element_id: e.element_id.clone(),
-                                state: "failed",
+                                state: ElementState::Failed,
                                 request_json: None,
                                 task_id: None,
                                 message: Some(format!(
@@ -308,7 +316,7 @@ impl Engine {
                             }
                             rows.push(NewExportElement {
                                 element_id: e.element_id.clone(),
-                                state: "pending",
+                                state: ElementState::Pending,
                                 request_json: Some(built.task.to_string()),
                                 task_id: None,
                                 // Kept once created: "created: task N, masks not sent: …".
@@ -363,7 +371,7 @@ impl Engine {
                     let sent = with_labels(e, req.labels);
                     rows.push(NewExportElement {
                         element_id: e.element_id.clone(),
-                        state: "pending",
+                        state: ElementState::Pending,
                         request_json: Some(http_targets::element_fields(&sent).to_string()),
                         task_id: None,
                         message: None,
@@ -371,8 +379,10 @@ impl Engine {
                 }
                 rows.extend(unusable);
                 // The body is built now too, so a template error is said before filing.
-                let sending: Vec<&NewExportElement> =
-                    rows.iter().filter(|r| r.state == "pending").collect();
+                let sending: Vec<&NewExportElement> = rows
+                    .iter()
+                    .filter(|r| r.state == ElementState::Pending)
+                    .collect();
                 http_targets::build_body(
                     &req.target,
                     &http_targets::issue_fields(&req.issue_id, &issue),
@@ -431,7 +441,7 @@ impl Engine {
 fn skipped(e: &IssueElement, reason: String, task_id: Option<i64>) -> NewExportElement {
     NewExportElement {
         element_id: e.element_id.clone(),
-        state: "skipped",
+        state: ElementState::Skipped,
         request_json: None,
         task_id,
         message: Some(reason),
@@ -525,7 +535,7 @@ fn unusable_rows(issue: &AquariumIssue, only: Option<&[String]>) -> Vec<NewExpor
         }
         out.push(NewExportElement {
             element_id: id,
-            state: "skipped",
+            state: ElementState::Skipped,
             request_json: None,
             task_id: None,
             message: Some(format!("not usable: {}", s.reason)),

@@ -2,20 +2,12 @@
 //! results) and in brief (the issue list), and the timeline line of a finished export.
 
 use loopline_core::{
-    rfc3339_ms, ApiError, ErrorCode, ExportBrief, ExportCreated, ExportFailed, ExportReport,
-    ExportSkipped, ExportState, ExportTarget,
+    rfc3339_ms, ApiError, ElementState, ErrorCode, ExportBrief, ExportCreated, ExportFailed,
+    ExportReport, ExportSkipped, ExportTarget,
 };
 use loopline_store::ExportRow;
 
 use crate::Engine;
-
-fn state_of(s: &str) -> ExportState {
-    match s {
-        "done" => ExportState::Done,
-        "failed" => ExportState::Failed,
-        _ => ExportState::Pending,
-    }
-}
 
 fn target_words(row: &ExportRow) -> String {
     serde_json::from_str::<ExportTarget>(&row.target_json)
@@ -55,21 +47,21 @@ impl Engine {
             .await?
             .into_iter()
             .map(|row| {
-                let count = |state: &str| {
+                let count = |state: ElementState| {
                     tallies
                         .iter()
-                        .filter(|(id, s, _)| *id == row.id && s == state)
+                        .filter(|(id, s, _)| *id == row.id && *s == state)
                         .map(|(_, _, n)| *n as u32)
                         .sum::<u32>()
                 };
                 let brief = ExportBrief {
                     export_id: row.id,
                     target: target_words(&row),
-                    state: state_of(&row.state),
-                    created: count("created"),
-                    skipped: count("skipped"),
-                    failed: count("failed"),
-                    pending: count("pending") + count("sending"),
+                    state: row.state,
+                    created: count(ElementState::Created),
+                    skipped: count(ElementState::Skipped),
+                    failed: count(ElementState::Failed),
+                    pending: count(ElementState::Pending) + count(ElementState::Sending),
                 };
                 (row.issue_id, brief)
             })
@@ -81,7 +73,7 @@ impl Engine {
             export_id: row.id,
             issue_id: row.issue_id.clone(),
             target: target_words(row),
-            state: state_of(&row.state),
+            state: row.state,
             created_at: rfc3339_ms(row.created_at_ms),
             created: Vec::new(),
             skipped: Vec::new(),
@@ -90,23 +82,23 @@ impl Engine {
             last_error: row.last_error.clone(),
         };
         for e in self.store.export_elements(row.id).await? {
-            match e.state.as_str() {
-                "created" => report.created.push(ExportCreated {
+            match e.state {
+                ElementState::Created => report.created.push(ExportCreated {
                     element_id: e.element_id,
                     task_id: e.task_id,
                     note: e.message,
                 }),
-                "skipped" => report.skipped.push(ExportSkipped {
+                ElementState::Skipped => report.skipped.push(ExportSkipped {
                     element_id: e.element_id,
                     reason: e.message.unwrap_or_default(),
                     task_id: e.task_id,
                 }),
-                "failed" => report.failed.push(ExportFailed {
+                ElementState::Failed => report.failed.push(ExportFailed {
                     element_id: e.element_id,
                     code: e.code.unwrap_or_else(|| "export_failed".into()),
                     message: e.message.unwrap_or_default(),
                 }),
-                _ => report.pending += 1,
+                ElementState::Pending | ElementState::Sending => report.pending += 1,
             }
         }
         Ok(report)
