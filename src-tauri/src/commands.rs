@@ -1,13 +1,13 @@
 //! One-line adapters from IPC to the engine. Each has a CLI twin over the same engine call.
 
 use loopline_core::{
-    ApiError, AppInfo, AquariumIssue, AquariumIssueSummary, AwsIdentity, AwsSettings, Counter,
+    ApiError, AppInfo, AquariumIssue, AquariumIssueSummary, AwsIdentity, AwsSettings,
     CreatedSource, DbCheck, DbRestore, DeletedHookPolicy, ErrorCode, EventDetail, EventPage,
     EventQuery, ExportPreview, ExportReport, ExportRequest, HookRegistration, LabelStudioIdentity,
-    LabelingChoice, LabelingRequest, Overlap, PipelineParam, ReceiverStatus, ReplayOutcome,
-    RetentionPolicy, RetrainRule, RoleRequest, RuleHistory, Run, SecretInfo, Sensitive, SetupJob,
-    SetupReport, SetupStep, Source, SourceKind, StorageLayout, StorageRequest, TimelineStats,
-    TunnelConfig, TunnelStatus, TunnelTest,
+    LabelingChoice, LabelingRequest, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule,
+    RoleRequest, RuleHistory, Run, SecretInfo, Sensitive, SetupJob, SetupReport, SetupStep, Source,
+    SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig, TunnelStatus,
+    TunnelTest,
 };
 use loopline_engine::{AwsCredentials, RuleRequest};
 use tauri::{AppHandle, Runtime, State};
@@ -233,34 +233,11 @@ app_commands! {
         }
 
         /// `loopline rule add retrain --source ID --project N --every N --pipeline P …`
-        #[allow(clippy::too_many_arguments)]
         pub async fn rule_add(
             slot: State<'_, EngineSlot>,
-            source_id: String,
-            project_id: i64,
-            every: i64,
-            pipeline: String,
-            params: Vec<PipelineParam>,
-            counter: Counter,
-            overlap: Overlap,
-            dry_run: bool,
-            start_time_limit_secs: i64,
-            start_count: Option<i64>,
+            rule: RuleRequest,
         ) -> Result<RetrainRule, ApiError> {
-            slot.engine()?
-                .add_rule(RuleRequest {
-                    source_id,
-                    project_id,
-                    every,
-                    pipeline,
-                    params,
-                    counter,
-                    overlap,
-                    dry_run,
-                    start_time_limit_secs,
-                    start_count,
-                })
-                .await
+            slot.engine()?.add_rule(rule).await
         }
 
         /// `loopline rule remove ID`

@@ -141,20 +141,22 @@ describe("Runs: adding a rule", () => {
       {
         cmd: "rule_add",
         args: {
-          sourceId: "src_ls2",
-          projectId: 7,
-          every: 20,
-          pipeline: "retrain-cells",
-          params: [
-            { name: "TrainingCount", value: "{count}" },
-            { name: "Project", value: "{project_id}" },
-            { name: "Note", value: "a=b" },
-          ],
-          counter: "total",
-          overlap: "skip",
-          dryRun: true,
-          startTimeLimitSecs: 1800,
-          startCount: null,
+          rule: {
+            source_id: "src_ls2",
+            project_id: 7,
+            every: 20,
+            pipeline: "retrain-cells",
+            params: [
+              { name: "TrainingCount", value: "{count}" },
+              { name: "Project", value: "{project_id}" },
+              { name: "Note", value: "a=b" },
+            ],
+            counter: "total",
+            overlap: "skip",
+            dry_run: true,
+            start_time_limit_secs: 1800,
+            start_count: null,
+          },
         },
       },
     ]);
@@ -178,7 +180,7 @@ describe("Runs: adding a rule", () => {
     const alert = await screen.findByTestId("rule-error");
     expect(alert).toHaveAttribute("role", "alert");
     expect(alert).toHaveTextContent("'every' must be at most 100000.");
-    expect(calls("rule_add")[0]?.args).toMatchObject({ every: 16, counter: "useful", overlap: "coalesce", dryRun: false, startTimeLimitSecs: 900, params: [] });
+    expect(calls("rule_add")[0]?.args).toMatchObject({ rule: { every: 16, counter: "useful", overlap: "coalesce", dry_run: false, start_time_limit_secs: 900, params: [] } });
   });
 
   it("asks for the project's count when Label Studio cannot be asked, and sends it", async () => {
@@ -187,7 +189,7 @@ describe("Runs: adding a rule", () => {
       answers: {
         rule_add: (args: Record<string, unknown>) => {
           tries += 1;
-          if ((args as { startCount: number | null }).startCount === null)
+          if ((args.rule as { start_count: number | null }).start_count === null)
             throw { code: "start_count_unknown", message: "Loopline could not ask Label Studio how many annotations project 7 has." };
           return rule({ project_id: 7, count: 40, fired_bucket: 2 });
         },
@@ -205,7 +207,7 @@ describe("Runs: adding a rule", () => {
     await user.type(count, "40");
     await user.click(screen.getByTestId("rule-add"));
     await waitFor(() => expect(tries).toBe(2));
-    expect(calls("rule_add")[1]?.args).toMatchObject({ projectId: 7, startCount: 40 });
+    expect(calls("rule_add")[1]?.args).toMatchObject({ rule: { project_id: 7, start_count: 40 } });
   });
 
   it("refuses a parameter line without a name before calling the engine", async () => {

@@ -274,6 +274,17 @@ progress: string,
  */
 error: string | null, };
 
+export type RuleRequest = { source_id: string, project_id: number, every: number, 
+/**
+ * A pipeline name or ARN.
+ */
+pipeline: string, params: Array<PipelineParam>, counter: Counter, overlap: Overlap, dry_run: boolean, start_time_limit_secs: number, 
+/**
+ * The project's counter now, given by the user when Label Studio cannot be asked. With
+ * it, Label Studio is not asked.
+ */
+start_count: number | null, };
+
 export type RunStatus = "pending" | "held" | "starting" | "would_start" | "skipped" | "start_failed" | "executing" | "stopping" | "stopped" | "succeeded" | "failed";
 
 export type RunStep = { name: string, status: string, failure_reason: string | null, };

@@ -46,7 +46,7 @@ pub use event::{
 pub use receiver::{AppInfo, Health, ReceiverState, ReceiverStatus};
 pub use retrain::{
     CountPoint, Counter, DeletedHookPolicy, HookRegistration, Overlap, PipelineParam, RetrainRule,
-    RuleHistory, Run, RunStatus, RunStep,
+    RuleHistory, RuleRequest, Run, RunStatus, RunStep,
 };
 pub use secret::SecretInfo;
 pub use sensitive::Sensitive;

@@ -30,6 +30,26 @@ pub struct PipelineParam {
     pub value: String,
 }
 
+/// What adding a retrain rule asks for: the one shape the app, the CLI, the engine and the
+/// store all take (`rule_add`, `loopline rule add retrain`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RuleRequest {
+    pub source_id: String,
+    pub project_id: i64,
+    pub every: i64,
+    /// A pipeline name or ARN.
+    pub pipeline: String,
+    pub params: Vec<PipelineParam>,
+    pub counter: Counter,
+    pub overlap: Overlap,
+    pub dry_run: bool,
+    pub start_time_limit_secs: i64,
+    /// The project's counter now, given by the user when Label Studio cannot be asked. With
+    /// it, Label Studio is not asked.
+    #[serde(default)]
+    pub start_count: Option<i64>,
+}
+
 /// "Every N useful annotations on project P from source S, start pipeline X."
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct RetrainRule {

@@ -39,11 +39,12 @@ pub use connections::LS_TOKEN_SECRET;
 pub use database::{check_database, database_path, restore_database, BACKUP_EVERY_MS};
 pub use engine::{Engine, EngineOptions, DEFAULT_LISTEN, DUPLICATE_WINDOW};
 pub use listen::{parse_listen, suggest_free_addr};
+pub use loopline_core::RuleRequest;
 pub use loopline_hooks::ReceiverLimits;
 pub use outbox::DEFAULT_LEASE;
 pub use paths::default_data_dir;
 pub use receiver::Receiver;
-pub use retrain::{RuleRequest, PARAM_PLACEHOLDERS};
+pub use retrain::PARAM_PLACEHOLDERS;
 pub use rule_eval::{client_request_token, firing};
 pub use setup::{
     storage_user_name, trust_policy as setup_trust_policy, ChosenPipeline, ProgressFn,

@@ -4,28 +4,12 @@
 
 use loopline_cloud::label_studio_hooks::HookChange;
 use loopline_core::{
-    ApiError, Counter, ErrorCode, HookRegistration, Overlap, PipelineParam, RetrainRule,
-    RuleHistory, Run, SourceKind,
+    ApiError, Counter, ErrorCode, HookRegistration, RetrainRule, RuleHistory, RuleRequest, Run,
+    SourceKind,
 };
 use loopline_store::NewRule;
 
 use crate::Engine;
-
-/// What `rule add retrain` asks for.
-pub struct RuleRequest {
-    pub source_id: String,
-    pub project_id: i64,
-    pub every: i64,
-    pub pipeline: String,
-    pub params: Vec<PipelineParam>,
-    pub counter: Counter,
-    pub overlap: Overlap,
-    pub dry_run: bool,
-    pub start_time_limit_secs: i64,
-    /// The project's counter now, given by the user when Label Studio cannot be asked. With
-    /// it, Label Studio is not asked.
-    pub start_count: Option<i64>,
-}
 
 /// Placeholders a parameter value may use.
 pub const PARAM_PLACEHOLDERS: &[&str] = &[
@@ -42,7 +26,7 @@ fn invalid(message: String) -> ApiError {
 }
 
 impl Engine {
-    pub async fn add_rule(&self, req: RuleRequest) -> Result<RetrainRule, ApiError> {
+    pub async fn add_rule(&self, mut req: RuleRequest) -> Result<RetrainRule, ApiError> {
         let source = self
             .store
             .source(&req.source_id, self.clock.now_ms())
@@ -94,20 +78,14 @@ impl Engine {
         };
         let mut id = [0u8; 6];
         self.entropy.fill(&mut id);
+        req.pipeline = pipeline;
+        req.start_time_limit_secs = req.start_time_limit_secs.max(10);
         let rule = NewRule {
             id: format!(
                 "rule_{}",
                 id.iter().map(|b| format!("{b:02x}")).collect::<String>()
             ),
-            source_id: req.source_id,
-            project_id: req.project_id,
-            every: req.every,
-            pipeline,
-            params: req.params,
-            counter: req.counter,
-            overlap: req.overlap,
-            dry_run: req.dry_run,
-            start_time_limit_secs: req.start_time_limit_secs.max(10),
+            rule: &req,
             count,
             fired_bucket: count.map(|c| c / req.every).unwrap_or(0),
         };

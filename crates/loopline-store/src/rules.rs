@@ -2,7 +2,8 @@
 //! cursor past the event, the rule's progress and any run it fires commit together.
 
 use loopline_core::{
-    rfc3339_ms, ApiError, Counter, ErrorCode, Overlap, PipelineParam, RetrainRule, RunStatus,
+    rfc3339_ms, ApiError, Counter, ErrorCode, Overlap, PipelineParam, RetrainRule, RuleRequest,
+    RunStatus,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, Transaction};
@@ -12,18 +13,11 @@ use crate::Store;
 
 const CURSOR: &str = "rules.cursor";
 
-/// A rule as created; progress starts at `fired_bucket`.
-pub struct NewRule {
+/// A rule as created: what was asked for (already checked), its id, and where its progress
+/// starts.
+pub struct NewRule<'a> {
     pub id: String,
-    pub source_id: String,
-    pub project_id: i64,
-    pub every: i64,
-    pub pipeline: String,
-    pub params: Vec<PipelineParam>,
-    pub counter: Counter,
-    pub overlap: Overlap,
-    pub dry_run: bool,
-    pub start_time_limit_secs: i64,
+    pub rule: &'a RuleRequest,
     pub count: Option<i64>,
     pub fired_bucket: i64,
 }
@@ -148,7 +142,12 @@ impl Store {
     /// newest event, so history is never evaluated retroactively: with no rules the passes
     /// do not run and the cursor stays where the last rule left it, so a rule added after the
     /// last one was removed would otherwise replay every event received in between.
-    pub async fn insert_rule(&self, rule: &NewRule, now_ms: i64) -> Result<RetrainRule, ApiError> {
+    pub async fn insert_rule(
+        &self,
+        new: &NewRule<'_>,
+        now_ms: i64,
+    ) -> Result<RetrainRule, ApiError> {
+        let rule = new.rule;
         let map = |e| db_error(e, self.path());
         let mut tx = self.pool().begin().await.map_err(map)?;
         // One statement reads "no rules" and moves the cursor, under the write lock it takes.
@@ -164,7 +163,7 @@ impl Store {
             "INSERT INTO rules (id, source_id, project_id, every, pipeline, params_json, counter, overlap, dry_run, \
              start_time_limit_secs, created_at_ms, last_count, fired_bucket) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         )
-        .bind(&rule.id)
+        .bind(&new.id)
         .bind(&rule.source_id)
         .bind(rule.project_id)
         .bind(rule.every)
@@ -175,13 +174,13 @@ impl Store {
         .bind(rule.dry_run as i64)
         .bind(rule.start_time_limit_secs)
         .bind(now_ms)
-        .bind(rule.count)
-        .bind(rule.fired_bucket)
+        .bind(new.count)
+        .bind(new.fired_bucket)
         .execute(&mut *tx)
         .await
         .map_err(map)?;
         tx.commit().await.map_err(map)?;
-        self.rule(&rule.id).await
+        self.rule(&new.id).await
     }
 
     pub async fn rule(&self, id: &str) -> Result<RetrainRule, ApiError> {

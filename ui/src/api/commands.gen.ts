@@ -1,6 +1,6 @@
 // Generated from the command declarations in src-tauri/src/commands.rs (`scripts/gen-bindings`).
 // Do not edit by hand: a test fails when this file drifts from the Rust declarations.
-import type { ApiError, AppInfo, AquariumIssue, AquariumIssueSummary, AwsIdentity, AwsSettings, Counter, CreatedSource, DbCheck, DbRestore, DeletedHookPolicy, EventDetail, EventPage, EventQuery, ExportPreview, ExportReport, ExportRequest, HookRegistration, LabelStudioIdentity, LabelingChoice, LabelingRequest, Overlap, PipelineParam, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RoleRequest, RuleHistory, Run, SecretInfo, SetupJob, SetupReport, SetupStep, Source, SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig, TunnelStatus, TunnelTest } from "../bindings.gen";
+import type { ApiError, AppInfo, AquariumIssue, AquariumIssueSummary, AwsIdentity, AwsSettings, CreatedSource, DbCheck, DbRestore, DeletedHookPolicy, EventDetail, EventPage, EventQuery, ExportPreview, ExportReport, ExportRequest, HookRegistration, LabelStudioIdentity, LabelingChoice, LabelingRequest, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RoleRequest, RuleHistory, RuleRequest, Run, SecretInfo, SetupJob, SetupReport, SetupStep, Source, SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig, TunnelStatus, TunnelTest } from "../bindings.gen";
 
 export type Commands = {
   receiver_status: { args: Record<string, never>; result: ReceiverStatus };
@@ -33,7 +33,7 @@ export type Commands = {
   aws_settings: { args: Record<string, never>; result: AwsSettings };
   aws_disconnect: { args: Record<string, never>; result: null };
   rules_list: { args: Record<string, never>; result: Array<RetrainRule> };
-  rule_add: { args: { sourceId: string; projectId: number; every: number; pipeline: string; params: Array<PipelineParam>; counter: Counter; overlap: Overlap; dryRun: boolean; startTimeLimitSecs: number; startCount?: number | null }; result: RetrainRule };
+  rule_add: { args: { rule: RuleRequest }; result: RetrainRule };
   rule_remove: { args: { id: string }; result: null };
   rule_history: { args: { id: string }; result: RuleHistory };
   runs_list: { args: { limit?: number | null }; result: Array<Run> };

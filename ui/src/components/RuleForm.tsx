@@ -79,16 +79,18 @@ export function RuleForm({ sources, onAdded, onAddSource, initial }: Props) {
       return;
     }
     add.mutate({
-      sourceId: source.id,
-      projectId: Number(numbers.project),
-      every: Number(numbers.every),
-      pipeline: pipeline.trim(),
-      params: parsed,
-      counter,
-      overlap,
-      dryRun,
-      startTimeLimitSecs: Number(numbers.limit) * 60,
-      startCount: askCount ? Number(startCount.trim()) : null,
+      rule: {
+        source_id: source.id,
+        project_id: Number(numbers.project),
+        every: Number(numbers.every),
+        pipeline: pipeline.trim(),
+        params: parsed,
+        counter,
+        overlap,
+        dry_run: dryRun,
+        start_time_limit_secs: Number(numbers.limit) * 60,
+        start_count: askCount ? Number(startCount.trim()) : null,
+      },
     }, {
       onError: (err) => {
         if (err.code === "start_count_unknown") setAskCount(true);

@@ -6,8 +6,8 @@ import type {
   EventDetail,
   EventQuery,
   EventSummary,
-  PipelineParam,
   RetrainRule,
+  RuleRequest,
   Run,
   Source,
   TimelineStats,
@@ -182,19 +182,20 @@ function retrainAnswers(store: { rules: RetrainRule[]; runs: Run[]; points: Reco
   return {
     rules_list: () => store.rules,
     rule_add: (args: Args) => {
+      const asked = args?.rule as RuleRequest;
       const added = rule({
         id: `rule_${store.rules.length + 1}`,
-        source_id: String(args?.sourceId),
-        project_id: Number(args?.projectId),
-        every: Number(args?.every),
-        pipeline: String(args?.pipeline),
-        params: args?.params as PipelineParam[],
-        counter: args?.counter as RetrainRule["counter"],
-        overlap: args?.overlap as RetrainRule["overlap"],
-        dry_run: Boolean(args?.dryRun),
-        start_time_limit_secs: Number(args?.startTimeLimitSecs),
-        count: null,
-        progress: `waiting for the first annotation event (every ${String(args?.every)} useful annotations)`,
+        source_id: asked.source_id,
+        project_id: asked.project_id,
+        every: asked.every,
+        pipeline: asked.pipeline,
+        params: asked.params,
+        counter: asked.counter,
+        overlap: asked.overlap,
+        dry_run: asked.dry_run,
+        start_time_limit_secs: asked.start_time_limit_secs,
+        count: asked.start_count ?? null,
+        progress: `waiting for the first annotation event (every ${String(asked.every)} useful annotations)`,
       });
       store.rules = [...store.rules, added];
       return added;
