@@ -9,6 +9,7 @@ mod label_configs;
 mod labeling;
 mod labeling_storage;
 mod loop_check;
+mod loop_claim;
 mod pipeline;
 mod pipeline_record;
 #[cfg(test)]
@@ -28,7 +29,7 @@ use loopline_core::{rfc3339_ms, ApiError, SetupReport, SetupStep, StepStatus};
 
 pub(crate) use job::JobSlot;
 pub use labeling_storage::{user_name_for as storage_user_name, IMAGE_FILTER};
-pub(crate) use loop_check::PendingCheck;
+pub(crate) use loop_claim::PendingCheck;
 pub use pipeline::ChosenPipeline;
 pub use pipeline_template::{DEFAULT_TRAINING_INSTANCE, TEMP_PREFIX};
 pub use policies::trust_policy;
