@@ -240,6 +240,24 @@ impl<'a> StepLog<'a> {
         Ok(())
     }
 
+    /// Changes a step already pushed, once a later one decided how it ended, and keeps it
+    /// again.
+    pub async fn amend(
+        &mut self,
+        key: &str,
+        change: impl FnOnce(&mut SetupStep),
+    ) -> Result<(), ApiError> {
+        let Some(step) = self.steps.iter_mut().rev().find(|s| s.key == key) else {
+            return Ok(());
+        };
+        change(step);
+        let step = step.clone();
+        if !self.plan {
+            self.engine.record_step(&step).await?;
+        }
+        Ok(())
+    }
+
     /// A step that cannot run before an earlier one succeeds: shown, not kept.
     pub fn waits(&mut self, key: &str, title: &str, resource: impl Into<String>, on: &str) {
         let step = self.step(
