@@ -337,6 +337,8 @@ export type TunnelTest = { public_url: string, reachable: boolean, rtt_ms: numbe
 
 export type StepStatus = "planned" | "unchanged" | "created" | "updated" | "uploaded" | "skipped" | "failed";
 
+export type SetupWork = "check" | "labeling" | "role";
+
 export type SetupStep = { 
 /**
  * A stable id: `s3.bucket`, `s3.public_access`, `s3.images`, …

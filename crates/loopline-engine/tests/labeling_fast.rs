@@ -25,6 +25,10 @@ struct World {
 }
 
 async fn world() -> World {
+    world_with(vec![Duration::ZERO; 2]).await
+}
+
+async fn world_with(delays: Vec<Duration>) -> World {
     let ls = Arc::new(FakeLabelStudio::default());
     ls.images.store(1800, Ordering::SeqCst);
     let users = Arc::new(FakeUsers::default());
@@ -32,7 +36,7 @@ async fn world() -> World {
     let r = receiving_with(move |o| {
         o.labeling = Some(l);
         o.users = Some(u);
-        o.setup_retry_delays = Some(vec![Duration::ZERO; 2]);
+        o.setup_retry_delays = Some(delays);
     })
     .await;
     World { r, ls, users }
@@ -394,4 +398,51 @@ async fn a_user_out_of_keys_is_told_which_keys_it_has_and_how_to_free_one() {
         "{}",
         e.message
     );
+}
+
+#[tokio::test]
+async fn a_cancelled_labeling_setup_stops_retrying_keeps_what_was_done_and_deletes_the_unused_key()
+{
+    // An hour between tries: only Cancel ends the wait.
+    let w = world_with(vec![Duration::from_secs(3600); 3]).await;
+    *w.ls.refuse_storages.lock().unwrap() = Some(refused());
+    let (engine, req) = (
+        w.r.engine.clone(),
+        LabelingRequest {
+            source: Some("src_x".into()),
+            ..ask()
+        },
+    );
+    let setup = tokio::spawn(async move { engine.setup_label_studio(req, false).await });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !w.r.engine.cancel_setup(loopline_core::SetupWork::Labeling) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the setup never ran"
+        );
+        tokio::task::yield_now().await;
+    }
+    let done = tokio::time::timeout(Duration::from_secs(10), setup)
+        .await
+        .expect("Cancel ends the retries at once")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        step(&done, "ls.project").status,
+        StepStatus::Created,
+        "kept"
+    );
+    let source = step(&done, "ls.source");
+    assert_eq!(source.status, StepStatus::Failed);
+    assert_eq!(source.error.as_ref().unwrap().code, ErrorCode::Cancelled);
+    assert_eq!(step(&done, "ls.target").status, StepStatus::Skipped);
+    assert_eq!(step(&done, "ls.webhook").status, StepStatus::Skipped);
+    assert!(
+        step(&done, "ls.credentials")
+            .summary
+            .contains("deleted it again"),
+        "{:?}",
+        step(&done, "ls.credentials")
+    );
+    assert!(w.users.keys_of(USER).is_empty());
 }

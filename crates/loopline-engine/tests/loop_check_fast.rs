@@ -16,8 +16,8 @@ use common::manual_clock::ManualClock;
 use common::{annotation_created, receiving_with, Running};
 use loopline_cloud::label_studio_setup::ProjectInfo;
 use loopline_core::{
-    Counter, CreatedSource, ErrorCode, Overlap, PipelineParam, SetupReport, SetupStep, SourceKind,
-    StepStatus, TunnelConfig, TunnelState, TunnelStatus,
+    Counter, CreatedSource, ErrorCode, Overlap, PipelineParam, SetupReport, SetupStep, SetupWork,
+    SourceKind, StepStatus, TunnelConfig, TunnelState, TunnelStatus,
 };
 use loopline_engine::{Engine, EngineOptions, RuleRequest};
 
@@ -285,4 +285,55 @@ async fn a_second_check_is_refused_in_this_process_and_another_and_starts_no_run
     w.deliver(900, 8, TASK + 1).await;
     w.r.engine.evaluate_rules().await.unwrap();
     assert_eq!(w.runs().await, 1);
+}
+
+#[tokio::test]
+async fn a_cancelled_check_stops_waiting_removes_its_annotation_and_says_so() {
+    let w = world().await;
+    let (engine, src) = (w.r.engine.clone(), w.src.id.clone());
+    let check = tokio::spawn(async move { engine.check_loop(&src, PROJECT).await });
+    w.test_annotation().await;
+    // The webhook never comes and the clock stands still: only Cancel ends the wait.
+    assert!(w.r.engine.cancel_setup(SetupWork::Check), "the check runs");
+    let report = tokio::time::timeout(Duration::from_secs(10), check)
+        .await
+        .expect("Cancel ends the check at once")
+        .unwrap()
+        .unwrap();
+    let received = step(&report, "check.received");
+    assert_eq!(received.status, StepStatus::Failed);
+    let e = received.error.as_ref().unwrap();
+    assert_eq!(e.code, ErrorCode::Cancelled);
+    assert!(
+        e.message
+            .contains("waiting for the test annotation's webhook"),
+        "{}",
+        e.message
+    );
+    assert_eq!(
+        step(&report, "check.annotation").status,
+        StepStatus::Created,
+        "what was done is kept"
+    );
+    assert_eq!(step(&report, "check.cleaned").status, StepStatus::Unchanged);
+    assert!(
+        w.ls.annotations.lock().unwrap().is_empty(),
+        "the test annotation is removed"
+    );
+    let last = step(&report, "check.loop");
+    assert_eq!(last.status, StepStatus::Failed);
+    assert_eq!(last.error.as_ref().unwrap().code, ErrorCode::Cancelled);
+    assert!(last.summary.contains("was cancelled"), "{}", last.summary);
+    assert_eq!(
+        w.r.engine
+            .store()
+            .setting("setup.loop_check")
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        !w.r.engine.cancel_setup(SetupWork::Check),
+        "nothing runs any more"
+    );
 }

@@ -206,6 +206,15 @@ impl StorageRun<'_, '_> {
         // Target: each annotation, written to the bucket when it is saved.
         let (key, title) = ("ls.target", "Target storage (annotations)");
         let target_id = match (existing_target, keys) {
+            (None, _) if self.log.is_cancelled() => {
+                self.log.waits(
+                    key,
+                    title,
+                    target_uri.as_str(),
+                    "the setup to run again (cancelled)",
+                );
+                None
+            }
             (Some(s), _) => {
                 let st = self.log.plain(key, title, format!("{target_uri} (storage {})", s.id), StepStatus::Unchanged, format!("Label Studio writes each annotation to {target_uri}/<annotation id> when it is saved."));
                 self.log.push(st).await?;
@@ -245,7 +254,17 @@ impl StorageRun<'_, '_> {
         created: bool,
     ) -> loopline_core::SetupStep {
         let resource = format!("{uri} (storage {id})");
-        match self.ls.sync_import_storage(id).await {
+        let sync = async {
+            match &self.log.cancel {
+                Some(c) => tokio::select! {
+                    biased;
+                    _ = c.cancelled() => Err(super::cancel::cancelled("during the sync (Label Studio may still finish it; the next run syncs again)")),
+                    r = self.ls.sync_import_storage(id) => r,
+                },
+                None => self.ls.sync_import_storage(id).await,
+            }
+        };
+        match sync.await {
             Ok(s) if s.status == "failed" || s.status == "completed_with_errors" => {
                 let why = s
                     .traceback
@@ -318,7 +337,11 @@ impl StorageRun<'_, '_> {
                             || e.message.contains("InvalidAccessKeyId")) =>
                 {
                     match delays.next() {
-                        Some(d) => tokio::time::sleep(*d).await,
+                        Some(d) => {
+                            self.log
+                                .pause(*d, "while Label Studio waited for the new key to work")
+                                .await?
+                        }
                         None => return Err(e),
                     }
                 }

@@ -7,7 +7,8 @@
 use std::time::Duration;
 
 use loopline_core::{
-    ApiError, ErrorCode, EventQuery, RetrainRule, SetupReport, SetupStep, StepStatus, TunnelState,
+    ApiError, ErrorCode, EventQuery, RetrainRule, SetupReport, SetupStep, SetupWork, StepStatus,
+    TunnelState,
 };
 use loopline_payloads::parse::StoredFindings;
 
@@ -26,7 +27,9 @@ impl Engine {
     pub async fn check_loop(&self, source: &str, project: i64) -> Result<SetupReport, ApiError> {
         let mut claim = self.claim_loop_check(project).await?;
         let started = self.clock.now_ms();
+        let work = self.begin_setup_work(SetupWork::Check);
         let mut log = StepLog::new(self, false);
+        log.cancel = Some(work.token.clone());
         let result = self
             .check_stages(&mut log, &mut claim, source, project)
             .await;
@@ -35,7 +38,9 @@ impl Engine {
         result?;
         let failed = log.steps.iter().any(|s| s.status == StepStatus::Failed);
         let seconds = (self.clock.now_ms() - started) as f64 / 1000.0;
-        let summary = if failed {
+        let summary = if log.is_cancelled() {
+            "The loop check was cancelled: the steps above say what was done, and the test annotation was removed again.".to_string()
+        } else if failed {
             "The loop is not verified yet: fix the step marked failed and check again.".to_string()
         } else {
             format!("Loop verified in {seconds:.1} s: an annotation reached Loopline, was counted and exported, and was removed again.")
@@ -101,7 +106,14 @@ impl Engine {
             );
             return log.push(s).await;
         };
-        if let Err(e) = self.claim_check_task(claim, task).await {
+        let claimed = if log.is_cancelled() {
+            Err(super::cancel::cancelled(
+                "before the test annotation was made",
+            ))
+        } else {
+            self.claim_check_task(claim, task).await
+        };
+        if let Err(e) = claimed {
             let s = log.failed(
                 "check.annotation",
                 "Test annotation",
@@ -198,7 +210,21 @@ impl Engine {
             if self.clock.now_ms() > deadline {
                 break None;
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            if let Err(e) = log
+                .pause(
+                    Duration::from_millis(200),
+                    "while waiting for the test annotation's webhook",
+                )
+                .await
+            {
+                let s = log.failed(
+                    "check.received",
+                    "Received",
+                    format!("annotation {annotation}"),
+                    e,
+                );
+                return log.push(s).await;
+            }
         };
         let Some(event) = event else {
             let e = ApiError::new(ErrorCode::TunnelUnreachable, format!("Label Studio did not deliver the test annotation's webhook within {} s. Check that the project's webhook points at the tunnel URL (step 7), and that `loopline serve` or the app is running.", STAGE_MS / 1000));
@@ -258,7 +284,17 @@ impl Engine {
                             not_counted(&r, event.id),
                         );
                     }
-                    Some(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                    Some(r) => {
+                        if let Err(e) = log
+                            .pause(
+                                Duration::from_millis(200),
+                                "while waiting for the rule to count the test annotation",
+                            )
+                            .await
+                        {
+                            break log.failed("check.counted", "Counted", r.id.clone(), e);
+                        }
+                    }
                     None => {
                         break log.plain(
                             "check.counted",
@@ -272,6 +308,9 @@ impl Engine {
             }
         };
         log.push(step).await?;
+        if log.is_cancelled() {
+            return Ok(());
+        }
 
         // Exported: Label Studio wrote it to the annotations prefix.
         let Some(layout) = self.storage_layout().await? else {
@@ -292,7 +331,17 @@ impl Engine {
             match store.head_object(&layout.bucket, &key).await {
                 Ok(Some(_)) => break Ok(true),
                 Ok(None) if self.clock.now_ms() > deadline => break Ok(false),
-                Ok(None) => tokio::time::sleep(Duration::from_millis(250)).await,
+                Ok(None) => {
+                    if let Err(e) = log
+                        .pause(
+                            Duration::from_millis(250),
+                            "while waiting for Label Studio's export",
+                        )
+                        .await
+                    {
+                        break Err(e);
+                    }
+                }
                 Err(e) => break Err(e),
             }
         };

@@ -3,6 +3,7 @@
 //! and does nothing on a second run when nothing changed. The last outcome of every step
 //! is kept, so `setup status` and the Setup page show what exists.
 
+mod cancel;
 mod images;
 mod job;
 mod label_configs;
@@ -27,6 +28,7 @@ use loopline_cloud::iam::{Iam, Roles};
 use loopline_cloud::s3::{ObjectStore, S3};
 use loopline_core::{rfc3339_ms, ApiError, SetupReport, SetupStep, StepStatus};
 
+pub(crate) use cancel::{CancelToken, Cancels};
 pub(crate) use job::JobSlot;
 pub use labeling_storage::{user_name_for as storage_user_name, IMAGE_FILTER};
 pub(crate) use loop_claim::PendingCheck;
@@ -167,6 +169,8 @@ pub(crate) struct StepLog<'a> {
     pub engine: &'a Engine,
     pub plan: bool,
     pub steps: Vec<SetupStep>,
+    /// Set for work the user may cancel (see `cancel`).
+    pub cancel: Option<Arc<CancelToken>>,
 }
 
 impl<'a> StepLog<'a> {
@@ -175,6 +179,22 @@ impl<'a> StepLog<'a> {
             engine,
             plan,
             steps: Vec::new(),
+            cancel: None,
+        }
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(|c| c.is_cancelled())
+    }
+
+    /// Waits `d` between tries, or less when the user cancels (`during` says what it was).
+    pub async fn pause(&self, d: std::time::Duration, during: &str) -> Result<(), ApiError> {
+        match &self.cancel {
+            Some(c) => c.pause(d, during).await,
+            None => {
+                tokio::time::sleep(d).await;
+                Ok(())
+            }
         }
     }
 
