@@ -293,7 +293,8 @@ def test_ctrl_c_cancels_the_labeling_setup_and_leaves_no_access_key(cli_binary, 
     assert "Cancelling" in err, err
     steps = by_key(json.loads(out))
     assert steps["ls.project"]["status"] == "created", steps["ls.project"]
-    assert steps["ls.source"]["status"] == "failed" and steps["ls.source"]["error"]["code"] == "cancelled", steps["ls.source"]
-    assert steps["ls.target"]["status"] == "skipped", steps["ls.target"]
+    # Cancelled in its retries, or before it was tried when the signal came first: failed either way.
+    for key in ("ls.source", "ls.target"):
+        assert steps[key]["status"] == "failed" and steps[key]["error"]["code"] == "cancelled", steps[key]
     assert "deleted it again" in steps["ls.credentials"]["summary"], steps["ls.credentials"]
     assert keys() == [], "the key no storage took is deleted, cancelled or not"

@@ -414,14 +414,13 @@ async fn a_cancelled_labeling_setup_stops_retrying_keeps_what_was_done_and_delet
         },
     );
     let setup = tokio::spawn(async move { engine.setup_label_studio(req, false).await });
+    // Once Label Studio refused the source storage, the setup waits an hour to try again.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !w.r.engine.cancel_setup(loopline_core::SetupWork::Labeling) {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the setup never ran"
-        );
-        tokio::task::yield_now().await;
+    while w.ls.refusals.load(Ordering::SeqCst) == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "never tried");
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    assert!(w.r.engine.cancel_setup(loopline_core::SetupWork::Labeling));
     let done = tokio::time::timeout(Duration::from_secs(10), setup)
         .await
         .expect("Cancel ends the retries at once")
@@ -435,7 +434,24 @@ async fn a_cancelled_labeling_setup_stops_retrying_keeps_what_was_done_and_delet
     let source = step(&done, "ls.source");
     assert_eq!(source.status, StepStatus::Failed);
     assert_eq!(source.error.as_ref().unwrap().code, ErrorCode::Cancelled);
-    assert_eq!(step(&done, "ls.target").status, StepStatus::Skipped);
+    assert_eq!(
+        w.ls.refusals.load(Ordering::SeqCst),
+        1,
+        "no try after Cancel"
+    );
+    let target = step(&done, "ls.target");
+    assert_eq!(
+        target.status,
+        StepStatus::Failed,
+        "not made, and not skipped quietly"
+    );
+    assert!(
+        target
+            .summary
+            .contains("Cancelled before the target storage was made"),
+        "{}",
+        target.summary
+    );
     assert_eq!(step(&done, "ls.webhook").status, StepStatus::Skipped);
     assert!(
         step(&done, "ls.credentials")

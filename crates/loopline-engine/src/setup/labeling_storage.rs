@@ -150,6 +150,13 @@ impl StorageRun<'_, '_> {
         // Source: the images, as tasks.
         let (key, title) = ("ls.source", "Source storage (images)");
         let source_id = match (existing_source, keys) {
+            (None, _) if self.log.is_cancelled() => {
+                // Failed, not skipped: the run did not do what was asked, and says so.
+                let e = super::cancel::cancelled("before the source storage was made");
+                let st = self.log.failed(key, title, source_uri.as_str(), e);
+                self.log.push(st).await?;
+                None
+            }
             (Some(s), _) => {
                 let step = if self.log.plan {
                     self.log.plain(
@@ -207,12 +214,10 @@ impl StorageRun<'_, '_> {
         let (key, title) = ("ls.target", "Target storage (annotations)");
         let target_id = match (existing_target, keys) {
             (None, _) if self.log.is_cancelled() => {
-                self.log.waits(
-                    key,
-                    title,
-                    target_uri.as_str(),
-                    "the setup to run again (cancelled)",
-                );
+                // Failed, not skipped: the run did not do what was asked, and says so.
+                let e = super::cancel::cancelled("before the target storage was made");
+                let st = self.log.failed(key, title, target_uri.as_str(), e);
+                self.log.push(st).await?;
                 None
             }
             (Some(s), _) => {

@@ -32,6 +32,8 @@ pub struct FakeLabelStudio {
     /// While set, every storage creation is refused with it (a bucket Label Studio cannot
     /// read), and no storage is made.
     pub refuse_storages: Mutex<Option<ApiError>>,
+    /// How many storage creations were refused.
+    pub refusals: AtomicUsize,
 }
 
 impl FakeLabelStudio {
@@ -118,6 +120,7 @@ impl LabelingProjects for FakeLabelStudio {
 
     async fn create_import_storage(&self, s: &NewStorage) -> Result<StorageInfo, ApiError> {
         if let Some(e) = self.refuse_storages.lock().unwrap().clone() {
+            self.refusals.fetch_add(1, Ordering::SeqCst);
             return Err(e);
         }
         assert!(
@@ -194,6 +197,7 @@ impl LabelingProjects for FakeLabelStudio {
 
     async fn create_export_storage(&self, s: &NewStorage) -> Result<StorageInfo, ApiError> {
         if let Some(e) = self.refuse_storages.lock().unwrap().clone() {
+            self.refusals.fetch_add(1, Ordering::SeqCst);
             return Err(e);
         }
         assert!(
