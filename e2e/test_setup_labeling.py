@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import base64
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -207,3 +209,92 @@ def test_label_studio_ssrf_protection_is_recognised_and_explained(cli_binary, tm
             assert "reserved network address" in error["message"], error
     finally:
         ls.stop()
+
+
+def test_a_storage_label_studio_refuses_leaves_no_access_key_behind(cli_binary, tmp_path, label_studio, aws):
+    """Issue 22 item 10: a run whose storages Label Studio refuses (here the bucket is gone, so it cannot
+    read it) deletes the IAM key it made for them, so the user never runs out of its two keys; once the
+    bucket is back, the next run makes both storages with one key."""
+    ls, moto = label_studio, aws
+    bucket = "sagemaker-labeling-keys-e2e"
+    s = Served(cli_binary, tmp_path / "data")
+    photos = tmp_path / "photos"
+    images(photos)
+    s.json("setup", "s3", "--bucket", bucket, "--region", REGION, "--images", str(photos))
+    s.run("connect", "label-studio", "--url", ls.base, stdin=ls.token)
+    s3 = moto.client("s3", region=REGION)
+    for o in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+        s3.delete_object(Bucket=bucket, Key=o["Key"])
+    s3.delete_bucket(Bucket=bucket)
+    iam = moto.client("iam")
+    user = "loopline-label-studio-" + bucket
+    source = s.json("source", "add", "label-studio", "--name", "Keys e2e")["id"]
+    # No tunnel: the webhook only has to be registered, never delivered.
+    args = ["setup", "label-studio", "--project-title", "Keys e2e", "--labels", LABELS, "--bucket", bucket, "--region", REGION,
+            "--source", source, "--public-url", "http://127.0.0.1:9"]
+
+    # Label Studio's refusal looks like a key IAM has not spread yet, so each storage is retried for
+    # about a minute first: longer than Served.run waits.
+    proc = subprocess.run([str(s.cli), "--data-dir", str(s.data), *args, "--json"], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode != 0 and proc.stdout, (proc.stdout, proc.stderr)
+    steps = by_key(json.loads(proc.stdout))
+    assert steps["ls.source"]["status"] == "failed" and steps["ls.target"]["status"] == "failed", steps
+    assert iam.list_access_keys(UserName=user)["AccessKeyMetadata"] == [], "the key no storage took is deleted"
+    assert steps["ls.credentials"]["status"] == "created", steps["ls.credentials"]
+    assert "deleted it again" in steps["ls.credentials"]["summary"], steps["ls.credentials"]
+
+    s.json("setup", "s3", "--bucket", bucket, "--region", REGION, "--images", str(photos))
+    done = by_key(s.json(*args))
+    assert done["ls.source"]["status"] == "created" and done["ls.target"]["status"] == "created", done
+    assert "A new access key went to Label Studio" in done["ls.credentials"]["summary"], done["ls.credentials"]
+    assert len(iam.list_access_keys(UserName=user)["AccessKeyMetadata"]) == 1
+    db = b"".join(p.read_bytes() for p in (tmp_path / "data").rglob("*") if p.is_file())
+    assert b"SecretAccessKey" not in db and b"aws_secret_access_key" not in db
+
+
+def test_ctrl_c_cancels_the_labeling_setup_and_leaves_no_access_key(cli_binary, tmp_path, label_studio, aws):
+    """Issue 22 item 20: Ctrl-C while the storages are retried (the bucket is gone) stops at the next wait,
+    prints what was done with the source storage's step cancelled, and still deletes the key no storage took."""
+    ls, moto = label_studio, aws
+    bucket = "sagemaker-labeling-cancel-e2e"
+    s = Served(cli_binary, tmp_path / "data")
+    photos = tmp_path / "photos"
+    images(photos)
+    s.json("setup", "s3", "--bucket", bucket, "--region", REGION, "--images", str(photos))
+    s.run("connect", "label-studio", "--url", ls.base, stdin=ls.token)
+    s3 = moto.client("s3", region=REGION)
+    for o in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+        s3.delete_object(Bucket=bucket, Key=o["Key"])
+    s3.delete_bucket(Bucket=bucket)
+    source = s.json("source", "add", "label-studio", "--name", "Cancel e2e")["id"]
+    iam = moto.client("iam")
+    user = "loopline-label-studio-" + bucket
+    proc = subprocess.Popen([str(s.cli), "--data-dir", str(s.data), "setup", "label-studio", "--project-title", "Cancel e2e",
+                             "--labels", LABELS, "--bucket", bucket, "--region", REGION, "--source", source,
+                             "--public-url", "http://127.0.0.1:9", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        def keys() -> list:
+            try:
+                return iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
+            except iam.exceptions.NoSuchEntityException:
+                return []
+
+        wait_until(lambda: keys() or None, "the key made for the storages", timeout=60)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    # The storages would be retried for about two minutes; Cancel ends that at the next wait.
+    assert time.monotonic() - sent < 30, "Ctrl-C ended the retries"
+    assert proc.returncode not in (0, -signal.SIGINT), (proc.returncode, err)
+    assert "Cancelling" in err, err
+    steps = by_key(json.loads(out))
+    assert steps["ls.project"]["status"] == "created", steps["ls.project"]
+    # Cancelled in its retries, or before it was tried when the signal came first: failed either way.
+    for key in ("ls.source", "ls.target"):
+        assert steps[key]["status"] == "failed" and steps[key]["error"]["code"] == "cancelled", steps[key]
+    assert "deleted it again" in steps["ls.credentials"]["summary"], steps["ls.credentials"]
+    assert keys() == [], "the key no storage took is deleted, cancelled or not"

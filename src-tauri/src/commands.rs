@@ -5,9 +5,9 @@ use loopline_core::{
     CreatedSource, DbCheck, DbRestore, DeletedHookPolicy, ErrorCode, EventDetail, EventPage,
     EventQuery, ExportPreview, ExportReport, ExportRequest, HookRegistration, LabelStudioIdentity,
     LabelingChoice, LabelingRequest, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule,
-    RoleRequest, RuleHistory, Run, SecretInfo, Sensitive, SetupJob, SetupReport, SetupStep, Source,
-    SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig, TunnelStatus,
-    TunnelTest,
+    RoleRequest, RuleHistory, Run, SecretInfo, Sensitive, SetupJob, SetupReport, SetupStep,
+    SetupWork, Source, SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig,
+    TunnelStatus, TunnelTest,
 };
 use loopline_engine::{AwsCredentials, RuleRequest};
 use tauri::{AppHandle, Runtime, State};
@@ -354,6 +354,12 @@ app_commands! {
         /// `loopline setup check`: one test annotation through the public URL, end to end, removed after.
         pub async fn setup_check(slot: State<'_, EngineSlot>, source: String, project: i64) -> Result<SetupReport, ApiError> {
             slot.engine()?.check_loop(&source, project).await
+        }
+
+        /// Ctrl-C in `loopline setup check|label-studio|sagemaker`: the work stops at its next
+        /// wait, cleans up and reports what was done. Whether that work was running.
+        pub async fn setup_cancel(slot: State<'_, EngineSlot>, work: SetupWork) -> Result<bool, ApiError> {
+            Ok(slot.engine()?.cancel_setup(work))
         }
 
         /// What the last labeling setup chose (project, storages, source), for the next steps.

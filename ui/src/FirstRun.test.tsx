@@ -100,6 +100,49 @@ describe("First run", () => {
     await waitFor(() => expect(checked[0]).toMatchObject({ project: 3 }));
   });
 
+  it("offers Cancel while the loop check waits, and shows what was done", async () => {
+    const cancelled: unknown[] = [];
+    let finish: (() => void) | null = null;
+    engine.current = timelineEngine([], {
+      setup_started: Date.parse(at),
+      labeling_choice: { project: 3, title: "Birds", source_storage: 1, target_storage: 2, source: null },
+      // The engine's check waits for the webhook until Cancel ends the wait.
+      setup_check: () =>
+        new Promise((resolve) => {
+          finish = () =>
+            resolve({
+              section: "check",
+              planned: false,
+              steps: [
+                step("check.annotation", "created", "Made in Label Studio, as an annotator would."),
+                {
+                  ...step("check.received", "failed", "Cancelled while waiting for the test annotation's webhook."),
+                  error: { code: "cancelled", message: "Cancelled while waiting for the test annotation's webhook." },
+                },
+                step("check.cleaned", "unchanged", "The test annotation and its exported object are deleted."),
+                step("check.loop", "failed", "The loop check was cancelled: the steps above say what was done."),
+              ],
+            });
+        }),
+      setup_cancel: (args?: Record<string, unknown>) => {
+        cancelled.push(args);
+        finish?.();
+        return true;
+      },
+    });
+    const user = userEvent.setup();
+    await renderApp("/setup");
+    expect(screen.queryByTestId("loop-check-cancel")).toBeNull();
+    await user.click(await screen.findByTestId("loop-check-run"));
+    await user.click(await screen.findByTestId("loop-check-cancel"));
+    expect(cancelled).toEqual([{ work: "check" }]);
+    const steps = await screen.findByTestId("loop-check-steps");
+    expect(steps).toHaveTextContent("Cancelled while waiting for the test annotation's webhook.");
+    expect(steps).toHaveTextContent("The test annotation and its exported object are deleted.");
+    expect(screen.queryByTestId("loop-check-cancel")).toBeNull();
+    expect(screen.queryByTestId("loop-verified")).toBeNull();
+  });
+
   it("derives each step's state from what the engine reports", () => {
     const states = firstRunStates({
       lsUrl: "http://localhost:8080",

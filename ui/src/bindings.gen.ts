@@ -3,7 +3,7 @@
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 
-export type ErrorCode = "db_newer_schema" | "db_corrupt" | "db_locked" | "db_open_failed" | "db_migration_failed" | "db_error" | "db_in_use" | "no_backup" | "data_dir_unavailable" | "port_in_use" | "listen_not_loopback" | "listen_invalid" | "engine_unavailable" | "source_not_found" | "unauthorized" | "payload_too_large" | "unsupported_media_type" | "malformed_json" | "malformed_body" | "rate_limited" | "store_unavailable" | "secret_unavailable" | "keychain_unavailable" | "event_not_found" | "ls_unauthorized" | "ls_legacy_tokens_disabled" | "ls_unavailable" | "aws_invalid_key" | "aws_invalid_secret" | "aws_expired" | "aws_clock_skew" | "aws_bad_region" | "aws_no_region" | "aws_no_credentials" | "aws_profile_missing" | "aws_access_denied" | "aws_throttled" | "aws_unavailable" | "aws_tls" | "aws_error" | "not_connected" | "start_count_unknown" | "invalid_argument" | "not_found" | "name_taken" | "cancelled" | "no_quota" | "ls_address_refused" | "ls_storage_failed" | "tunnel_not_configured" | "tunnel_start_failed" | "tunnel_unreachable" | "tunnel_rate_limited" | "tunnel_unauthorized" | "target_rejected" | "target_unavailable" | "internal";
+export type ErrorCode = "db_newer_schema" | "db_corrupt" | "db_locked" | "db_open_failed" | "db_migration_failed" | "db_error" | "db_in_use" | "no_backup" | "data_dir_unavailable" | "port_in_use" | "listen_not_loopback" | "listen_invalid" | "engine_unavailable" | "source_not_found" | "unauthorized" | "payload_too_large" | "unsupported_media_type" | "malformed_json" | "malformed_body" | "rate_limited" | "store_unavailable" | "secret_unavailable" | "keychain_unavailable" | "event_not_found" | "ls_unauthorized" | "ls_legacy_tokens_disabled" | "ls_unavailable" | "aws_invalid_key" | "aws_invalid_secret" | "aws_expired" | "aws_clock_skew" | "aws_bad_region" | "aws_no_region" | "aws_no_credentials" | "aws_profile_missing" | "aws_access_denied" | "aws_throttled" | "aws_unavailable" | "aws_tls" | "aws_error" | "not_connected" | "start_count_unknown" | "invalid_argument" | "not_found" | "name_taken" | "cancelled" | "already_running" | "timed_out" | "no_quota" | "ls_address_refused" | "ls_storage_failed" | "tunnel_not_configured" | "tunnel_start_failed" | "tunnel_unreachable" | "tunnel_rate_limited" | "tunnel_unauthorized" | "target_rejected" | "target_unavailable" | "internal";
 
 export type ApiError = { code: ErrorCode, message: string, };
 
@@ -389,6 +389,8 @@ cloudflared_found: string | null, };
 export type TunnelTest = { public_url: string, reachable: boolean, rtt_ms: number | null, attempts: number, error: ApiError | null, };
 
 export type StepStatus = "planned" | "unchanged" | "created" | "updated" | "uploaded" | "skipped" | "failed";
+
+export type SetupWork = "check" | "labeling" | "role";
 
 export type SetupStep = { 
 /**

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use loopline_core::{
     ApiError, ErrorCode, LabelTemplate, LabelingRequest, RolePolicy, RoleRequest, SetupReport,
-    SetupStep, StepStatus, StorageCredentials, StorageRequest, UploadProgress,
+    SetupStep, SetupWork, StepStatus, StorageCredentials, StorageRequest, UploadProgress,
 };
 use loopline_engine::{Engine, ProgressFn};
 
@@ -37,13 +37,19 @@ pub async fn run(global: &GlobalArgs, cmd: SetupCommand) -> Result<(), ApiError>
                 training_instance: a.training_instance,
                 use_existing_pipeline: a.use_existing_pipeline,
             };
-            match engine.setup_role(req, a.plan).await {
+            match cancellable(&engine, SetupWork::Role, engine.setup_role(req, a.plan)).await {
                 Ok(report) => finish(&report, a.json),
                 Err(e) => Err(e),
             }
         }
         SetupCommand::LabelStudio(a) => label_studio(&engine, *a).await,
-        SetupCommand::Check(a) => match engine.check_loop(&a.source, a.project).await {
+        SetupCommand::Check(a) => match cancellable(
+            &engine,
+            SetupWork::Check,
+            engine.check_loop(&a.source, a.project),
+        )
+        .await
+        {
             Ok(report) => finish(&report, a.json),
             Err(e) => Err(e),
         },
@@ -120,8 +126,33 @@ async fn label_studio(engine: &Engine, a: SetupLabelStudio) -> Result<(), ApiErr
         source: Some(a.source),
         public_url: a.public_url,
     };
-    let report = engine.setup_label_studio(req, a.plan).await?;
+    let report = cancellable(
+        engine,
+        SetupWork::Labeling,
+        engine.setup_label_studio(req, a.plan),
+    )
+    .await?;
     finish(&report, a.json)
+}
+
+/// Runs `work`; a Ctrl-C cancels it in the engine rather than killing the process, so it
+/// stops at its next wait, cleans up (the loop check's test annotation, a key no storage
+/// took) and reports what was done.
+async fn cancellable<T>(
+    engine: &Engine,
+    what: SetupWork,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    tokio::pin!(work);
+    tokio::select! {
+        out = &mut work => return out,
+        signal = tokio::signal::ctrl_c() => {
+            if signal.is_ok() && engine.cancel_setup(what) {
+                eprintln!("Cancelling: finishing the current request and cleaning up; what was done is kept and reported.");
+            }
+        }
+    }
+    work.await
 }
 
 fn finish(report: &SetupReport, json: bool) -> Result<(), ApiError> {

@@ -8,6 +8,16 @@ use loopline_core::{ApiError, ErrorCode, Sensitive};
 use crate::aws::{xml_tag, xml_tags};
 use crate::iam::Iam;
 
+/// One of a user's access keys, as IAM lists it (never its secret, which IAM shows once).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AccessKey {
+    pub id: String,
+    /// When it was made (ISO 8601, as IAM writes it).
+    pub created: Option<String>,
+    /// When it was last used; `None` when never, or when IAM could not say.
+    pub last_used: Option<String>,
+}
+
 #[async_trait]
 pub trait StorageUsers: Send + Sync {
     /// The user's ARN, or `None` when there is no such user.
@@ -16,7 +26,8 @@ pub trait StorageUsers: Send + Sync {
     async fn user_policy(&self, user: &str, name: &str) -> Result<Option<String>, ApiError>;
     async fn put_user_policy(&self, user: &str, name: &str, document: &str)
         -> Result<(), ApiError>;
-    async fn access_key_ids(&self, user: &str) -> Result<Vec<String>, ApiError>;
+    /// The user's access keys, with when each was made and last used.
+    async fn access_keys(&self, user: &str) -> Result<Vec<AccessKey>, ApiError>;
     async fn create_access_key(&self, user: &str) -> Result<(String, Sensitive<String>), ApiError>;
     async fn delete_access_key(&self, user: &str, key_id: &str) -> Result<(), ApiError>;
 }
@@ -75,9 +86,28 @@ impl StorageUsers for Iam {
         .map(|_| ())
     }
 
-    async fn access_key_ids(&self, user: &str) -> Result<Vec<String>, ApiError> {
+    async fn access_keys(&self, user: &str) -> Result<Vec<AccessKey>, ApiError> {
         let xml = self.ok("ListAccessKeys", &[("UserName", user)]).await?;
-        Ok(xml_tags(&xml, "AccessKeyId"))
+        let mut keys = Vec::new();
+        for member in xml_tags(&xml, "member") {
+            let Some(id) = xml_tag(&member, "AccessKeyId") else {
+                continue;
+            };
+            // Only to tell the user which key is which; a failure here hides nothing.
+            let last_used = match self
+                .call("GetAccessKeyLastUsed", &[("AccessKeyId", id.as_str())])
+                .await
+            {
+                Ok(a) if a.ok() => xml_tag(&a.text(), "LastUsedDate"),
+                _ => None,
+            };
+            keys.push(AccessKey {
+                created: xml_tag(&member, "CreateDate"),
+                last_used,
+                id,
+            });
+        }
+        Ok(keys)
     }
 
     async fn create_access_key(&self, user: &str) -> Result<(String, Sensitive<String>), ApiError> {

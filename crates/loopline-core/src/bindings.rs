@@ -13,10 +13,10 @@ use crate::{
     LabelTemplate, LabelingChoice, LabelingRequest, NamedTunnel, Overlap, PipelineParam,
     PreviewHeader, PreviewRequest, ProcessStatus, Quiescence, ReceiverState, ReceiverStatus,
     ReplayOutcome, RetentionPolicy, RetrainRule, RolePolicy, RoleRequest, RuleHistory, RuleRequest,
-    Run, RunStatus, RunStep, SecretInfo, SetupJob, SetupReport, SetupStep, SkippedElement, Source,
-    SourceKind, StepStatus, StorageCredentials, StorageLayout, StorageRequest, TaskState,
-    TaskStatus, TimelineChanged, TimelineStats, TokenKind, TunnelConfig, TunnelState, TunnelStatus,
-    TunnelTest, UploadProgress,
+    Run, RunStatus, RunStep, SecretInfo, SetupJob, SetupReport, SetupStep, SetupWork,
+    SkippedElement, Source, SourceKind, StepStatus, StorageCredentials, StorageLayout,
+    StorageRequest, TaskState, TaskStatus, TimelineChanged, TimelineStats, TokenKind, TunnelConfig,
+    TunnelState, TunnelStatus, TunnelTest, UploadProgress,
 };
 
 pub const BINDINGS_HEADER: &str = "// Generated from the Rust types in crates/loopline-core by `scripts/gen-bindings`.\n// Do not edit by hand: a test fails when this file drifts from the Rust source.\n";
@@ -82,6 +82,7 @@ pub fn typescript_bindings() -> String {
         decl::<TunnelStatus>(&cfg),
         decl::<TunnelTest>(&cfg),
         decl::<StepStatus>(&cfg),
+        decl::<SetupWork>(&cfg),
         decl::<SetupStep>(&cfg),
         decl::<SetupReport>(&cfg),
         decl::<StorageLayout>(&cfg),

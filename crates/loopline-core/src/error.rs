@@ -99,6 +99,12 @@ pub enum ErrorCode {
     NameTaken,
     /// The user stopped the work (an upload cancelled); what was done is kept.
     Cancelled,
+    /// The same work is already under way (a loop check, in this or another Loopline
+    /// process on the data directory); wait for it to end.
+    AlreadyRunning,
+    /// Something Loopline waited for did not happen in time; the message says what, and
+    /// what to check.
+    TimedOut,
     /// The account's quota for what was asked (a training instance type) is zero.
     NoQuota,
     /// Label Studio's SSRF protection refused a private or loopback address.
@@ -172,6 +178,8 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::NameTaken => "name_taken",
             ErrorCode::Cancelled => "cancelled",
+            ErrorCode::AlreadyRunning => "already_running",
+            ErrorCode::TimedOut => "timed_out",
             ErrorCode::NoQuota => "no_quota",
             ErrorCode::LsAddressRefused => "ls_address_refused",
             ErrorCode::LsStorageFailed => "ls_storage_failed",
@@ -265,6 +273,8 @@ mod tests {
             ErrorCode::NotFound,
             ErrorCode::NameTaken,
             ErrorCode::Cancelled,
+            ErrorCode::AlreadyRunning,
+            ErrorCode::TimedOut,
             ErrorCode::NoQuota,
             ErrorCode::LsAddressRefused,
             ErrorCode::LsStorageFailed,

@@ -52,7 +52,8 @@ pub use secret::SecretInfo;
 pub use sensitive::Sensitive;
 pub use setup::{
     LabelTemplate, LabelingChoice, LabelingRequest, RolePolicy, RoleRequest, SetupJob, SetupReport,
-    SetupStep, StepStatus, StorageCredentials, StorageLayout, StorageRequest, UploadProgress,
+    SetupStep, SetupWork, StepStatus, StorageCredentials, StorageLayout, StorageRequest,
+    UploadProgress,
 };
 pub use source::{CreatedSource, Source, SourceKind};
 pub use time::{parse_rfc3339_ms, rfc3339_ms};

@@ -7,6 +7,17 @@ use ts_rs::TS;
 
 use crate::ApiError;
 
+/// Setup work that waits on others (Label Studio, IAM) and that the user may cancel: the
+/// loop check, the labeling setup (its storages' retries and sync) and the SageMaker setup
+/// (its retries while a new role spreads through IAM). What was done is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SetupWork {
+    Check,
+    Labeling,
+    Role,
+}
+
 /// Where one setup step stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]

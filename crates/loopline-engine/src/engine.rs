@@ -123,6 +123,8 @@ pub struct Engine {
     pub(crate) setup_job: Arc<crate::setup::JobSlot>,
     /// Wakes the tunnel keeper when this process changed the tunnel.
     pub(crate) tunnel_wake: tokio::sync::Notify,
+    /// The setup work running here that the user may cancel.
+    pub(crate) setup_cancels: crate::setup::Cancels,
 }
 
 impl Engine {
@@ -194,6 +196,7 @@ impl Engine {
             }),
             setup_job: Arc::default(),
             tunnel_wake: tokio::sync::Notify::new(),
+            setup_cancels: Default::default(),
         })
     }
 

@@ -140,9 +140,11 @@ impl Engine {
         let counts = counts(event);
         let is_check = check.is_some_and(|c| {
             c.project == project
-                && StoredFindings::from_json(event.parsed_json.as_deref())
-                    .task_ids
-                    .contains(&c.task)
+                && c.task.is_some_and(|t| {
+                    StoredFindings::from_json(event.parsed_json.as_deref())
+                        .task_ids
+                        .contains(&t)
+                })
         });
         let fires = !is_check
             && event

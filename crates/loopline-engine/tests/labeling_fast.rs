@@ -25,6 +25,10 @@ struct World {
 }
 
 async fn world() -> World {
+    world_with(vec![Duration::ZERO; 2]).await
+}
+
+async fn world_with(delays: Vec<Duration>) -> World {
     let ls = Arc::new(FakeLabelStudio::default());
     ls.images.store(1800, Ordering::SeqCst);
     let users = Arc::new(FakeUsers::default());
@@ -32,7 +36,7 @@ async fn world() -> World {
     let r = receiving_with(move |o| {
         o.labeling = Some(l);
         o.users = Some(u);
-        o.setup_retry_delays = Some(vec![Duration::ZERO; 2]);
+        o.setup_retry_delays = Some(delays);
     })
     .await;
     World { r, ls, users }
@@ -285,4 +289,176 @@ async fn the_loop_check_needs_a_verified_tunnel_and_leaves_no_marker_behind() {
             .status,
         StepStatus::Failed
     );
+}
+
+const USER: &str = "loopline-label-studio-sagemaker-birds";
+
+fn refused() -> loopline_core::ApiError {
+    loopline_core::ApiError::new(
+        ErrorCode::LsStorageFailed,
+        "Label Studio could not read s3://sagemaker-birds/bird-images/ with these keys.",
+    )
+}
+
+#[tokio::test]
+async fn a_key_no_storage_took_is_deleted_in_the_same_run_and_the_next_run_goes_on() {
+    let w = world().await;
+    *w.ls.refuse_storages.lock().unwrap() = Some(refused());
+    // Three failed runs in a row: each makes a key, and each deletes it again.
+    for run in 1..=3 {
+        let failed = w.r.engine.setup_label_studio(ask(), false).await.unwrap();
+        assert_eq!(step(&failed, "ls.source").status, StepStatus::Failed);
+        assert_eq!(step(&failed, "ls.target").status, StepStatus::Failed);
+        assert!(
+            w.users.keys_of(USER).is_empty(),
+            "run {run}: the key went nowhere, so it is gone"
+        );
+        let c = step(&failed, "ls.credentials");
+        assert_ne!(c.status, StepStatus::Failed, "run {run}: {c:?}");
+        assert!(
+            c.summary
+                .contains("No storage took the new access key AKIA…")
+                && c.summary.contains("deleted it again"),
+            "run {run}: {}",
+            c.summary
+        );
+    }
+    assert_eq!(w.users.keys_made.load(Ordering::SeqCst), 3);
+    assert!(w.ls.keys_given.lock().unwrap().is_empty());
+
+    // Label Studio can read the bucket now: the next run makes both storages with one key.
+    *w.ls.refuse_storages.lock().unwrap() = None;
+    let done = w.r.engine.setup_label_studio(ask(), false).await.unwrap();
+    assert_eq!(step(&done, "ls.source").status, StepStatus::Created);
+    assert_eq!(step(&done, "ls.target").status, StepStatus::Created);
+    assert!(step(&done, "ls.credentials")
+        .summary
+        .contains("A new access key went to Label Studio"));
+    let kept = w.users.keys_of(USER);
+    assert_eq!(kept, vec!["AKIAFAKE00000003".to_string()]);
+    assert!(w
+        .ls
+        .keys_given
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|(id, _)| id.as_deref() == Some("AKIAFAKE00000003")));
+    assert_eq!(w.users.most_keys.load(Ordering::SeqCst), 1, "never two");
+    let everything = format!("{done:?}{:?}", w.r.engine.setup_status().await.unwrap());
+    assert!(!everything.contains("fake-secret"), "no secret is shown");
+}
+
+#[tokio::test]
+async fn a_key_that_cannot_be_deleted_fails_the_step_and_says_how_to_delete_it() {
+    let w = world().await;
+    *w.ls.refuse_storages.lock().unwrap() = Some(refused());
+    *w.users.refuse_delete.lock().unwrap() = Some(loopline_core::ApiError::new(
+        ErrorCode::AwsAccessDenied,
+        "User is not authorized to perform: iam:DeleteAccessKey.",
+    ));
+    let failed = w.r.engine.setup_label_studio(ask(), false).await.unwrap();
+    let c = step(&failed, "ls.credentials");
+    assert_eq!(c.status, StepStatus::Failed);
+    let e = c.error.clone().unwrap();
+    assert!(
+        e.message.contains("AKIA…0000")
+            && e.message.contains("iam:DeleteAccessKey")
+            && e.message
+                .contains(&format!("aws iam delete-access-key --user-name {USER}")),
+        "{}",
+        e.message
+    );
+    assert!(!format!("{failed:?}").contains("fake-secret"));
+}
+
+#[tokio::test]
+async fn a_user_out_of_keys_is_told_which_keys_it_has_and_how_to_free_one() {
+    let w = world().await;
+    w.r.engine.setup_label_studio(ask(), false).await.unwrap();
+    // An older Loopline leaked a key; the storages (removed since) need a new one.
+    w.users
+        .users
+        .lock()
+        .unwrap()
+        .get_mut(USER)
+        .unwrap()
+        .1
+        .push("AKIALEAKED0000LOST".into());
+    w.ls.imports.lock().unwrap().clear();
+    w.ls.exports.lock().unwrap().clear();
+    let out = w.r.engine.setup_label_studio(ask(), false).await.unwrap();
+    let e = step(&out, "ls.credentials").error.clone().unwrap();
+    assert!(
+        e.message
+            .contains("AKIA…0000 (made 2026-12-01T10:00:00Z, never used)")
+            && e.message.contains("AKIA…LOST")
+            && e.message
+                .contains(&format!("aws iam list-access-keys --user-name {USER}"))
+            && e.message.contains("delete-access-key"),
+        "{}",
+        e.message
+    );
+}
+
+#[tokio::test]
+async fn a_cancelled_labeling_setup_stops_retrying_keeps_what_was_done_and_deletes_the_unused_key()
+{
+    // An hour between tries: only Cancel ends the wait.
+    let w = world_with(vec![Duration::from_secs(3600); 3]).await;
+    *w.ls.refuse_storages.lock().unwrap() = Some(refused());
+    let (engine, req) = (
+        w.r.engine.clone(),
+        LabelingRequest {
+            source: Some("src_x".into()),
+            ..ask()
+        },
+    );
+    let setup = tokio::spawn(async move { engine.setup_label_studio(req, false).await });
+    // Once Label Studio refused the source storage, the setup waits an hour to try again.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while w.ls.refusals.load(Ordering::SeqCst) == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "never tried");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(w.r.engine.cancel_setup(loopline_core::SetupWork::Labeling));
+    let done = tokio::time::timeout(Duration::from_secs(10), setup)
+        .await
+        .expect("Cancel ends the retries at once")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        step(&done, "ls.project").status,
+        StepStatus::Created,
+        "kept"
+    );
+    let source = step(&done, "ls.source");
+    assert_eq!(source.status, StepStatus::Failed);
+    assert_eq!(source.error.as_ref().unwrap().code, ErrorCode::Cancelled);
+    assert_eq!(
+        w.ls.refusals.load(Ordering::SeqCst),
+        1,
+        "no try after Cancel"
+    );
+    let target = step(&done, "ls.target");
+    assert_eq!(
+        target.status,
+        StepStatus::Failed,
+        "not made, and not skipped quietly"
+    );
+    assert!(
+        target
+            .summary
+            .contains("Cancelled before the target storage was made"),
+        "{}",
+        target.summary
+    );
+    assert_eq!(step(&done, "ls.webhook").status, StepStatus::Skipped);
+    assert!(
+        step(&done, "ls.credentials")
+            .summary
+            .contains("deleted it again"),
+        "{:?}",
+        step(&done, "ls.credentials")
+    );
+    assert!(w.users.keys_of(USER).is_empty());
 }

@@ -26,6 +26,10 @@ struct World {
 }
 
 async fn world() -> World {
+    world_with(vec![Duration::ZERO; 3]).await
+}
+
+async fn world_with(delays: Vec<Duration>) -> World {
     let s3 = Arc::new(FakeS3::new("eu-west-1"));
     s3.create_bucket(BUCKET).await.unwrap();
     let sm = Arc::new(FakeSageMaker::default());
@@ -34,7 +38,7 @@ async fn world() -> World {
         o.roles = Some(Arc::new(FakeIam::default()));
         o.object_store = Some(s);
         o.pipeline_definitions = Some(m);
-        o.setup_retry_delays = Some(vec![Duration::ZERO; 3]);
+        o.setup_retry_delays = Some(delays);
     })
     .await;
     World { r, s3, sm }
@@ -404,4 +408,39 @@ async fn the_record_is_string_metadata_and_the_older_object_form_is_still_unders
     let now = w.sm.definition("birds-segmentation");
     assert!(now["Metadata"].get("loopline").is_none(), "{now}");
     assert_eq!(now["Metadata"]["loopline-labels"], "Beak,Wing");
+}
+
+#[tokio::test]
+async fn a_cancel_while_the_new_role_spreads_stops_waiting_and_keeps_the_role() {
+    // An hour between tries: only Cancel ends the wait.
+    let w = world_with(vec![Duration::from_secs(3600); 3]).await;
+    w.sm.failures
+        .lock()
+        .unwrap()
+        .extend((0..4).map(|_| cannot_assume()));
+    let engine = w.r.engine.clone();
+    let setup = tokio::spawn(async move { engine.setup_role(ask(&LABELS), false).await });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !w.r.engine.cancel_setup(loopline_core::SetupWork::Role) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the setup never ran"
+        );
+        tokio::task::yield_now().await;
+    }
+    let done = tokio::time::timeout(Duration::from_secs(10), setup)
+        .await
+        .expect("Cancel ends the wait at once")
+        .unwrap()
+        .unwrap();
+    assert_eq!(step(&done, "iam.role").status, StepStatus::Created, "kept");
+    let p = step(&done, "sm.pipeline");
+    assert_eq!(p.status, StepStatus::Failed);
+    let e = p.error.as_ref().unwrap();
+    assert_eq!(e.code, ErrorCode::Cancelled);
+    assert!(
+        e.message.contains("new role usable by SageMaker"),
+        "{}",
+        e.message
+    );
 }

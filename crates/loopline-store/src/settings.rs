@@ -73,6 +73,18 @@ impl Store {
             .map_err(|e| db_error(e, self.path()))
     }
 
+    /// Deletes `key` only if it still holds `value`; returns whether it did. A claim's
+    /// owner releases it this way, never a claim another process has since taken over.
+    pub async fn delete_setting_if(&self, key: &str, value: &str) -> Result<bool, ApiError> {
+        sqlx::query("DELETE FROM settings WHERE key = ? AND value = ?")
+            .bind(key)
+            .bind(value)
+            .execute(self.pool())
+            .await
+            .map(|done| done.rows_affected() == 1)
+            .map_err(|e| db_error(e, self.path()))
+    }
+
     /// Every setting whose key starts with `prefix`, as (key, value).
     pub async fn settings_with_prefix(
         &self,

@@ -1,6 +1,6 @@
 // Generated from the command declarations in src-tauri/src/commands.rs (`scripts/gen-bindings`).
 // Do not edit by hand: a test fails when this file drifts from the Rust declarations.
-import type { ApiError, AppInfo, AquariumIssue, AquariumIssueSummary, AwsIdentity, AwsSettings, CreatedSource, DbCheck, DbRestore, DeletedHookPolicy, EventDetail, EventPage, EventQuery, ExportPreview, ExportReport, ExportRequest, HookRegistration, LabelStudioIdentity, LabelingChoice, LabelingRequest, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RoleRequest, RuleHistory, RuleRequest, Run, SecretInfo, SetupJob, SetupReport, SetupStep, Source, SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig, TunnelStatus, TunnelTest } from "../bindings.gen";
+import type { ApiError, AppInfo, AquariumIssue, AquariumIssueSummary, AwsIdentity, AwsSettings, CreatedSource, DbCheck, DbRestore, DeletedHookPolicy, EventDetail, EventPage, EventQuery, ExportPreview, ExportReport, ExportRequest, HookRegistration, LabelStudioIdentity, LabelingChoice, LabelingRequest, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RoleRequest, RuleHistory, RuleRequest, Run, SecretInfo, SetupJob, SetupReport, SetupStep, SetupWork, Source, SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig, TunnelStatus, TunnelTest } from "../bindings.gen";
 
 export type Commands = {
   receiver_status: { args: Record<string, never>; result: ReceiverStatus };
@@ -54,6 +54,7 @@ export type Commands = {
   setup_labeling_plan: { args: { request: LabelingRequest }; result: SetupReport };
   setup_labeling: { args: { request: LabelingRequest }; result: SetupReport };
   setup_check: { args: { source: string; project: number }; result: SetupReport };
+  setup_cancel: { args: { work: SetupWork }; result: boolean };
   labeling_choice: { args: Record<string, never>; result: LabelingChoice | null };
   chosen_pipeline_name: { args: Record<string, never>; result: string | null };
   setup_started: { args: Record<string, never>; result: number };
@@ -128,6 +129,7 @@ export const COMMAND_NAMES = [
   "setup_labeling_plan",
   "setup_labeling",
   "setup_check",
+  "setup_cancel",
   "labeling_choice",
   "chosen_pipeline_name",
   "setup_started",

@@ -1,5 +1,17 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { ApiError, LabelingChoice, LabelingRequest, RoleRequest, SetupJob, SetupReport, SetupStep, StorageLayout, StorageRequest, UploadProgress } from "../bindings.gen";
+import type {
+  ApiError,
+  LabelingChoice,
+  LabelingRequest,
+  RoleRequest,
+  SetupJob,
+  SetupReport,
+  SetupStep,
+  SetupWork,
+  StorageLayout,
+  StorageRequest,
+  UploadProgress,
+} from "../bindings.gen";
 import { call } from "./ipc";
 import { queryKeys } from "./queryKeys";
 
@@ -41,6 +53,12 @@ export function useCancelStorageSetup() {
     mutationFn: () => call("setup_storage_cancel"),
     onSuccess: (job) => client.setQueryData(queryKeys.storageJob, job),
   });
+}
+
+/** Cancel for the work that waits on others (the loop check, the labeling setup, the role's
+ * pipeline while IAM spreads the new role): it stops at its next wait and reports what was done. */
+export function useCancelSetup(work: SetupWork) {
+  return useMutation<boolean, ApiError, void>({ mutationFn: () => call("setup_cancel", { work }) });
 }
 
 /** The execution role and its policy, planned: nothing is created. */

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
 import type { LabelTemplate, LabelingRequest, StorageCredentials } from "../bindings.gen";
-import { useLabelingChoice, useLabelingPlan, useSetupLabeling, useSetupStatus, useStorageLayout } from "../api/setup";
+import { useCancelSetup, useLabelingChoice, useLabelingPlan, useSetupLabeling, useSetupStatus, useStorageLayout } from "../api/setup";
 import { SetupOutcome } from "./SetupOutcome";
 
 type Draft = {
@@ -51,6 +51,7 @@ export function LabelingSetup() {
   const { data: choice } = useLabelingChoice();
   const plan = useLabelingPlan();
   const apply = useSetupLabeling();
+  const cancel = useCancelSetup("labeling");
   const [draft, setDraft] = useState<Draft | null>(null);
   const d: Draft = draft ?? {
     title: choice?.title ?? "Birds",
@@ -137,6 +138,11 @@ export function LabelingSetup() {
           {plan.data && !apply.data && (
             <button type="button" data-testid="labeling-create" disabled={apply.isPending} onClick={() => apply.mutate(request)}>
               {apply.isPending ? "Working… (syncing images into tasks)" : plan.data.steps.some((s) => s.status === "planned") ? "Create" : "Check again"}
+            </button>
+          )}
+          {apply.isPending && (
+            <button type="button" data-testid="labeling-cancel" disabled={cancel.isPending} onClick={() => cancel.mutate()}>
+              Cancel
             </button>
           )}
         </div>

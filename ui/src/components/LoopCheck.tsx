@@ -1,5 +1,5 @@
 import { useRules } from "../api/runs";
-import { useLabelingChoice, useSetupCheck, useSetupStarted } from "../api/setup";
+import { useCancelSetup, useLabelingChoice, useSetupCheck, useSetupStarted } from "../api/setup";
 import { useSources } from "../api/sources";
 import { errorMessage } from "../lib/errors";
 import { SetupSteps } from "./StorageSetup";
@@ -17,6 +17,7 @@ export function LoopCheck({ verifiedAt }: { verifiedAt: string | null }) {
   const { data: sources } = useSources();
   const { data: started } = useSetupStarted();
   const check = useSetupCheck();
+  const cancel = useCancelSetup("check");
   const rule = (rules ?? []).find((r) => r.project_id === choice?.project);
   const source = rule?.source_id ?? choice?.source ?? (sources ?? []).find((s) => s.kind === "label-studio")?.id;
 
@@ -35,6 +36,11 @@ export function LoopCheck({ verifiedAt }: { verifiedAt: string | null }) {
         <button type="button" data-testid="loop-check-run" disabled={check.isPending} onClick={() => check.mutate({ source, project: choice.project })}>
           {check.isPending ? "Checking…" : verified ? "Check again" : "Check the loop"}
         </button>
+        {check.isPending && (
+          <button type="button" data-testid="loop-check-cancel" disabled={cancel.isPending} onClick={() => cancel.mutate()}>
+            Cancel
+          </button>
+        )}
       </div>
       {check.error && (
         <p className="problem" role="alert">

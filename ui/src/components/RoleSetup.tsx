@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
 import type { RolePolicy, RoleRequest } from "../bindings.gen";
-import { useRolePlan, useSetupRole, useSetupStatus, useStorageLayout } from "../api/setup";
+import { useCancelSetup, useRolePlan, useSetupRole, useSetupStatus, useStorageLayout } from "../api/setup";
 import { PipelineGraph } from "./PipelineGraph";
 import { SetupOutcome } from "./SetupOutcome";
 
@@ -31,6 +31,7 @@ export function RoleSetup() {
   const { data: status } = useSetupStatus();
   const plan = useRolePlan();
   const apply = useSetupRole();
+  const cancel = useCancelSetup("role");
   const [draft, setDraft] = useState<Draft | null>(null);
   const d: Draft = draft ?? {
     region: layout?.region ?? "",
@@ -156,6 +157,11 @@ export function RoleSetup() {
           {plan.data && !apply.data && (
             <button type="button" data-testid="role-create" disabled={apply.isPending} onClick={() => apply.mutate(request)}>
               {apply.isPending ? "Working…" : plan.data.steps.some((s) => s.status === "planned") ? "Create" : "Check again"}
+            </button>
+          )}
+          {apply.isPending && (
+            <button type="button" data-testid="role-cancel" disabled={cancel.isPending} onClick={() => cancel.mutate()}>
+              Cancel
             </button>
           )}
         </div>

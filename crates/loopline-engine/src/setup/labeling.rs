@@ -10,7 +10,8 @@ use loopline_cloud::iam::Iam;
 use loopline_cloud::iam_users::StorageUsers;
 use loopline_cloud::label_studio_setup::{LabelingProjects, ProjectInfo};
 use loopline_core::{
-    ApiError, ErrorCode, LabelingChoice, LabelingRequest, SetupReport, StepStatus, StorageLayout,
+    ApiError, ErrorCode, LabelingChoice, LabelingRequest, SetupReport, SetupWork, StepStatus,
+    StorageLayout,
 };
 
 use super::label_configs::{label_config, same_config};
@@ -86,7 +87,9 @@ impl Engine {
             }
         };
         let ls = self.labeling().await?;
+        let work = self.begin_setup_work(SetupWork::Labeling);
         let mut log = StepLog::new(self, plan);
+        log.cancel = Some(work.token.clone());
         let project = project_step(
             &mut log,
             ls.as_ref(),
@@ -118,6 +121,9 @@ impl Engine {
                 .await?
             }
             (Some(_), None) => log.waits("ls.webhook", "Webhook", "", "the project"),
+            (Some(_), Some(_)) if log.is_cancelled() => {
+                log.waits("ls.webhook", "Webhook", "", "the setup to run again (cancelled)")
+            }
             (Some(source), Some(p)) => webhook_step(&mut log, &req, source, p).await?,
         }
         let report = log.report("labeling");

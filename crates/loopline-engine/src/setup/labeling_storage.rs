@@ -4,6 +4,7 @@
 //! annotation to the bucket. Label Studio strips keys from its answers, so a rerun
 //! recognises a storage by its bucket and prefix.
 
+use loopline_cloud::iam_users::AccessKey;
 use loopline_cloud::label_studio_setup::{LabelingProjects, NewStorage, StorageInfo};
 use loopline_core::{
     ApiError, ErrorCode, LabelingRequest, Sensitive, StepStatus, StorageCredentials, StorageLayout,
@@ -29,8 +30,9 @@ pub(crate) struct StorageRun<'a, 'e> {
 struct Keys {
     id: Option<String>,
     secret: Option<Sensitive<String>>,
-    /// Made this run: IAM may take seconds to accept it everywhere.
-    fresh: bool,
+    /// Made this run (for the IAM user `fresh`): IAM may take seconds to accept it
+    /// everywhere, and a key no storage took is deleted again.
+    fresh: Option<String>,
 }
 
 fn same_prefix(a: &str, b: &str) -> bool {
@@ -96,6 +98,37 @@ impl StorageRun<'_, '_> {
         };
         let need_keys = existing_source.is_none() || existing_target.is_none();
         let keys = self.credentials(req, need_keys).await?;
+        let missing = (existing_source.is_none(), existing_target.is_none());
+        let mut handed = false;
+        let made = self
+            .storages(
+                project,
+                keys.as_ref(),
+                existing_source,
+                existing_target,
+                &mut handed,
+            )
+            .await;
+        // Whatever became of the storages: a new key that none of them took is deleted now,
+        // or the user runs out of keys (IAM allows two) and the next run cannot go on.
+        if let Some(k) = keys.as_ref() {
+            self.settle_key(project, k, handed, missing).await?;
+        }
+        made
+    }
+
+    /// The source and target storages; `handed` turns true once one took a new key.
+    async fn storages(
+        &mut self,
+        project: i64,
+        keys: Option<&Keys>,
+        existing_source: Option<StorageInfo>,
+        existing_target: Option<StorageInfo>,
+        handed: &mut bool,
+    ) -> Result<(Option<i64>, Option<i64>), ApiError> {
+        let l = self.layout;
+        let source_uri = format!("s3://{}/{}/", l.bucket, l.images);
+        let target_uri = format!("s3://{}/{}", l.bucket, l.annotations);
 
         let endpoint = self
             .log
@@ -116,7 +149,14 @@ impl StorageRun<'_, '_> {
 
         // Source: the images, as tasks.
         let (key, title) = ("ls.source", "Source storage (images)");
-        let source_id = match (existing_source, &keys) {
+        let source_id = match (existing_source, keys) {
+            (None, _) if self.log.is_cancelled() => {
+                // Failed, not skipped: the run did not do what was asked, and says so.
+                let e = super::cancel::cancelled("before the source storage was made");
+                let st = self.log.failed(key, title, source_uri.as_str(), e);
+                self.log.push(st).await?;
+                None
+            }
             (Some(s), _) => {
                 let step = if self.log.plan {
                     self.log.plain(
@@ -156,6 +196,7 @@ impl StorageRun<'_, '_> {
                     .await
                 {
                     Ok(s) => {
+                        *handed = true;
                         let step = self.synced(key, title, &source_uri, s.id, true).await;
                         self.log.push(step).await?;
                         Some(s.id)
@@ -171,7 +212,14 @@ impl StorageRun<'_, '_> {
 
         // Target: each annotation, written to the bucket when it is saved.
         let (key, title) = ("ls.target", "Target storage (annotations)");
-        let target_id = match (existing_target, &keys) {
+        let target_id = match (existing_target, keys) {
+            (None, _) if self.log.is_cancelled() => {
+                // Failed, not skipped: the run did not do what was asked, and says so.
+                let e = super::cancel::cancelled("before the target storage was made");
+                let st = self.log.failed(key, title, target_uri.as_str(), e);
+                self.log.push(st).await?;
+                None
+            }
             (Some(s), _) => {
                 let st = self.log.plain(key, title, format!("{target_uri} (storage {})", s.id), StepStatus::Unchanged, format!("Label Studio writes each annotation to {target_uri}/<annotation id> when it is saved."));
                 self.log.push(st).await?;
@@ -191,11 +239,11 @@ impl StorageRun<'_, '_> {
                 // No trailing slash: Label Studio joins with '/', and `prefix/` gives `prefix//42`.
                 let spec = new("Annotations (Loopline)", &l.annotations, None, k);
                 let st = match self.create_retrying(k, || self.ls.create_export_storage(&spec)).await {
-                    Ok(s) => (self.log.plain(key, title, format!("{target_uri} (storage {})", s.id), StepStatus::Created, format!("Created; existing annotations were exported, and each new one is written to {target_uri}/<annotation id> when saved.")), Some(s.id)),
-                    Err(e) => (self.log.failed(key, title, target_uri.as_str(), e), None),
+                    Ok(s) => (*handed = true, self.log.plain(key, title, format!("{target_uri} (storage {})", s.id), StepStatus::Created, format!("Created; existing annotations were exported, and each new one is written to {target_uri}/<annotation id> when saved.")), Some(s.id)),
+                    Err(e) => ((), self.log.failed(key, title, target_uri.as_str(), e), None),
                 };
-                self.log.push(st.0).await?;
-                st.1
+                self.log.push(st.1).await?;
+                st.2
             }
         };
         Ok((source_id, target_id))
@@ -211,7 +259,17 @@ impl StorageRun<'_, '_> {
         created: bool,
     ) -> loopline_core::SetupStep {
         let resource = format!("{uri} (storage {id})");
-        match self.ls.sync_import_storage(id).await {
+        let sync = async {
+            match &self.log.cancel {
+                Some(c) => tokio::select! {
+                    biased;
+                    _ = c.cancelled() => Err(super::cancel::cancelled("during the sync (Label Studio may still finish it; the next run syncs again)")),
+                    r = self.ls.sync_import_storage(id) => r,
+                },
+                None => self.ls.sync_import_storage(id).await,
+            }
+        };
+        match sync.await {
             Ok(s) if s.status == "failed" || s.status == "completed_with_errors" => {
                 let why = s
                     .traceback
@@ -279,18 +337,91 @@ impl StorageRun<'_, '_> {
         loop {
             match create().await {
                 Err(e)
-                    if keys.fresh
+                    if keys.fresh.is_some()
                         && (e.code == ErrorCode::LsStorageFailed
                             || e.message.contains("InvalidAccessKeyId")) =>
                 {
                     match delays.next() {
-                        Some(d) => tokio::time::sleep(*d).await,
+                        Some(d) => {
+                            self.log
+                                .pause(*d, "while Label Studio waited for the new key to work")
+                                .await?
+                        }
                         None => return Err(e),
                     }
                 }
                 other => return other,
             }
         }
+    }
+
+    /// Says what became of a key made this run, in the credentials step: handed to a
+    /// storage, or deleted because none took it. A storage Label Studio made in spite of an
+    /// error answer may hold it, so one that appeared since counts as handed.
+    async fn settle_key(
+        &mut self,
+        project: i64,
+        keys: &Keys,
+        handed: bool,
+        missing: (bool, bool),
+    ) -> Result<(), ApiError> {
+        let (Some(user), Some(id)) = (keys.fresh.as_deref(), keys.id.as_deref()) else {
+            return Ok(());
+        };
+        let key = "ls.credentials";
+        let handed = handed || self.appeared(project, missing).await;
+        if handed {
+            return self
+                .log
+                .amend(key, |s| {
+                    s.summary.push_str(
+                        " A new access key went to Label Studio; Loopline did not keep it.",
+                    )
+                })
+                .await;
+        }
+        let users = self.log.engine.storage_users(&self.layout.region).await;
+        let deleted = match users {
+            Ok(u) => u.delete_access_key(user, id).await,
+            Err(e) => Err(e),
+        };
+        let shown = masked(id);
+        match deleted {
+            Ok(()) => {
+                self.log
+                    .amend(key, |s| {
+                        s.summary.push_str(&format!(" No storage took the new access key {shown}, so Loopline deleted it again: IAM allows a user two."));
+                    })
+                    .await
+            }
+            Err(e) => {
+                let e = ApiError::new(
+                    ErrorCode::AwsError,
+                    format!("No storage took the new access key {shown} of the IAM user '{user}', and deleting it failed: {} Delete it by hand, or the user runs out of keys (IAM allows two): `aws iam delete-access-key --user-name {user} --access-key-id ID` with the id `aws iam list-access-keys --user-name {user}` shows for {shown}.", e.message),
+                );
+                self.log
+                    .amend(key, |s| {
+                        s.status = StepStatus::Failed;
+                        s.summary = e.message.clone();
+                        s.error = Some(e);
+                    })
+                    .await
+            }
+        }
+    }
+
+    /// Whether a storage that was missing before this run exists now.
+    async fn appeared(&self, project: i64, (source, target): (bool, bool)) -> bool {
+        let l = self.layout;
+        let found = |all: Result<Vec<StorageInfo>, ApiError>, prefix: &str| match all {
+            Ok(all) => all
+                .iter()
+                .any(|s| s.bucket == l.bucket && same_prefix(&s.prefix, prefix)),
+            // Cannot tell: keep the key rather than break a storage that may hold it.
+            Err(_) => true,
+        };
+        (source && found(self.ls.import_storages(project).await, &l.images))
+            || (target && found(self.ls.export_storages(project).await, &l.annotations))
     }
 
     /// The credentials step. `None` when no storage can be created (failed, or waiting).
@@ -314,7 +445,7 @@ impl StorageRun<'_, '_> {
                 Ok(Some(Keys {
                     id: None,
                     secret: None,
-                    fresh: false,
+                    fresh: None,
                 }))
             }
             StorageCredentials::Keys => {
@@ -343,7 +474,7 @@ impl StorageRun<'_, '_> {
                         Ok(Some(Keys {
                             id: Some(id),
                             secret: Some(secret),
-                            fresh: false,
+                            fresh: None,
                         }))
                     }
                     Err(e) => {
@@ -393,7 +524,7 @@ impl StorageRun<'_, '_> {
             return Ok(Keys {
                 id: None,
                 secret: None,
-                fresh: false,
+                fresh: None,
             });
         }
         let (arn, created) = match existing {
@@ -416,18 +547,19 @@ impl StorageRun<'_, '_> {
         let mut keys = Keys {
             id: None,
             secret: None,
-            fresh: false,
+            fresh: None,
         };
         if need_keys {
             // A user holds at most two keys; one may serve a storage made earlier.
-            if users.access_key_ids(&name).await?.len() >= 2 {
-                return Err(ApiError::new(ErrorCode::InvalidArgument, format!("The IAM user '{name}' already has two access keys, the most IAM allows. Delete the one Label Studio does not use (IAM console › Users › {name} › Security credentials), then run the setup again.")));
+            let held = users.access_keys(&name).await?;
+            if held.len() >= 2 {
+                return Err(two_keys(&name, &held));
             }
             let (id, secret) = users.create_access_key(&name).await?;
             keys = Keys {
                 id: Some(id),
                 secret: Some(secret),
-                fresh: true,
+                fresh: Some(name.clone()),
             };
         }
         let status = if created {
@@ -437,23 +569,46 @@ impl StorageRun<'_, '_> {
         } else {
             StepStatus::Unchanged
         };
-        let handed = if need_keys {
-            " A new access key went to Label Studio; Loopline did not keep it."
-        } else {
-            ""
-        };
+        // What became of a new key is added once the storages are made (`settle_key`).
         let s = self.log.step(
             key,
             title,
             arn,
             status,
-            format!("The IAM user '{name}' may {scope}.{handed}"),
+            format!("The IAM user '{name}' may {scope}."),
             Some(pretty(&policy)),
             None,
         );
         self.log.push(s).await?;
         Ok(keys)
     }
+}
+
+/// The user is out of keys. Label Studio strips keys from what it shows, so Loopline cannot
+/// tell which one a storage holds; when each was made and last used tells the user.
+fn two_keys(user: &str, held: &[AccessKey]) -> ApiError {
+    let each: Vec<String> = held
+        .iter()
+        .map(|k| {
+            let made = k
+                .created
+                .as_deref()
+                .map(|d| format!("made {d}, "))
+                .unwrap_or_default();
+            let used = match &k.last_used {
+                Some(d) => format!("last used {d}"),
+                None => "never used".to_string(),
+            };
+            format!("{} ({made}{used})", masked(&k.id))
+        })
+        .collect();
+    ApiError::new(
+        ErrorCode::InvalidArgument,
+        format!(
+            "The IAM user '{user}' already has two access keys, the most IAM allows: {}. One is probably left from a setup that failed before Label Studio took it. Label Studio reads the bucket with a storage's key when the storage is made, so a key never used serves no storage (IAM reports use a few hours late; a key made within the last hours may be in use). Delete the one no storage uses: `aws iam list-access-keys --user-name {user}` shows the full ids, then `aws iam delete-access-key --user-name {user} --access-key-id ID` (or IAM console › Users › {user} › Security credentials). Then run the setup again.",
+            each.join(" and ")
+        ),
+    )
 }
 
 fn plural(n: i64, what: &str) -> String {

@@ -7,49 +7,40 @@
 use std::time::Duration;
 
 use loopline_core::{
-    ApiError, ErrorCode, EventQuery, RetrainRule, SetupReport, SetupStep, StepStatus, TunnelState,
+    ApiError, ErrorCode, EventQuery, RetrainRule, SetupReport, SetupStep, SetupWork, StepStatus,
+    TunnelState,
 };
 use loopline_payloads::parse::StoredFindings;
-use serde::{Deserialize, Serialize};
 
+use super::loop_claim::CheckClaim;
 use super::StepLog;
 use crate::Engine;
 
-const CHECK_SETTING: &str = "setup.loop_check";
 /// How long each stage may take: Label Studio sends the webhook and writes the export
 /// within the request, so seconds are normal; a minute means something is wrong.
 const STAGE_MS: i64 = 60_000;
 
-/// The check under way: its task's annotations count but fire no run.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct PendingCheck {
-    pub project: i64,
-    pub task: i64,
-    pub until_ms: i64,
-}
-
 impl Engine {
-    pub(crate) async fn pending_loop_check(&self) -> Result<Option<PendingCheck>, ApiError> {
-        let now = self.clock.now_ms();
-        Ok(self
-            .store
-            .setting(CHECK_SETTING)
-            .await?
-            .and_then(|j| serde_json::from_str::<PendingCheck>(&j).ok())
-            .filter(|c| c.until_ms > now))
-    }
-
     /// `loopline setup check`: the loop end to end with one test annotation, cleaned up after.
+    /// One at a time per data directory: a second is refused with `already_running`, before it
+    /// records or touches anything.
     pub async fn check_loop(&self, source: &str, project: i64) -> Result<SetupReport, ApiError> {
+        let mut claim = self.claim_loop_check(project).await?;
         let started = self.clock.now_ms();
+        let work = self.begin_setup_work(SetupWork::Check);
         let mut log = StepLog::new(self, false);
-        let result = self.check_stages(&mut log, source, project).await;
+        log.cancel = Some(work.token.clone());
+        let result = self
+            .check_stages(&mut log, &mut claim, source, project)
+            .await;
         // Whatever happened, the marker goes: later annotations on that task are real.
-        self.store.delete_setting(CHECK_SETTING).await?;
+        self.release_loop_check(&claim).await?;
         result?;
         let failed = log.steps.iter().any(|s| s.status == StepStatus::Failed);
         let seconds = (self.clock.now_ms() - started) as f64 / 1000.0;
-        let summary = if failed {
+        let summary = if log.is_cancelled() {
+            "The loop check was cancelled: the steps above say what was done, and the test annotation was removed again.".to_string()
+        } else if failed {
             "The loop is not verified yet: fix the step marked failed and check again.".to_string()
         } else {
             format!("Loop verified in {seconds:.1} s: an annotation reached Loopline, was counted and exported, and was removed again.")
@@ -81,6 +72,7 @@ impl Engine {
     async fn check_stages(
         &self,
         log: &mut StepLog<'_>,
+        claim: &mut CheckClaim,
         source: &str,
         project: i64,
     ) -> Result<(), ApiError> {
@@ -114,15 +106,22 @@ impl Engine {
             );
             return log.push(s).await;
         };
-        let until = self.clock.now_ms() + 5 * STAGE_MS;
-        let pending = PendingCheck {
-            project,
-            task,
-            until_ms: until,
+        let claimed = if log.is_cancelled() {
+            Err(super::cancel::cancelled(
+                "before the test annotation was made",
+            ))
+        } else {
+            self.claim_check_task(claim, task).await
         };
-        let json =
-            serde_json::to_string(&pending).map_err(|e| ApiError::internal(e.to_string()))?;
-        self.store.set_setting(CHECK_SETTING, &json).await?;
+        if let Err(e) = claimed {
+            let s = log.failed(
+                "check.annotation",
+                "Test annotation",
+                format!("task {task}"),
+                e,
+            );
+            return log.push(s).await;
+        }
         let after_id = self
             .list_events(&EventQuery {
                 source_id: Some(source.to_string()),
@@ -211,7 +210,21 @@ impl Engine {
             if self.clock.now_ms() > deadline {
                 break None;
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            if let Err(e) = log
+                .pause(
+                    Duration::from_millis(200),
+                    "while waiting for the test annotation's webhook",
+                )
+                .await
+            {
+                let s = log.failed(
+                    "check.received",
+                    "Received",
+                    format!("annotation {annotation}"),
+                    e,
+                );
+                return log.push(s).await;
+            }
         };
         let Some(event) = event else {
             let e = ApiError::new(ErrorCode::TunnelUnreachable, format!("Label Studio did not deliver the test annotation's webhook within {} s. Check that the project's webhook points at the tunnel URL (step 7), and that `loopline serve` or the app is running.", STAGE_MS / 1000));
@@ -251,10 +264,7 @@ impl Engine {
                     .into_iter()
                     .find(|r| r.id == rules[0].id);
                 match rule {
-                    Some(r)
-                        if r.count.is_some() && r.count != rules[0].count
-                            || self.clock.now_ms() > deadline =>
-                    {
+                    Some(r) if r.count.is_some() && r.count != rules[0].count => {
                         break log.plain(
                             "check.counted",
                             "Counted",
@@ -266,7 +276,25 @@ impl Engine {
                             ),
                         );
                     }
-                    Some(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                    Some(r) if self.clock.now_ms() > deadline => {
+                        break log.failed(
+                            "check.counted",
+                            "Counted",
+                            r.id.clone(),
+                            not_counted(&r, event.id),
+                        );
+                    }
+                    Some(r) => {
+                        if let Err(e) = log
+                            .pause(
+                                Duration::from_millis(200),
+                                "while waiting for the rule to count the test annotation",
+                            )
+                            .await
+                        {
+                            break log.failed("check.counted", "Counted", r.id.clone(), e);
+                        }
+                    }
                     None => {
                         break log.plain(
                             "check.counted",
@@ -280,6 +308,9 @@ impl Engine {
             }
         };
         log.push(step).await?;
+        if log.is_cancelled() {
+            return Ok(());
+        }
 
         // Exported: Label Studio wrote it to the annotations prefix.
         let Some(layout) = self.storage_layout().await? else {
@@ -300,7 +331,17 @@ impl Engine {
             match store.head_object(&layout.bucket, &key).await {
                 Ok(Some(_)) => break Ok(true),
                 Ok(None) if self.clock.now_ms() > deadline => break Ok(false),
-                Ok(None) => tokio::time::sleep(Duration::from_millis(250)).await,
+                Ok(None) => {
+                    if let Err(e) = log
+                        .pause(
+                            Duration::from_millis(250),
+                            "while waiting for Label Studio's export",
+                        )
+                        .await
+                    {
+                        break Err(e);
+                    }
+                }
                 Err(e) => break Err(e),
             }
         };
@@ -349,4 +390,26 @@ impl Engine {
         };
         log.push(step).await
     }
+}
+
+/// The rule's count did not move for the test annotation: what did not arrive, and where to
+/// look. The usual causes, most likely first.
+fn not_counted(rule: &RetrainRule, event: i64) -> ApiError {
+    let now = match rule.count {
+        Some(c) => format!("it still stands at {c}"),
+        None => "it has no count yet".to_string(),
+    };
+    let why = rule
+        .error
+        .as_deref()
+        .map(|e| format!(" The rule reports: {e}"))
+        .unwrap_or_default();
+    ApiError::new(
+        ErrorCode::TimedOut,
+        format!(
+            "The test annotation arrived (event #{event}) but retrain rule {} did not count it within {} s: {now}.{why} Check that the project's webhook sends its payload (the counters come in it), that the rule counts the counter Label Studio moves (`loopline rule list`), and that `loopline serve` or the app is running to evaluate rules.",
+            rule.id,
+            STAGE_MS / 1000
+        ),
+    )
 }

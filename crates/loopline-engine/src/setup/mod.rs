@@ -3,12 +3,14 @@
 //! and does nothing on a second run when nothing changed. The last outcome of every step
 //! is kept, so `setup status` and the Setup page show what exists.
 
+mod cancel;
 mod images;
 mod job;
 mod label_configs;
 mod labeling;
 mod labeling_storage;
 mod loop_check;
+mod loop_claim;
 mod pipeline;
 mod pipeline_record;
 #[cfg(test)]
@@ -26,9 +28,10 @@ use loopline_cloud::iam::{Iam, Roles};
 use loopline_cloud::s3::{ObjectStore, S3};
 use loopline_core::{rfc3339_ms, ApiError, SetupReport, SetupStep, StepStatus};
 
+pub(crate) use cancel::{CancelToken, Cancels};
 pub(crate) use job::JobSlot;
 pub use labeling_storage::{user_name_for as storage_user_name, IMAGE_FILTER};
-pub(crate) use loop_check::PendingCheck;
+pub(crate) use loop_claim::PendingCheck;
 pub use pipeline::ChosenPipeline;
 pub use pipeline_template::{DEFAULT_TRAINING_INSTANCE, TEMP_PREFIX};
 pub use policies::trust_policy;
@@ -166,6 +169,8 @@ pub(crate) struct StepLog<'a> {
     pub engine: &'a Engine,
     pub plan: bool,
     pub steps: Vec<SetupStep>,
+    /// Set for work the user may cancel (see `cancel`).
+    pub cancel: Option<Arc<CancelToken>>,
 }
 
 impl<'a> StepLog<'a> {
@@ -174,6 +179,22 @@ impl<'a> StepLog<'a> {
             engine,
             plan,
             steps: Vec::new(),
+            cancel: None,
+        }
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(|c| c.is_cancelled())
+    }
+
+    /// Waits `d` between tries, or less when the user cancels (`during` says what it was).
+    pub async fn pause(&self, d: std::time::Duration, during: &str) -> Result<(), ApiError> {
+        match &self.cancel {
+            Some(c) => c.pause(d, during).await,
+            None => {
+                tokio::time::sleep(d).await;
+                Ok(())
+            }
         }
     }
 
@@ -236,6 +257,24 @@ impl<'a> StepLog<'a> {
             self.engine.record_step(&step).await?;
         }
         self.steps.push(step);
+        Ok(())
+    }
+
+    /// Changes a step already pushed, once a later one decided how it ended, and keeps it
+    /// again.
+    pub async fn amend(
+        &mut self,
+        key: &str,
+        change: impl FnOnce(&mut SetupStep),
+    ) -> Result<(), ApiError> {
+        let Some(step) = self.steps.iter_mut().rev().find(|s| s.key == key) else {
+            return Ok(());
+        };
+        change(step);
+        let step = step.clone();
+        if !self.plan {
+            self.engine.record_step(&step).await?;
+        }
         Ok(())
     }
 

@@ -318,7 +318,7 @@ async fn pipeline_step(
             if log.plan {
                 log.step(key, title, &p.arn, StepStatus::Planned, format!("Update the pipeline ({change}): {shape}."), detail, None)
             } else {
-                match with_role_retry(log.engine, || sagemaker.update_pipeline(ask.name, &text, ask.role_arn, description)).await {
+                match with_role_retry(log, || sagemaker.update_pipeline(ask.name, &text, ask.role_arn, description)).await {
                     Err(e) => fail(log, &p.arn, e.error),
                     Ok(_) => match verify(sagemaker, ask.name, &wanted).await {
                         Ok(arn) => log.step(key, title, &arn, StepStatus::Updated, format!("Updated ({change}): {shape}."), detail, None),
@@ -330,7 +330,7 @@ async fn pipeline_step(
         (None, _) if log.plan => log.step(key, title, &arn_guess, StepStatus::Planned, format!("Create the pipeline: {shape}."), detail, None),
         (None, _) => {
             let token = hex(&Sha256::digest(format!("{}\n{}\n{text}", ask.name, ask.role_arn).as_bytes()));
-            match with_role_retry(log.engine, || sagemaker.create_pipeline(ask.name, &text, ask.role_arn, description, &token)).await {
+            match with_role_retry(log, || sagemaker.create_pipeline(ask.name, &text, ask.role_arn, description, &token)).await {
                 Err(e) => fail(log, &arn_guess, e.error),
                 Ok(_) => match verify(sagemaker, ask.name, &wanted).await {
                     Ok(arn) => log.step(key, title, &arn, StepStatus::Created, format!("Created: {shape}."), detail, None),
@@ -383,16 +383,23 @@ async fn verify(
 
 /// Tries `call` again while SageMaker cannot assume a role that IAM has only just created
 /// (new roles take seconds to be usable everywhere).
-async fn with_role_retry<F, Fut>(engine: &Engine, mut call: F) -> Result<String, CallError>
+async fn with_role_retry<F, Fut>(log: &StepLog<'_>, mut call: F) -> Result<String, CallError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<String, CallError>>,
 {
-    let mut delays = engine.setup_retry_delays.iter();
+    let mut delays = log.engine.setup_retry_delays.iter();
     loop {
         match call().await {
             Err(e) if cannot_assume_role(&e) => match delays.next() {
-                Some(d) => tokio::time::sleep(*d).await,
+                Some(d) => {
+                    if let Err(c) = log
+                        .pause(*d, "while IAM made the new role usable by SageMaker")
+                        .await
+                    {
+                        return Err(CallError { error: c, ..e });
+                    }
+                }
                 None => {
                     return Err(CallError {
                         error: ApiError::new(e.error.code, format!("{} SageMaker still cannot assume the role after a minute: check that its trust policy allows sagemaker.amazonaws.com, then run the setup again.", e.error.message)),

@@ -51,9 +51,11 @@ impl Engine {
             "arn:{}:iam::{account}:role/{name}",
             super::policies::partition(&region)
         );
+        let work = self.begin_setup_work(loopline_core::SetupWork::Role);
         let mut run = RoleRun {
             log: StepLog::new(self, plan),
         };
+        run.log.cancel = Some(work.token.clone());
         let existing_only = req.role_arn.is_some();
         let role = run
             .role(roles.as_ref(), &name, &arn_guess, &account, existing_only)

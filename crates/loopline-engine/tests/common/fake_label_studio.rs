@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use loopline_cloud::iam_users::StorageUsers;
+use loopline_cloud::iam_users::{AccessKey, StorageUsers};
 use loopline_cloud::label_studio_setup::{LabelingProjects, NewStorage, ProjectInfo, StorageInfo};
 use loopline_core::{ApiError, ErrorCode, Sensitive};
 
@@ -29,6 +29,11 @@ pub struct FakeLabelStudio {
     pub refuse_config: Mutex<Option<String>>,
     /// (annotation id, task id)
     pub annotations: Mutex<Vec<(i64, i64)>>,
+    /// While set, every storage creation is refused with it (a bucket Label Studio cannot
+    /// read), and no storage is made.
+    pub refuse_storages: Mutex<Option<ApiError>>,
+    /// How many storage creations were refused.
+    pub refusals: AtomicUsize,
 }
 
 impl FakeLabelStudio {
@@ -114,6 +119,10 @@ impl LabelingProjects for FakeLabelStudio {
     }
 
     async fn create_import_storage(&self, s: &NewStorage) -> Result<StorageInfo, ApiError> {
+        if let Some(e) = self.refuse_storages.lock().unwrap().clone() {
+            self.refusals.fetch_add(1, Ordering::SeqCst);
+            return Err(e);
+        }
         assert!(
             s.regex_filter.as_deref().unwrap_or("").contains(".*"),
             "regex_filter matches from the key's start"
@@ -187,6 +196,10 @@ impl LabelingProjects for FakeLabelStudio {
     }
 
     async fn create_export_storage(&self, s: &NewStorage) -> Result<StorageInfo, ApiError> {
+        if let Some(e) = self.refuse_storages.lock().unwrap().clone() {
+            self.refusals.fetch_add(1, Ordering::SeqCst);
+            return Err(e);
+        }
         assert!(
             !s.prefix.ends_with('/'),
             "an export prefix with a trailing slash makes prefix//id keys"
@@ -204,6 +217,21 @@ pub type FakeUser = (HashMap<String, String>, Vec<String>);
 pub struct FakeUsers {
     pub users: Mutex<HashMap<String, FakeUser>>,
     pub keys_made: AtomicUsize,
+    /// The most keys any user held at once.
+    pub most_keys: AtomicUsize,
+    /// While set, deleting a key fails with it.
+    pub refuse_delete: Mutex<Option<ApiError>>,
+}
+
+impl FakeUsers {
+    pub fn keys_of(&self, user: &str) -> Vec<String> {
+        self.users
+            .lock()
+            .unwrap()
+            .get(user)
+            .map(|u| u.1.clone())
+            .unwrap_or_default()
+    }
 }
 
 #[async_trait]
@@ -250,30 +278,39 @@ impl StorageUsers for FakeUsers {
         Ok(())
     }
 
-    async fn access_key_ids(&self, user: &str) -> Result<Vec<String>, ApiError> {
+    async fn access_keys(&self, user: &str) -> Result<Vec<AccessKey>, ApiError> {
         Ok(self
-            .users
-            .lock()
-            .unwrap()
-            .get(user)
-            .map(|u| u.1.clone())
-            .unwrap_or_default())
+            .keys_of(user)
+            .into_iter()
+            .map(|id| AccessKey {
+                id,
+                created: Some("2026-12-01T10:00:00Z".into()),
+                last_used: None,
+            })
+            .collect())
     }
 
     async fn create_access_key(&self, user: &str) -> Result<(String, Sensitive<String>), ApiError> {
+        let mut all = self.users.lock().unwrap();
+        let keys = &mut all.get_mut(user).unwrap().1;
+        // IAM's limit.
+        if keys.len() >= 2 {
+            return Err(ApiError::new(
+                ErrorCode::AwsError,
+                "Cannot exceed quota for AccessKeysPerUser: 2",
+            ));
+        }
         let n = self.keys_made.fetch_add(1, Ordering::SeqCst);
         let id = format!("AKIAFAKE{n:08}");
-        self.users
-            .lock()
-            .unwrap()
-            .get_mut(user)
-            .unwrap()
-            .1
-            .push(id.clone());
+        keys.push(id.clone());
+        self.most_keys.fetch_max(keys.len(), Ordering::SeqCst);
         Ok((id, Sensitive::new(format!("fake-secret-{n}-do-not-keep"))))
     }
 
     async fn delete_access_key(&self, user: &str, key_id: &str) -> Result<(), ApiError> {
+        if let Some(e) = self.refuse_delete.lock().unwrap().clone() {
+            return Err(e);
+        }
         self.users
             .lock()
             .unwrap()
