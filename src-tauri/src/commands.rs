@@ -45,7 +45,7 @@ app_commands! {
 
         /// `loopline db check`: works when the engine could not open, to explain why.
         pub async fn db_check(slot: State<'_, EngineSlot>) -> Result<DbCheck, ApiError> {
-            loopline_engine::check_database(slot.data_dir()).await
+            loopline_engine::check_database(slot.data_dir().as_deref()).await
         }
 
         /// `loopline source list`
@@ -440,14 +440,51 @@ app_commands! {
             slot: State<'_, EngineSlot>,
         ) -> Result<DbRestore, ApiError> {
             let restored =
-                loopline_engine::restore_database(slot.data_dir(), &loopline_engine::SystemClock).await?;
-            let opened = crate::slot::open_engine(slot.launch()).await;
+                loopline_engine::restore_database(slot.data_dir().as_deref(), &loopline_engine::SystemClock).await?;
+            let opened = crate::slot::open_engine(&slot.launch()).await;
             if let Ok(engine) = &opened {
                 crate::attach(&app, engine);
             }
             let result = opened.as_ref().map(|_| restored).map_err(Clone::clone);
             slot.replace(opened);
             result
+        }
+
+        /// The engine error screen's "Try again": opens the data directory again, once the
+        /// cause is fixed (a folder made writable, another Loopline closed). The CLI's twin is
+        /// running the command again. A running engine is left as it is.
+        pub async fn engine_retry<R: Runtime>(
+            app: AppHandle<R>,
+            slot: State<'_, EngineSlot>,
+        ) -> Result<AppInfo, ApiError> {
+            if let Ok(engine) = slot.engine() {
+                return engine.info().await;
+            }
+            reopen(&app, &slot).await
+        }
+
+        /// The engine error screen's "Use another folder": this session's data lives in `dir`
+        /// (the CLI's twin is `--data-dir DIR`). A running engine is left as it is.
+        pub async fn engine_open_data_dir<R: Runtime>(
+            app: AppHandle<R>,
+            slot: State<'_, EngineSlot>,
+            data_dir: String,
+        ) -> Result<AppInfo, ApiError> {
+            if slot.engine().is_ok() {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidArgument,
+                    "Loopline is already running on its data directory. Quit it and start it with --data-dir DIR to use another.",
+                ));
+            }
+            let dir = std::path::PathBuf::from(data_dir.trim());
+            if !dir.is_absolute() {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidArgument,
+                    format!("'{}' is not a full path. Give the folder's full path, e.g. /home/you/loopline-data.", dir.display()),
+                ));
+            }
+            slot.set_data_dir(dir);
+            reopen(&app, &slot).await
         }
 
         /// Opens a run's page in the AWS console in the user's browser. The address comes from the
@@ -472,4 +509,19 @@ app_commands! {
             })
         }
     }
+}
+
+/// Opens the engine as the slot's launch arguments say, attaches it to the window and puts
+/// it in the slot: its info, or why it did not open (kept as the startup error the screen shows).
+async fn reopen<R: Runtime>(app: &AppHandle<R>, slot: &EngineSlot) -> Result<AppInfo, ApiError> {
+    let opened = crate::slot::open_engine(&slot.launch()).await;
+    if let Ok(engine) = &opened {
+        crate::attach(app, engine);
+    }
+    let info = match &opened {
+        Ok(engine) => engine.info().await,
+        Err(e) => Err(e.clone()),
+    };
+    slot.replace(opened);
+    info
 }

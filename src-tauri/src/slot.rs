@@ -1,4 +1,4 @@
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use loopline_core::{ApiError, ErrorCode};
@@ -10,14 +10,15 @@ use crate::LaunchArgs;
 /// reads the reason (say, a database from a newer Loopline) instead of a crash. Replaced
 /// once, when a restore from backup lets the engine open after all.
 pub struct EngineSlot {
-    launch: LaunchArgs,
+    /// Behind a lock: the engine error screen may open another data directory.
+    launch: RwLock<LaunchArgs>,
     opened: RwLock<Result<Arc<Engine>, ApiError>>,
 }
 
 impl EngineSlot {
     pub fn new(launch: LaunchArgs, opened: Result<Arc<Engine>, ApiError>) -> Self {
         EngineSlot {
-            launch,
+            launch: RwLock::new(launch),
             opened: RwLock::new(opened),
         }
     }
@@ -39,13 +40,20 @@ impl EngineSlot {
         }
     }
 
-    pub fn launch(&self) -> &LaunchArgs {
-        &self.launch
+    pub fn launch(&self) -> LaunchArgs {
+        self.launch.read().map(|l| l.clone()).unwrap_or_default()
     }
 
     /// `--data-dir`, or `None` for the OS default (as the engine resolves it).
-    pub fn data_dir(&self) -> Option<&Path> {
-        self.launch.data_dir.as_deref()
+    pub fn data_dir(&self) -> Option<PathBuf> {
+        self.launch().data_dir
+    }
+
+    /// From now on, this session's engine lives in `dir`.
+    pub(crate) fn set_data_dir(&self, dir: PathBuf) {
+        if let Ok(mut launch) = self.launch.write() {
+            launch.data_dir = Some(dir);
+        }
     }
 
     pub(crate) fn replace(&self, opened: Result<Arc<Engine>, ApiError>) {

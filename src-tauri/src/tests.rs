@@ -342,3 +342,78 @@ fn every_declared_command_is_registered() {
     }
     shutdown(&app);
 }
+
+/// Issue 22.20: the engine error screen offers a way forward, not only "restart Loopline":
+/// "Try again" once the cause is fixed, and "Use another folder".
+#[test]
+fn an_engine_that_did_not_open_can_be_retried_or_opened_on_another_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    // The data directory's path is taken by a file: the engine cannot open it.
+    let blocked = dir.path().join("data");
+    std::fs::write(&blocked, b"not a folder").unwrap();
+    let (opened, webview) = app(LaunchArgs {
+        data_dir: Some(blocked.clone()),
+        listen: Some("127.0.0.1:0".into()),
+    });
+    let startup: Option<ApiError> =
+        invoke(&webview, "engine_status", serde_json::json!({})).unwrap();
+    let first = startup.expect("the engine did not open");
+
+    // Retried before anything changed: the same refusal, and still no engine.
+    let again = invoke::<AppInfo>(&webview, "engine_retry", serde_json::json!({})).unwrap_err();
+    assert_eq!(again.code, first.code);
+    let bad = invoke::<AppInfo>(
+        &webview,
+        "engine_open_data_dir",
+        serde_json::json!({"dataDir": "relative/dir"}),
+    )
+    .unwrap_err();
+    assert_eq!(bad.code, ErrorCode::InvalidArgument);
+
+    // The cause fixed, "Try again" opens it.
+    std::fs::remove_file(&blocked).unwrap();
+    let info: AppInfo = invoke(&webview, "engine_retry", serde_json::json!({})).unwrap();
+    assert!(
+        info.db_path.starts_with(blocked.to_str().unwrap()),
+        "{info:?}"
+    );
+    let startup: Option<ApiError> =
+        invoke(&webview, "engine_status", serde_json::json!({})).unwrap();
+    assert_eq!(startup, None);
+    let status: ReceiverStatus =
+        invoke(&webview, "receiver_status", serde_json::json!({})).unwrap();
+    assert_eq!(status.state, ReceiverState::Running);
+    // Running now: another folder is refused (quit and start with --data-dir instead).
+    let refused = invoke::<AppInfo>(
+        &webview,
+        "engine_open_data_dir",
+        serde_json::json!({"dataDir": dir.path().join("other").to_str().unwrap()}),
+    )
+    .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::InvalidArgument);
+    shutdown(&opened);
+
+    // Another folder, for an app that could not open its own.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let blocked = elsewhere.path().join("data");
+    std::fs::write(&blocked, b"not a folder").unwrap();
+    let (second, webview) = app(LaunchArgs {
+        data_dir: Some(blocked),
+        listen: Some("127.0.0.1:0".into()),
+    });
+    let other = elsewhere.path().join("fresh");
+    let info: AppInfo = invoke(
+        &webview,
+        "engine_open_data_dir",
+        serde_json::json!({"dataDir": other.to_str().unwrap()}),
+    )
+    .unwrap();
+    assert!(
+        info.db_path.starts_with(other.to_str().unwrap()),
+        "{info:?}"
+    );
+    let startup: Option<ApiError> =
+        invoke(&webview, "engine_status", serde_json::json!({})).unwrap();
+    assert_eq!(startup, None);
+    shutdown(&second);
+}

@@ -86,6 +86,31 @@ describe("App shell", () => {
     expect(await screen.findByTestId("engine-error")).toHaveTextContent("newer Loopline");
     expect(screen.queryByTestId("timeline-empty")).not.toBeInTheDocument();
   });
+
+  it("lets the user try again, or use another folder, without a restart (issue 22.20)", async () => {
+    let opened = false;
+    engine.current = fakeEngine({
+      engine_status: () => (opened ? null : { code: "data_dir_unavailable", message: "Loopline cannot write to /x (permission denied)." }),
+      receiver_status: running(),
+      app_info: info,
+      engine_retry: () => {
+        throw { code: "data_dir_unavailable", message: "Loopline cannot write to /x (permission denied)." };
+      },
+      engine_open_data_dir: () => {
+        opened = true;
+        return info;
+      },
+    });
+    await renderApp();
+    expect(await screen.findByTestId("engine-error")).toHaveTextContent("permission denied");
+    await userEvent.click(screen.getByTestId("engine-retry"));
+    expect(await screen.findByTestId("engine-reopen-error")).toHaveTextContent("cannot write");
+    expect(screen.getByTestId("engine-open-dir")).toBeDisabled();
+    await userEvent.type(screen.getByTestId("engine-data-dir"), "/home/me/loopline-data");
+    await userEvent.click(screen.getByTestId("engine-open-dir"));
+    await waitFor(() => expect(screen.queryByTestId("engine-error")).not.toBeInTheDocument());
+    expect(engine.current.calls).toContainEqual({ cmd: "engine_open_data_dir", args: { dataDir: "/home/me/loopline-data" } });
+  });
 });
 
 describe("Settings", () => {

@@ -70,6 +70,8 @@ export type Commands = {
   aquarium_thumbnail: { args: { url: string }; result: string };
   tunnel_test: { args: Record<string, never>; result: TunnelTest };
   db_restore: { args: Record<string, never>; result: DbRestore };
+  engine_retry: { args: Record<string, never>; result: AppInfo };
+  engine_open_data_dir: { args: { dataDir: string }; result: AppInfo };
   run_open_console: { args: { id: number }; result: null };
 };
 
@@ -145,5 +147,7 @@ export const COMMAND_NAMES = [
   "aquarium_thumbnail",
   "tunnel_test",
   "db_restore",
+  "engine_retry",
+  "engine_open_data_dir",
   "run_open_console",
 ] as const satisfies readonly CommandName[];

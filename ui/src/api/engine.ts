@@ -1,5 +1,5 @@
 import { useEffect } from "react";
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ApiError, AppInfo, ReceiverStatus } from "../bindings.gen";
 import { call } from "./ipc";
 import { subscribeForEffect } from "./effects";
@@ -27,5 +27,15 @@ export function useEngineStartupError() {
   return useQuery<ApiError | null, ApiError>({
     queryKey: queryKeys.engineStatus,
     queryFn: () => call("engine_status"),
+  });
+}
+
+/** The engine error screen's "Try again" (`engine_retry`) and "Use another folder"
+ * (`engine_open_data_dir`): on success every screen reloads on the engine now running. */
+export function useReopenEngine() {
+  const client = useQueryClient();
+  return useMutation<AppInfo, ApiError, { dataDir: string } | null>({
+    mutationFn: (to) => (to ? call("engine_open_data_dir", to) : call("engine_retry")),
+    onSuccess: () => client.invalidateQueries(),
   });
 }
