@@ -351,3 +351,42 @@ def test_a_webhook_deleted_in_label_studio_is_recreated_or_reported_as_the_user_
         assert len([e for e in s.events() if e["action"] == "LOOPLINE_WEBHOOK_DELETED"]) == 1
     finally:
         s.stop()
+
+
+@pytest.mark.desktop
+def test_the_app_opened_while_serve_owns_the_port_leaves_the_tunnel_to_serve(launch_app, data_dir, run_cli, cli_binary):
+    """Issue 22.2 with the real peers: `serve` keeps a bore tunnel; the app opens on the same
+    data directory while serve owns the port. The app, with no receiver, never takes the
+    tunnel (one tunnel, serve's, at its URL). Once serve stops and the app's receiver moves
+    to a free port, the app takes it over."""
+    run_cli("secret", "set", "bore-secret", data_dir=data_dir, input=BORE_SECRET)
+    bore = start_bore()
+    s = Served(cli_binary, data_dir)
+    s.start()
+    try:
+        s.json("tunnel", "set", "bore", "--server", "127.0.0.1", "--secret-name", "bore-secret")
+        first = s.reachable("http://127.0.0.1:")
+        assert first["kept_by"].startswith("serve"), first
+
+        app = launch_app(["--data-dir", str(data_dir), "--listen", f"127.0.0.1:{s.port}"])
+        app.wait_text('[data-testid="receiver-error"]', "already in use")
+        # Several ticks of both keepers (heartbeats are 2 s apart, keepers tick every second).
+        heartbeats_pass(s, 4)
+        kinds = sorted(p["kind"] for p in s.json("info")["processes"])
+        assert kinds == ["app", "serve"], kinds
+        now = s.status()
+        assert now["state"] == "reachable" and now["kept_by"].startswith("serve"), now
+        assert now["public_url"] == first["public_url"], "one tunnel, never a second one"
+
+        s.stop()
+        # Nothing with a receiver is running: the app does not pick the tunnel up.
+        idle = wait_until(lambda: (st := s.status())["state"] == "stopped" and st, "the tunnel left alone", timeout=60)
+        assert "Nothing is running it" in idle["note"], idle
+
+        use = app.find('[data-testid="receiver-use-suggested"]')
+        app.click(use)
+        taken = wait_until(lambda: (st := s.status())["state"] == "reachable" and st, "the app's tunnel", timeout=90)
+        assert taken["kept_by"].startswith("app"), taken
+    finally:
+        s.stop()
+        bore.stop()
