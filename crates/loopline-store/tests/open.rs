@@ -375,3 +375,44 @@ async fn the_json_lists_of_earlier_versions_move_into_their_tables() {
         assert_eq!(store.setting(key).await.unwrap(), None, "{key}");
     }
 }
+
+/// Migration 10: a search index written by earlier versions (which indexed unparsed bodies
+/// as raw text, secrets included) is emptied and its mark reset, so it is built again from
+/// masked text.
+#[tokio::test]
+async fn the_search_index_of_earlier_versions_is_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let before: Vec<_> = MIGRATOR
+        .iter()
+        .filter(|m| m.version < 10)
+        .cloned()
+        .collect();
+    let old = Migrator {
+        migrations: Cow::Owned(before),
+        ignore_missing: false,
+        locking: true,
+        no_tx: false,
+    };
+    {
+        let mut conn = raw(&path, true).await;
+        old.run_direct(&mut conn).await.unwrap();
+        sqlx::query("INSERT INTO events_fts (rowid, text) VALUES (1, 'ANNOTATION_CREATED F48Hc5bF4xtepDljD4iOtuCUqJCYMJANQxKwM9Qz')")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO settings (key, value) VALUES ('fts.indexed_upto', '1')")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    let store = Store::open(&path, &StoreOptions::default()).await.unwrap();
+    let hits: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM events_fts WHERE events_fts MATCH 'F48Hc5bF4xtepDljD4iOtuCUqJCYMJANQxKwM9Qz'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(hits, 0, "the old index is gone");
+    assert_eq!(store.setting("fts.indexed_upto").await.unwrap(), None);
+}
