@@ -15,6 +15,25 @@ fn db_path(dir: &tempfile::TempDir) -> std::path::PathBuf {
     dir.path().join("loopline.db")
 }
 
+/// A database as an earlier version left it: every migration before `version` applied.
+async fn migrated_below(path: &Path, version: i64) -> SqliteConnection {
+    let old = Migrator {
+        migrations: Cow::Owned(
+            MIGRATOR
+                .iter()
+                .filter(|m| m.version < version)
+                .cloned()
+                .collect(),
+        ),
+        ignore_missing: false,
+        locking: true,
+        no_tx: false,
+    };
+    let mut conn = raw(path, true).await;
+    old.run_direct(&mut conn).await.unwrap();
+    conn
+}
+
 async fn raw(path: &Path, wal: bool) -> SqliteConnection {
     let mut opts = SqliteConnectOptions::new()
         .filename(path)
@@ -238,16 +257,8 @@ async fn many_openers_of_a_new_database_at_once_all_succeed() {
 async fn runs_waiting_to_start_move_into_the_outbox() {
     let dir = tempfile::tempdir().unwrap();
     let path = db_path(&dir);
-    let before: Vec<_> = MIGRATOR.iter().filter(|m| m.version < 7).cloned().collect();
-    let old = Migrator {
-        migrations: Cow::Owned(before),
-        ignore_missing: false,
-        locking: true,
-        no_tx: false,
-    };
     {
-        let mut conn = raw(&path, true).await;
-        old.run_direct(&mut conn).await.unwrap();
+        let mut conn = migrated_below(&path, 7).await;
         for (status, attempts) in [
             ("pending", 2),
             ("starting", 1),
@@ -319,16 +330,8 @@ async fn runs_waiting_to_start_move_into_the_outbox() {
 async fn the_json_lists_of_earlier_versions_move_into_their_tables() {
     let dir = tempfile::tempdir().unwrap();
     let path = db_path(&dir);
-    let before: Vec<_> = MIGRATOR.iter().filter(|m| m.version < 9).cloned().collect();
-    let old = Migrator {
-        migrations: Cow::Owned(before),
-        ignore_missing: false,
-        locking: true,
-        no_tx: false,
-    };
     {
-        let mut conn = raw(&path, true).await;
-        old.run_direct(&mut conn).await.unwrap();
+        let mut conn = migrated_below(&path, 9).await;
         for (k, v) in [
             (
                 "label_studio.hooks",
@@ -383,20 +386,8 @@ async fn the_json_lists_of_earlier_versions_move_into_their_tables() {
 async fn the_search_index_of_earlier_versions_is_rebuilt() {
     let dir = tempfile::tempdir().unwrap();
     let path = db_path(&dir);
-    let before: Vec<_> = MIGRATOR
-        .iter()
-        .filter(|m| m.version < 10)
-        .cloned()
-        .collect();
-    let old = Migrator {
-        migrations: Cow::Owned(before),
-        ignore_missing: false,
-        locking: true,
-        no_tx: false,
-    };
     {
-        let mut conn = raw(&path, true).await;
-        old.run_direct(&mut conn).await.unwrap();
+        let mut conn = migrated_below(&path, 10).await;
         sqlx::query("INSERT INTO events_fts (rowid, text) VALUES (1, 'ANNOTATION_CREATED F48Hc5bF4xtepDljD4iOtuCUqJCYMJANQxKwM9Qz')")
             .execute(&mut conn)
             .await
