@@ -8,6 +8,7 @@ mod aquarium_export;
 mod aws;
 mod bindings;
 mod clock;
+mod companion;
 mod connection;
 mod database;
 mod delivery_state;
@@ -35,6 +36,10 @@ pub use aquarium_export::{
 pub use aws::{AwsIdentity, AwsMode, AwsSettings};
 pub use bindings::{typescript_bindings, BINDINGS_HEADER};
 pub use clock::{Clock, Entropy};
+pub use companion::{
+    AutostartStatus, CloseAction, CompanionLevel, CompanionPrefs, CompanionStatus, Notice,
+    NoticeKind, NotificationPrefs, QuitPlan,
+};
 pub use connection::{LabelStudioIdentity, TokenKind};
 pub use database::{DbBackup, DbCheck, DbRestore};
 pub use delivery_state::{ElementState, OutboxState};

@@ -125,6 +125,9 @@ pub struct Engine {
     pub(crate) tunnel_wake: tokio::sync::Notify,
     /// The setup work running here that the user may cancel.
     pub(crate) setup_cancels: crate::setup::Cancels,
+    /// Desktop notifications to show (the app shows them), after settings and rate limits.
+    pub(crate) notices: broadcast::Sender<loopline_core::Notice>,
+    pub(crate) notice_gate: Mutex<crate::companion::NoticeGate>,
 }
 
 impl Engine {
@@ -197,6 +200,10 @@ impl Engine {
             setup_job: Arc::default(),
             tunnel_wake: tokio::sync::Notify::new(),
             setup_cancels: Default::default(),
+            notices: broadcast::channel(64).0,
+            notice_gate: Mutex::new(crate::companion::NoticeGate::new(
+                crate::companion::NOTICE_WINDOW_MS,
+            )),
         })
     }
 

@@ -7,6 +7,7 @@ pub mod aquarium_export;
 mod aws;
 mod background;
 mod clock;
+pub mod companion;
 mod connections;
 mod database;
 mod deleted_hooks;
