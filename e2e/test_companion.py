@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from harness.processes import ARTIFACTS, Peer, free_port, missing_peer, wait_for_port
+from harness.processes import ARTIFACTS, Peer, free_port, missing_peer, wait_for_port, wait_until
 from harness.sni_watcher import SniWatcher
 from harness.webdriver import ELEMENT
 from harness.x11_windows import close_like_the_user, window_shown
@@ -21,14 +21,7 @@ pytestmark = pytest.mark.desktop
 
 
 def wait(probe, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what} (last: {last!r})")
+    return wait_until(probe, what, timeout)
 
 
 @pytest.fixture

@@ -82,5 +82,9 @@ pub fn first_close_message(tray: bool) -> String {
     } else {
         "This desktop shows no tray icon: to stop it, open Loopline again and choose Quit in Settings."
     };
-    format!("Webhooks, the tunnel and your runs keep going with the window closed. {quit} Opening Loopline again brings this window back. Settings → When I close the window changes this.")
+    format!(
+        "Webhooks, the tunnel and your runs keep going with the window closed. {quit} \
+         Opening Loopline again brings this window back. \
+         Settings → When I close the window changes this."
+    )
 }

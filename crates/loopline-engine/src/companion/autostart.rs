@@ -99,7 +99,10 @@ mod platform {
             .collect::<Vec<_>>()
             .join(" ");
         format!(
-            "[Desktop Entry]\nType=Application\nName=Loopline\nComment=Receive Label Studio and Aquarium webhooks in the tray\nExec={exec}\nIcon=loopline-app\nTerminal=false\nStartupNotify=false\nX-GNOME-Autostart-enabled=true\n"
+            "[Desktop Entry]\nType=Application\nName=Loopline\n\
+             Comment=Receive Label Studio and Aquarium webhooks in the tray\n\
+             Exec={exec}\nIcon=loopline-app\nTerminal=false\nStartupNotify=false\n\
+             X-GNOME-Autostart-enabled=true\n"
         )
     }
 

@@ -175,6 +175,19 @@ pub fn run_notice(run: &Run) -> Notice {
     }
 }
 
+fn tunnel_down_notice(why: Option<String>) -> Notice {
+    let body = format!(
+        "Label Studio cannot reach Loopline, and its webhooks are not retried. \
+         Loopline catches up when the tunnel is back. {}",
+        why.unwrap_or_default()
+    );
+    Notice {
+        kind: NoticeKind::TunnelDown,
+        title: "The tunnel has been down for over a minute".into(),
+        body: body.trim().to_string(),
+    }
+}
+
 /// The background task: events past a cursor (starting at the newest, so nothing old
 /// notifies), run endings, the tunnel's state, and the gate's summaries. It sleeps until
 /// one of them has news; no timer runs faster than `TUNNEL_LOOK`.
@@ -221,21 +234,15 @@ pub(crate) async fn watch_notices(engine: WeakEngine) {
             _ = tokio::time::sleep(TUNNEL_LOOK) => {
                 let Some(e) = engine.upgrade() else { return };
                 let now = e.clock.now_ms();
-                let down = e.tunnel_status().await.map(|s| s.state == TunnelState::Unreachable);
-                match down {
-                    Ok(true) => {
+                match e.tunnel_status().await {
+                    Ok(s) if s.state == TunnelState::Unreachable => {
                         let since = *down_since.get_or_insert(now);
                         if !down_told && now - since >= TUNNEL_DOWN_MS {
                             down_told = true;
-                            let why = e.tunnel_status().await.ok().and_then(|s| s.error).map(|x| x.message).unwrap_or_default();
-                            e.notify(Notice {
-                                kind: NoticeKind::TunnelDown,
-                                title: "The tunnel has been down for over a minute".into(),
-                                body: format!("Label Studio cannot reach Loopline, and its webhooks are not retried. Loopline catches up when the tunnel is back. {why}").trim().to_string(),
-                            }, 1).await;
+                            e.notify(tunnel_down_notice(s.error.map(|x| x.message)), 1).await;
                         }
                     }
-                    Ok(false) => {
+                    Ok(_) => {
                         down_since = None;
                         down_told = false;
                     }
@@ -268,6 +275,44 @@ mod tests {
             replay_of: None,
             body_bytes: 10,
         }
+    }
+
+    fn run(id: i64, status: RunStatus) -> Run {
+        Run {
+            id,
+            rule_id: "rule_1".into(),
+            pipeline: "train".into(),
+            event_id: 9,
+            count: 32,
+            bucket_from: 2,
+            bucket_to: 2,
+            status,
+            active: status.is_active(),
+            params: vec![],
+            client_request_token: "t".repeat(64),
+            execution_arn: None,
+            console_url: None,
+            created_at: "2026-11-23T10:00:00.000Z".into(),
+            started_at: None,
+            finished_at: None,
+            attempts: 1,
+            error: None,
+            failure_reason: Some("AlgorithmError: out of memory".into()),
+            steps: None,
+            steps_note: None,
+        }
+    }
+
+    #[test]
+    fn the_run_notice_says_what_happened() {
+        let n = run_notice(&run(2, RunStatus::Failed));
+        assert_eq!(n.title, "Retrain run 2 failed");
+        assert!(
+            n.body.contains("train") && n.body.contains("32") && n.body.contains("out of memory")
+        );
+        let n = run_notice(&run(3, RunStatus::Succeeded));
+        assert_eq!(n.title, "Retrain run 3 succeeded");
+        assert!(!n.body.contains("out of memory"));
     }
 
     #[test]
