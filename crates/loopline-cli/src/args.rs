@@ -66,6 +66,10 @@ pub enum Command {
     /// The database: check it, back it up, restore the newest good backup.
     #[command(subcommand)]
     Db(crate::db_cmd::DbCommand),
+    /// Ask Label Studio what Loopline missed while it was not reachable (the app and `serve`
+    /// do this at start, after a sleep and when the tunnel comes back).
+    #[command(name = "catch-up")]
+    CatchUp(JsonFlag),
 }
 
 impl Command {
@@ -98,6 +102,7 @@ impl Command {
             Command::Setup(SetupCommand::Check(a)) => a.json,
             Command::Aquarium(c) => c.wants_json(),
             Command::Db(c) => c.json(),
+            Command::CatchUp(a) => a.json,
             Command::Setup(SetupCommand::Status(f)) => f.json,
         }
     }
