@@ -142,9 +142,9 @@ impl Engine {
         self.catch_up(CatchUpTrigger::Asked, gap_from).await
     }
 
-    /// Asks every connected Label Studio project what happened since Loopline last looked,
-    /// and notes a real gap (`gap_from` to now, when longer than two minutes) on each
-    /// Aquarium source. A project Label Studio does not answer for keeps its cursor, so the
+    /// Asks every connected Label Studio project what happened since Loopline last looked
+    /// (`gap_from`: since when Loopline was not reachable, when known), and notes a real gap
+    /// (longer than two minutes) on each Aquarium source. A project Label Studio does not answer for keeps its cursor, so the
     /// next trigger asks again; nothing is lost.
     pub async fn catch_up(
         &self,
@@ -153,7 +153,6 @@ impl Engine {
     ) -> Result<CatchUpReport, ApiError> {
         let _one = self.catch_ups.running.lock().await;
         let now = self.clock.now_ms();
-        let gap_from = gap_from.filter(|f| now - f >= MIN_GAP_MS);
         let mut report = CatchUpReport {
             trigger,
             projects: Vec::new(),
@@ -185,7 +184,7 @@ impl Engine {
                 }
             }
         }
-        if let Some(from) = gap_from {
+        if let Some(from) = gap_from.filter(|f| now - f >= MIN_GAP_MS) {
             report
                 .projects
                 .extend(self.note_aquarium_gaps(from, now).await?);
