@@ -41,7 +41,12 @@ export type ProcessStatus = { worker_id: string,
 /**
  * `app` or `serve`.
  */
-kind: string, pid: number, started_at: string, heartbeat_at: string, tasks: Array<TaskStatus>, };
+kind: string, pid: number, started_at: string, heartbeat_at: string, tasks: Array<TaskStatus>, 
+/**
+ * Catch-ups this process finished (each start, wake or tunnel return runs one), so a
+ * test or script can wait for the one after a start instead of sleeping.
+ */
+catch_ups: number, };
 
 export type Quiescence = { rules_caught_up: boolean, outbox_idle: boolean, 
 /**
@@ -389,6 +394,33 @@ error: string | null, failure_reason: string | null,
  * `None`: steps not read yet, or not available from this endpoint (see `steps_note`).
  */
 steps: Array<RunStep> | null, steps_note: string | null, };
+
+export type CatchUpTrigger = "start" | "wake" | "tunnel_back" | "asked";
+
+export type CatchUp = { source_id: string, 
+/**
+ * `None` for an Aquarium source (it has no projects to ask).
+ */
+project_id: number | null, project_title: string | null, 
+/**
+ * Annotations made in Label Studio whose webhooks never reached Loopline.
+ */
+missed: number, 
+/**
+ * The gap, RFC 3339: from when Loopline last heard (or was last alive) to now.
+ */
+from: string, to: string, 
+/**
+ * The timeline entry written for it; `None` when nothing was missed.
+ */
+event_id: number | null, 
+/**
+ * Why this project could not be asked (Label Studio unreachable…); retried at the next
+ * trigger.
+ */
+error: string | null, };
+
+export type CatchUpReport = { trigger: CatchUpTrigger, projects: Array<CatchUp>, };
 
 export type HookRegistration = { webhook_id: number, url: string, 
 /**

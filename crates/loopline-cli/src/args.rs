@@ -74,6 +74,10 @@ pub enum Command {
     /// Start Loopline at login, in the tray without a window (`--hidden`).
     #[command(subcommand)]
     Autostart(crate::companion_cmd::AutostartCommand),
+    /// Ask Label Studio what Loopline missed while it was not reachable (the app and `serve`
+    /// do this at start, after a sleep and when the tunnel comes back).
+    #[command(name = "catch-up")]
+    CatchUp(JsonFlag),
 }
 
 impl Command {
@@ -109,6 +113,7 @@ impl Command {
             Command::Status(f) => f.json,
             Command::Settings(c) => c.json(),
             Command::Autostart(c) => c.json(),
+            Command::CatchUp(a) => a.json,
             Command::Setup(SetupCommand::Status(f)) => f.json,
         }
     }

@@ -3,6 +3,7 @@
 
 mod aquarium_cmd;
 mod args;
+mod catch_up_cmd;
 mod companion_cmd;
 mod connect_cmd;
 mod db_cmd;
@@ -70,6 +71,7 @@ fn main() -> std::process::ExitCode {
             Command::Status(f) => companion_cmd::status(&cli.global, f).await,
             Command::Settings(cmd) => companion_cmd::settings(&cli.global, cmd).await,
             Command::Autostart(cmd) => companion_cmd::autostart(&cli.global, cmd).await,
+            Command::CatchUp(args) => catch_up_cmd::run(&cli.global, args).await,
         }
     });
     match result {

@@ -7,6 +7,7 @@ mod aquarium;
 mod aquarium_export;
 mod aws;
 mod bindings;
+mod catch_up;
 mod clock;
 mod companion;
 mod connection;
@@ -35,6 +36,7 @@ pub use aquarium_export::{
 };
 pub use aws::{AwsIdentity, AwsMode, AwsSettings};
 pub use bindings::{typescript_bindings, BINDINGS_HEADER};
+pub use catch_up::{CatchUp, CatchUpReport, CatchUpTrigger};
 pub use clock::{Clock, Entropy};
 pub use companion::{
     AutostartStatus, CloseAction, CompanionLevel, CompanionPrefs, CompanionStatus, Notice,

@@ -58,6 +58,8 @@ pub struct EngineOptions {
     pub web: Option<Arc<dyn loopline_cloud::web::Web>>,
     /// IAM for the Label Studio storage user; `None` for the real one.
     pub users: Option<Arc<dyn loopline_cloud::iam_users::StorageUsers>>,
+    /// Label Studio for catching up after a gap; `None` for the connected one.
+    pub project_activity: Option<Arc<dyn loopline_cloud::label_studio_activity::ProjectActivity>>,
     /// How long the setup waits between tries while a new role cannot be assumed yet;
     /// about a minute in all when `None`.
     pub setup_retry_delays: Option<Vec<Duration>>,
@@ -128,6 +130,8 @@ pub struct Engine {
     /// Desktop notifications to show (the app shows them), after settings and rate limits.
     pub(crate) notices: broadcast::Sender<loopline_core::Notice>,
     pub(crate) notice_gate: Mutex<crate::companion::NoticeGate>,
+    /// Catching up after a sleep, a closed app or a tunnel outage (`catch_up.rs`).
+    pub(crate) catch_ups: crate::catch_up::CatchUps,
 }
 
 impl Engine {
@@ -204,6 +208,7 @@ impl Engine {
             notice_gate: Mutex::new(crate::companion::NoticeGate::new(
                 crate::companion::NOTICE_WINDOW_MS,
             )),
+            catch_ups: crate::catch_up::CatchUps::new(options.project_activity),
         })
     }
 
@@ -342,6 +347,8 @@ impl Engine {
         }
         if ran_background {
             self.clear_heartbeat().await;
+            // The start of the gap the next start catches up on.
+            self.mark_alive().await;
         }
         self.writer.close().await;
         self.store.close().await;
