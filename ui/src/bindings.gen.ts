@@ -785,6 +785,75 @@ seconds_left: number | null,
  */
 current: string | null, finished: boolean, };
 
+export type FieldType = "bool" | "int" | "text" | "text_list";
+
+export type ConditionField = { name: string, type: FieldType, doc: string, };
+
+export type ConditionOp = "eq" | "ne" | "contains" | "gt" | "lt";
+
+export type ConditionValue = boolean | number | string;
+
+export type Condition = { field: string, op: ConditionOp, value: ConditionValue, };
+
+export type FireMode = { "mode": "each" } | { "mode": "every", n: number, counter: Counter, };
+
+export type AutomationAction = { "kind": "forward", url: string, secret_name: string | null, 
+/**
+ * An Aquarium-export style template for the body; the original body when `None`.
+ */
+body_template: string | null, } | { "kind": "notify", desktop: boolean, slack_url_secret: string | null, message: string, };
+
+export type AutomationTrigger = { source_id: string, 
+/**
+ * Label Studio actions (ANNOTATION_CREATED, PROJECT_CREATED, ...), Aquarium's
+ * `issue-exported`, or Loopline's own (`run.ended`).
+ */
+actions: Array<string>, project_id: number | null, 
+/**
+ * All must hold.
+ */
+conditions: Array<Condition>, fire: FireMode, };
+
+export type AutomationRequest = { name: string, trigger: AutomationTrigger, action: AutomationAction, 
+/**
+ * Record "would fire" without delivering.
+ */
+dry_run: boolean, };
+
+export type Automation = { id: string, name: string, trigger: AutomationTrigger, action: AutomationAction, dry_run: boolean, paused: boolean, created_at: string, 
+/**
+ * How many times it fired.
+ */
+fired: number, 
+/**
+ * For `every N`: the counter's last value and the multiple last fired for.
+ */
+count: number | null, fired_bucket: number, };
+
+export type DeliveryStatus = "pending" | "delivered" | "failed" | "would_fire";
+
+export type AutomationDelivery = { automation_id: string, event_id: number, status: DeliveryStatus, attempts: number, 
+/**
+ * The target's last HTTP status, when it answered.
+ */
+http_status: number | null, 
+/**
+ * The target's last response body, capped.
+ */
+response: string | null, error: string | null, decided_at: string, delivered_at: string | null, };
+
+export type AutomationDetail = { automation: Automation, deliveries: Array<AutomationDelivery>, };
+
+export type AutomationPreview = { 
+/**
+ * How many stored events were looked at (at most 50).
+ */
+considered: number, 
+/**
+ * The events it would have fired for, newest first.
+ */
+would_fire: Array<number>, sentence: string, };
+
 export const SECRET_NAMES = {
   labelStudioToken: "label-studio-token",
   awsAccessKeyId: "aws-access-key-id",

@@ -4,21 +4,23 @@
 use ts_rs::{Config, TS};
 
 use crate::{
-    ApiError, AppInfo, AquariumIssue, AquariumIssueSummary, AutostartStatus, AwsIdentity, AwsMode,
-    AwsSettings, CatchUp, CatchUpReport, CatchUpTrigger, CloseAction, CompanionLevel,
-    CompanionPrefs, CompanionStatus, CountPoint, Counter, CreatedSource, DbBackup, DbCheck,
-    DbRestore, DeletedHookPolicy, ElementType, ErrorCode, EventDetail, EventKind, EventPage,
+    ApiError, AppInfo, AquariumIssue, AquariumIssueSummary, Automation, AutomationAction,
+    AutomationDelivery, AutomationDetail, AutomationPreview, AutomationRequest, AutomationTrigger,
+    AutostartStatus, AwsIdentity, AwsMode, AwsSettings, CatchUp, CatchUpReport, CatchUpTrigger,
+    CloseAction, CompanionLevel, CompanionPrefs, CompanionStatus, Condition, ConditionField,
+    ConditionOp, ConditionValue, CountPoint, Counter, CreatedSource, DbBackup, DbCheck, DbRestore,
+    DeletedHookPolicy, DeliveryStatus, ElementType, ErrorCode, EventDetail, EventKind, EventPage,
     EventQuery, EventStatus, EventSummary, ExportBrief, ExportCreated, ExportFailed, ExportLabels,
-    ExportPreview, ExportReport, ExportRequest, ExportSkipped, ExportState, ExportTarget, Geometry,
-    Header, Health, HookRegistration, IssueElement, IssueLabel, Keypoint, LabelStudioIdentity,
-    LabelTemplate, LabelingChoice, LabelingRequest, NamedTunnel, Notice, NoticeKind,
-    NotificationPrefs, Overlap, PipelineParam, PreviewHeader, PreviewRequest, ProcessStatus,
-    Quiescence, QuitPlan, ReceiverState, ReceiverStatus, ReplayOutcome, RetentionPolicy,
-    RetrainRule, RolePolicy, RoleRequest, RuleHistory, RuleRequest, Run, RunStatus, RunStep,
-    SecretInfo, SetupJob, SetupReport, SetupStep, SetupWork, SkippedElement, Source, SourceKind,
-    StepStatus, StorageCredentials, StorageLayout, StorageRequest, TaskState, TaskStatus,
-    TimelineChanged, TimelineStats, TokenKind, TunnelConfig, TunnelState, TunnelStatus, TunnelTest,
-    UploadProgress,
+    ExportPreview, ExportReport, ExportRequest, ExportSkipped, ExportState, ExportTarget,
+    FieldType, FireMode, Geometry, Header, Health, HookRegistration, IssueElement, IssueLabel,
+    Keypoint, LabelStudioIdentity, LabelTemplate, LabelingChoice, LabelingRequest, NamedTunnel,
+    Notice, NoticeKind, NotificationPrefs, Overlap, PipelineParam, PreviewHeader, PreviewRequest,
+    ProcessStatus, Quiescence, QuitPlan, ReceiverState, ReceiverStatus, ReplayOutcome,
+    RetentionPolicy, RetrainRule, RolePolicy, RoleRequest, RuleHistory, RuleRequest, Run,
+    RunStatus, RunStep, SecretInfo, SetupJob, SetupReport, SetupStep, SetupWork, SkippedElement,
+    Source, SourceKind, StepStatus, StorageCredentials, StorageLayout, StorageRequest, TaskState,
+    TaskStatus, TimelineChanged, TimelineStats, TokenKind, TunnelConfig, TunnelState, TunnelStatus,
+    TunnelTest, UploadProgress,
 };
 
 pub const BINDINGS_HEADER: &str = "// Generated from the Rust types in crates/loopline-core by `scripts/gen-bindings`.\n// Do not edit by hand: a test fails when this file drifts from the Rust source.\n";
@@ -129,6 +131,20 @@ pub fn typescript_bindings() -> String {
         decl::<PreviewRequest>(&cfg),
         decl::<ExportPreview>(&cfg),
         decl::<UploadProgress>(&cfg),
+        decl::<FieldType>(&cfg),
+        decl::<ConditionField>(&cfg),
+        decl::<ConditionOp>(&cfg),
+        decl::<ConditionValue>(&cfg),
+        decl::<Condition>(&cfg),
+        decl::<FireMode>(&cfg),
+        decl::<AutomationAction>(&cfg),
+        decl::<AutomationTrigger>(&cfg),
+        decl::<AutomationRequest>(&cfg),
+        decl::<Automation>(&cfg),
+        decl::<DeliveryStatus>(&cfg),
+        decl::<AutomationDelivery>(&cfg),
+        decl::<AutomationDetail>(&cfg),
+        decl::<AutomationPreview>(&cfg),
     ];
     let mut out = String::from(BINDINGS_HEADER);
     for d in decls {

@@ -5,11 +5,13 @@
 mod activity;
 mod aquarium;
 mod aquarium_export;
+mod automation;
 mod aws;
 mod bindings;
 mod catch_up;
 mod clock;
 mod companion;
+mod condition;
 mod connection;
 mod database;
 mod delivery_state;
@@ -34,6 +36,10 @@ pub use aquarium_export::{
     ExportBrief, ExportCreated, ExportFailed, ExportLabels, ExportPreview, ExportReport,
     ExportRequest, ExportSkipped, ExportState, ExportTarget, PreviewHeader, PreviewRequest,
 };
+pub use automation::{
+    Automation, AutomationAction, AutomationDelivery, AutomationDetail, AutomationPreview,
+    AutomationRequest, AutomationTrigger, DeliveryStatus, FireMode,
+};
 pub use aws::{AwsIdentity, AwsMode, AwsSettings};
 pub use bindings::{typescript_bindings, BINDINGS_HEADER};
 pub use catch_up::{CatchUp, CatchUpReport, CatchUpTrigger};
@@ -41,6 +47,10 @@ pub use clock::{Clock, Entropy};
 pub use companion::{
     AutostartStatus, CloseAction, CompanionLevel, CompanionPrefs, CompanionStatus, Notice,
     NoticeKind, NotificationPrefs, QuitPlan,
+};
+pub use condition::{
+    check_message, render_message, Condition, ConditionField, ConditionOp, ConditionValue,
+    EventFacts, Fact, FieldType, CONDITION_FIELDS,
 };
 pub use connection::{LabelStudioIdentity, TokenKind};
 pub use database::{DbBackup, DbCheck, DbRestore};
