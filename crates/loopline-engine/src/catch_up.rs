@@ -17,11 +17,8 @@ use std::time::Duration;
 
 use loopline_cloud::label_studio_activity::ProjectActivity;
 use loopline_core::{
-    rfc3339_ms, ApiError, CatchUp, CatchUpReport, CatchUpTrigger, ErrorCode, EventStatus,
-    SourceKind,
+    rfc3339_ms, ApiError, CatchUp, CatchUpReport, CatchUpTrigger, ErrorCode, SourceKind,
 };
-use loopline_store::{NewEvent, StoredBody};
-use sha2::{Digest, Sha256};
 use tokio::sync::broadcast;
 
 use crate::Engine;
@@ -244,7 +241,9 @@ impl Engine {
                 tracing::warn!(code = %e.code, project, "catch-up not done, retried at the next start, wake or tunnel return: {}", e.message);
                 if self.store.swap_setting(&key, None, "1").await? {
                     let summary = format!(
-                        "Loopline could not ask Label Studio what happened in project {project} while it was not listening: {} It asks again at the next start, wake from sleep or tunnel reconnection; nothing is lost.",
+                        "Loopline could not ask Label Studio what happened in project {project} while it was not \
+                         listening: {} It asks again at the next start, wake from sleep or tunnel \
+                         reconnection; nothing is lost.",
                         e.message
                     );
                     self.record_notice(source, project, FAILED_ACTION, &summary)
@@ -406,30 +405,17 @@ impl Engine {
             "total_annotations_number": counts.total_annotations_number,
             "issue_id": null,
         });
-        let body = body.to_string().into_bytes();
-        let digest: [u8; 32] = Sha256::digest(&body).into();
-        let stored = self
-            .writer
-            .write(NewEvent {
-                source_id: source.to_string(),
-                received_at_ms: self.clock.now_ms(),
-                remote_addr: None,
-                headers_json: "[]".into(),
-                body: StoredBody::encode(body),
-                body_sha256: digest,
-                body_truncated: false,
-                kind: "label-studio",
-                action: Some(CATCH_UP_ACTION.to_string()),
-                project_id: Some(project),
-                project_name: Some(counts.title.clone()).filter(|t| !t.is_empty()),
-                summary: summary.to_string(),
-                status: EventStatus::Processed,
-                parsed_json: Some(parsed.to_string()),
-                replay_of: None,
-                check_duplicate: false,
-            })
-            .await?;
-        Ok(stored.id)
+        self.write_own_event(crate::hook_watch::OwnEvent {
+            source_id: source,
+            kind: "label-studio",
+            action: CATCH_UP_ACTION,
+            project_id: Some(project),
+            project_name: Some(counts.title.clone()).filter(|t| !t.is_empty()),
+            body: &body,
+            summary,
+            parsed: Some(parsed),
+        })
+        .await
     }
 
     /// One line per Aquarium source per gap: Aquarium does not resend, so an export made
@@ -456,7 +442,8 @@ impl Engine {
                 continue;
             }
             let summary = format!(
-                "Loopline was not reachable from {}; Aquarium does not send webhooks again, so an issue exported meanwhile may need to be exported again from Aquarium.",
+                "Loopline was not reachable from {}; Aquarium does not send webhooks again, so an issue \
+                 exported meanwhile may need to be exported again from Aquarium.",
                 span(from, now)
             );
             let body = serde_json::json!({

@@ -179,30 +179,58 @@ impl Engine {
         body: &serde_json::Value,
         summary: &str,
     ) -> Result<i64, ApiError> {
-        let body = body.to_string().into_bytes();
+        self.write_own_event(OwnEvent {
+            source_id,
+            kind,
+            action,
+            project_id,
+            project_name: None,
+            body,
+            summary,
+            parsed: None,
+        })
+        .await
+    }
+
+    /// Writes an event Loopline itself made, with its project's name and the findings the
+    /// rules read when it has them (a catch-up carries the counters). Returns its id.
+    pub(crate) async fn write_own_event(&self, e: OwnEvent<'_>) -> Result<i64, ApiError> {
+        let body = e.body.to_string().into_bytes();
         let digest: [u8; 32] = Sha256::digest(&body).into();
         self.writer
             .write(NewEvent {
-                source_id: source_id.to_string(),
+                source_id: e.source_id.to_string(),
                 received_at_ms: self.clock.now_ms(),
                 remote_addr: None,
                 headers_json: "[]".into(),
                 body: StoredBody::encode(body),
                 body_sha256: digest,
                 body_truncated: false,
-                kind,
-                action: Some(action.to_string()),
-                project_id,
-                project_name: None,
-                summary: summary.to_string(),
+                kind: e.kind,
+                action: Some(e.action.to_string()),
+                project_id: e.project_id,
+                project_name: e.project_name,
+                summary: e.summary.to_string(),
                 status: EventStatus::Processed,
-                parsed_json: None,
+                parsed_json: e.parsed.map(|p| p.to_string()),
                 replay_of: None,
                 check_duplicate: false,
             })
             .await
             .map(|s| s.id)
     }
+}
+
+/// An event Loopline itself made (`Engine::write_own_event`).
+pub(crate) struct OwnEvent<'a> {
+    pub source_id: &'a str,
+    pub kind: &'static str,
+    pub action: &'a str,
+    pub project_id: Option<i64>,
+    pub project_name: Option<String>,
+    pub body: &'a serde_json::Value,
+    pub summary: &'a str,
+    pub parsed: Option<serde_json::Value>,
 }
 
 /// `https://host/hooks/src_x` → `https://host`.

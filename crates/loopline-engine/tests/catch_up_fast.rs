@@ -16,10 +16,11 @@ use common::manual_clock::ManualClock;
 use common::{annotation_created, receiving_with, Running};
 use loopline_cloud::label_studio_activity::{ProjectActivity, ProjectCounts, SeenAnnotation};
 use loopline_core::{
-    ApiError, CatchUpTrigger, Clock, Counter, CreatedSource, ErrorCode, EventSummary, Overlap,
-    SourceKind, TunnelConfig, TunnelState,
+    ApiError, CatchUp, CatchUpTrigger, Clock, Counter, CreatedSource, ErrorCode, EventSummary,
+    Overlap, SourceKind, TunnelConfig, TunnelState,
 };
 use loopline_engine::{EngineOptions, RuleRequest, CATCH_UP_ACTION};
+use tokio::sync::broadcast;
 
 const PROJECT: i64 = 7;
 const T0: i64 = 1_790_000_000_000;
@@ -135,6 +136,16 @@ impl Gap {
             .post_ls(&self.src, &annotation_created(PROJECT, useful, id))
             .await;
         assert_eq!(status, 200);
+    }
+
+    /// One catch-up entry appears, and subscribers hear of the project's 5 missed.
+    async fn one_gap_of_five_told(&self, found: &mut broadcast::Receiver<CatchUp>) {
+        wait_until(|| async { self.catch_ups().await.len() == 1 }).await;
+        let told = tokio::time::timeout(Duration::from_secs(10), found.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((told.project_id, told.missed), (Some(PROJECT), 5));
     }
 
     async fn catch_ups(&self) -> Vec<EventSummary> {
@@ -340,12 +351,7 @@ async fn a_jump_of_the_wall_clock_is_a_wake_and_triggers_the_catch_up() {
     // The laptop sleeps for an hour; annotations are made meanwhile.
     g.ls.annotate(1..=5, T0 + 10 * 60_000);
     g.clock.advance_ms(HOUR);
-    wait_until(|| async { g.catch_ups().await.len() == 1 }).await;
-    let told = tokio::time::timeout(Duration::from_secs(10), found.recv())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!((told.project_id, told.missed), (Some(PROJECT), 5));
+    g.one_gap_of_five_told(&mut found).await;
     assert!(g.catch_ups().await[0].summary.contains("not reachable"));
     // The background rules see it: one run for the multiple crossed while asleep.
     wait_until(|| async { g.r.engine.list_runs(10).await.unwrap().len() == 1 }).await;
@@ -390,12 +396,7 @@ async fn the_tunnel_back_after_an_outage_catches_up_on_the_outage() {
         g.clock.advance_ms(5_000);
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    wait_until(|| async { g.catch_ups().await.len() == 1 }).await;
-    let told = tokio::time::timeout(Duration::from_secs(10), found.recv())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!((told.project_id, told.missed), (Some(PROJECT), 5));
+    g.one_gap_of_five_told(&mut found).await;
     wait_until(|| async { g.r.engine.list_runs(10).await.unwrap().len() == 1 }).await;
     g.r.engine.shutdown().await;
 }
