@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { useAppInfo, useReceiverStatus } from "../api/engine";
 import { useMoveReceiver } from "../api/receiverActions";
+import { CompanionSection } from "../components/CompanionSection";
 import { CredentialsSection } from "../components/CredentialsSection";
 import { RetentionSection } from "../components/RetentionSection";
 import { TunnelSection } from "../components/TunnelSection";
@@ -48,6 +49,8 @@ export function SettingsPage() {
           {error.message}
         </p>
       )}
+
+      <CompanionSection />
 
       <TunnelSection />
 
