@@ -9,14 +9,15 @@ use loopline_core::{ErrorCode, Sensitive, SourceKind};
 use loopline_hooks::{auth::signing_key, SourceEntry};
 use loopline_payloads::parse::search_text;
 
+use crate::change_watch::{marks_moved, IDLE_RECHECK};
 use crate::engine::WeakEngine;
 use crate::Engine;
 
-const SOURCE_POLL: Duration = Duration::from_millis(500);
-const FEED_POLL: Duration = Duration::from_millis(500);
 const FEED_COALESCE: Duration = Duration::from_millis(100);
 const RETENTION_EVERY: Duration = Duration::from_secs(60);
 const NO_RULES_RECHECK: Duration = Duration::from_millis(500);
+/// How soon an outbox lane looks again while items are unsettled (as before the marks).
+const OUTBOX_BUSY_LOOK: Duration = Duration::from_millis(250);
 /// Busy-lock failures of the search indexer retried without a warning, a second apart.
 const LOCKED_QUIETLY: u32 = 3;
 
@@ -113,7 +114,10 @@ impl Engine {
         if self.supervisor.started() {
             return;
         }
-        let tasks: [(&'static str, StartTask); 14] = [
+        let tasks: [(&'static str, StartTask); 15] = [
+            ("changes", |e| {
+                Box::pin(crate::change_watch::watch_changes(e))
+            }),
             ("sources", |e| Box::pin(refresh_sources(e))),
             ("search_index", |e| Box::pin(index_events(e))),
             ("retention", |e| Box::pin(apply_retention(e))),
@@ -175,18 +179,24 @@ type TaskFuture = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>
 /// How a supervised task is (re)started from the engine it works for.
 type StartTask = fn(WeakEngine) -> TaskFuture;
 
+/// This process reloads its own source changes at once; another process's show up in the
+/// change marks.
 async fn refresh_sources(engine: WeakEngine) {
+    let mut marks = match engine.upgrade() {
+        Some(e) => e.marks.subscribe(),
+        None => return,
+    };
     loop {
         let Some(e) = engine.upgrade() else { return };
         e.reload_sources_if_changed().await;
         drop(e);
-        tokio::time::sleep(SOURCE_POLL).await;
+        marks_moved(&mut marks, IDLE_RECHECK).await;
     }
 }
 
 async fn index_events(engine: WeakEngine) {
-    let mut newest = match engine.upgrade() {
-        Some(e) => e.writer.subscribe_newest(),
+    let (mut newest, mut marks) = match engine.upgrade() {
+        Some(e) => (e.writer.subscribe_newest(), e.marks.subscribe()),
         None => return,
     };
     let mut last_newest = *newest.borrow();
@@ -211,10 +221,13 @@ async fn index_events(engine: WeakEngine) {
                 tokio::time::sleep(Duration::from_millis(if busy { 250 } else { 5 })).await;
             }
             Ok(_) => {
-                if let Ok(Err(_)) =
-                    tokio::time::timeout(Duration::from_secs(2), newest.changed()).await
-                {
-                    tokio::time::sleep(Duration::from_secs(2)).await;
+                // Idle until an event is stored, here or by another process.
+                let writer_gone = tokio::select! {
+                    r = newest.changed() => r.is_err(),
+                    _ = marks_moved(&mut marks, IDLE_RECHECK) => false,
+                };
+                if writer_gone {
+                    marks_moved(&mut marks, IDLE_RECHECK).await;
                 }
             }
             // Under full ingest load a read or write of the indexer now and then finds the
@@ -246,30 +259,31 @@ async fn apply_retention(engine: WeakEngine) {
     }
 }
 
-/// Publishes the newest event id: from this process's writer at once, and from the
-/// database every half second so events written by another process show up too.
+/// Publishes the newest event id: from this process's writer at once, and from the change
+/// marks (a second at most) for events written by another process.
 async fn feed_changes(engine: WeakEngine) {
-    let mut newest = match engine.upgrade() {
-        Some(e) => e.writer.subscribe_newest(),
+    let (mut newest, mut marks) = match engine.upgrade() {
+        Some(e) => (e.writer.subscribe_newest(), e.marks.subscribe()),
         None => return,
     };
     loop {
-        // This process's own writes are announced at once; without them, look at the
-        // database (another process may be writing to it).
-        let id = match tokio::time::timeout(FEED_POLL, newest.changed()).await {
-            Ok(Ok(())) => *newest.borrow_and_update(),
-            Ok(Err(_)) => {
-                // The writer is gone (shutting down): keep polling the database only.
-                tokio::time::sleep(FEED_POLL).await;
+        let own = tokio::select! {
+            r = newest.changed() => match r {
+                Ok(()) => Ok(*newest.borrow_and_update()),
+                Err(_) => Err(()),
+            },
+            _ = marks_moved(&mut marks, IDLE_RECHECK) => Ok(None),
+        };
+        let id = match own {
+            Ok(id) => id,
+            Err(()) => {
+                // The writer is gone (shutting down): only the marks are left to follow.
+                marks_moved(&mut marks, IDLE_RECHECK).await;
                 None
             }
-            Err(_) => None,
         };
         let Some(e) = engine.upgrade() else { return };
-        let id = match id {
-            Some(id) => Some(id),
-            None => e.store.newest_event_id().await.ok().flatten(),
-        };
+        let id = id.or_else(|| Some(marks.borrow().newest_event).filter(|&n| n > 0));
         e.changes.send_if_modified(|c| {
             if id.is_some() && c.newest_id != id {
                 c.newest_id = id;
@@ -285,16 +299,20 @@ async fn feed_changes(engine: WeakEngine) {
     }
 }
 
-/// Rules see each event right after it is stored here, and within half a second when it
-/// was stored by another process (or before a restart).
+/// Rules see each event right after it is stored here, and within a second (the change
+/// marks) when it was stored by another process (or before a restart).
 ///
 /// With no rules at all, asking the database again for every batch of events was a
 /// measurable share of ingest; so "no rules" is believed for half a second, or until a rule
 /// changes in this process. Nothing is missed meanwhile: the next evaluation starts at the
 /// rules cursor, which only a pass moves.
 async fn evaluate_rules(engine: WeakEngine) {
-    let (mut newest, mut rules_rev) = match engine.upgrade() {
-        Some(e) => (e.writer.subscribe_newest(), e.runs_rev.subscribe()),
+    let (mut newest, mut rules_rev, mut marks) = match engine.upgrade() {
+        Some(e) => (
+            e.writer.subscribe_newest(),
+            e.runs_rev.subscribe(),
+            e.marks.subscribe(),
+        ),
         None => return,
     };
     let mut no_rules_at: Option<std::time::Instant> = None;
@@ -313,7 +331,21 @@ async fn evaluate_rules(engine: WeakEngine) {
             }
         }
         drop(e);
-        let _ = tokio::time::timeout(Duration::from_millis(500), newest.changed()).await;
+        let before = *marks.borrow();
+        let (writer_gone, rules_here) = tokio::select! {
+            r = newest.changed() => (r.is_err(), false),
+            _ = rules_rev.changed() => (false, true),
+            _ = marks_moved(&mut marks, IDLE_RECHECK) => (false, false),
+        };
+        if writer_gone {
+            marks_moved(&mut marks, IDLE_RECHECK).await;
+        }
+        let now = *marks.borrow();
+        if rules_here || now.rules != before.rules || now.rules_every != before.rules_every {
+            // A rule was added or changed, here or in another process: do not go on
+            // believing there are none.
+            no_rules_at = None;
+        }
     }
 }
 
@@ -325,13 +357,28 @@ async fn start_runs(engine: WeakEngine) {
     use loopline_store::{AQUARIUM_EXPORT, RETRAIN_START};
     const OWN_LANES: [&str; 3] = [RETRAIN_START, LS_HOOK_URL, AQUARIUM_EXPORT];
     let lane = |engine: WeakEngine, takes: fn(&str) -> bool| async move {
+        let mut marks = match engine.upgrade() {
+            Some(e) => e.marks.subscribe(),
+            None => return,
+        };
         loop {
             let Some(e) = engine.upgrade() else { return };
             if let Err(err) = e.drain_outbox_kinds(takes).await {
                 tracing::warn!(code = %err.code, "outbox not drained: {}", err.message);
             }
+            // While anything is unsettled (a retry waiting out its backoff, a lease held by
+            // a process that may have died), look again soon; with nothing to do, sleep
+            // until this process enqueues something or the marks show another one did.
+            let busy = marks.borrow().unsettled_outbox > 0;
             let wake = async { e.outbox_wake.notified().await };
-            let _ = tokio::time::timeout(Duration::from_millis(250), wake).await;
+            if busy {
+                let _ = tokio::time::timeout(OUTBOX_BUSY_LOOK, wake).await;
+            } else {
+                tokio::select! {
+                    _ = wake => {}
+                    _ = marks_moved(&mut marks, IDLE_RECHECK) => {}
+                }
+            }
             drop(e);
         }
     };
@@ -344,9 +391,22 @@ async fn start_runs(engine: WeakEngine) {
     );
 }
 
+/// Looks at the active runs every second while there are any; with none, sleeps until a
+/// run starts (here or in another process).
 async fn watch_runs(engine: WeakEngine) {
+    let (mut runs, mut marks) = match engine.upgrade() {
+        Some(e) => (e.runs_rev.subscribe(), e.marks.subscribe()),
+        None => return,
+    };
     loop {
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        if marks.borrow().active_runs > 0 {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        } else {
+            tokio::select! {
+                _ = runs.changed() => {}
+                _ = marks_moved(&mut marks, IDLE_RECHECK) => {}
+            }
+        }
         let Some(e) = engine.upgrade() else { return };
         if let Err(err) = e.poll_runs().await {
             tracing::debug!(code = %err.code, "runs not polled: {}", err.message);
@@ -369,12 +429,12 @@ async fn watch_hooks(engine: WeakEngine) {
 }
 
 /// Publishes each run that ended (`Engine::subscribe_run_endings`), whichever process
-/// recorded the end: the runs seen active are compared with the store every second, and at
-/// once when this process changed a run. Runs that had already ended when the engine started
+/// recorded the end: the runs seen active are compared with the store when the change marks
+/// move (a second at most), and at once when this process changed a run. Runs that had already ended when the engine started
 /// are not announced.
 async fn announce_run_endings(engine: WeakEngine) {
-    let mut changed = match engine.upgrade() {
-        Some(e) => e.runs_rev.subscribe(),
+    let (mut changed, mut marks) = match engine.upgrade() {
+        Some(e) => (e.runs_rev.subscribe(), e.marks.subscribe()),
         None => return,
     };
     let mut seen: Option<std::collections::HashMap<i64, loopline_core::RunStatus>> = None;
@@ -400,6 +460,9 @@ async fn announce_run_endings(engine: WeakEngine) {
                 }
             }
         }
-        let _ = tokio::time::timeout(Duration::from_secs(1), changed.changed()).await;
+        tokio::select! {
+            _ = changed.changed() => {}
+            _ = marks_moved(&mut marks, IDLE_RECHECK) => {}
+        }
     }
 }

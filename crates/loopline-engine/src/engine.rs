@@ -84,6 +84,9 @@ pub struct Engine {
     pub(crate) changes: watch::Sender<TimelineChanged>,
     /// Bumped whenever rules or runs change, for the app's Runs view and notifications.
     pub(crate) runs_rev: watch::Sender<u64>,
+    /// What other processes on this data directory changed, looked at once a second
+    /// (`change_watch.rs`): the background loops wait on it instead of polling.
+    pub(crate) marks: watch::Sender<loopline_store::ChangeMarks>,
     /// How often registered Label Studio webhooks are checked (ms).
     pub(crate) hook_check_ms: std::sync::atomic::AtomicI64,
     /// Wakes the outbox worker when a run becomes due.
@@ -167,6 +170,7 @@ impl Engine {
             changes,
             sources_loaded: std::sync::atomic::AtomicI64::new(-1),
             runs_rev: watch::channel(0).0,
+            marks: watch::channel(loopline_store::ChangeMarks::default()).0,
             outbox_wake: tokio::sync::Notify::new(),
             hook_check_ms: std::sync::atomic::AtomicI64::new(
                 crate::hook_watch::DEFAULT_HOOK_CHECK.as_millis() as i64,

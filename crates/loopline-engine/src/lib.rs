@@ -7,6 +7,7 @@ pub mod aquarium_export;
 mod aws;
 mod background;
 mod catch_up;
+mod change_watch;
 mod clock;
 pub mod companion;
 mod connections;

@@ -2,7 +2,7 @@
 //! gap, only annotations whose webhooks did not arrive, a rule crossing its multiple in the
 //! gap fires once, a second catch-up adds nothing, Label Studio down loses nothing, an
 //! Aquarium source gets one line per gap, and a jump of the injected wall clock (a sleep)
-//! triggers it. `e2e/test_catch_up.py` does the same against a real Label Studio and moto.
+//! triggers it, as does the tunnel coming back after an outage. `e2e/test_catch_up.py` does the same against a real Label Studio and moto.
 
 mod common;
 
@@ -11,13 +11,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use common::fake_tunnel::FakeTunnel;
 use common::manual_clock::ManualClock;
 use common::{annotation_created, receiving_with, Running};
 use loopline_cloud::label_studio_activity::{ProjectActivity, ProjectCounts, SeenAnnotation};
 use loopline_core::{
-    ApiError, CatchUpTrigger, Counter, CreatedSource, ErrorCode, EventSummary, Overlap, SourceKind,
+    ApiError, CatchUpTrigger, Clock, Counter, CreatedSource, ErrorCode, EventSummary, Overlap,
+    SourceKind, TunnelConfig, TunnelState,
 };
-use loopline_engine::{RuleRequest, CATCH_UP_ACTION};
+use loopline_engine::{EngineOptions, RuleRequest, CATCH_UP_ACTION};
 
 const PROJECT: i64 = 7;
 const T0: i64 = 1_790_000_000_000;
@@ -93,12 +95,17 @@ struct Gap {
 }
 
 async fn setup() -> Gap {
+    setup_with(|_| {}).await
+}
+
+async fn setup_with(tweak: impl FnOnce(&mut EngineOptions)) -> Gap {
     let ls = Arc::new(FakeActivity::default());
     let clock = Arc::new(ManualClock::new(T0));
     let (l, c) = (ls.clone(), clock.clone());
     let r = receiving_with(move |o| {
         o.project_activity = Some(l);
         o.clock = Some(c);
+        tweak(o);
     })
     .await;
     let src = r.add(SourceKind::LabelStudio, None).await;
@@ -341,6 +348,54 @@ async fn a_jump_of_the_wall_clock_is_a_wake_and_triggers_the_catch_up() {
     assert_eq!((told.project_id, told.missed), (Some(PROJECT), 5));
     assert!(g.catch_ups().await[0].summary.contains("not reachable"));
     // The background rules see it: one run for the multiple crossed while asleep.
+    wait_until(|| async { g.r.engine.list_runs(10).await.unwrap().len() == 1 }).await;
+    g.r.engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_tunnel_back_after_an_outage_catches_up_on_the_outage() {
+    let tunnel = Arc::new(FakeTunnel::default());
+    let t = tunnel.clone();
+    let g = setup_with(move |o| o.tunnel = Some(t)).await;
+    let mut found = g.r.engine.subscribe_catch_ups();
+    // No wake check within the test: only the tunnel can trigger the second catch-up.
+    g.r.engine
+        .set_wake_check_interval(Duration::from_secs(3600));
+    g.r.engine.start_background("serve");
+    wait_until(|| async { finished(&g.r).await >= 1 }).await;
+    g.r.engine
+        .set_tunnel(TunnelConfig::Url {
+            public_url: "https://hooks.example.org/".into(),
+        })
+        .await
+        .unwrap();
+    let reachable =
+        || async { g.r.engine.tunnel_status().await.unwrap().state == TunnelState::Reachable };
+    wait_until(reachable).await;
+    assert!(g.catch_ups().await.is_empty(), "nothing was missed yet");
+    // The tunnel drops; annotations made during the outage never reach Loopline.
+    tunnel.drop_now.notify_one();
+    wait_until(|| async {
+        g.r.engine.tunnel_status().await.unwrap().state == TunnelState::Unreachable
+    })
+    .await;
+    g.clock.advance_ms(1_000);
+    g.ls.annotate(1..=5, g.clock.now_ms());
+    // The keeper retries after its backoff, on the injected clock, in steps shorter than
+    // a wake's jump.
+    for _ in 0..1000 {
+        if tunnel.opens.load(Ordering::SeqCst) >= 2 && reachable().await {
+            break;
+        }
+        g.clock.advance_ms(5_000);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    wait_until(|| async { g.catch_ups().await.len() == 1 }).await;
+    let told = tokio::time::timeout(Duration::from_secs(10), found.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((told.project_id, told.missed), (Some(PROJECT), 5));
     wait_until(|| async { g.r.engine.list_runs(10).await.unwrap().len() == 1 }).await;
     g.r.engine.shutdown().await;
 }

@@ -218,7 +218,10 @@ async fn a_count_that_never_moves_fails_the_counted_step() {
     // The window may be hidden while a check waits: a failure also notifies.
     let notice = notices.try_recv().expect("a failed check notifies");
     assert_eq!(notice.kind, loopline_core::NoticeKind::LoopCheckFailed);
-    assert!(notice.body.contains(&format!("project {PROJECT}")), "{notice:?}");
+    assert!(
+        notice.body.contains(&format!("project {PROJECT}")),
+        "{notice:?}"
+    );
 }
 
 #[tokio::test]
@@ -330,7 +333,10 @@ async fn a_cancelled_check_stops_waiting_removes_its_annotation_and_says_so() {
     assert_eq!(last.status, StepStatus::Failed);
     assert_eq!(last.error.as_ref().unwrap().code, ErrorCode::Cancelled);
     assert!(last.summary.contains("was cancelled"), "{}", last.summary);
-    assert!(notices.try_recv().is_err(), "the user cancelled it: no notice");
+    assert!(
+        notices.try_recv().is_err(),
+        "the user cancelled it: no notice"
+    );
     assert_eq!(
         w.r.engine
             .store()

@@ -7,6 +7,7 @@
 mod backups;
 mod body;
 mod catch_up;
+mod change_marks;
 mod errors;
 mod events;
 mod exports;
@@ -25,6 +26,7 @@ mod writer;
 
 pub use backups::{backup_dir, list_backups, restore_newest_backup, BACKUP_DIR, KEEP_BACKUPS};
 pub use body::{BodyCodec, StoredBody};
+pub use change_marks::ChangeMarks;
 pub use events::{fts_query, ParsedUpdate, StoredEvent, DEFAULT_PAGE, MAX_PAGE};
 pub use exports::{ElementUpdate, ExportElementRow, ExportRow, NewExportElement, AQUARIUM_EXPORT};
 pub use integrity::{quick_check, IntegrityReport};

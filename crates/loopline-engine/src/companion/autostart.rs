@@ -4,7 +4,9 @@
 //! written here rather than by tauri-plugin-autostart: the plugin's `auto-launch` backend
 //! ignores `XDG_CONFIG_HOME` and writes the program's path unquoted into `Exec`, which breaks
 //! on a path with a space. The CLI (`loopline autostart on|off`) and the app share this code.
-//! macOS (a login item) and Windows (the Run key) go through `auto-launch`.
+//! macOS (a LaunchAgent, which keeps `--hidden`; an AppleScript login item would drop the
+//! arguments) and Windows (the Run key) go through `auto-launch`, with the program and
+//! arguments quoted first (`launch_args.rs`).
 
 use std::path::{Path, PathBuf};
 
@@ -147,11 +149,20 @@ mod platform {
     use super::*;
 
     fn launcher(target: &AutostartTarget) -> auto_launch::AutoLaunch {
-        let app = target.app.display().to_string();
+        // auto-launch writes both as given: quoted for the Run key, escaped for the plist.
+        #[cfg(windows)]
+        let written = crate::companion::launch_args::windows_arg;
+        #[cfg(target_os = "macos")]
+        let written = crate::companion::launch_args::xml_text;
+        #[cfg(not(any(windows, target_os = "macos")))]
+        let written = |s: &str| s.to_string();
+        let app = written(&target.app.display().to_string());
+        let args: Vec<String> = target.args().iter().map(|a| written(a)).collect();
         auto_launch::AutoLaunchBuilder::new()
             .set_app_name("Loopline")
             .set_app_path(&app)
-            .set_args(&target.args())
+            .set_macos_launch_mode(auto_launch::MacOSLaunchMode::LaunchAgent)
+            .set_args(&args)
             .build()
             .expect("app name and path are set")
     }

@@ -3,6 +3,9 @@
 //! and the desktop notifications the shell shows.
 
 mod autostart;
+// Used only by the macOS and Windows login entries; its tests run everywhere.
+#[cfg_attr(target_os = "linux", allow(dead_code))]
+mod launch_args;
 mod notice_gate;
 mod notices;
 mod quit_plan;
