@@ -20,7 +20,7 @@ app_commands! {
     commands {
         /// The receiver's current state (`loopline serve` prints the same on start).
         pub async fn receiver_status(slot: State<'_, EngineSlot>) -> Result<ReceiverStatus, ApiError> {
-            Ok(slot.engine()?.receiver_status())
+            Ok(slot.ready_engine().await?.receiver_status())
         }
 
         /// Moves the receiver to `listen` and remembers it (`loopline serve --listen`).
@@ -28,19 +28,19 @@ app_commands! {
             slot: State<'_, EngineSlot>,
             listen: String,
         ) -> Result<ReceiverStatus, ApiError> {
-            let engine = slot.engine()?;
+            let engine = slot.ready_engine().await?;
             engine.start_receiver(&listen, false, true).await?;
             Ok(engine.receiver_status())
         }
 
         /// Where the data lives (`loopline info`).
         pub async fn app_info(slot: State<'_, EngineSlot>) -> Result<AppInfo, ApiError> {
-            slot.engine()?.info().await
+            slot.ready_engine().await?.info().await
         }
 
         /// Why the engine did not start, if it did not; `null` when all is well.
         pub async fn engine_status(slot: State<'_, EngineSlot>) -> Result<Option<ApiError>, ApiError> {
-            Ok(slot.startup_error())
+            Ok(slot.startup_error().await)
         }
 
         /// `loopline db check`: works when the engine could not open, to explain why.
@@ -50,12 +50,12 @@ app_commands! {
 
         /// `loopline status`: what the tray shows.
         pub async fn companion_status(slot: State<'_, EngineSlot>) -> Result<CompanionStatus, ApiError> {
-            slot.engine()?.companion_status().await
+            slot.ready_engine().await?.companion_status().await
         }
 
         /// `loopline settings show`
         pub async fn companion_prefs(slot: State<'_, EngineSlot>) -> Result<CompanionPrefs, ApiError> {
-            slot.engine()?.companion_prefs().await
+            slot.ready_engine().await?.companion_prefs().await
         }
 
         /// `loopline settings set --on-close … --notify KIND=on|off`
@@ -63,7 +63,7 @@ app_commands! {
             slot: State<'_, EngineSlot>,
             prefs: CompanionPrefs,
         ) -> Result<CompanionPrefs, ApiError> {
-            slot.engine()?.set_companion_prefs(&prefs).await
+            slot.ready_engine().await?.set_companion_prefs(&prefs).await
         }
 
         /// `loopline autostart status`
@@ -73,12 +73,12 @@ app_commands! {
 
         /// `loopline autostart on|off`: the login entry starts this app with `--hidden`.
         pub async fn autostart_set(slot: State<'_, EngineSlot>, enabled: bool) -> Result<AutostartStatus, ApiError> {
-            slot.engine()?.set_autostart(enabled, &crate::launch::own_executable()?)
+            slot.ready_engine().await?.set_autostart(enabled, &crate::launch::own_executable()?)
         }
 
         /// `loopline source list`
         pub async fn sources_list(slot: State<'_, EngineSlot>) -> Result<Vec<Source>, ApiError> {
-            slot.engine()?.list_sources().await
+            slot.ready_engine().await?.list_sources().await
         }
 
                 /// `loopline source add KIND --name NAME [--secret-stdin | --no-secret]`
@@ -89,7 +89,7 @@ app_commands! {
             secret: Option<String>,
             no_secret: Option<bool>,
         ) -> Result<CreatedSource, ApiError> {
-            let engine = slot.engine()?;
+            let engine = slot.ready_engine().await?;
             if no_secret == Some(true) && kind == SourceKind::Aquarium {
                 return engine.add_source_without_secret(&name).await;
             }
@@ -103,19 +103,19 @@ app_commands! {
             grace: i64,
             secret: Option<String>,
         ) -> Result<CreatedSource, ApiError> {
-            slot.engine()?
+            slot.ready_engine().await?
                 .rotate_source(&id, grace, secret.map(Sensitive::new))
                 .await
         }
 
         /// `loopline source remove ID`
         pub async fn source_remove(slot: State<'_, EngineSlot>, id: String) -> Result<(), ApiError> {
-            slot.engine()?.remove_source(&id).await
+            slot.ready_engine().await?.remove_source(&id).await
         }
 
         /// `loopline source test ID`
         pub async fn source_send_test(slot: State<'_, EngineSlot>, id: String) -> Result<i64, ApiError> {
-            slot.engine()?.send_test_event(&id, None).await
+            slot.ready_engine().await?.send_test_event(&id, None).await
         }
 
         /// `loopline events list …`
@@ -123,17 +123,17 @@ app_commands! {
             slot: State<'_, EngineSlot>,
             query: EventQuery,
         ) -> Result<EventPage, ApiError> {
-            slot.engine()?.list_events(&query).await
+            slot.ready_engine().await?.list_events(&query).await
         }
 
         /// `loopline events show ID`
         pub async fn event_show(slot: State<'_, EngineSlot>, id: i64) -> Result<EventDetail, ApiError> {
-            slot.engine()?.show_event(id).await
+            slot.ready_engine().await?.show_event(id).await
         }
 
         /// `loopline events replay ID`
         pub async fn event_replay(slot: State<'_, EngineSlot>, id: i64) -> Result<ReplayOutcome, ApiError> {
-            slot.engine()?.replay_event(id).await
+            slot.ready_engine().await?.replay_event(id).await
         }
 
         /// `loopline events replay ID --body-stdin`
@@ -142,17 +142,17 @@ app_commands! {
             id: i64,
             body: String,
         ) -> Result<ReplayOutcome, ApiError> {
-            slot.engine()?.replay_edited(id, &body).await
+            slot.ready_engine().await?.replay_edited(id, &body).await
         }
 
         /// `loopline events delete ID`
         pub async fn event_delete(slot: State<'_, EngineSlot>, id: i64) -> Result<(), ApiError> {
-            slot.engine()?.delete_event(id).await
+            slot.ready_engine().await?.delete_event(id).await
         }
 
         /// `loopline retention show`
         pub async fn timeline_stats(slot: State<'_, EngineSlot>) -> Result<TimelineStats, ApiError> {
-            slot.engine()?.timeline_stats().await
+            slot.ready_engine().await?.timeline_stats().await
         }
 
         /// `loopline retention set --days N --events N`
@@ -160,12 +160,12 @@ app_commands! {
             slot: State<'_, EngineSlot>,
             policy: RetentionPolicy,
         ) -> Result<TimelineStats, ApiError> {
-            slot.engine()?.set_retention(&policy).await
+            slot.ready_engine().await?.set_retention(&policy).await
         }
 
         /// `loopline secret list`
         pub async fn secrets_list(slot: State<'_, EngineSlot>) -> Result<Vec<SecretInfo>, ApiError> {
-            slot.engine()?.list_secrets().await
+            slot.ready_engine().await?.list_secrets().await
         }
 
         /// `loopline secret set NAME` (the value never comes back to the webview).
@@ -174,14 +174,14 @@ app_commands! {
             name: String,
             value: String,
         ) -> Result<SecretInfo, ApiError> {
-            slot.engine()?
+            slot.ready_engine().await?
                 .set_secret(&name, Sensitive::new(value))
                 .await
         }
 
         /// `loopline secret delete NAME`
         pub async fn secret_delete(slot: State<'_, EngineSlot>, name: String) -> Result<(), ApiError> {
-            slot.engine()?.delete_secret(&name).await
+            slot.ready_engine().await?.delete_secret(&name).await
         }
 
         /// `loopline connect label-studio --url URL` (token from the form, verified, then stored).
@@ -190,7 +190,7 @@ app_commands! {
             url: String,
             token: String,
         ) -> Result<LabelStudioIdentity, ApiError> {
-            slot.engine()?
+            slot.ready_engine().await?
                 .connect_label_studio(&url, Sensitive::new(token))
                 .await
         }
@@ -199,17 +199,17 @@ app_commands! {
         pub async fn label_studio_verify(
             slot: State<'_, EngineSlot>,
         ) -> Result<LabelStudioIdentity, ApiError> {
-            slot.engine()?.verify_label_studio().await
+            slot.ready_engine().await?.verify_label_studio().await
         }
 
         /// The Label Studio address last connected, if any (no secret).
         pub async fn label_studio_url(slot: State<'_, EngineSlot>) -> Result<Option<String>, ApiError> {
-            slot.engine()?.label_studio_url().await
+            slot.ready_engine().await?.label_studio_url().await
         }
 
         /// `loopline disconnect label-studio`
         pub async fn label_studio_disconnect(slot: State<'_, EngineSlot>) -> Result<(), ApiError> {
-            slot.engine()?.disconnect_label_studio().await
+            slot.ready_engine().await?.disconnect_label_studio().await
         }
 
         /// `loopline connect aws --access-key-id ID --region R` (secret and optional session token
@@ -226,7 +226,7 @@ app_commands! {
                 secret_access_key: Sensitive::new(secret_access_key),
                 session_token: session_token.map(Sensitive::new),
             };
-            slot.engine()?.connect_aws(credentials, Some(&region)).await
+            slot.ready_engine().await?.connect_aws(credentials, Some(&region)).await
         }
 
         /// `loopline connect aws --profile NAME [--region R]`
@@ -235,29 +235,29 @@ app_commands! {
             profile: String,
             region: Option<String>,
         ) -> Result<AwsIdentity, ApiError> {
-            slot.engine()?
+            slot.ready_engine().await?
                 .connect_aws(AwsCredentials::Profile(profile), region.as_deref())
                 .await
         }
 
         /// `loopline verify aws`
         pub async fn aws_verify(slot: State<'_, EngineSlot>) -> Result<AwsIdentity, ApiError> {
-            slot.engine()?.verify_aws().await
+            slot.ready_engine().await?.verify_aws().await
         }
 
         /// What AWS credentials are configured, without any secret.
         pub async fn aws_settings(slot: State<'_, EngineSlot>) -> Result<AwsSettings, ApiError> {
-            slot.engine()?.aws_settings().await
+            slot.ready_engine().await?.aws_settings().await
         }
 
         /// `loopline disconnect aws`
         pub async fn aws_disconnect(slot: State<'_, EngineSlot>) -> Result<(), ApiError> {
-            slot.engine()?.disconnect_aws().await
+            slot.ready_engine().await?.disconnect_aws().await
         }
 
         /// `loopline rule list`
         pub async fn rules_list(slot: State<'_, EngineSlot>) -> Result<Vec<RetrainRule>, ApiError> {
-            slot.engine()?.list_rules().await
+            slot.ready_engine().await?.list_rules().await
         }
 
         /// `loopline rule add retrain --source ID --project N --every N --pipeline P …`
@@ -265,12 +265,12 @@ app_commands! {
             slot: State<'_, EngineSlot>,
             rule: RuleRequest,
         ) -> Result<RetrainRule, ApiError> {
-            slot.engine()?.add_rule(rule).await
+            slot.ready_engine().await?.add_rule(rule).await
         }
 
         /// `loopline rule remove ID`
         pub async fn rule_remove(slot: State<'_, EngineSlot>, id: String) -> Result<(), ApiError> {
-            slot.engine()?.remove_rule(&id).await
+            slot.ready_engine().await?.remove_rule(&id).await
         }
 
         /// The chart's data for one rule (no CLI twin: `runs list` and the events carry it).
@@ -278,7 +278,7 @@ app_commands! {
             slot: State<'_, EngineSlot>,
             id: String,
         ) -> Result<RuleHistory, ApiError> {
-            slot.engine()?.rule_history(&id).await
+            slot.ready_engine().await?.rule_history(&id).await
         }
 
         /// `loopline runs list`
@@ -286,17 +286,17 @@ app_commands! {
             slot: State<'_, EngineSlot>,
             limit: Option<i64>,
         ) -> Result<Vec<Run>, ApiError> {
-            slot.engine()?.list_runs(limit.unwrap_or(100)).await
+            slot.ready_engine().await?.list_runs(limit.unwrap_or(100)).await
         }
 
         /// `loopline runs show ID`
         pub async fn run_show(slot: State<'_, EngineSlot>, id: i64) -> Result<Run, ApiError> {
-            slot.engine()?.run(id).await
+            slot.ready_engine().await?.run(id).await
         }
 
         /// `loopline runs retry ID` ("retry now")
         pub async fn run_retry(slot: State<'_, EngineSlot>, id: i64) -> Result<Run, ApiError> {
-            slot.engine()?.retry_run(id).await
+            slot.ready_engine().await?.retry_run(id).await
         }
 
         /// `loopline label-studio hook --source ID --project N --public-url URL`
@@ -306,29 +306,29 @@ app_commands! {
             project_id: i64,
             public_url: String,
         ) -> Result<HookRegistration, ApiError> {
-            slot.engine()?
+            slot.ready_engine().await?
                 .label_studio_hook(&source_id, project_id, &public_url)
                 .await
         }
 
         /// `loopline tunnel status`: what the keeper reports, or why nothing keeps it.
         pub async fn tunnel_status(slot: State<'_, EngineSlot>) -> Result<TunnelStatus, ApiError> {
-            slot.engine()?.tunnel_status().await
+            slot.ready_engine().await?.tunnel_status().await
         }
 
         /// `loopline tunnel set …`: the app's own keeper picks it up at once.
         pub async fn tunnel_set(slot: State<'_, EngineSlot>, config: TunnelConfig) -> Result<TunnelStatus, ApiError> {
-            slot.engine()?.set_tunnel(config).await
+            slot.ready_engine().await?.set_tunnel(config).await
         }
 
         /// `loopline tunnel off`.
         pub async fn tunnel_off(slot: State<'_, EngineSlot>) -> Result<TunnelStatus, ApiError> {
-            slot.engine()?.tunnel_off().await
+            slot.ready_engine().await?.tunnel_off().await
         }
 
         /// `loopline label-studio hook-policy`: recreate or only report a deleted webhook.
         pub async fn deleted_hook_policy(slot: State<'_, EngineSlot>) -> Result<DeletedHookPolicy, ApiError> {
-            slot.engine()?.deleted_hook_policy().await
+            slot.ready_engine().await?.deleted_hook_policy().await
         }
 
         /// `loopline label-studio hook-policy --if-deleted recreate|report`
@@ -336,128 +336,128 @@ app_commands! {
             slot: State<'_, EngineSlot>,
             policy: DeletedHookPolicy,
         ) -> Result<DeletedHookPolicy, ApiError> {
-            slot.engine()?.set_deleted_hook_policy(policy).await
+            slot.ready_engine().await?.set_deleted_hook_policy(policy).await
         }
 
         /// `loopline setup s3 --plan`: what the storage setup would do, doing nothing.
         pub async fn setup_storage_plan(slot: State<'_, EngineSlot>, request: StorageRequest) -> Result<SetupReport, ApiError> {
-            slot.engine()?.setup_storage(request, true, None, None).await
+            slot.ready_engine().await?.setup_storage(request, true, None, None).await
         }
 
         /// `loopline setup s3`, in the background: poll `setup_storage_job` for progress.
         pub async fn setup_storage_start(slot: State<'_, EngineSlot>, request: StorageRequest) -> Result<SetupJob, ApiError> {
-            slot.engine()?.start_storage_setup(request)
+            slot.ready_engine().await?.start_storage_setup(request)
         }
 
         /// The background storage setup's progress, then its report.
         pub async fn setup_storage_job(slot: State<'_, EngineSlot>) -> Result<SetupJob, ApiError> {
-            slot.engine()?.storage_setup_job()
+            slot.ready_engine().await?.storage_setup_job()
         }
 
         /// Ctrl-C in `loopline setup s3`: stops between files; what went up stays up.
         pub async fn setup_storage_cancel(slot: State<'_, EngineSlot>) -> Result<SetupJob, ApiError> {
-            slot.engine()?.cancel_storage_setup()
+            slot.ready_engine().await?.cancel_storage_setup()
         }
 
         /// `loopline setup sagemaker --plan`: the execution role and its policy, shown, not made.
         pub async fn setup_role_plan(slot: State<'_, EngineSlot>, request: RoleRequest) -> Result<SetupReport, ApiError> {
-            slot.engine()?.setup_role(request, true).await
+            slot.ready_engine().await?.setup_role(request, true).await
         }
 
         /// `loopline setup sagemaker`: creates (or checks) the execution role and its policy.
         pub async fn setup_role(slot: State<'_, EngineSlot>, request: RoleRequest) -> Result<SetupReport, ApiError> {
-            slot.engine()?.setup_role(request, false).await
+            slot.ready_engine().await?.setup_role(request, false).await
         }
 
         /// `loopline setup label-studio --plan`: the project, storages and webhook, shown, not made.
         pub async fn setup_labeling_plan(slot: State<'_, EngineSlot>, request: LabelingRequest) -> Result<SetupReport, ApiError> {
-            slot.engine()?.setup_label_studio(request, true).await
+            slot.ready_engine().await?.setup_label_studio(request, true).await
         }
 
         /// `loopline setup label-studio`: creates (or checks) the project, storages and webhook.
         pub async fn setup_labeling(slot: State<'_, EngineSlot>, request: LabelingRequest) -> Result<SetupReport, ApiError> {
-            slot.engine()?.setup_label_studio(request, false).await
+            slot.ready_engine().await?.setup_label_studio(request, false).await
         }
 
         /// `loopline setup check`: one test annotation through the public URL, end to end, removed after.
         pub async fn setup_check(slot: State<'_, EngineSlot>, source: String, project: i64) -> Result<SetupReport, ApiError> {
-            slot.engine()?.check_loop(&source, project).await
+            slot.ready_engine().await?.check_loop(&source, project).await
         }
 
         /// Ctrl-C in `loopline setup check|label-studio|sagemaker`: the work stops at its next
         /// wait, cleans up and reports what was done. Whether that work was running.
         pub async fn setup_cancel(slot: State<'_, EngineSlot>, work: SetupWork) -> Result<bool, ApiError> {
-            Ok(slot.engine()?.cancel_setup(work))
+            Ok(slot.ready_engine().await?.cancel_setup(work))
         }
 
         /// What the last labeling setup chose (project, storages, source), for the next steps.
         pub async fn labeling_choice(slot: State<'_, EngineSlot>) -> Result<Option<LabelingChoice>, ApiError> {
-            slot.engine()?.labeling_choice().await
+            slot.ready_engine().await?.labeling_choice().await
         }
 
         /// The pipeline the training setup chose (created or picked), by name.
         pub async fn chosen_pipeline_name(slot: State<'_, EngineSlot>) -> Result<Option<String>, ApiError> {
-            Ok(slot.engine()?.chosen_pipeline().await?.map(|p| p.name))
+            Ok(slot.ready_engine().await?.chosen_pipeline().await?.map(|p| p.name))
         }
 
         /// When Setup was first opened (ms since the epoch); set on the first call.
         pub async fn setup_started(slot: State<'_, EngineSlot>) -> Result<i64, ApiError> {
-            slot.engine()?.setup_started().await
+            slot.ready_engine().await?.setup_started().await
         }
 
         /// `loopline setup status`
         pub async fn setup_status(slot: State<'_, EngineSlot>) -> Result<Vec<SetupStep>, ApiError> {
-            slot.engine()?.setup_status().await
+            slot.ready_engine().await?.setup_status().await
         }
 
         /// The bucket and prefixes the storage setup saved, for the form and the next steps.
         pub async fn storage_layout(slot: State<'_, EngineSlot>) -> Result<Option<StorageLayout>, ApiError> {
-            slot.engine()?.storage_layout().await
+            slot.ready_engine().await?.storage_layout().await
         }
 
         /// `loopline aquarium list`
         pub async fn aquarium_issues(slot: State<'_, EngineSlot>) -> Result<Vec<AquariumIssueSummary>, ApiError> {
-            slot.engine()?.aquarium_issues().await
+            slot.ready_engine().await?.aquarium_issues().await
         }
 
         /// `loopline aquarium show ISSUE`
         pub async fn aquarium_issue(slot: State<'_, EngineSlot>, issue_id: String) -> Result<AquariumIssue, ApiError> {
-            slot.engine()?.aquarium_issue(&issue_id).await
+            slot.ready_engine().await?.aquarium_issue(&issue_id).await
         }
 
         /// `loopline aquarium export … --dry-run`
         pub async fn aquarium_export_preview(slot: State<'_, EngineSlot>, request: ExportRequest) -> Result<ExportPreview, ApiError> {
-            slot.engine()?.preview_export(&request).await
+            slot.ready_engine().await?.preview_export(&request).await
         }
 
         /// `loopline aquarium export …` (queued; the background worker sends it)
         pub async fn aquarium_export(slot: State<'_, EngineSlot>, request: ExportRequest) -> Result<ExportReport, ApiError> {
-            slot.engine()?.export_issue(&request).await
+            slot.ready_engine().await?.export_issue(&request).await
         }
 
         /// `loopline aquarium exports [ISSUE]`
         pub async fn aquarium_exports(slot: State<'_, EngineSlot>, issue_id: Option<String>) -> Result<Vec<ExportReport>, ApiError> {
-            slot.engine()?.aquarium_exports(issue_id.as_deref()).await
+            slot.ready_engine().await?.aquarium_exports(issue_id.as_deref()).await
         }
 
         /// `loopline aquarium hosts`
         pub async fn image_hosts(slot: State<'_, EngineSlot>) -> Result<Vec<String>, ApiError> {
-            slot.engine()?.image_hosts().await
+            slot.ready_engine().await?.image_hosts().await
         }
 
         /// `loopline aquarium hosts --allow HOST` (or `--forbid HOST`)
         pub async fn image_host_allow(slot: State<'_, EngineSlot>, host: String, allow: bool) -> Result<Vec<String>, ApiError> {
-            slot.engine()?.allow_image_host(&host, allow).await
+            slot.ready_engine().await?.allow_image_host(&host, allow).await
         }
 
         /// One review thumbnail as a data URL, from an allowed host only.
         pub async fn aquarium_thumbnail(slot: State<'_, EngineSlot>, url: String) -> Result<String, ApiError> {
-            slot.engine()?.thumbnail(&url).await
+            slot.ready_engine().await?.thumbnail(&url).await
         }
 
         /// `loopline tunnel test`: one self-test through the public URL now.
         pub async fn tunnel_test(slot: State<'_, EngineSlot>) -> Result<TunnelTest, ApiError> {
-            slot.engine()?.tunnel_test().await
+            slot.ready_engine().await?.tunnel_test().await
         }
     }
     with_app {
@@ -491,7 +491,7 @@ app_commands! {
             app: AppHandle<R>,
             slot: State<'_, EngineSlot>,
         ) -> Result<AppInfo, ApiError> {
-            if let Ok(engine) = slot.engine() {
+            if let Ok(engine) = slot.ready_engine().await {
                 return engine.info().await;
             }
             reopen(&app, &slot).await
@@ -504,7 +504,7 @@ app_commands! {
             slot: State<'_, EngineSlot>,
             data_dir: String,
         ) -> Result<AppInfo, ApiError> {
-            if slot.engine().is_ok() {
+            if slot.ready_engine().await.is_ok() {
                 return Err(ApiError::new(
                     ErrorCode::InvalidArgument,
                     "Loopline is already running on its data directory. Quit it and start it with --data-dir DIR to use another.",
@@ -528,7 +528,7 @@ app_commands! {
             slot: State<'_, EngineSlot>,
             id: i64,
         ) -> Result<(), ApiError> {
-            let run = slot.engine()?.run(id).await?;
+            let run = slot.ready_engine().await?.run(id).await?;
             let url = run.console_url.ok_or_else(|| {
                 ApiError::new(
                     ErrorCode::NotFound,

@@ -53,14 +53,19 @@ pub fn app_builder<R: Runtime>(
         })
 }
 
-/// Opens the engine, starts the receiver, bridges its status to the webview and hands the
-/// engine to the commands.
+/// Opens the engine beside the window (its first paint does not wait for the database),
+/// starts the receiver, bridges its status to the webview and hands the engine to the
+/// commands, which wait for it.
 pub fn start_engine<R: Runtime>(app: &tauri::AppHandle<R>, launch: &LaunchArgs) {
-    let opened = tauri::async_runtime::block_on(slot::open_engine(launch));
-    if let Ok(engine) = &opened {
-        attach(app, engine);
-    }
-    app.manage(EngineSlot::new(launch.clone(), opened));
+    app.manage(EngineSlot::opening(launch.clone()));
+    let (app, launch) = (app.clone(), launch.clone());
+    tauri::async_runtime::spawn(async move {
+        let opened = slot::open_engine(&launch).await;
+        if let Ok(engine) = &opened {
+            attach(&app, engine);
+        }
+        app.state::<EngineSlot>().replace(opened);
+    });
 }
 
 /// Connects an opened engine to the webview: its pushed events and notifications.

@@ -9,33 +9,78 @@ use crate::LaunchArgs;
 /// The engine, or why it could not open. The window still opens on failure so the user
 /// reads the reason (say, a database from a newer Loopline) instead of a crash. Replaced
 /// once, when a restore from backup lets the engine open after all.
+///
+/// The engine opens beside the window, not before it: with a large database the first
+/// paint no longer waits for the integrity check and the migrations (`scripts/bench b8`).
+/// Commands wait for it (`ready_engine`); the tray and the close button look without
+/// waiting.
 pub struct EngineSlot {
     /// Behind a lock: the engine error screen may open another data directory.
     launch: RwLock<LaunchArgs>,
-    opened: RwLock<Result<Arc<Engine>, ApiError>>,
+    /// `None` while the engine is still opening.
+    opened: RwLock<Option<Result<Arc<Engine>, ApiError>>>,
+    /// Moves each time `opened` is set, for those waiting on it.
+    generation: tokio::sync::watch::Sender<u64>,
 }
 
 impl EngineSlot {
     pub fn new(launch: LaunchArgs, opened: Result<Arc<Engine>, ApiError>) -> Self {
+        let slot = EngineSlot::opening(launch);
+        slot.replace(opened);
+        slot
+    }
+
+    /// A slot whose engine is still opening.
+    pub fn opening(launch: LaunchArgs) -> Self {
         EngineSlot {
             launch: RwLock::new(launch),
-            opened: RwLock::new(opened),
+            opened: RwLock::new(None),
+            generation: tokio::sync::watch::channel(0).0,
         }
     }
 
+    /// The engine now, without waiting: an error while it is still opening.
     pub fn engine(&self) -> Result<Arc<Engine>, ApiError> {
         let opened = self.opened.read().map_err(|_| poisoned())?;
-        opened.as_ref().cloned().map_err(|e| {
-            ApiError::new(
+        match opened.as_ref() {
+            None => Err(ApiError::new(
+                ErrorCode::EngineUnavailable,
+                "Loopline is still opening its data folder; try again in a moment.",
+            )),
+            Some(Ok(engine)) => Ok(engine.clone()),
+            Some(Err(e)) => Err(ApiError::new(
                 ErrorCode::EngineUnavailable,
                 format!("Loopline could not start: {}", e.message),
-            )
-        })
+            )),
+        }
     }
 
-    pub fn startup_error(&self) -> Option<ApiError> {
+    /// The engine, once it has opened (or why it did not).
+    pub async fn ready_engine(&self) -> Result<Arc<Engine>, ApiError> {
+        self.wait_opened().await;
+        self.engine()
+    }
+
+    /// Whether the engine is still opening.
+    pub fn is_opening(&self) -> bool {
+        self.opened.read().map(|o| o.is_none()).unwrap_or(false)
+    }
+
+    /// Returns once the engine has opened or failed to.
+    pub async fn wait_opened(&self) {
+        // Subscribed before looking, so a `replace` in between is not missed.
+        let mut changed = self.generation.subscribe();
+        while self.is_opening() {
+            if changed.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    pub async fn startup_error(&self) -> Option<ApiError> {
+        self.wait_opened().await;
         match self.opened.read() {
-            Ok(opened) => opened.as_ref().err().cloned(),
+            Ok(opened) => opened.as_ref().and_then(|o| o.as_ref().err().cloned()),
             Err(_) => Some(poisoned()),
         }
     }
@@ -58,8 +103,9 @@ impl EngineSlot {
 
     pub(crate) fn replace(&self, opened: Result<Arc<Engine>, ApiError>) {
         if let Ok(mut slot) = self.opened.write() {
-            *slot = opened;
+            *slot = Some(opened);
         }
+        self.generation.send_modify(|g| *g += 1);
     }
 }
 

@@ -46,7 +46,7 @@ fn invoke<T: serde::de::DeserializeOwned>(
 }
 
 fn shutdown(app: &App<MockRuntime>) {
-    if let Ok(engine) = app.state::<EngineSlot>().engine() {
+    if let Ok(engine) = tauri::async_runtime::block_on(app.state::<EngineSlot>().ready_engine()) {
         tauri::async_runtime::block_on(engine.shutdown());
     }
 }

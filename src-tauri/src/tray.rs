@@ -175,8 +175,12 @@ pub fn ago(ms: i64) -> String {
 fn keep_current<R: Runtime>(app: AppHandle<R>) {
     tauri::async_runtime::spawn(async move {
         loop {
-            let Some(engine) = app.try_state::<EngineSlot>().and_then(|s| s.engine().ok()) else {
-                // The engine is not open (the error screen shows why); look again later.
+            let slot = app.try_state::<EngineSlot>();
+            if let Some(slot) = &slot {
+                slot.wait_opened().await;
+            }
+            let Some(engine) = slot.and_then(|s| s.engine().ok()) else {
+                // The engine did not open (the error screen shows why); look again later.
                 tokio::time::sleep(REFRESH).await;
                 continue;
             };

@@ -53,6 +53,15 @@ pub fn on_window_event<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
         return;
     };
     let app = window.app_handle();
+    if app
+        .try_state::<EngineSlot>()
+        .is_some_and(|s| s.is_opening())
+    {
+        // Closed in the first moments, while the engine opens: it is about to receive.
+        api.prevent_close();
+        let _ = window.hide();
+        return;
+    }
     let Some(engine) = app.try_state::<EngineSlot>().and_then(|s| s.engine().ok()) else {
         // No engine (the error screen): nothing is receiving, so closing quits.
         return;
