@@ -11,8 +11,10 @@ const queryClient = new QueryClient({
 
 const router = createAppRouter(createHashHistory());
 
-const root = document.getElementById("root");
-if (root) {
+// index.html's frame is the first paint. Rendering only once the first route is resolved (the
+// index route asks the engine whether this is a first run, which waits for the engine to open)
+// keeps that frame on screen until the page replaces it, instead of an empty window between.
+function render(root: HTMLElement) {
   createRoot(root).render(
     <StrictMode>
       <QueryClientProvider client={queryClient}>
@@ -20,4 +22,10 @@ if (root) {
       </QueryClientProvider>
     </StrictMode>,
   );
+}
+
+const root = document.getElementById("root");
+if (root) {
+  // A failed first load still renders: the router shows its error, App the engine's.
+  void router.load().finally(() => render(root));
 }
