@@ -39,15 +39,16 @@ pub fn app_builder<R: Runtime>(
             // Opened in setup, after the single-instance plugin has had its say, so a second
             // launch never opens the database or binds the port.
             start_engine(app.handle(), &launch);
+            // The window is created hidden (tauri.conf.json) and shown here, unless started
+            // at login with `--hidden`: then Loopline starts in the tray only. Shown before
+            // the tray is built, so its first paint does not wait for the tray's D-Bus calls.
+            if !launch.hidden {
+                tray_actions::show_window(app.handle());
+            }
             // The tray only in the real app: the mock runtime of the command-layer tests
             // has none.
             if launch.tray {
                 tray::create(app.handle());
-            }
-            // The window is created hidden (tauri.conf.json) and shown here, unless started
-            // at login with `--hidden`: then Loopline starts in the tray only.
-            if !launch.hidden {
-                tray_actions::show_window(app.handle());
             }
             Ok(())
         })

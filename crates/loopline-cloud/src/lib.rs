@@ -16,4 +16,5 @@ pub mod pipelines;
 pub mod s3;
 pub mod s3_names;
 pub mod sagemaker;
+pub mod standard_webhooks;
 pub mod web;

@@ -34,6 +34,17 @@ pub trait Web: Send + Sync {
         headers: &[(String, String)],
         body: &serde_json::Value,
     ) -> Result<Answer, ApiError>;
+    /// POSTs these exact bytes as JSON: a forwarded event is signed over the bytes sent, so
+    /// they must not be re-serialized on the way. Fakes get it through `post_json`.
+    async fn post_body(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<Answer, ApiError> {
+        let value = serde_json::from_slice(body).unwrap_or(serde_json::Value::Null);
+        self.post_json(url, headers, &value).await
+    }
     /// Up to `limit` bytes from the start of an image (a Range request; servers that
     /// ignore ranges are cut off after `limit`), read only as `hosts` allow.
     async fn head_bytes(
@@ -203,6 +214,24 @@ fn status_error(url: &str, status: reqwest::StatusCode) -> ApiError {
     ApiError::new(code, format!("{shown} answered HTTP {status}."))
 }
 
+/// Sends a POST with the headers given, and reads the target's answer (its first 64 kB).
+async fn send(
+    url: &str,
+    mut req: reqwest::RequestBuilder,
+    headers: &[(String, String)],
+) -> Result<Answer, ApiError> {
+    for (k, v) in headers {
+        req = req.header(k, v);
+    }
+    let resp = req.send().await.map_err(|e| unreachable(url, &e))?;
+    let status = resp.status().as_u16();
+    let bytes = limited(url, resp, 64 * 1024).await?;
+    Ok(Answer {
+        status,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    })
+}
+
 #[async_trait]
 impl Web for Http {
     async fn post_json(
@@ -211,17 +240,21 @@ impl Web for Http {
         headers: &[(String, String)],
         body: &serde_json::Value,
     ) -> Result<Answer, ApiError> {
-        let mut req = self.client.post(url).json(body);
-        for (k, v) in headers {
-            req = req.header(k, v);
-        }
-        let resp = req.send().await.map_err(|e| unreachable(url, &e))?;
-        let status = resp.status().as_u16();
-        let bytes = limited(url, resp, 64 * 1024).await?;
-        Ok(Answer {
-            status,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        })
+        send(url, self.client.post(url).json(body), headers).await
+    }
+
+    async fn post_body(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<Answer, ApiError> {
+        let req = self
+            .client
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_vec());
+        send(url, req, headers).await
     }
 
     async fn head_bytes(

@@ -4,6 +4,7 @@
 //! committed event survives a power cut. Migrations are embedded in the binary and run on
 //! open; a database from a newer Loopline is refused before anything writes to it.
 
+mod automations;
 mod backups;
 mod body;
 mod catch_up;
@@ -24,6 +25,10 @@ mod settings;
 mod sources;
 mod writer;
 
+pub use automations::{
+    outbox_kind, AutomationEvent, AutomationPass, DeliveryOutcome, Firing, AUTOMATION_FORWARD,
+    AUTOMATION_NOTIFY, MAX_RESPONSE_CHARS,
+};
 pub use backups::{backup_dir, list_backups, restore_newest_backup, BACKUP_DIR, KEEP_BACKUPS};
 pub use body::{BodyCodec, StoredBody};
 pub use change_marks::ChangeMarks;
