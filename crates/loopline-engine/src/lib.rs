@@ -2,6 +2,7 @@
 //!
 //! Nothing here knows about windows or terminals; both front ends are thin adapters.
 
+mod about;
 mod aquarium;
 pub mod aquarium_export;
 mod aws;
@@ -16,6 +17,7 @@ mod events;
 mod heartbeat;
 mod hook_watch;
 mod listen;
+pub mod logs;
 pub mod outbox;
 mod paths;
 mod receiver;
@@ -33,6 +35,7 @@ mod tokens;
 mod tunnel;
 mod worker_id;
 
+pub use about::{commit, set_commit, DIAGNOSTIC_LOG_LINES};
 pub use aws::{AwsCredentials, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN};
 pub use clock::{OsEntropy, SystemClock};
 pub use connections::LS_TOKEN_SECRET;
