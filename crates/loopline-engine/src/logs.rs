@@ -121,6 +121,8 @@ pub struct RotatingFile {
     keep: usize,
     file: Option<File>,
     len: u64,
+    /// Rotation waits for the end of a line, so no line is split across two files.
+    at_line_start: bool,
 }
 
 impl RotatingFile {
@@ -136,6 +138,7 @@ impl RotatingFile {
             keep: keep.max(1),
             file: Some(file),
             len,
+            at_line_start: true,
         })
     }
 
@@ -168,7 +171,9 @@ impl RotatingFile {
 
 impl Write for RotatingFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.len > 0 && self.len + buf.len() as u64 > self.max_bytes {
+        let full = self.len > 0 && self.len + buf.len() as u64 > self.max_bytes;
+        // A writer that never ends its lines still cannot grow the file without bound.
+        if full && (self.at_line_start || self.len > self.max_bytes.saturating_mul(2)) {
             if let Err(e) = self.rotate() {
                 // Another process holding `.1` open (Windows) must not stop the logging.
                 eprintln!("warning: cannot rotate {}: {e}", self.path.display());
@@ -183,6 +188,9 @@ impl Write for RotatingFile {
         };
         let n = file.write(buf)?;
         self.len += n as u64;
+        if n > 0 {
+            self.at_line_start = buf[n - 1] == b'\n';
+        }
         Ok(n)
     }
 
@@ -232,7 +240,8 @@ mod tests {
         f.flush().unwrap();
         let current = std::fs::metadata(&path).unwrap().len();
         let older = std::fs::metadata(numbered(&path, 1)).unwrap().len();
-        assert!(current <= 100 && older <= 100, "{current} {older}");
+        // Never split a line: each file holds whole lines, a line may overrun the cap.
+        assert!(current <= 120 && older <= 120, "{current} {older}");
         assert!(!numbered(&path, 2).exists(), "only two files are kept");
         // The newest lines survive, in order, across the two files.
         let tail = tail_lines(&path, 2, 3);
@@ -250,6 +259,7 @@ mod tests {
             let mut f = RotatingFile::open(path.clone(), 50, 2).unwrap();
             f.write_all(&[b'x'; 40]).unwrap();
         }
+        // Reopened mid-line (a crash): the next write still rotates once the cap is passed.
         let mut f = RotatingFile::open(path.clone(), 50, 2).unwrap();
         f.write_all(&[b'y'; 20]).unwrap();
         assert_eq!(std::fs::read(numbered(&path, 1)).unwrap(), vec![b'x'; 40]);
@@ -257,13 +267,26 @@ mod tests {
     }
 
     #[test]
+    fn a_line_is_never_split_across_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        let mut f = RotatingFile::open(path.clone(), 10, 2).unwrap();
+        f.write_all(b"12345678\n").unwrap();
+        // One line in several writes, as `writeln!` makes them.
+        write!(f, "ab").unwrap();
+        write!(f, "cd\n").unwrap();
+        assert_eq!(std::fs::read(numbered(&path, 1)).unwrap(), b"12345678\n");
+        assert_eq!(std::fs::read(&path).unwrap(), b"abcd\n");
+    }
+
+    #[test]
     fn one_kept_file_starts_again_when_full() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("app.log");
         let mut f = RotatingFile::open(path.clone(), 10, 1).unwrap();
-        f.write_all(b"0123456789").unwrap();
-        f.write_all(b"abc").unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"abc");
+        f.write_all(b"012345678\n").unwrap();
+        f.write_all(b"abc\n").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"abc\n");
         assert!(!numbered(&path, 1).exists());
     }
 
