@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { useAppInfo, useReceiverStatus } from "../api/engine";
 import { useMoveReceiver } from "../api/receiverActions";
+import { AboutSection } from "../components/AboutSection";
 import { CredentialsSection } from "../components/CredentialsSection";
 import { RetentionSection } from "../components/RetentionSection";
 import { TunnelSection } from "../components/TunnelSection";
@@ -75,6 +76,7 @@ export function SettingsPage() {
           <dd>{info.version}</dd>
         </dl>
       )}
+      <AboutSection />
     </section>
   );
 }
