@@ -3,6 +3,7 @@
 #   apt:    the WebKitGTK/GTK libraries Tauri builds against, Xvfb, WebKitWebDriver,
 #           gnome-keyring and dbus (for the OS keychain), imagemagick (screenshots),
 #           faketime (tests move a peer's clock to expire its tokens)
+#           x11-utils (xwininfo: the journeys check whether the window is on screen)
 #   npm:    the UI's packages (npm install in ui/, from the committed lock file)
 #   cargo:  tauri-driver (desktop WebDriver), when --test is given
 #   python: a venv outside the clone with the test harness and its real peers, with --test
@@ -22,7 +23,7 @@ apt_packages=(
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
   libssl-dev libsoup-3.0-dev pkg-config build-essential curl file
   xvfb xauth webkit2gtk-driver gnome-keyring dbus-x11 libsecret-1-dev imagemagick
-  faketime
+  faketime x11-utils
 )
 
 if command -v dpkg-query >/dev/null; then

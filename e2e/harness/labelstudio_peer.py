@@ -58,6 +58,9 @@ class LabelStudio:
             "LABEL_STUDIO_USE_DEFAULT_BANNED_SUBNETS": "false",
             "LOG_LEVEL": "WARNING",
             "DJANGO_DEBUG": "false",
+            # No error reports to sentry.io from a test peer.
+            "SENTRY_DSN": "",
+            "FRONTEND_SENTRY_DSN": "",
         }
         peer = Peer(
             "label-studio",

@@ -1,13 +1,14 @@
 //! One-line adapters from IPC to the engine. Each has a CLI twin over the same engine call.
 
 use loopline_core::{
-    ApiError, AppInfo, AquariumIssue, AquariumIssueSummary, AwsIdentity, AwsSettings,
-    CreatedSource, DbCheck, DbRestore, DeletedHookPolicy, Diagnostics, ErrorCode, EventDetail,
-    EventPage, EventQuery, ExportPreview, ExportReport, ExportRequest, HookRegistration,
-    LabelStudioIdentity, LabelingChoice, LabelingRequest, ReceiverStatus, ReplayOutcome,
-    RetentionPolicy, RetrainRule, RoleRequest, RuleHistory, Run, SecretInfo, Sensitive, SetupJob,
-    SetupReport, SetupStep, SetupWork, Source, SourceKind, StorageLayout, StorageRequest,
-    TimelineStats, TunnelConfig, TunnelStatus, TunnelTest,
+    ApiError, AppInfo, AquariumIssue, AquariumIssueSummary, AutostartStatus, AwsIdentity,
+    AwsSettings, CompanionPrefs, CompanionStatus, CreatedSource, DbCheck, DbRestore,
+    DeletedHookPolicy, Diagnostics, ErrorCode, EventDetail, EventPage, EventQuery, ExportPreview,
+    ExportReport, ExportRequest, HookRegistration, LabelStudioIdentity, LabelingChoice,
+    LabelingRequest, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RoleRequest,
+    RuleHistory, Run, SecretInfo, Sensitive, SetupJob, SetupReport, SetupStep, SetupWork, Source,
+    SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig, TunnelStatus,
+    TunnelTest,
 };
 use loopline_engine::{AwsCredentials, RuleRequest};
 use tauri::{AppHandle, Runtime, State};
@@ -52,6 +53,34 @@ app_commands! {
         /// `loopline db check`: works when the engine could not open, to explain why.
         pub async fn db_check(slot: State<'_, EngineSlot>) -> Result<DbCheck, ApiError> {
             loopline_engine::check_database(slot.data_dir().as_deref()).await
+        }
+
+        /// `loopline status`: what the tray shows.
+        pub async fn companion_status(slot: State<'_, EngineSlot>) -> Result<CompanionStatus, ApiError> {
+            slot.engine()?.companion_status().await
+        }
+
+        /// `loopline settings show`
+        pub async fn companion_prefs(slot: State<'_, EngineSlot>) -> Result<CompanionPrefs, ApiError> {
+            slot.engine()?.companion_prefs().await
+        }
+
+        /// `loopline settings set --on-close … --notify KIND=on|off`
+        pub async fn companion_prefs_set(
+            slot: State<'_, EngineSlot>,
+            prefs: CompanionPrefs,
+        ) -> Result<CompanionPrefs, ApiError> {
+            slot.engine()?.set_companion_prefs(&prefs).await
+        }
+
+        /// `loopline autostart status`
+        pub async fn autostart_status(_slot: State<'_, EngineSlot>) -> Result<AutostartStatus, ApiError> {
+            Ok(loopline_engine::companion::autostart_status())
+        }
+
+        /// `loopline autostart on|off`: the login entry starts this app with `--hidden`.
+        pub async fn autostart_set(slot: State<'_, EngineSlot>, enabled: bool) -> Result<AutostartStatus, ApiError> {
+            slot.engine()?.set_autostart(enabled, &crate::launch::own_executable()?)
         }
 
         /// `loopline source list`
@@ -439,6 +468,12 @@ app_commands! {
         }
     }
     with_app {
+        /// Quit Loopline (the tray's Quit, also in Settings for desktops without a tray).
+        pub async fn app_quit<R: Runtime>(app: AppHandle<R>, _slot: State<'_, EngineSlot>) -> Result<(), ApiError> {
+            crate::tray_actions::quit(&app);
+            Ok(())
+        }
+
         /// `loopline db restore`, then the engine starts on the restored database (the
         /// recovery screen's button; refused while an engine has the database open).
         pub async fn db_restore<R: Runtime>(

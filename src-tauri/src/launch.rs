@@ -6,6 +6,10 @@ use std::path::PathBuf;
 pub struct LaunchArgs {
     pub data_dir: Option<PathBuf>,
     pub listen: Option<String>,
+    /// `--hidden`: start in the tray without showing the window (the login entry's start).
+    pub hidden: bool,
+    /// Whether to create the tray icon: the real app does, the command-layer tests do not.
+    pub tray: bool,
 }
 
 impl LaunchArgs {
@@ -31,9 +35,24 @@ impl LaunchArgs {
             match key.as_str() {
                 "--data-dir" => out.data_dir = inline.or_else(|| args.next()).map(PathBuf::from),
                 "--listen" => out.listen = inline.or_else(|| args.next()),
+                "--hidden" => out.hidden = true,
                 _ => {}
             }
         }
         out
     }
+}
+
+/// The program a login entry should start: an AppImage's own file (`$APPIMAGE`), not the
+/// temporary mount it runs from; otherwise this executable.
+pub fn own_executable() -> Result<PathBuf, loopline_core::ApiError> {
+    if let Some(appimage) = std::env::var_os("APPIMAGE").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(appimage));
+    }
+    std::env::current_exe().map_err(|e| {
+        loopline_core::ApiError::new(
+            loopline_core::ErrorCode::AutostartFailed,
+            format!("Loopline could not tell where its own program is ({e}), so it cannot write the login entry."),
+        )
+    })
 }

@@ -7,13 +7,18 @@ mod bridge;
 pub mod command_table;
 pub mod commands;
 mod launch;
-mod run_notices;
+mod notices;
 mod slot;
+mod tray;
+mod tray_actions;
+mod tray_icon_image;
 
 #[cfg(test)]
 mod tests;
 
 use tauri::{Manager, RunEvent, Runtime};
+
+pub use tray_actions::first_close_message;
 
 pub use launch::LaunchArgs;
 pub use slot::EngineSlot;
@@ -27,11 +32,23 @@ pub fn app_builder<R: Runtime>(
     builder
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_clipboard_manager::init())
         .invoke_handler(commands::handler())
+        .on_window_event(tray_actions::on_window_event)
         .setup(move |app| {
             // Opened in setup, after the single-instance plugin has had its say, so a second
             // launch never opens the database or binds the port.
             start_engine(app.handle(), &launch);
+            // The tray only in the real app: the mock runtime of the command-layer tests
+            // has none.
+            if launch.tray {
+                tray::create(app.handle());
+            }
+            // The window is created hidden (tauri.conf.json) and shown here, unless started
+            // at login with `--hidden`: then Loopline starts in the tray only.
+            if !launch.hidden {
+                tray_actions::show_window(app.handle());
+            }
             Ok(())
         })
 }
@@ -54,23 +71,33 @@ pub(crate) fn attach<R: Runtime>(
     bridge::forward_receiver_status(app.clone(), engine.clone());
     bridge::forward_timeline_changes(app.clone(), engine.clone());
     bridge::forward_runs_changes(app.clone(), engine.clone());
-    run_notices::forward_run_endings(app.clone(), engine.clone());
+    notices::forward_notices(app.clone(), engine.clone());
 }
 
 pub fn run() {
     loopline_engine::set_commit(env!("LOOPLINE_COMMIT"));
     // The app has no terminal: its log goes to the rotating file in the OS's log folder too.
     loopline_engine::logs::init(loopline_engine::logs::LogKind::App);
-    let launch = LaunchArgs::from_env();
+    let mut launch = LaunchArgs::from_env();
+    launch.tray = true;
     let app = app_builder(
-        tauri::Builder::default().plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
-            // A second launch lands here: bring the running window forward instead.
-            if let Some(window) = app.get_webview_window("main") {
-                let _ = window.unminimize();
-                let _ = window.show();
-                let _ = window.set_focus();
-            }
-        })),
+        tauri::Builder::default()
+            .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
+                // A second launch lands here: bring the running window forward instead (a
+                // second `--hidden` start at login changes nothing).
+                if !LaunchArgs::parse(argv.into_iter().skip(1)).hidden {
+                    tray_actions::show_window(app);
+                }
+            }))
+            // Size and position, not visibility: `--hidden` decides that.
+            .plugin(
+                tauri_plugin_window_state::Builder::default()
+                    .with_state_flags(
+                        tauri_plugin_window_state::StateFlags::all()
+                            - tauri_plugin_window_state::StateFlags::VISIBLE,
+                    )
+                    .build(),
+            ),
         launch,
     )
     .build(tauri::generate_context!());

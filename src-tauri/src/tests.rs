@@ -57,6 +57,7 @@ fn receiver_status_reports_the_running_receiver() {
     let (app, webview) = app(LaunchArgs {
         data_dir: Some(dir.path().to_path_buf()),
         listen: Some("127.0.0.1:0".into()),
+        ..Default::default()
     });
     let status: ReceiverStatus =
         invoke(&webview, "receiver_status", serde_json::json!({})).unwrap();
@@ -84,6 +85,7 @@ fn receiver_start_explains_a_taken_port_then_moves() {
     let (app, webview) = app(LaunchArgs {
         data_dir: Some(dir.path().to_path_buf()),
         listen: Some("127.0.0.1:0".into()),
+        ..Default::default()
     });
     let blocker = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let taken = blocker.local_addr().unwrap().to_string();
@@ -132,6 +134,7 @@ fn a_database_the_engine_refuses_is_reported_not_crashed_on() {
     let (_app, webview) = app(LaunchArgs {
         data_dir: Some(dir.path().to_path_buf()),
         listen: Some("127.0.0.1:0".into()),
+        ..Default::default()
     });
     let startup: Option<ApiError> =
         invoke(&webview, "engine_status", serde_json::json!({})).unwrap();
@@ -186,6 +189,7 @@ fn a_damaged_database_is_explained_and_restored_and_the_engine_then_starts() {
     let (app, webview) = app(LaunchArgs {
         data_dir: Some(dir.path().to_path_buf()),
         listen: Some("127.0.0.1:0".into()),
+        ..Default::default()
     });
     let startup: Option<ApiError> =
         invoke(&webview, "engine_status", serde_json::json!({})).unwrap();
@@ -239,6 +243,7 @@ fn timeline_commands_answer_with_pages_and_coded_errors() {
     let (app, webview) = app(LaunchArgs {
         data_dir: Some(dir.path().to_path_buf()),
         listen: Some("127.0.0.1:0".into()),
+        ..Default::default()
     });
     let page: loopline_core::EventPage = invoke(
         &webview,
@@ -302,6 +307,7 @@ fn every_declared_command_is_registered() {
     let (app, webview) = app(LaunchArgs {
         data_dir: Some(dir.path().to_path_buf()),
         listen: Some("127.0.0.1:0".into()),
+        ..Default::default()
     });
     let raw = |cmd: &str| {
         get_ipc_response(
@@ -354,6 +360,7 @@ fn an_engine_that_did_not_open_can_be_retried_or_opened_on_another_folder() {
     let (opened, webview) = app(LaunchArgs {
         data_dir: Some(blocked.clone()),
         listen: Some("127.0.0.1:0".into()),
+        ..Default::default()
     });
     let startup: Option<ApiError> =
         invoke(&webview, "engine_status", serde_json::json!({})).unwrap();
@@ -400,6 +407,7 @@ fn an_engine_that_did_not_open_can_be_retried_or_opened_on_another_folder() {
     let (second, webview) = app(LaunchArgs {
         data_dir: Some(blocked),
         listen: Some("127.0.0.1:0".into()),
+        ..Default::default()
     });
     let other = elsewhere.path().join("fresh");
     let info: AppInfo = invoke(

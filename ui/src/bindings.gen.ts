@@ -3,7 +3,7 @@
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 
-export type ErrorCode = "db_newer_schema" | "db_corrupt" | "db_locked" | "db_open_failed" | "db_migration_failed" | "db_error" | "db_in_use" | "no_backup" | "data_dir_unavailable" | "port_in_use" | "listen_not_loopback" | "listen_invalid" | "engine_unavailable" | "source_not_found" | "unauthorized" | "payload_too_large" | "unsupported_media_type" | "malformed_json" | "malformed_body" | "rate_limited" | "store_unavailable" | "secret_unavailable" | "keychain_unavailable" | "event_not_found" | "ls_unauthorized" | "ls_legacy_tokens_disabled" | "ls_unavailable" | "aws_invalid_key" | "aws_invalid_secret" | "aws_expired" | "aws_clock_skew" | "aws_bad_region" | "aws_no_region" | "aws_no_credentials" | "aws_profile_missing" | "aws_access_denied" | "aws_throttled" | "aws_unavailable" | "aws_tls" | "aws_error" | "not_connected" | "start_count_unknown" | "invalid_argument" | "not_found" | "name_taken" | "cancelled" | "already_running" | "timed_out" | "no_quota" | "ls_address_refused" | "ls_storage_failed" | "tunnel_not_configured" | "tunnel_start_failed" | "tunnel_unreachable" | "tunnel_rate_limited" | "tunnel_unauthorized" | "target_rejected" | "target_unavailable" | "internal";
+export type ErrorCode = "db_newer_schema" | "db_corrupt" | "db_locked" | "db_open_failed" | "db_migration_failed" | "db_error" | "db_in_use" | "no_backup" | "data_dir_unavailable" | "port_in_use" | "listen_not_loopback" | "listen_invalid" | "engine_unavailable" | "source_not_found" | "unauthorized" | "payload_too_large" | "unsupported_media_type" | "malformed_json" | "malformed_body" | "rate_limited" | "store_unavailable" | "secret_unavailable" | "keychain_unavailable" | "event_not_found" | "ls_unauthorized" | "ls_legacy_tokens_disabled" | "ls_unavailable" | "aws_invalid_key" | "aws_invalid_secret" | "aws_expired" | "aws_clock_skew" | "aws_bad_region" | "aws_no_region" | "aws_no_credentials" | "aws_profile_missing" | "aws_access_denied" | "aws_throttled" | "aws_unavailable" | "aws_tls" | "aws_error" | "not_connected" | "start_count_unknown" | "invalid_argument" | "not_found" | "name_taken" | "cancelled" | "already_running" | "timed_out" | "no_quota" | "ls_address_refused" | "ls_storage_failed" | "tunnel_not_configured" | "tunnel_start_failed" | "tunnel_unreachable" | "tunnel_rate_limited" | "tunnel_unauthorized" | "target_rejected" | "target_unavailable" | "autostart_failed" | "internal";
 
 export type ApiError = { code: ErrorCode, message: string, };
 
@@ -41,7 +41,12 @@ export type ProcessStatus = { worker_id: string,
 /**
  * `app` or `serve`.
  */
-kind: string, pid: number, started_at: string, heartbeat_at: string, tasks: Array<TaskStatus>, };
+kind: string, pid: number, started_at: string, heartbeat_at: string, tasks: Array<TaskStatus>, 
+/**
+ * Catch-ups this process finished (each start, wake or tunnel return runs one), so a
+ * test or script can wait for the one after a start instead of sleeping.
+ */
+catch_ups: number, };
 
 export type Quiescence = { rules_caught_up: boolean, outbox_idle: boolean, 
 /**
@@ -81,6 +86,85 @@ report: string,
  * How many secret values were masked in it.
  */
 masked: number, };
+
+export type CompanionLevel = "ok" | "attention" | "working";
+
+export type CompanionStatus = { level: CompanionLevel, 
+/**
+ * One line for the tooltip: "Loopline: receiving", "Loopline needs attention: …".
+ */
+headline: string, 
+/**
+ * Everything that needs attention, or is in progress, one sentence each.
+ */
+reasons: Array<string>, 
+/**
+ * The public base URL the tunnel gives, when there is one.
+ */
+public_url: string | null, 
+/**
+ * "Tunnel: reachable (bore)", "Tunnel: not configured".
+ */
+tunnel: string, 
+/**
+ * "Next retrain: 12 of 16 (train)"; `None` without a rule.
+ */
+next_retrain: string | null, 
+/**
+ * "Last event: ANNOTATION_CREATED from Birds at 10:42"; `None` before the first.
+ */
+last_event: string | null, 
+/**
+ * When the newest event arrived (ms since the epoch), for "n minutes ago".
+ */
+last_event_at_ms: number | null, };
+
+export type CloseAction = "keep_receiving" | "quit";
+
+export type NotificationPrefs = { run_ended: boolean, aquarium_issue: boolean, 
+/**
+ * Label Studio turned Loopline's webhook off, or it was deleted.
+ */
+webhook_off: boolean, 
+/**
+ * The tunnel has been down for more than a minute.
+ */
+tunnel_down: boolean, loop_check_failed: boolean, 
+/**
+ * A catch-up found annotations whose webhooks never arrived.
+ */
+catch_up: boolean, };
+
+export type NoticeKind = "run_ended" | "aquarium_issue" | "webhook_off" | "tunnel_down" | "loop_check_failed" | "catch_up";
+
+export type CompanionPrefs = { on_close: CloseAction, notify: NotificationPrefs, 
+/**
+ * Whether the first close has already said that Loopline keeps receiving.
+ */
+close_noticed: boolean, };
+
+export type Notice = { kind: NoticeKind, title: string, body: string, };
+
+export type AutostartStatus = { enabled: boolean, 
+/**
+ * Where the login entry lives (on Linux, a `.desktop` file under
+ * `$XDG_CONFIG_HOME/autostart`).
+ */
+entry: string | null, 
+/**
+ * What the entry starts: the app with `--hidden`.
+ */
+command: string | null, };
+
+export type QuitPlan = { 
+/**
+ * One phrase per kind of unfinished work: "1 retrain start", "2 exports".
+ */
+resumes: Array<string>, 
+/**
+ * The sentence to show: "Quitting. 1 retrain start resumes when Loopline starts again."
+ */
+message: string, };
 
 export type DbBackup = { path: string, 
 /**
@@ -333,6 +417,33 @@ error: string | null, failure_reason: string | null,
  * `None`: steps not read yet, or not available from this endpoint (see `steps_note`).
  */
 steps: Array<RunStep> | null, steps_note: string | null, };
+
+export type CatchUpTrigger = "start" | "wake" | "tunnel_back" | "asked";
+
+export type CatchUp = { source_id: string, 
+/**
+ * `None` for an Aquarium source (it has no projects to ask).
+ */
+project_id: number | null, project_title: string | null, 
+/**
+ * Annotations made in Label Studio whose webhooks never reached Loopline.
+ */
+missed: number, 
+/**
+ * The gap, RFC 3339: from when Loopline last heard (or was last alive) to now.
+ */
+from: string, to: string, 
+/**
+ * The timeline entry written for it; `None` when nothing was missed.
+ */
+event_id: number | null, 
+/**
+ * Why this project could not be asked (Label Studio unreachable…); retried at the next
+ * trigger.
+ */
+error: string | null, };
+
+export type CatchUpReport = { trigger: CatchUpTrigger, projects: Array<CatchUp>, };
 
 export type HookRegistration = { webhook_id: number, url: string, 
 /**

@@ -69,6 +69,18 @@ pub enum Command {
     /// The database: check it, back it up, restore the newest good backup.
     #[command(subcommand)]
     Db(crate::db_cmd::DbCommand),
+    /// What the tray shows: all well, needs attention or working, and why.
+    Status(crate::global_args::JsonFlag),
+    /// The companion's settings: what closing the window does, and what notifies.
+    #[command(subcommand)]
+    Settings(crate::companion_cmd::SettingsCommand),
+    /// Start Loopline at login, in the tray without a window (`--hidden`).
+    #[command(subcommand)]
+    Autostart(crate::companion_cmd::AutostartCommand),
+    /// Ask Label Studio what Loopline missed while it was not reachable (the app and `serve`
+    /// do this at start, after a sleep and when the tunnel comes back).
+    #[command(name = "catch-up")]
+    CatchUp(JsonFlag),
 }
 
 impl Command {
@@ -101,6 +113,10 @@ impl Command {
             Command::Setup(SetupCommand::Check(a)) => a.json,
             Command::Aquarium(c) => c.wants_json(),
             Command::Db(c) => c.json(),
+            Command::Status(f) => f.json,
+            Command::Settings(c) => c.json(),
+            Command::Autostart(c) => c.json(),
+            Command::CatchUp(a) => a.json,
             Command::Setup(SetupCommand::Status(f)) => f.json,
         }
     }

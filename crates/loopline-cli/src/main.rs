@@ -3,6 +3,8 @@
 
 mod aquarium_cmd;
 mod args;
+mod catch_up_cmd;
+mod companion_cmd;
 mod connect_cmd;
 mod db_cmd;
 mod events_cmd;
@@ -72,6 +74,10 @@ fn main() -> std::process::ExitCode {
             Command::Setup(cmd) => setup_cmd::run(&cli.global, cmd).await,
             Command::Aquarium(cmd) => aquarium_cmd::run(&cli.global, cmd).await,
             Command::Db(cmd) => db_cmd::run(&cli.global, cmd).await,
+            Command::Status(f) => companion_cmd::status(&cli.global, f).await,
+            Command::Settings(cmd) => companion_cmd::settings(&cli.global, cmd).await,
+            Command::Autostart(cmd) => companion_cmd::autostart(&cli.global, cmd).await,
+            Command::CatchUp(args) => catch_up_cmd::run(&cli.global, args).await,
         }
     });
     match result {

@@ -77,7 +77,21 @@ impl ShutdownSignals {
                 _ = recv(&mut terminate) => {}
             }
         }
-        #[cfg(not(unix))]
+        #[cfg(windows)]
+        {
+            // Besides Ctrl-C: Ctrl-Break, the console window being closed, and logoff or
+            // shutdown. Windows ends the process soon after these, so shut down at once.
+            use tokio::signal::windows::{ctrl_break, ctrl_close, ctrl_shutdown};
+            let (mut brk, mut close, mut shutdown) =
+                (ctrl_break().ok(), ctrl_close().ok(), ctrl_shutdown().ok());
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                Some(_) = async { brk.as_mut()?.recv().await } => {}
+                Some(_) = async { close.as_mut()?.recv().await } => {}
+                Some(_) = async { shutdown.as_mut()?.recv().await } => {}
+            }
+        }
+        #[cfg(not(any(unix, windows)))]
         {
             let _ = tokio::signal::ctrl_c().await;
         }

@@ -7,6 +7,7 @@ pub mod iam_users;
 pub mod image_hosts;
 pub mod image_resolver;
 pub mod label_studio;
+pub mod label_studio_activity;
 pub mod label_studio_hooks;
 pub mod label_studio_setup;
 pub mod label_studio_tasks;

@@ -34,6 +34,10 @@ pub struct ProcessStatus {
     pub started_at: String,
     pub heartbeat_at: String,
     pub tasks: Vec<TaskStatus>,
+    /// Catch-ups this process finished (each start, wake or tunnel return runs one), so a
+    /// test or script can wait for the one after a start instead of sleeping.
+    #[serde(default)]
+    pub catch_ups: u32,
 }
 
 /// Whether the background work has caught up, read from the database (so any process can

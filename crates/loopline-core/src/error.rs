@@ -125,6 +125,8 @@ pub enum ErrorCode {
     TargetRejected,
     /// An export target could not be reached, or answered with a server error.
     TargetUnavailable,
+    /// The login entry (start at login) could not be written or removed.
+    AutostartFailed,
     /// A bug: something that should not happen did.
     Internal,
 }
@@ -190,6 +192,7 @@ impl ErrorCode {
             ErrorCode::TunnelUnauthorized => "tunnel_unauthorized",
             ErrorCode::TargetRejected => "target_rejected",
             ErrorCode::TargetUnavailable => "target_unavailable",
+            ErrorCode::AutostartFailed => "autostart_failed",
             ErrorCode::Internal => "internal",
         }
     }
@@ -285,6 +288,7 @@ mod tests {
             ErrorCode::TunnelUnauthorized,
             ErrorCode::TargetRejected,
             ErrorCode::TargetUnavailable,
+            ErrorCode::AutostartFailed,
             ErrorCode::Internal,
         ] {
             let json = serde_json::to_value(code).unwrap();

@@ -7,7 +7,9 @@ mod aquarium;
 mod aquarium_export;
 mod aws;
 mod bindings;
+mod catch_up;
 mod clock;
+mod companion;
 mod connection;
 mod database;
 mod delivery_state;
@@ -34,7 +36,12 @@ pub use aquarium_export::{
 };
 pub use aws::{AwsIdentity, AwsMode, AwsSettings};
 pub use bindings::{typescript_bindings, BINDINGS_HEADER};
+pub use catch_up::{CatchUp, CatchUpReport, CatchUpTrigger};
 pub use clock::{Clock, Entropy};
+pub use companion::{
+    AutostartStatus, CloseAction, CompanionLevel, CompanionPrefs, CompanionStatus, Notice,
+    NoticeKind, NotificationPrefs, QuitPlan,
+};
 pub use connection::{LabelStudioIdentity, TokenKind};
 pub use database::{DbBackup, DbCheck, DbRestore};
 pub use delivery_state::{ElementState, OutboxState};

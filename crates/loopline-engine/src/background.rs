@@ -113,7 +113,7 @@ impl Engine {
         if self.supervisor.started() {
             return;
         }
-        let tasks: [(&'static str, StartTask); 12] = [
+        let tasks: [(&'static str, StartTask); 14] = [
             ("sources", |e| Box::pin(refresh_sources(e))),
             ("search_index", |e| Box::pin(index_events(e))),
             ("retention", |e| Box::pin(apply_retention(e))),
@@ -126,6 +126,8 @@ impl Engine {
             ("heartbeat", |e| Box::pin(crate::heartbeat::beat(e))),
             ("tunnel", |e| Box::pin(crate::tunnel::keep_tunnel(e))),
             ("backups", |e| Box::pin(crate::database::keep_backups(e))),
+            ("notices", |e| Box::pin(crate::companion::watch_notices(e))),
+            ("catch_up", |e| Box::pin(crate::wake_watch::watch_wakes(e))),
         ];
         if let Ok(mut k) = self.process_kind.lock() {
             *k = kind;

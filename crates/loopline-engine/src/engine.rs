@@ -58,6 +58,8 @@ pub struct EngineOptions {
     pub web: Option<Arc<dyn loopline_cloud::web::Web>>,
     /// IAM for the Label Studio storage user; `None` for the real one.
     pub users: Option<Arc<dyn loopline_cloud::iam_users::StorageUsers>>,
+    /// Label Studio for catching up after a gap; `None` for the connected one.
+    pub project_activity: Option<Arc<dyn loopline_cloud::label_studio_activity::ProjectActivity>>,
     /// How long the setup waits between tries while a new role cannot be assumed yet;
     /// about a minute in all when `None`.
     pub setup_retry_delays: Option<Vec<Duration>>,
@@ -125,6 +127,11 @@ pub struct Engine {
     pub(crate) tunnel_wake: tokio::sync::Notify,
     /// The setup work running here that the user may cancel.
     pub(crate) setup_cancels: crate::setup::Cancels,
+    /// Desktop notifications to show (the app shows them), after settings and rate limits.
+    pub(crate) notices: broadcast::Sender<loopline_core::Notice>,
+    pub(crate) notice_gate: Mutex<crate::companion::NoticeGate>,
+    /// Catching up after a sleep, a closed app or a tunnel outage (`catch_up.rs`).
+    pub(crate) catch_ups: crate::catch_up::CatchUps,
 }
 
 impl Engine {
@@ -197,6 +204,11 @@ impl Engine {
             setup_job: Arc::default(),
             tunnel_wake: tokio::sync::Notify::new(),
             setup_cancels: Default::default(),
+            notices: broadcast::channel(64).0,
+            notice_gate: Mutex::new(crate::companion::NoticeGate::new(
+                crate::companion::NOTICE_WINDOW_MS,
+            )),
+            catch_ups: crate::catch_up::CatchUps::new(options.project_activity),
         })
     }
 
@@ -340,6 +352,8 @@ impl Engine {
         }
         if ran_background {
             self.clear_heartbeat().await;
+            // The start of the gap the next start catches up on.
+            self.mark_alive().await;
         }
         self.writer.close().await;
         self.store.close().await;

@@ -39,6 +39,7 @@ impl Engine {
             started_at: rfc3339_ms(self.started_at_ms),
             heartbeat_at: rfc3339_ms(self.clock.now_ms()),
             tasks: self.supervisor.statuses(),
+            catch_ups: self.catch_ups.finished(),
         }
     }
 

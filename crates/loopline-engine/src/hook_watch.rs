@@ -164,6 +164,21 @@ impl Engine {
         body: &serde_json::Value,
         summary: &str,
     ) -> Result<(), ApiError> {
+        self.record_own_event_id(source_id, kind, action, project_id, body, summary)
+            .await
+            .map(|_| ())
+    }
+
+    /// `record_own_event`, returning the new event's id.
+    pub(crate) async fn record_own_event_id(
+        &self,
+        source_id: &str,
+        kind: &'static str,
+        action: &str,
+        project_id: Option<i64>,
+        body: &serde_json::Value,
+        summary: &str,
+    ) -> Result<i64, ApiError> {
         let body = body.to_string().into_bytes();
         let digest: [u8; 32] = Sha256::digest(&body).into();
         self.writer
@@ -186,7 +201,7 @@ impl Engine {
                 check_duplicate: false,
             })
             .await
-            .map(|_| ())
+            .map(|s| s.id)
     }
 }
 

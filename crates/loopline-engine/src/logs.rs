@@ -274,7 +274,7 @@ mod tests {
         f.write_all(b"12345678\n").unwrap();
         // One line in several writes, as `writeln!` makes them.
         write!(f, "ab").unwrap();
-        write!(f, "cd\n").unwrap();
+        writeln!(f, "cd").unwrap();
         assert_eq!(std::fs::read(numbered(&path, 1)).unwrap(), b"12345678\n");
         assert_eq!(std::fs::read(&path).unwrap(), b"abcd\n");
     }

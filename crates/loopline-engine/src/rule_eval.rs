@@ -12,7 +12,12 @@ use sha2::{Digest, Sha256};
 use crate::Engine;
 
 /// Actions that create annotations: the only ones that fire a rule.
-const FIRING_ACTIONS: &[&str] = &["ANNOTATION_CREATED", "ANNOTATIONS_CREATED"];
+/// A catch-up entry stands for the annotations whose webhooks were lost (`catch_up.rs`).
+const FIRING_ACTIONS: &[&str] = &[
+    "ANNOTATION_CREATED",
+    "ANNOTATIONS_CREATED",
+    crate::catch_up::CATCH_UP_ACTION,
+];
 const PASS_SIZE: i64 = 500;
 
 /// The multiples of `every` a count reaches beyond the last one fired for: `None` when it

@@ -174,6 +174,7 @@ fn step<'a>(r: &'a SetupReport, key: &str) -> &'a SetupStep {
 #[tokio::test]
 async fn a_count_that_never_moves_fails_the_counted_step() {
     let w = world().await;
+    let mut notices = w.r.engine.subscribe_notices();
     let (engine, src) = (w.r.engine.clone(), w.src.id.clone());
     let check = tokio::spawn(async move { engine.check_loop(&src, PROJECT).await });
     let (annotation, task) = w.test_annotation().await;
@@ -214,6 +215,13 @@ async fn a_count_that_never_moves_fails_the_counted_step() {
     assert_eq!(step(&report, "check.cleaned").status, StepStatus::Unchanged);
     assert!(w.ls.annotations.lock().unwrap().is_empty(), "cleaned up");
     assert_eq!(w.runs().await, 0);
+    // The window may be hidden while a check waits: a failure also notifies.
+    let notice = notices.try_recv().expect("a failed check notifies");
+    assert_eq!(notice.kind, loopline_core::NoticeKind::LoopCheckFailed);
+    assert!(
+        notice.body.contains(&format!("project {PROJECT}")),
+        "{notice:?}"
+    );
 }
 
 #[tokio::test]
@@ -290,6 +298,7 @@ async fn a_second_check_is_refused_in_this_process_and_another_and_starts_no_run
 #[tokio::test]
 async fn a_cancelled_check_stops_waiting_removes_its_annotation_and_says_so() {
     let w = world().await;
+    let mut notices = w.r.engine.subscribe_notices();
     let (engine, src) = (w.r.engine.clone(), w.src.id.clone());
     let check = tokio::spawn(async move { engine.check_loop(&src, PROJECT).await });
     w.test_annotation().await;
@@ -324,6 +333,10 @@ async fn a_cancelled_check_stops_waiting_removes_its_annotation_and_says_so() {
     assert_eq!(last.status, StepStatus::Failed);
     assert_eq!(last.error.as_ref().unwrap().code, ErrorCode::Cancelled);
     assert!(last.summary.contains("was cancelled"), "{}", last.summary);
+    assert!(
+        notices.try_recv().is_err(),
+        "the user cancelled it: no notice"
+    );
     assert_eq!(
         w.r.engine
             .store()

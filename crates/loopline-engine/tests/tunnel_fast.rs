@@ -5,64 +5,15 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use common::fake_tunnel::FakeTunnel;
 use common::{receiving_with, running_with, Running};
 use loopline_core::{ApiError, ErrorCode, TunnelConfig, TunnelState, TunnelStatus};
 use loopline_tunnel::{TunnelProvider, TunnelSession};
-
-/// Opens "tunnels" whose public URL is the receiver itself (or `elsewhere`, when set).
-#[derive(Default)]
-struct FakeTunnel {
-    opens: AtomicUsize,
-    closes: Arc<AtomicUsize>,
-    elsewhere: Mutex<Option<String>>,
-    drop_now: Arc<tokio::sync::Notify>,
-}
-
-#[async_trait]
-impl TunnelProvider for FakeTunnel {
-    fn name(&self) -> &'static str {
-        "fake"
-    }
-    async fn open(&self, local: SocketAddr) -> Result<Box<dyn TunnelSession>, ApiError> {
-        self.opens.fetch_add(1, Ordering::SeqCst);
-        let url = self
-            .elsewhere
-            .lock()
-            .unwrap()
-            .clone()
-            .unwrap_or(format!("http://{local}"));
-        Ok(Box::new(FakeSession {
-            url,
-            drop_now: self.drop_now.clone(),
-            closes: self.closes.clone(),
-        }))
-    }
-}
-
-struct FakeSession {
-    url: String,
-    drop_now: Arc<tokio::sync::Notify>,
-    closes: Arc<AtomicUsize>,
-}
-
-#[async_trait]
-impl TunnelSession for FakeSession {
-    fn public_url(&self) -> String {
-        self.url.clone()
-    }
-    async fn closed(&mut self) -> ApiError {
-        self.drop_now.notified().await;
-        ApiError::new(ErrorCode::TunnelUnreachable, "the fake tunnel dropped")
-    }
-    async fn close(self: Box<Self>) {
-        self.closes.fetch_add(1, Ordering::SeqCst);
-    }
-}
 
 async fn with_fake() -> (Running, Arc<FakeTunnel>) {
     let fake = Arc::new(FakeTunnel::default());

@@ -6,6 +6,7 @@
 
 mod backups;
 mod body;
+mod catch_up;
 mod errors;
 mod events;
 mod exports;

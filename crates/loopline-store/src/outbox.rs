@@ -300,6 +300,17 @@ impl Store {
     }
 
     /// Items due now or in flight: the outbox is idle when this is 0.
+    /// Items not yet settled (pending, waiting to retry, or in flight), per kind: what a
+    /// quit leaves for the next start.
+    pub async fn outbox_unfinished_by_kind(&self) -> Result<Vec<(String, i64)>, ApiError> {
+        sqlx::query_as(
+            "SELECT kind, COUNT(*) FROM outbox_items WHERE state IN ('pending', 'in_flight') GROUP BY kind ORDER BY kind",
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(|e| db_error(e, self.path()))
+    }
+
     pub async fn outbox_busy(&self, now_ms: i64) -> Result<i64, ApiError> {
         sqlx::query_scalar(
             "SELECT COUNT(*) FROM outbox_items WHERE (state = 'pending' AND next_attempt_at_ms <= ?) OR state = 'in_flight'",

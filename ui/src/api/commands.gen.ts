@@ -1,6 +1,6 @@
 // Generated from the command declarations in src-tauri/src/commands.rs (`scripts/gen-bindings`).
 // Do not edit by hand: a test fails when this file drifts from the Rust declarations.
-import type { ApiError, AppInfo, AquariumIssue, AquariumIssueSummary, AwsIdentity, AwsSettings, CreatedSource, DbCheck, DbRestore, DeletedHookPolicy, Diagnostics, EventDetail, EventPage, EventQuery, ExportPreview, ExportReport, ExportRequest, HookRegistration, LabelStudioIdentity, LabelingChoice, LabelingRequest, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RoleRequest, RuleHistory, RuleRequest, Run, SecretInfo, SetupJob, SetupReport, SetupStep, SetupWork, Source, SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig, TunnelStatus, TunnelTest } from "../bindings.gen";
+import type { ApiError, AppInfo, AquariumIssue, AquariumIssueSummary, AutostartStatus, AwsIdentity, AwsSettings, CompanionPrefs, CompanionStatus, CreatedSource, DbCheck, DbRestore, DeletedHookPolicy, Diagnostics, EventDetail, EventPage, EventQuery, ExportPreview, ExportReport, ExportRequest, HookRegistration, LabelStudioIdentity, LabelingChoice, LabelingRequest, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RoleRequest, RuleHistory, RuleRequest, Run, SecretInfo, SetupJob, SetupReport, SetupStep, SetupWork, Source, SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig, TunnelStatus, TunnelTest } from "../bindings.gen";
 
 export type Commands = {
   receiver_status: { args: Record<string, never>; result: ReceiverStatus };
@@ -9,6 +9,11 @@ export type Commands = {
   diagnostics: { args: Record<string, never>; result: Diagnostics };
   engine_status: { args: Record<string, never>; result: ApiError | null };
   db_check: { args: Record<string, never>; result: DbCheck };
+  companion_status: { args: Record<string, never>; result: CompanionStatus };
+  companion_prefs: { args: Record<string, never>; result: CompanionPrefs };
+  companion_prefs_set: { args: { prefs: CompanionPrefs }; result: CompanionPrefs };
+  autostart_status: { args: Record<string, never>; result: AutostartStatus };
+  autostart_set: { args: { enabled: boolean }; result: AutostartStatus };
   sources_list: { args: Record<string, never>; result: Array<Source> };
   source_add: { args: { kind: SourceKind; name: string; secret?: string | null; noSecret?: boolean | null }; result: CreatedSource };
   source_rotate: { args: { id: string; grace: number; secret?: string | null }; result: CreatedSource };
@@ -70,6 +75,7 @@ export type Commands = {
   image_host_allow: { args: { host: string; allow: boolean }; result: Array<string> };
   aquarium_thumbnail: { args: { url: string }; result: string };
   tunnel_test: { args: Record<string, never>; result: TunnelTest };
+  app_quit: { args: Record<string, never>; result: null };
   db_restore: { args: Record<string, never>; result: DbRestore };
   engine_retry: { args: Record<string, never>; result: AppInfo };
   engine_open_data_dir: { args: { dataDir: string }; result: AppInfo };
@@ -87,6 +93,11 @@ export const COMMAND_NAMES = [
   "diagnostics",
   "engine_status",
   "db_check",
+  "companion_status",
+  "companion_prefs",
+  "companion_prefs_set",
+  "autostart_status",
+  "autostart_set",
   "sources_list",
   "source_add",
   "source_rotate",
@@ -148,6 +159,7 @@ export const COMMAND_NAMES = [
   "image_host_allow",
   "aquarium_thumbnail",
   "tunnel_test",
+  "app_quit",
   "db_restore",
   "engine_retry",
   "engine_open_data_dir",

@@ -9,6 +9,8 @@ export const queryKeys = {
   appInfo: ["app-info"] as const,
   engineStatus: ["engine-status"] as const,
   dbCheck: ["db-check"] as const,
+  companionPrefs: ["companion-prefs"] as const,
+  autostart: ["autostart"] as const,
 
   sources: ["sources"] as const,
 

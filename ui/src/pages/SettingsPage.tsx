@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 import { useAppInfo, useReceiverStatus } from "../api/engine";
 import { useMoveReceiver } from "../api/receiverActions";
 import { AboutSection } from "../components/AboutSection";
+import { CompanionSection } from "../components/CompanionSection";
 import { CredentialsSection } from "../components/CredentialsSection";
 import { RetentionSection } from "../components/RetentionSection";
 import { TunnelSection } from "../components/TunnelSection";
@@ -49,6 +50,8 @@ export function SettingsPage() {
           {error.message}
         </p>
       )}
+
+      <CompanionSection />
 
       <TunnelSection />
 

@@ -6,6 +6,7 @@ import { useTunnelStatus } from "../api/tunnel";
 import { AwsCredentials } from "../components/AwsCredentials";
 import { LabelStudioCredentials } from "../components/CredentialsSection";
 import { LabelingSetup } from "../components/LabelingSetup";
+import { AutostartToggle } from "../components/AutostartToggle";
 import { LoopCheck } from "../components/LoopCheck";
 import { LoopRuleSetup } from "../components/LoopRuleSetup";
 import { RoleSetup } from "../components/RoleSetup";
@@ -128,6 +129,14 @@ export function SetupPage() {
           </Step>
         ))}
       </ol>
+      <section className="setup-after" aria-labelledby="setup-after-title">
+        <h2 id="setup-after-title">After setup</h2>
+        <p className="muted">
+          Label Studio sends each webhook once. Loopline keeps receiving in the tray when you close its window, and can
+          start when you log in.
+        </p>
+        <AutostartToggle />
+      </section>
     </section>
   );
 }

@@ -66,6 +66,17 @@ impl Engine {
             error,
         );
         log.push(s).await?;
+        if failed && !log.is_cancelled() {
+            // The check may run while the window is hidden (a long wait on Label Studio).
+            let notice = loopline_core::Notice {
+                kind: loopline_core::NoticeKind::LoopCheckFailed,
+                title: "The loop check failed".to_string(),
+                body: format!(
+                    "Label Studio project {project}: open Loopline's Setup to see which step failed."
+                ),
+            };
+            self.notify(notice, 1).await;
+        }
         Ok(log.report("check"))
     }
 

@@ -38,6 +38,9 @@ struct Keeper {
     /// The configuration the last failure belongs to, how many in a row, and when to retry.
     failed: Option<(TunnelConfig, i64, i64)>,
     holding: bool,
+    /// Since when the tunnel has been down, while it is: when it is reachable again, the
+    /// engine catches up on what Label Studio sent meanwhile.
+    down_since: Option<i64>,
 }
 
 pub(crate) async fn keep_tunnel(engine: WeakEngine) {
@@ -126,7 +129,8 @@ impl Engine {
             if now >= open.next_test_ms {
                 let url = open.url.clone();
                 open.next_test_ms = now + RETEST_EVERY_MS;
-                self.test_and_sync(&config, &url, 2).await?;
+                let reachable = self.test_and_sync(&config, &url, 2).await?;
+                self.note_reachability(k, reachable);
             }
             return Ok(());
         }
@@ -181,6 +185,7 @@ impl Engine {
                 if reachable {
                     k.failed = None;
                 }
+                self.note_reachability(k, reachable);
             }
             Err(e) => self.tunnel_failed(k, config, e).await,
         }
@@ -245,6 +250,16 @@ impl Engine {
             .write_status(&config, TunnelState::Unreachable, None, Some(error))
             .await;
         k.failed = Some((config, n, self.clock.now_ms() + wait));
+        self.note_reachability(k, false);
+    }
+
+    /// A tunnel reachable again after an outage asks for a catch-up from the outage's start.
+    fn note_reachability(&self, k: &mut Keeper, reachable: bool) {
+        if !reachable {
+            k.down_since.get_or_insert(self.clock.now_ms());
+        } else if let Some(from) = k.down_since.take() {
+            self.request_catch_up(loopline_core::CatchUpTrigger::TunnelBack, Some(from));
+        }
     }
 
     async fn close_tunnel(&self, k: &mut Keeper) {

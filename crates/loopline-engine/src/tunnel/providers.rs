@@ -59,8 +59,11 @@ impl Engine {
                     Some(n) => Some((secret(n.token_secret.clone()).await?, n.hostname.clone())),
                     None => None,
                 };
+                // cloudflared looks for `.cloudflared` in the profile folder on Windows,
+                // where HOME is usually unset.
+                let home_var = if cfg!(windows) { "USERPROFILE" } else { "HOME" };
                 let home =
-                    loopline_tunnel::cloudflared::home_dir(std::env::var("HOME").ok().as_deref());
+                    loopline_tunnel::cloudflared::home_dir(std::env::var(home_var).ok().as_deref());
                 Arc::new(loopline_tunnel::cloudflared::Cloudflared::new(
                     bin, named, home,
                 ))

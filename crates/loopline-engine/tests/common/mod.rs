@@ -6,6 +6,7 @@ pub mod fake_pipelines;
 pub mod fake_roles;
 pub mod fake_s3;
 pub mod fake_sagemaker;
+pub mod fake_tunnel;
 pub mod manual_clock;
 
 use std::sync::Arc;
