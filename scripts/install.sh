@@ -4,6 +4,8 @@
 #           gnome-keyring and dbus (for the OS keychain), imagemagick (screenshots),
 #           faketime (tests move a peer's clock to expire its tokens)
 #           x11-utils (xwininfo: the journeys check whether the window is on screen)
+#           rpm (rpm -qlp/-qRp on the built .rpm; the bundler needs no rpmbuild),
+#           desktop-file-utils (desktop-file-validate on the packaged desktop entry)
 #   npm:    the UI's packages (npm install in ui/, from the committed lock file)
 #   cargo:  tauri-driver (desktop WebDriver), when --test is given
 #   python: a venv outside the clone with the test harness and its real peers, with --test
@@ -23,7 +25,7 @@ apt_packages=(
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
   libssl-dev libsoup-3.0-dev pkg-config build-essential curl file
   xvfb xauth webkit2gtk-driver gnome-keyring dbus-x11 libsecret-1-dev imagemagick
-  faketime x11-utils
+  faketime x11-utils rpm desktop-file-utils
 )
 
 if command -v dpkg-query >/dev/null; then

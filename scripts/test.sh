@@ -68,6 +68,15 @@ rm -rf test-artifacts
 # developer's own session is never touched.
 # (test_pipeline_scripts_image.py ran in its own step above.)
 (cd e2e && ../scripts/with-keyring "$CACHE/venv/bin/python" -m pytest -q -p no:cacheprovider \
-  --ignore=test_pipeline_scripts_image.py)
+  --ignore=test_pipeline_scripts_image.py --ignore=test_installed_package.py)
+
+step "packages: the .deb and the .rpm (release build), the .deb installed, used and purged"
+# package.sh prints the .deb's path, then the .rpm's. The journey installs the .deb with
+# dpkg, drives the installed files only, and purges it again whatever happens.
+# (A command substitution, so a failing package.sh fails this step.)
+built=$(scripts/package.sh)
+mapfile -t packages <<<"$built"
+(cd e2e && LOOPLINE_DEB="${packages[0]}" LOOPLINE_RPM="${packages[1]}" \
+  ../scripts/with-keyring "$CACHE/venv/bin/python" -m pytest -q -p no:cacheprovider test_installed_package.py)
 
 step "every suite is green ($(( $(date +%s) - started )) s)"

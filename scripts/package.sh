@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Builds Loopline's Linux packages, a .deb and an .rpm, with the Tauri bundler (release build,
+# custom-protocol). Each holds the desktop app, the `loopline` CLI as /usr/bin/loopline (for
+# headless use: `loopline serve`), a desktop entry and the icons from icons/.
+#
+# Depends/Requires are computed from the two binaries, not written by hand: every shared
+# library either one links directly (ELF NEEDED) is mapped to the Debian package that ships
+# it (dpkg -S), and to its soname for the .rpm. -dev packages never appear: only runtime
+# libraries are linked at run time. scripts/check-package.sh checks the result.
+#
+# Prints the paths of the two packages on stdout (one a line), progress on stderr.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/loopline/target}"
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+release="$CARGO_TARGET_DIR/release"
+tauri=ui/node_modules/.bin/tauri
+[ -x "$tauri" ] || npm --prefix ui ci >&2
+
+say "cargo: the loopline CLI (release)"
+cargo build --release --locked -p loopline-cli --bin loopline >&2
+
+say "tauri: the app (release, custom-protocol), no bundle yet"
+# tauri build turns custom-protocol on itself and runs the UI's build first.
+"$tauri" build --no-bundle -- --locked >&2
+
+bins=("$release/loopline-app" "$release/loopline")
+
+# The Debian packages that ship the libraries the binaries link directly. ldd resolves each
+# soname to the file this machine would load; dpkg -S names the package that owns it.
+needed_sonames() {
+  for b in "${bins[@]}"; do
+    readelf -d "$b" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'
+  done | sort -u
+}
+deb_package_of() { # soname -> package (without :arch)
+  local so=$1 path
+  path=$(ldd "${bins[@]}" | awk -v so="$so" '$1 == so && $3 ~ /^\// { print $3; exit }')
+  # The dynamic loader is listed by its path ("/lib64/ld-linux-x86-64.so.2 (0x...)").
+  [ -n "$path" ] || path=$(ldd "${bins[@]}" | awk -v so="$so" '$1 ~ "/" so "$" { print $1; exit }')
+  [ -n "$path" ] || { echo "error: $so does not resolve on this machine" >&2; return 1; }
+  # Debian's merged /usr: the file may be registered under /lib rather than /usr/lib.
+  dpkg -S "$path" 2>/dev/null || dpkg -S "${path#/usr}" 2>/dev/null || dpkg -S "$(readlink -f "$path")"
+}
+mapfile -t sonames < <(needed_sonames)
+deb_depends=()
+for so in "${sonames[@]}"; do
+  pkg=$(deb_package_of "$so" | head -1 | cut -d: -f1)
+  deb_depends+=("$pkg")
+done
+mapfile -t deb_depends < <(printf '%s\n' "${deb_depends[@]}" | sort -u)
+# The .rpm names the same libraries the way rpm's own dependency generator does, so any
+# distribution's package that ships the soname satisfies it.
+rpm_requires=()
+for so in "${sonames[@]}"; do rpm_requires+=("$so()(64bit)"); done
+say "Depends: ${deb_depends[*]}"
+
+json_list() { python3 -c 'import json,sys; print(json.dumps(sys.argv[1:]))' "$@"; }
+config=$(mktemp --suffix=.json)
+trap 'rm -f "$config"' EXIT
+cat >"$config" <<EOF
+{
+  "bundle": {
+    "linux": {
+      "deb": {
+        "depends": $(json_list "${deb_depends[@]}"),
+        "files": { "/usr/bin/loopline": "$release/loopline" }
+      },
+      "rpm": {
+        "depends": $(json_list "${rpm_requires[@]}"),
+        "files": { "/usr/bin/loopline": "$release/loopline" }
+      }
+    }
+  }
+}
+EOF
+
+say "tauri: bundling .deb and .rpm"
+"$tauri" bundle --bundles deb,rpm --config "$config" >&2
+
+version=$(python3 -c 'import json; print(json.load(open("tauri.conf.json"))["version"])')
+ls "$release/bundle/deb/Loopline_${version}_amd64.deb" "$release/bundle/rpm/Loopline-${version}-1.x86_64.rpm"
