@@ -132,6 +132,14 @@ def test_every_library_resolves_to_a_package_named_in_depends(deb, app_binary, c
     assert depends == used, f"Depends names packages no binary links: {sorted(depends - used)}"
 
 
+def test_the_tray_loads_no_appindicator_so_depends_need_not_name_it(deb, app_binary):
+    # ldd only sees linked libraries; libappindicator is dlopen'ed by name when tray-icon's
+    # gtk backend is compiled in. The ksni backend replaces it, so the name is not in the
+    # binary at all, and package.sh drops the bundler's libayatana-appindicator3-1.
+    assert b"appindicator" not in app_binary.read_bytes().lower()
+    assert not [d for d in depends_of(deb) if "appindicator" in d]
+
+
 def test_the_desktop_entry_validates_and_starts_the_installed_app(desktop_entry, app_binary, installed):
     if shutil.which("desktop-file-validate") is None:
         missing_peer("desktop-file-validate is not installed (apt-get install desktop-file-utils)")
@@ -162,12 +170,13 @@ def test_the_installed_serve_answers_healthz(cli_binary, tmp_path):
 
 
 def test_the_installed_app_opens_on_setup_and_receives_a_webhook(launch_app, run_cli, data_dir):
-    source = add_source(run_cli, data_dir)
     port = free_port()
     app = launch_app(["--data-dir", str(data_dir), "--listen", f"127.0.0.1:{port}"])
-    # A fresh data directory opens on Setup.
+    # A fresh data directory opens on Setup (one with a source already opens on the Timeline).
     app.wait_text('[data-testid="setup-progress"]', "next: 1. Label Studio", timeout=30)
     app.wait_text('[data-testid="receiver-address"]', f"127.0.0.1:{port}")
+    # The installed CLI adds the source; the running app's receiver takes it without a restart.
+    source = add_source(run_cli, data_dir)
     resp = post(port, source, (FIXTURES / "label-studio/ANNOTATION_CREATED.json").read_bytes())
     assert resp.status_code == 200, resp.text
     app.click(app.find('[data-testid="nav-timeline"]'))
