@@ -14,6 +14,11 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/loopline/target}"
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+# Every tool below, checked first: a missing one fails here, with what to install.
+for tool in readelf ldd dpkg dpkg-deb rpm rpmbuild rpm2archive; do
+  command -v "$tool" >/dev/null || { echo "error: $tool is not installed (scripts/install.sh)" >&2; exit 1; }
+done
+
 release="$CARGO_TARGET_DIR/release"
 tauri=ui/node_modules/.bin/tauri
 [ -x "$tauri" ] || npm --prefix ui ci >&2
