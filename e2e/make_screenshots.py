@@ -36,11 +36,17 @@ def test_screenshots(launch_app, run_cli, data_dir):
         DOCS.mkdir(exist_ok=True)
         for page in PAGES:
             app.click(app.find(f'[data-testid="nav-{page}"]'))
-            app.wait(lambda: app.execute("return location.pathname") == f"/{page}", 10, f"the {page} page")
+            # The sidebar marks the page shown (the router's path is not the window's location).
+            current = f'return document.querySelector(\'[data-testid="nav-{page}"]\').getAttribute("aria-current")'
+            app.wait(lambda: app.execute(current) == "page", 10, f"the {page} page")
+            if page == "setup":
+                app.wait_text('[data-testid="setup-progress"]', "done")
             if page == "timeline":
                 app.wait(lambda: len(app.find_all('[data-testid="timeline-row"]')) >= 2, 20, "timeline rows")
             if page == "issues":
-                app.find('[data-testid="issue-link"]', timeout=20)
+                # The issue opened: its elements beside the list, as a reviewer sees them.
+                app.click(app.find('[data-testid="issue-link"]', timeout=20))
+                app.wait(lambda: len(app.find_all('[data-testid="element-card"]')) >= 1, 20, "element cards")
             # Two frames, so the screenshot shows what was just rendered.
             app.execute("return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))")
             app.screenshot(DOCS / f"{page}.png")
