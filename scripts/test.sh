@@ -73,7 +73,9 @@ rm -rf test-artifacts
 step "packages: the .deb and the .rpm (release build), the .deb installed, used and purged"
 # package.sh prints the .deb's path, then the .rpm's. The journey installs the .deb with
 # dpkg, drives the installed files only, and purges it again whatever happens.
-# (A command substitution, so a failing package.sh fails this step.)
+# (A command substitution, so a failing package.sh fails this step.) The release build lives in
+# $CARGO_TARGET_DIR, outside the clone, so a rerun is incremental: about 70 s when nothing
+# changed (bundling and compressing ~110 MB twice), against ~20 min for a cold release build.
 built=$(scripts/package.sh)
 mapfile -t packages <<<"$built"
 (cd e2e && LOOPLINE_DEB="${packages[0]}" LOOPLINE_RPM="${packages[1]}" \
