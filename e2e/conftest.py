@@ -17,6 +17,22 @@ from harness.processes import ARTIFACTS, Peer, binary, free_port, missing_peer, 
 from harness.webdriver import Session
 
 
+@pytest.fixture(scope="session", autouse=True)
+def log_dir():
+    """The app's and serve's rotating logs go to test-artifacts/logs, never into the
+    developer's own ~/.local/state/loopline/logs (a test that wants the OS's folder passes
+    LOOPLINE_LOG_DIR="" in its environment)."""
+    d = ARTIFACTS / "logs"
+    d.mkdir(parents=True, exist_ok=True)
+    previous = os.environ.get("LOOPLINE_LOG_DIR")
+    os.environ["LOOPLINE_LOG_DIR"] = str(d)
+    yield d
+    if previous is None:
+        os.environ.pop("LOOPLINE_LOG_DIR", None)
+    else:
+        os.environ["LOOPLINE_LOG_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def display():
     peer, name = start_xvfb()

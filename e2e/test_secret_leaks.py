@@ -6,7 +6,9 @@ What is searched:
 - the whole HOME the scenario ran in: the data dir (`~/.local/share/loopline`, database, WAL,
   lock file), the config and cache dirs; all but the keyring folder, which is the OS
   keychain's own (encrypted) storage;
-- the receiver's log (`loopline serve` at `RUST_LOG=info,loopline=debug`);
+- the receiver's log (`loopline serve` at `RUST_LOG=info,loopline=debug`), on stderr and in its
+  rotating file (`~/.local/state/loopline/logs/serve.log`);
+- `loopline diagnostics`, the report Settings › About › Copy diagnostics copies;
 - stdout and stderr of every command, except the one place a generated token is meant to
   be seen: the answer of `source add` / `source rotate` that shows it once.
 """
@@ -67,9 +69,12 @@ def test_no_secret_is_found_at_rest_or_in_output(label_studio, pat, moto, cli_bi
     home.mkdir()
     keyring_home = os.environ.get("LOOPLINE_TEST_KEYRING_HOME", "")
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AWS_", "LOOPLINE_", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"))}
+           if not k.startswith(("AWS_", "LOOPLINE_", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME",
+                                          "XDG_STATE_HOME"))}
     env.update(HOME=str(home), AWS_ENDPOINT_URL=moto.endpoint, AWS_EC2_METADATA_DISABLED="true",
-               RUST_LOG="info,loopline=debug")
+               RUST_LOG="info,loopline=debug",
+               # Empty: the OS's log folder under this HOME, not the harness's artifacts.
+               LOOPLINE_LOG_DIR="")
     s = Scenario(cli_binary, home, env)
 
     # Known, unique values for everything the user hands over.
@@ -144,6 +149,8 @@ def test_no_secret_is_found_at_rest_or_in_output(label_studio, pat, moto, cli_bi
         s.json("verify", "label-studio")
     finally:
         serve.stop()
+    # Copy diagnostics' report (its log lines included) is output like any other.
+    s.run("diagnostics")
 
     # Search.
     haystacks: dict[str, bytes] = {}
@@ -151,6 +158,8 @@ def test_no_secret_is_found_at_rest_or_in_output(label_studio, pat, moto, cli_bi
         if path.is_file() and not (keyring_home and str(path).startswith(keyring_home)):
             haystacks[str(path.relative_to(home))] = path.read_bytes()
     assert any(p.startswith(".local/share/loopline/") for p in haystacks), sorted(haystacks)
+    # serve's rotating log (the OS's log folder, here under HOME) is searched with the rest.
+    assert ".local/state/loopline/logs/serve.log" in haystacks, sorted(haystacks)
     haystacks["serve log"] = serve.log_path.read_bytes()
     assert b"Listening on" in haystacks["serve log"] or b"listening" in haystacks["serve log"].lower()
     for i, text in enumerate(s.printed):

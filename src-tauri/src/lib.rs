@@ -81,7 +81,9 @@ pub(crate) fn attach<R: Runtime>(
 }
 
 pub fn run() {
-    init_logging();
+    loopline_engine::set_commit(env!("LOOPLINE_COMMIT"));
+    // The app has no terminal: its log goes to the rotating file in the OS's log folder too.
+    loopline_engine::logs::init(loopline_engine::logs::LogKind::App);
     let mut launch = LaunchArgs::from_env();
     launch.tray = true;
     let app = app_builder(
@@ -121,14 +123,4 @@ pub fn run() {
             }
         }
     });
-}
-
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("warn,loopline=info,aws_config=error,aws_runtime=error")
-    });
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
 }

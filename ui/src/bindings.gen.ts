@@ -58,11 +58,34 @@ quiescent: boolean, newest_event_id: number | null, rules_cursor: number | null,
  */
 outbox_due: number, };
 
-export type AppInfo = { version: string, data_dir: string, db_path: string, schema_version: number, db_size_bytes: number, activity: Quiescence, 
+export type AppInfo = { version: string, 
+/**
+ * The git commit the binary was built from (`git rev-parse --short HEAD`), or `unknown`.
+ */
+commit: string, data_dir: string, db_path: string, schema_version: number, db_size_bytes: number, activity: Quiescence, 
 /**
  * Processes whose background work runs on this data directory now (heartbeat fresh).
  */
-processes: Array<ProcessStatus>, };
+processes: Array<ProcessStatus>, 
+/**
+ * The folder the app and `loopline serve` write their rotating logs to.
+ */
+log_dir: string, 
+/**
+ * The log file this process writes, when it writes one (the app and `serve` do; the
+ * CLI's one-shot commands log to stderr only).
+ */
+log_file: string | null, };
+
+export type Diagnostics = { 
+/**
+ * The redacted report, ready to paste into a bug report.
+ */
+report: string, 
+/**
+ * How many secret values were masked in it.
+ */
+masked: number, };
 
 export type CompanionLevel = "ok" | "attention" | "working";
 

@@ -5,7 +5,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(
     name = "loopline",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("LOOPLINE_COMMIT"), ")"),
     about = "Receive Label Studio and Aquarium webhooks, keep them, and act on them.",
     long_about = "Loopline receives webhooks from Label Studio and Aquarium on your machine, stores every \
                   one before acknowledging it, and drives the annotation-to-training loop. This is the \
@@ -24,6 +24,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Show where Loopline keeps its data and which schema it is on.
     Info(JsonFlag),
+    /// Print a report for a bug report: info, setup status and the newest log lines, with
+    /// every secret masked (Settings › About › Copy diagnostics copies the same).
+    Diagnostics(JsonFlag),
     /// Add, list, rotate and remove the senders Loopline accepts webhooks from.
     #[command(subcommand)]
     Source(SourceCommand),
@@ -84,7 +87,7 @@ impl Command {
     pub fn wants_json(&self) -> bool {
         match self {
             Command::Serve(_) => false,
-            Command::Info(a) => a.json,
+            Command::Info(a) | Command::Diagnostics(a) => a.json,
             Command::Source(c) => c.json(),
             Command::Events(c) => c.json(),
             Command::Retention(c) => c.json(),

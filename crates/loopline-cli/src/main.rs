@@ -37,8 +37,13 @@ fn main() -> std::process::ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    loopline_engine::set_commit(env!("LOOPLINE_COMMIT"));
     let cli = Cli::parse();
-    init_logging();
+    // serve is the one long-lived command: it logs to its rotating file too.
+    loopline_engine::logs::init(match cli.command {
+        Command::Serve(_) => loopline_engine::logs::LogKind::Serve,
+        _ => loopline_engine::logs::LogKind::Cli,
+    });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -54,6 +59,7 @@ fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Serve(args) => serve::run(&cli.global, args).await,
             Command::Info(args) => info::run(&cli.global, args).await,
+            Command::Diagnostics(args) => info::diagnostics(&cli.global, args).await,
             Command::Source(cmd) => source_cmd::run(&cli.global, cmd).await,
             Command::Events(cmd) => events_cmd::run(&cli.global, cmd).await,
             Command::Retention(cmd) => events_cmd::retention(&cli.global, cmd).await,
@@ -81,16 +87,4 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
-}
-
-/// Logs go to stderr so stdout stays clean for `--json`. `RUST_LOG` tunes them.
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("warn,loopline=info,aws_config=error,aws_runtime=error")
-    });
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
 }

@@ -60,7 +60,7 @@ pub use event::{
     EventDetail, EventKind, EventPage, EventQuery, EventStatus, EventSummary, Header,
     ReplayOutcome, RetentionPolicy, TimelineChanged, TimelineStats,
 };
-pub use receiver::{AppInfo, Health, ReceiverState, ReceiverStatus};
+pub use receiver::{AppInfo, Diagnostics, Health, ReceiverState, ReceiverStatus};
 pub use retrain::{
     CountPoint, Counter, DeletedHookPolicy, HookRegistration, Overlap, PipelineParam, RetrainRule,
     RuleHistory, RuleRequest, Run, RunStatus, RunStep,

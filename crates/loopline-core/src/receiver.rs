@@ -50,6 +50,8 @@ pub struct Health {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct AppInfo {
     pub version: String,
+    /// The git commit the binary was built from (`git rev-parse --short HEAD`), or `unknown`.
+    pub commit: String,
     pub data_dir: String,
     pub db_path: String,
     pub schema_version: i64,
@@ -57,4 +59,19 @@ pub struct AppInfo {
     pub activity: Quiescence,
     /// Processes whose background work runs on this data directory now (heartbeat fresh).
     pub processes: Vec<ProcessStatus>,
+    /// The folder the app and `loopline serve` write their rotating logs to.
+    pub log_dir: String,
+    /// The log file this process writes, when it writes one (the app and `serve` do; the
+    /// CLI's one-shot commands log to stderr only).
+    pub log_file: Option<String>,
+}
+
+/// What "Copy diagnostics" copies (`loopline diagnostics`): `info --json`, the setup status
+/// and the newest log lines, as one JSON text with every secret masked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Diagnostics {
+    /// The redacted report, ready to paste into a bug report.
+    pub report: String,
+    /// How many secret values were masked in it.
+    pub masked: u32,
 }

@@ -231,12 +231,17 @@ impl Engine {
     pub async fn info(&self) -> Result<AppInfo, ApiError> {
         Ok(AppInfo {
             version: VERSION.to_string(),
+            commit: crate::about::commit().to_string(),
             data_dir: self.data_dir.display().to_string(),
             db_path: self.store.path().display().to_string(),
             schema_version: self.store.schema_version().await?,
             db_size_bytes: self.store.size_bytes(),
             activity: self.store.quiescence(self.clock.now_ms()).await?,
             processes: self.processes().await?,
+            log_dir: crate::logs::log_dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default(),
+            log_file: crate::logs::current_file().map(|p| p.display().to_string()),
         })
     }
 

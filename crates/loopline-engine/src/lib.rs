@@ -2,6 +2,7 @@
 //!
 //! Nothing here knows about windows or terminals; both front ends are thin adapters.
 
+mod about;
 mod aquarium;
 pub mod aquarium_export;
 mod aws;
@@ -19,6 +20,7 @@ mod events;
 mod heartbeat;
 mod hook_watch;
 mod listen;
+pub mod logs;
 pub mod outbox;
 mod paths;
 mod receiver;
@@ -37,6 +39,7 @@ mod tunnel;
 mod wake_watch;
 mod worker_id;
 
+pub use about::{commit, set_commit, DIAGNOSTIC_LOG_LINES};
 pub use aws::{AwsCredentials, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN};
 pub use catch_up::CATCH_UP_ACTION;
 pub use clock::{OsEntropy, SystemClock};

@@ -7,3 +7,4 @@ pub mod aquarium_issue;
 pub mod parse;
 pub mod redact;
 pub mod redact_scan;
+pub mod redact_text;

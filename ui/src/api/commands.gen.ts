@@ -1,11 +1,12 @@
 // Generated from the command declarations in src-tauri/src/commands.rs (`scripts/gen-bindings`).
 // Do not edit by hand: a test fails when this file drifts from the Rust declarations.
-import type { ApiError, AppInfo, AquariumIssue, AquariumIssueSummary, AutostartStatus, AwsIdentity, AwsSettings, CompanionPrefs, CompanionStatus, CreatedSource, DbCheck, DbRestore, DeletedHookPolicy, EventDetail, EventPage, EventQuery, ExportPreview, ExportReport, ExportRequest, HookRegistration, LabelStudioIdentity, LabelingChoice, LabelingRequest, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RoleRequest, RuleHistory, RuleRequest, Run, SecretInfo, SetupJob, SetupReport, SetupStep, SetupWork, Source, SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig, TunnelStatus, TunnelTest } from "../bindings.gen";
+import type { ApiError, AppInfo, AquariumIssue, AquariumIssueSummary, AutostartStatus, AwsIdentity, AwsSettings, CompanionPrefs, CompanionStatus, CreatedSource, DbCheck, DbRestore, DeletedHookPolicy, Diagnostics, EventDetail, EventPage, EventQuery, ExportPreview, ExportReport, ExportRequest, HookRegistration, LabelStudioIdentity, LabelingChoice, LabelingRequest, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RoleRequest, RuleHistory, RuleRequest, Run, SecretInfo, SetupJob, SetupReport, SetupStep, SetupWork, Source, SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig, TunnelStatus, TunnelTest } from "../bindings.gen";
 
 export type Commands = {
   receiver_status: { args: Record<string, never>; result: ReceiverStatus };
   receiver_start: { args: { listen: string }; result: ReceiverStatus };
   app_info: { args: Record<string, never>; result: AppInfo };
+  diagnostics: { args: Record<string, never>; result: Diagnostics };
   engine_status: { args: Record<string, never>; result: ApiError | null };
   db_check: { args: Record<string, never>; result: DbCheck };
   companion_status: { args: Record<string, never>; result: CompanionStatus };
@@ -89,6 +90,7 @@ export const COMMAND_NAMES = [
   "receiver_status",
   "receiver_start",
   "app_info",
+  "diagnostics",
   "engine_status",
   "db_check",
   "companion_status",

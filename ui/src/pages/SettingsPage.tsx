@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { useAppInfo, useReceiverStatus } from "../api/engine";
 import { useMoveReceiver } from "../api/receiverActions";
+import { AboutSection } from "../components/AboutSection";
 import { CompanionSection } from "../components/CompanionSection";
 import { CredentialsSection } from "../components/CredentialsSection";
 import { RetentionSection } from "../components/RetentionSection";
@@ -78,6 +79,7 @@ export function SettingsPage() {
           <dd>{info.version}</dd>
         </dl>
       )}
+      <AboutSection />
     </section>
   );
 }

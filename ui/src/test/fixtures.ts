@@ -77,6 +77,7 @@ export const source = (over: Partial<Source> = {}): Source => ({
 
 export const appInfo: AppInfo = {
   version: "0.1.0",
+  commit: "77b2c44",
   data_dir: "/home/ada/.local/share/loopline",
   db_path: "/home/ada/.local/share/loopline/loopline.db",
   schema_version: 2,
@@ -90,6 +91,8 @@ export const appInfo: AppInfo = {
     outbox_due: 0,
   },
   processes: [],
+  log_dir: "/home/ada/.local/state/loopline/logs",
+  log_file: "/home/ada/.local/state/loopline/logs/app.log",
 };
 
 export const AWS_ACCOUNT = "123456789012";
