@@ -81,6 +81,9 @@ pub enum Command {
     /// do this at start, after a sleep and when the tunnel comes back).
     #[command(name = "catch-up")]
     CatchUp(JsonFlag),
+    /// Automations: a trigger (which events, which conditions, how often) and an action.
+    #[command(subcommand)]
+    Automation(crate::automation_cmd::AutomationCommand),
 }
 
 impl Command {
@@ -117,6 +120,7 @@ impl Command {
             Command::Settings(c) => c.json(),
             Command::Autostart(c) => c.json(),
             Command::CatchUp(a) => a.json,
+            Command::Automation(c) => c.json(),
             Command::Setup(SetupCommand::Status(f)) => f.json,
         }
     }

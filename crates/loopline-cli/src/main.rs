@@ -3,6 +3,7 @@
 
 mod aquarium_cmd;
 mod args;
+mod automation_cmd;
 mod catch_up_cmd;
 mod companion_cmd;
 mod connect_cmd;
@@ -73,6 +74,7 @@ fn main() -> std::process::ExitCode {
             Command::Tunnel(cmd) => tunnel_cmd::run(&cli.global, cmd).await,
             Command::Setup(cmd) => setup_cmd::run(&cli.global, cmd).await,
             Command::Aquarium(cmd) => aquarium_cmd::run(&cli.global, cmd).await,
+            Command::Automation(cmd) => automation_cmd::run(&cli.global, cmd).await,
             Command::Db(cmd) => db_cmd::run(&cli.global, cmd).await,
             Command::Status(f) => companion_cmd::status(&cli.global, f).await,
             Command::Settings(cmd) => companion_cmd::settings(&cli.global, cmd).await,

@@ -330,6 +330,10 @@ async fn evaluate_rules(engine: WeakEngine) {
                 }
             }
         }
+        // Automations judge the same events from a cursor of their own.
+        if let Err(err) = e.evaluate_automations().await {
+            tracing::warn!(code = %err.code, "automations not evaluated: {}", err.message)
+        }
         drop(e);
         let before = *marks.borrow();
         let (writer_gone, rules_here) = tokio::select! {

@@ -5,6 +5,9 @@
 mod about;
 mod aquarium;
 pub mod aquarium_export;
+mod automation_delivery;
+pub mod automation_eval;
+mod automations;
 mod aws;
 mod background;
 mod catch_up;

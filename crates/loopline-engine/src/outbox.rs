@@ -21,7 +21,8 @@ use loopline_cloud::pipelines::PipelineService;
 use loopline_cloud::sagemaker::{display_name_for, CallError, SageMaker};
 use loopline_core::{ApiError, ErrorCode, PipelineParam, RunStatus};
 use loopline_store::{
-    OutboxItem, OutboxRun, Settle, AQUARIUM_EXPORT, RETRAIN_START, UNREADABLE_PARAMS,
+    OutboxItem, OutboxRun, Settle, AQUARIUM_EXPORT, AUTOMATION_FORWARD, AUTOMATION_NOTIFY,
+    RETRAIN_START, UNREADABLE_PARAMS,
 };
 
 use crate::delivery_error::DeliveryError;
@@ -222,6 +223,7 @@ impl Engine {
             (RETRAIN_START, Some(run)) => self.start_run(run, item).await,
             (crate::tunnel::LS_HOOK_URL, _) => Ok(self.perform_hook_move(item).await?),
             (AQUARIUM_EXPORT, _) => Ok(self.perform_export(item).await?),
+            (AUTOMATION_FORWARD | AUTOMATION_NOTIFY, _) => self.perform_automation(item).await,
             (kind, _) => Err(DeliveryError {
                 error: ApiError::internal(format!(
                     "This outbox item's kind '{kind}' is not known to this version of Loopline."
@@ -241,6 +243,11 @@ impl Engine {
                 Settled::RetryAt(message) => self.export_retrying(item, message).await?,
                 Settled::Failed(message) => self.export_gave_up(item, message).await?,
             }
+        }
+        if let (AUTOMATION_FORWARD | AUTOMATION_NOTIFY, Settled::Failed(message), Some(d)) =
+            (item.kind.as_str(), &how, item.subject_id)
+        {
+            self.store.delivery_gave_up(d, message).await?;
         }
         // A retrain start's run state was written with the outbox's, in one transaction.
         if item.kind == RETRAIN_START {

@@ -96,7 +96,7 @@ impl Engine {
 
     /// The project's counter as Label Studio reports it now. `None` when Label Studio
     /// answers but does not report that counter (then the first webhook carries it).
-    async fn starting_count(
+    pub(crate) async fn starting_count(
         &self,
         project: i64,
         counter: Counter,

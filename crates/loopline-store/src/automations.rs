@@ -146,12 +146,15 @@ fn capped(text: &str) -> String {
 }
 
 impl Store {
-    /// Stores a checked request as automation `id`. The first automation places the cursor
-    /// at the newest event, so history is never judged retroactively (as `insert_rule`).
+    /// Stores a checked request as automation `id`, an "every N" one with its counter where
+    /// the project is now (`start`: the count and the multiple it has reached). The first
+    /// automation places the cursor at the newest event, so history is never judged
+    /// retroactively (as `insert_rule`).
     pub async fn insert_automation(
         &self,
         id: &str,
         request: &AutomationRequest,
+        start: Option<(i64, i64)>,
         now_ms: i64,
     ) -> Result<Automation, ApiError> {
         let map = |e| db_error(e, self.path());
@@ -173,8 +176,8 @@ impl Store {
             })
         };
         sqlx::query(
-            "INSERT INTO automations (id, name, source_id, trigger_json, action_json, dry_run, created_at_ms) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO automations (id, name, source_id, trigger_json, action_json, dry_run, created_at_ms, last_count, fired_bucket) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(id)
         .bind(request.name.trim())
@@ -183,6 +186,8 @@ impl Store {
         .bind(json(serde_json::to_string(&request.action))?)
         .bind(request.dry_run as i64)
         .bind(now_ms)
+        .bind(start.map(|(count, _)| count))
+        .bind(start.map(|(_, bucket)| bucket).unwrap_or(0))
         .execute(&mut *tx)
         .await
         .map_err(map)?;
@@ -343,6 +348,18 @@ impl Store {
         .execute(self.pool())
         .await
         .map_err(|e| db_error(e, self.path()))?;
+        Ok(())
+    }
+
+    /// The outbox gave up on a delivery: it is failed, with the reason in words; what the
+    /// target last answered stays.
+    pub async fn delivery_gave_up(&self, delivery_id: i64, error: &str) -> Result<(), ApiError> {
+        sqlx::query("UPDATE automation_deliveries SET status = 'failed', error = ? WHERE id = ? AND status = 'pending'")
+            .bind(error)
+            .bind(delivery_id)
+            .execute(self.pool())
+            .await
+            .map_err(|e| db_error(e, self.path()))?;
         Ok(())
     }
 

@@ -103,7 +103,7 @@ async fn an_automation_judges_only_what_arrives_after_it() {
     let store = open(&dir).await;
     write(&store, 1..=3).await;
     store
-        .insert_automation("au_1", &forward(false), 4_000)
+        .insert_automation("au_1", &forward(false), None, 4_000)
         .await
         .unwrap();
     assert_eq!(judge(&store, true).await, 0, "history is not judged");
@@ -130,7 +130,7 @@ async fn a_firing_is_written_once_across_repeats_uncommitted_passes_and_two_proc
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir).await;
     store
-        .insert_automation("au_1", &forward(false), 0)
+        .insert_automation("au_1", &forward(false), None, 0)
         .await
         .unwrap();
     write(&store, 1..=4).await;
@@ -169,7 +169,7 @@ async fn a_dry_run_records_would_fire_and_enqueues_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir).await;
     store
-        .insert_automation("au_dry", &forward(true), 0)
+        .insert_automation("au_dry", &forward(true), None, 0)
         .await
         .unwrap();
     write(&store, 1..=2).await;
@@ -184,7 +184,7 @@ async fn a_paused_automation_fires_for_nothing_that_arrived_while_paused() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir).await;
     store
-        .insert_automation("au_1", &forward(false), 0)
+        .insert_automation("au_1", &forward(false), None, 0)
         .await
         .unwrap();
     assert!(
@@ -226,7 +226,7 @@ async fn a_delivery_keeps_the_targets_answer_and_removal_settles_what_is_pending
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir).await;
     store
-        .insert_automation("au_1", &forward(false), 0)
+        .insert_automation("au_1", &forward(false), None, 0)
         .await
         .unwrap();
     write(&store, 1..=2).await;

@@ -1,0 +1,253 @@
+//! `loopline automation …`: automations, a trigger and an action each (issue 26). This
+//! version delivers the forward action; the others are refused with what to use instead.
+
+use clap::{Args, Subcommand, ValueEnum};
+use loopline_core::{
+    ApiError, Automation, AutomationAction, AutomationDetail, AutomationRequest, AutomationTrigger,
+    Condition, Counter, ErrorCode, FireMode,
+};
+use loopline_engine::Engine;
+
+use crate::args::CounterArg;
+use crate::global_args::{GlobalArgs, JsonFlag};
+use crate::output::print_json;
+
+#[derive(Debug, Subcommand)]
+pub enum AutomationCommand {
+    /// Add an automation: which events (--source, --on, --project, --when), how often
+    /// (--each or --every N), and what to do (--do forward --url U).
+    Add(AutomationAdd),
+    /// The automations, with how often each fired.
+    List(JsonFlag),
+    /// One automation and its last 50 deliveries, with what each target answered.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop judging events (events that arrive meanwhile never fire it).
+    Pause { id: String },
+    /// Judge events again, from the next one on.
+    Resume { id: String },
+    /// Remove it; its deliveries stay as history, undelivered ones are not sent.
+    Remove { id: String },
+}
+
+impl AutomationCommand {
+    pub fn json(&self) -> bool {
+        match self {
+            AutomationCommand::Add(a) => a.json,
+            AutomationCommand::List(f) => f.json,
+            AutomationCommand::Show { json, .. } => *json,
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DoArg {
+    /// POST the event to --url, signed with Standard Webhooks headers.
+    Forward,
+    /// Not delivered by this version yet.
+    Notify,
+    /// `loopline rule add retrain` does this today.
+    StartPipeline,
+    /// Not in this version yet.
+    DatasetVersion,
+}
+
+#[derive(Debug, Args)]
+pub struct AutomationAdd {
+    #[arg(long)]
+    pub name: String,
+    /// The source's id (`loopline source list`).
+    #[arg(long)]
+    pub source: String,
+    /// Only this Label Studio project.
+    #[arg(long)]
+    pub project: Option<i64>,
+    /// The actions to react to, comma-separated: ANNOTATION_CREATED, PROJECT_CREATED, ...
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub on: Vec<String>,
+    /// A condition on a parsed field, such as 'annotation.was_cancelled = false'; repeat for more (all must hold).
+    #[arg(long = "when", value_name = "FIELD OP VALUE")]
+    pub when: Vec<String>,
+    /// Fire for each matching event.
+    #[arg(long, conflicts_with = "every")]
+    pub each: bool,
+    /// Fire each time the project's counter reaches a multiple of N.
+    #[arg(long)]
+    pub every: Option<i64>,
+    #[arg(long, value_enum, default_value = "useful")]
+    pub counter: CounterArg,
+    #[arg(long = "do", value_enum)]
+    pub action: DoArg,
+    /// Where a forward POSTs.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// The keychain secret (whsec_...) a forward signs with; unsigned without it.
+    #[arg(long = "secret-name")]
+    pub secret_name: Option<String>,
+    /// Record what would fire, send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn invalid(message: &str) -> ApiError {
+    ApiError::new(ErrorCode::InvalidArgument, message)
+}
+
+/// The request an `automation add` asks for, checked as far as the arguments go.
+pub fn request(a: &AutomationAdd) -> Result<AutomationRequest, ApiError> {
+    let fire = match (a.each, a.every) {
+        (true, None) => FireMode::Each,
+        (false, Some(n)) => FireMode::Every {
+            n,
+            counter: match a.counter {
+                CounterArg::Useful => Counter::Useful,
+                CounterArg::Total => Counter::Total,
+            },
+        },
+        _ => return Err(invalid("Say how often it fires: --each, or --every N.")),
+    };
+    let action = match a.action {
+        DoArg::Forward => AutomationAction::Forward {
+            url: a
+                .url
+                .clone()
+                .ok_or_else(|| invalid("--do forward needs --url U."))?,
+            secret_name: a.secret_name.clone(),
+            body_template: None,
+        },
+        DoArg::StartPipeline => {
+            return Err(invalid(
+                "Start-a-pipeline automations are `loopline rule add retrain` in this version.",
+            ))
+        }
+        DoArg::Notify | DoArg::DatasetVersion => {
+            return Err(invalid(
+                "This version of Loopline delivers forward automations only; notify and dataset-version come next.",
+            ))
+        }
+    };
+    let conditions = a
+        .when
+        .iter()
+        .map(|w| Condition::parse(w))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(AutomationRequest {
+        name: a.name.clone(),
+        trigger: AutomationTrigger {
+            source_id: a.source.clone(),
+            actions: a.on.iter().map(|s| s.trim().to_string()).collect(),
+            project_id: a.project,
+            conditions,
+            fire,
+        },
+        action,
+        dry_run: a.dry_run,
+    })
+}
+
+fn line(a: &Automation) -> String {
+    let when = match &a.trigger.fire {
+        FireMode::Each => "each".to_string(),
+        FireMode::Every { n, .. } => format!("every {n}"),
+    };
+    let what = match &a.action {
+        AutomationAction::Forward { url, .. } => format!("forward to {url}"),
+        AutomationAction::Notify { .. } => "notify".to_string(),
+    };
+    format!(
+        "{}  {}  {} {} from {}: {}; fired {}{}{}",
+        a.id,
+        a.name,
+        when,
+        a.trigger.actions.join(","),
+        a.trigger.source_id,
+        what,
+        a.fired,
+        if a.paused { " (paused)" } else { "" },
+        if a.dry_run { " (dry run)" } else { "" },
+    )
+}
+
+fn print_detail(d: &AutomationDetail) {
+    println!("{}", line(&d.automation));
+    if d.deliveries.is_empty() {
+        println!("No deliveries yet.");
+    }
+    for x in &d.deliveries {
+        println!(
+            "  event {}  {:?}  attempts {}  HTTP {}  {}",
+            x.event_id,
+            x.status,
+            x.attempts,
+            x.http_status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "-".into()),
+            x.error.as_deref().unwrap_or("")
+        );
+    }
+}
+
+pub async fn run(global: &GlobalArgs, cmd: AutomationCommand) -> Result<(), ApiError> {
+    let engine = Engine::open(global.engine_options()).await?;
+    let result = run_on(&engine, cmd).await;
+    engine.shutdown().await;
+    result
+}
+
+async fn run_on(engine: &Engine, cmd: AutomationCommand) -> Result<(), ApiError> {
+    match cmd {
+        AutomationCommand::Add(a) => {
+            let created = engine.add_automation(request(&a)?).await?;
+            if a.json {
+                return print_json(&created);
+            }
+            println!("Added {}", line(&created));
+            println!("It judges events from now on, while `loopline serve` (or the app) runs.");
+            Ok(())
+        }
+        AutomationCommand::List(f) => {
+            let all = engine.list_automations().await?;
+            if f.json {
+                return print_json(&all);
+            }
+            if all.is_empty() {
+                println!("No automations. Add one with `loopline automation add`.");
+            }
+            all.iter().for_each(|a| println!("{}", line(a)));
+            Ok(())
+        }
+        AutomationCommand::Show { id, json } => {
+            let d = engine.automation_detail(&id).await?;
+            if json {
+                return print_json(&d);
+            }
+            print_detail(&d);
+            Ok(())
+        }
+        AutomationCommand::Pause { id } => {
+            println!(
+                "Paused {}",
+                line(&engine.pause_automation(&id, true).await?)
+            );
+            Ok(())
+        }
+        AutomationCommand::Resume { id } => {
+            println!(
+                "Resumed {}",
+                line(&engine.pause_automation(&id, false).await?)
+            );
+            Ok(())
+        }
+        AutomationCommand::Remove { id } => {
+            engine.remove_automation(&id).await?;
+            println!("Removed {id}; its deliveries stay in the history.");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Judging stored events against the automations, after they are acknowledged and from
+//! the database, as the rules are (`rule_eval.rs`): each pass moves the automations cursor,
+//! records every firing and writes its outbox item in one transaction, so a firing is
+//! never lost and never made twice.
+
+use loopline_core::{ApiError, Automation, Counter, EventFacts, FireMode};
+use loopline_payloads::parse::StoredFindings;
+use loopline_store::{AutomationEvent, AutomationPass, Firing};
+
+use crate::rule_eval::firing;
+use crate::Engine;
+
+const PASS_SIZE: i64 = 200;
+/// How long the outbox keeps retrying one delivery (a target down for the night is not
+/// given up on before the morning).
+const DELIVERY_TIME_LIMIT_MS: i64 = 12 * 3600 * 1000;
+
+/// Whether the event is one the trigger names: source, action, project, conditions.
+pub fn trigger_matches(a: &Automation, event: &AutomationEvent, facts: &EventFacts) -> bool {
+    let t = &a.trigger;
+    t.source_id == event.source_id
+        && event
+            .action
+            .as_deref()
+            .is_some_and(|action| t.actions.iter().any(|a| a.eq_ignore_ascii_case(action)))
+        && t.project_id.is_none_or(|p| event.project_id == Some(p))
+        && t.conditions.iter().all(|c| c.holds(facts))
+}
+
+/// The facts conditions and messages read; a body that is not JSON has only the kind.
+pub fn facts_of(event: &AutomationEvent) -> EventFacts {
+    let body = serde_json::from_slice(&event.body).unwrap_or(serde_json::Value::Null);
+    EventFacts::from_body(&event.kind, &body)
+}
+
+impl Engine {
+    /// Judges every event past the automations cursor. Returns how many firings were new.
+    pub async fn evaluate_automations(&self) -> Result<usize, ApiError> {
+        if !self.store.has_automations().await? {
+            return Ok(0);
+        }
+        let mut fired = 0;
+        while let Some(mut pass) = self.store.begin_automation_pass(PASS_SIZE).await? {
+            for event in pass.events.clone() {
+                fired += self.judge(&mut pass, &event).await?;
+            }
+            pass.commit().await?;
+        }
+        if fired > 0 {
+            // Only now are the firings committed, so the worker can see them.
+            self.outbox_wake.notify_one();
+        }
+        Ok(fired)
+    }
+
+    async fn judge(
+        &self,
+        pass: &mut AutomationPass,
+        event: &AutomationEvent,
+    ) -> Result<usize, ApiError> {
+        // Events as they were really delivered: not duplicates, not malformed bodies, and
+        // not edited replays (what the user typed), as for the rules.
+        if event.status != "processed" || event.replay_of.is_some() {
+            return Ok(0);
+        }
+        let automations = pass.automations_for(&event.source_id).await?;
+        if automations.is_empty() {
+            return Ok(0);
+        }
+        let facts = facts_of(event);
+        let now = self.clock.now_ms();
+        let mut fired = 0;
+        for a in automations {
+            if !trigger_matches(&a, event, &facts) {
+                continue;
+            }
+            let fires = match a.trigger.fire {
+                FireMode::Each => true,
+                FireMode::Every { n, counter } => {
+                    let found = StoredFindings::from_json(event.parsed_json.as_deref());
+                    let count = match counter {
+                        Counter::Useful => found.useful_annotation_number,
+                        Counter::Total => found.total_annotations_number,
+                    };
+                    // `send_payload` off: no counter, nothing to go on.
+                    let Some(count) = count else { continue };
+                    let reached = firing(a.fired_bucket, n, count);
+                    let bucket = reached.map(|(_, to)| to).unwrap_or(a.fired_bucket);
+                    pass.set_progress(&a.id, count, bucket).await?;
+                    reached.is_some()
+                }
+            };
+            if fires {
+                let f = Firing {
+                    automation: &a,
+                    event_id: event.id,
+                    now_ms: now,
+                    deadline_at_ms: now + DELIVERY_TIME_LIMIT_MS,
+                };
+                fired += pass.fire(&f).await? as usize;
+            }
+        }
+        Ok(fired)
+    }
+}

@@ -1,0 +1,109 @@
+//! The automations API: add, list, show, pause, resume and remove, for the page and
+//! `loopline automation`. Judging is `automation_eval.rs`; delivering,
+//! `automation_delivery.rs`.
+
+use loopline_core::{
+    ApiError, Automation, AutomationAction, AutomationDetail, AutomationRequest, ErrorCode,
+    FireMode,
+};
+
+use crate::Engine;
+
+/// Deliveries `automation show` lists, newest first.
+const SHOWN_DELIVERIES: i64 = 50;
+
+fn invalid(message: String) -> ApiError {
+    ApiError::new(ErrorCode::InvalidArgument, message)
+}
+
+impl Engine {
+    /// Checks the request against what exists (the source, the secrets it names, where an
+    /// "every N" project's counter is now), then stores it. It judges events from now on.
+    pub async fn add_automation(&self, req: AutomationRequest) -> Result<Automation, ApiError> {
+        req.validate()?;
+        if let AutomationAction::Notify { .. } = req.action {
+            // Stored but never delivered would be a trap: refuse until the lane exists.
+            return Err(invalid(
+                "This version of Loopline delivers forward automations only; notify comes next."
+                    .into(),
+            ));
+        }
+        let now = self.clock.now_ms();
+        self.store.source(&req.trigger.source_id, now).await?;
+        let secret = match &req.action {
+            AutomationAction::Forward { secret_name, .. } => secret_name.as_deref(),
+            AutomationAction::Notify {
+                slack_url_secret, ..
+            } => slack_url_secret.as_deref(),
+        };
+        if let Some(name) = secret {
+            let Some(value) = self.secret(name).await? else {
+                return Err(invalid(format!(
+                    "There is no secret '{name}'. Store it first with `loopline secret set {name}` \
+                     (the value is read from stdin), then add the automation."
+                )));
+            };
+            if let AutomationAction::Forward { .. } = req.action {
+                loopline_cloud::standard_webhooks::secret_key(value.expose())?;
+            }
+        }
+        let start = match req.trigger.fire {
+            FireMode::Each => None,
+            FireMode::Every { n, counter } => {
+                let project = req.trigger.project_id.ok_or_else(|| {
+                    invalid(
+                        "--every counts one project's annotations: give it with --project P."
+                            .into(),
+                    )
+                })?;
+                // From where the project is now, so its existing annotations do not fire at once.
+                let count = self.starting_count(project, counter).await?;
+                count.map(|c| (c, c.div_euclid(n)))
+            }
+        };
+        let mut id = [0u8; 6];
+        self.entropy.fill(&mut id);
+        let id = format!(
+            "auto_{}",
+            id.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        );
+        let created = self.store.insert_automation(&id, &req, start, now).await?;
+        self.runs_changed();
+        Ok(created)
+    }
+
+    pub async fn list_automations(&self) -> Result<Vec<Automation>, ApiError> {
+        self.store.list_automations().await
+    }
+
+    pub async fn automation_detail(&self, id: &str) -> Result<AutomationDetail, ApiError> {
+        Ok(AutomationDetail {
+            automation: self.store.automation(id).await?,
+            deliveries: self
+                .store
+                .automation_deliveries(id, SHOWN_DELIVERIES)
+                .await?,
+        })
+    }
+
+    pub async fn pause_automation(&self, id: &str, paused: bool) -> Result<Automation, ApiError> {
+        let a = self.store.set_automation_paused(id, paused).await?;
+        self.runs_changed();
+        Ok(a)
+    }
+
+    pub async fn remove_automation(&self, id: &str) -> Result<(), ApiError> {
+        if !self
+            .store
+            .delete_automation(id, self.clock.now_ms())
+            .await?
+        {
+            return Err(ApiError::new(
+                ErrorCode::NotFound,
+                format!("No automation '{id}'. `loopline automation list` shows the automations there are."),
+            ));
+        }
+        self.runs_changed();
+        Ok(())
+    }
+}

@@ -1,0 +1,315 @@
+//! Forward automations through a recording fake target and the injected clock: each
+//! matching event is POSTed once, signed the Standard Webhooks way over the exact bytes
+//! received; 503 is retried with the same `webhook-id`; another 4xx fails at once with the
+//! target's answer kept; conditions, replays and duplicates fire nothing.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use common::manual_clock::ManualClock;
+use common::{annotation_created, receiving_with, Running};
+use hmac::{Hmac, Mac};
+use loopline_cloud::image_hosts::ImageHosts;
+use loopline_cloud::web::{Answer, Web};
+use loopline_core::{
+    ApiError, AutomationAction, AutomationRequest, AutomationTrigger, Condition, CreatedSource,
+    DeliveryStatus, ErrorCode, FireMode, Sensitive, SourceKind,
+};
+
+const T0: i64 = 1_790_000_000_000;
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// One POST as the target saw it.
+#[derive(Debug, Clone)]
+struct Seen {
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+/// A target that answers from a script of statuses (then 200), and records every POST.
+#[derive(Default)]
+struct Target {
+    seen: Mutex<Vec<Seen>>,
+    script: Mutex<Vec<u16>>,
+}
+
+impl Target {
+    fn header(seen: &Seen, name: &str) -> String {
+        seen.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+}
+
+#[async_trait]
+impl Web for Target {
+    async fn post_json(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        body: &serde_json::Value,
+    ) -> Result<Answer, ApiError> {
+        self.post_body(url, headers, &serde_json::to_vec(body).unwrap())
+            .await
+    }
+
+    async fn post_body(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<Answer, ApiError> {
+        self.seen.lock().unwrap().push(Seen {
+            url: url.into(),
+            headers: headers.to_vec(),
+            body: body.to_vec(),
+        });
+        let mut script = self.script.lock().unwrap();
+        let status = if script.is_empty() {
+            200
+        } else {
+            script.remove(0)
+        };
+        Ok(Answer {
+            status,
+            body: format!("{{\"answered\": {status}}}"),
+        })
+    }
+
+    async fn head_bytes(&self, _: &str, _: usize, _: &ImageHosts) -> Result<Vec<u8>, ApiError> {
+        Err(ApiError::new(ErrorCode::NotFound, "no image here"))
+    }
+
+    async fn fetch(
+        &self,
+        _: &str,
+        _: usize,
+        _: &ImageHosts,
+    ) -> Result<(String, Vec<u8>), ApiError> {
+        Err(ApiError::new(ErrorCode::NotFound, "no image here"))
+    }
+}
+
+/// The Standard Webhooks check a receiver makes, written from the spec, not from Loopline's code.
+fn verifies(seen: &Seen) -> bool {
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(&SECRET["whsec_".len()..])
+        .unwrap();
+    let signed = format!(
+        "{}.{}.",
+        Target::header(seen, "webhook-id"),
+        Target::header(seen, "webhook-timestamp")
+    );
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+    mac.update(signed.as_bytes());
+    mac.update(&seen.body);
+    let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    Target::header(seen, "webhook-signature")
+        .split(' ')
+        .any(|s| s == format!("v1,{expected}"))
+}
+
+async fn setup(target: Arc<Target>, clock: Arc<ManualClock>) -> (Running, CreatedSource) {
+    let web: Arc<dyn Web> = target;
+    let r = receiving_with(move |o| {
+        o.web = Some(web);
+        o.clock = Some(clock);
+    })
+    .await;
+    let src = r.add(SourceKind::LabelStudio, None).await;
+    r.engine
+        .set_secret("fwd", Sensitive::new(SECRET.to_string()))
+        .await
+        .unwrap();
+    (r, src)
+}
+
+fn forward(src: &CreatedSource, conditions: Vec<Condition>) -> AutomationRequest {
+    AutomationRequest {
+        name: "to the annotations db".into(),
+        trigger: AutomationTrigger {
+            source_id: src.id.clone(),
+            actions: vec!["ANNOTATION_CREATED".into()],
+            project_id: None,
+            conditions,
+            fire: FireMode::Each,
+        },
+        action: AutomationAction::Forward {
+            url: "http://127.0.0.1:9/annotations".into(),
+            secret_name: Some("fwd".into()),
+            body_template: None,
+        },
+        dry_run: false,
+    }
+}
+
+async fn annotate(r: &Running, src: &CreatedSource, n: i64) {
+    let (status, _) = r.post_ls(src, &annotation_created(7, n, n)).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn each_event_is_forwarded_once_signed_over_the_bytes_received() {
+    let target = Arc::new(Target::default());
+    let clock = Arc::new(ManualClock::new(T0));
+    let (r, src) = setup(target.clone(), clock).await;
+    let a = r
+        .engine
+        .add_automation(forward(&src, vec![]))
+        .await
+        .unwrap();
+    annotate(&r, &src, 1).await;
+    annotate(&r, &src, 2).await;
+    assert_eq!(r.engine.evaluate_automations().await.unwrap(), 2);
+    assert_eq!(
+        r.engine.evaluate_automations().await.unwrap(),
+        0,
+        "judged once"
+    );
+    r.engine.drain_outbox().await.unwrap();
+    r.engine.drain_outbox().await.unwrap();
+
+    let seen = target.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2);
+    for s in &seen {
+        assert_eq!(s.url, "http://127.0.0.1:9/annotations");
+        assert!(verifies(s), "the signature verifies: {:?}", s.headers);
+        assert_eq!(
+            Target::header(s, "webhook-timestamp"),
+            (T0 / 1000).to_string()
+        );
+    }
+    assert_eq!(
+        seen[0].body,
+        annotation_created(7, 1, 1).into_bytes(),
+        "the bytes as received"
+    );
+    let detail = r.engine.automation_detail(&a.id).await.unwrap();
+    assert_eq!(detail.automation.fired, 2);
+    assert!(detail
+        .deliveries
+        .iter()
+        .all(|d| d.status == DeliveryStatus::Delivered && d.http_status == Some(200)));
+    assert_eq!(
+        detail.deliveries[0].response.as_deref(),
+        Some("{\"answered\": 200}")
+    );
+}
+
+#[tokio::test]
+async fn a_503_is_retried_with_the_same_id_and_a_400_fails_with_the_answer_kept() {
+    let target = Arc::new(Target::default());
+    *target.script.lock().unwrap() = vec![503, 200, 400];
+    let clock = Arc::new(ManualClock::new(T0));
+    let (r, src) = setup(target.clone(), clock.clone()).await;
+    let a = r
+        .engine
+        .add_automation(forward(&src, vec![]))
+        .await
+        .unwrap();
+    annotate(&r, &src, 1).await;
+    r.engine.evaluate_automations().await.unwrap();
+    r.engine.drain_outbox().await.unwrap();
+    let d = &r.engine.automation_detail(&a.id).await.unwrap().deliveries[0];
+    assert_eq!(
+        (d.status, d.http_status, d.attempts),
+        (DeliveryStatus::Pending, Some(503), 1)
+    );
+    clock.advance_ms(60_000);
+    r.engine.drain_outbox().await.unwrap();
+    let seen = target.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(
+        Target::header(&seen[0], "webhook-id"),
+        Target::header(&seen[1], "webhook-id")
+    );
+    assert!(verifies(&seen[1]));
+    let d = &r.engine.automation_detail(&a.id).await.unwrap().deliveries[0];
+    assert_eq!((d.status, d.attempts), (DeliveryStatus::Delivered, 2));
+
+    annotate(&r, &src, 2).await;
+    r.engine.evaluate_automations().await.unwrap();
+    r.engine.drain_outbox().await.unwrap();
+    let d = &r.engine.automation_detail(&a.id).await.unwrap().deliveries[0];
+    assert_eq!(
+        (d.status, d.http_status),
+        (DeliveryStatus::Failed, Some(400))
+    );
+    assert_eq!(d.response.as_deref(), Some("{\"answered\": 400}"));
+    assert!(d.error.as_deref().unwrap().contains("HTTP 400"), "{d:?}");
+    clock.advance_ms(3_600_000);
+    r.engine.drain_outbox().await.unwrap();
+    assert_eq!(
+        target.seen.lock().unwrap().len(),
+        3,
+        "a refusal is not retried"
+    );
+}
+
+#[tokio::test]
+async fn a_condition_that_does_not_hold_and_a_duplicate_fire_nothing() {
+    let target = Arc::new(Target::default());
+    let (r, src) = setup(target.clone(), Arc::new(ManualClock::new(T0))).await;
+    let not_cancelled = Condition::parse("annotation.was_cancelled = false").unwrap();
+    let a = r
+        .engine
+        .add_automation(forward(&src, vec![not_cancelled]))
+        .await
+        .unwrap();
+    let mut cancelled: serde_json::Value =
+        serde_json::from_str(&annotation_created(7, 1, 1)).unwrap();
+    cancelled["annotation"]["was_cancelled"] = true.into();
+    let (status, _) = r.post_ls(&src, &cancelled.to_string()).await;
+    assert_eq!(status, 200);
+    annotate(&r, &src, 2).await;
+    annotate(&r, &src, 2).await; // the same body again: stored as a duplicate
+    assert_eq!(r.engine.evaluate_automations().await.unwrap(), 1);
+    assert_eq!(
+        r.engine
+            .automation_detail(&a.id)
+            .await
+            .unwrap()
+            .automation
+            .fired,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_missing_or_malformed_secret_is_refused_when_the_automation_is_added() {
+    let target = Arc::new(Target::default());
+    let (r, src) = setup(target, Arc::new(ManualClock::new(T0))).await;
+    let mut req = forward(&src, vec![]);
+    req.action = AutomationAction::Forward {
+        url: "http://127.0.0.1:9/x".into(),
+        secret_name: Some("nope".into()),
+        body_template: None,
+    };
+    let e = r.engine.add_automation(req.clone()).await.unwrap_err();
+    assert!(
+        e.message.contains("loopline secret set nope"),
+        "{}",
+        e.message
+    );
+    r.engine
+        .set_secret("plain", Sensitive::new("not-a-whsec-secret".into()))
+        .await
+        .unwrap();
+    req.action = AutomationAction::Forward {
+        url: "http://127.0.0.1:9/x".into(),
+        secret_name: Some("plain".into()),
+        body_template: None,
+    };
+    let e = r.engine.add_automation(req).await.unwrap_err();
+    assert!(e.message.contains("whsec_"), "{}", e.message);
+    assert!(
+        !e.message.contains("not-a-whsec-secret"),
+        "the secret is never repeated"
+    );
+}
