@@ -98,7 +98,8 @@ fn finish(db: &Path, partial: &Path, now_ms: i64) -> Result<DbBackup, ApiError> 
             ),
         ));
     }
-    let file = std::fs::File::open(partial).map_err(|e| io_error("read", partial, e))?;
+    let file =
+        crate::sync_file::open_for_sync(partial).map_err(|e| io_error("read", partial, e))?;
     file.sync_all().map_err(|e| io_error("write", partial, e))?;
     let done = backup_dir(db).join(format!("{PREFIX}{}{SUFFIX}", stamp(now_ms)));
     std::fs::rename(partial, &done).map_err(|e| io_error("write", &done, e))?;
@@ -235,7 +236,7 @@ pub fn restore_newest_backup(db: &Path, now_ms: i64) -> Result<DbRestore, ApiErr
     let incoming = PathBuf::from(format!("{}.restoring", db.display()));
     std::fs::copy(&chosen.path, &incoming)
         .map_err(|e| io_error("copy", Path::new(&chosen.path), e))?;
-    std::fs::File::open(&incoming)
+    crate::sync_file::open_for_sync(&incoming)
         .and_then(|f| f.sync_all())
         .map_err(|e| io_error("write", &incoming, e))?;
     std::fs::rename(&incoming, db).map_err(|e| io_error("write", db, e))?;

@@ -23,6 +23,7 @@ mod rules;
 mod runs;
 mod settings;
 mod sources;
+mod sync_file;
 mod writer;
 
 pub use automations::{

@@ -10,7 +10,6 @@
 //! (It was an async task on the engine's sqlx pool; each pass then cost several thread
 //! hand-offs and a connection ping, hundreds of times a second under load.)
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -102,7 +101,7 @@ fn pass(conn: &Connection, db: &Path) -> rusqlite::Result<()> {
         // cache, and the complete checkpoint that lets the log start over would then flush
         // all of them at once, on the writer's path. Flushing here keeps that one small.
         // Durability does not depend on it: the log still holds these pages.
-        let _ = File::open(PathBuf::from(db)).and_then(|f| f.sync_data());
+        let _ = crate::sync_file::open_for_sync(&PathBuf::from(db)).and_then(|f| f.sync_data());
     }
     Ok(())
 }

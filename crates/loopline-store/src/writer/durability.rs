@@ -13,7 +13,6 @@
 
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -23,6 +22,7 @@ use loopline_core::ApiError;
 use tokio::sync::{oneshot, watch};
 
 use super::{unavailable, Stored, Wake};
+use crate::sync_file::open_for_sync;
 
 pub(crate) type Reply = oneshot::Sender<Result<Stored, ApiError>>;
 
@@ -51,21 +51,35 @@ impl WalFile {
     }
 }
 
+/// Which file a path names: the device and inode on Unix. Windows has no stable way to ask
+/// (`file_index` is unstable), and it also refuses to delete a file SQLite holds open, so
+/// there the log is simply the same file while it exists.
+#[cfg(unix)]
+fn identity(m: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (m.dev(), m.ino())
+}
+
+#[cfg(not(unix))]
+fn identity(_m: &std::fs::Metadata) -> (u64, u64) {
+    (0, 0)
+}
+
 impl Flush for WalFile {
     fn flush(&mut self) -> io::Result<()> {
         let current = match std::fs::metadata(&self.wal) {
-            Ok(m) => (m.dev(), m.ino()),
+            Ok(m) => identity(&m),
             // No log at all means every commit is already in the database file itself.
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 self.open = None;
-                return File::open(&self.db)?.sync_data();
+                return open_for_sync(&self.db)?.sync_data();
             }
             Err(e) => return Err(e),
         };
         if !matches!(&self.open, Some((_, dev, ino)) if (*dev, *ino) == current) {
-            let file = File::open(&self.wal)?;
-            let m = file.metadata()?;
-            self.open = Some((file, m.dev(), m.ino()));
+            let file = open_for_sync(&self.wal)?;
+            let (dev, ino) = identity(&file.metadata()?);
+            self.open = Some((file, dev, ino));
         }
         match &self.open {
             Some((file, _, _)) => file.sync_data(),
