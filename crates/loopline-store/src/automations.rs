@@ -159,14 +159,9 @@ impl Store {
     ) -> Result<Automation, ApiError> {
         let map = |e| db_error(e, self.path());
         let mut tx = self.pool().begin().await.map_err(map)?;
-        sqlx::query(
-            "INSERT INTO settings (key, value) VALUES (?, COALESCE((SELECT MAX(id) FROM events), 0)) \
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE NOT EXISTS (SELECT 1 FROM automations)",
-        )
-        .bind(CURSOR)
-        .execute(&mut *tx)
-        .await
-        .map_err(map)?;
+        crate::event_cursor::place_if_first(&mut tx, CURSOR, "automations")
+            .await
+            .map_err(map)?;
         let json = |v: serde_json::Result<String>| {
             v.map_err(|e| {
                 ApiError::new(
@@ -379,19 +374,9 @@ impl Store {
     ) -> Result<Option<AutomationPass>, ApiError> {
         let map = |e| db_error(e, self.path());
         let mut tx = self.pool().begin().await.map_err(map)?;
-        // Take the write lock first, so two processes never judge the same events.
-        sqlx::query("UPDATE settings SET value = value WHERE key = ?")
-            .bind(CURSOR)
-            .execute(&mut *tx)
+        let cursor = crate::event_cursor::lock(&mut tx, CURSOR)
             .await
             .map_err(map)?;
-        let cursor: Option<i64> =
-            sqlx::query_scalar::<_, String>("SELECT value FROM settings WHERE key = ?")
-                .bind(CURSOR)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(map)?
-                .and_then(|v| v.parse().ok());
         let Some(cursor) = cursor else {
             return Ok(None);
         };

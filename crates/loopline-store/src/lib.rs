@@ -10,6 +10,7 @@ mod body;
 mod catch_up;
 mod change_marks;
 mod errors;
+mod event_cursor;
 mod events;
 mod exports;
 mod in_use;

@@ -150,15 +150,9 @@ impl Store {
         let rule = new.rule;
         let map = |e| db_error(e, self.path());
         let mut tx = self.pool().begin().await.map_err(map)?;
-        // One statement reads "no rules" and moves the cursor, under the write lock it takes.
-        sqlx::query(
-            "INSERT INTO settings (key, value) VALUES (?, COALESCE((SELECT MAX(id) FROM events), 0)) \
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE NOT EXISTS (SELECT 1 FROM rules)",
-        )
-        .bind(CURSOR)
-        .execute(&mut *tx)
-        .await
-        .map_err(map)?;
+        crate::event_cursor::place_if_first(&mut tx, CURSOR, "rules")
+            .await
+            .map_err(map)?;
         sqlx::query(
             "INSERT INTO rules (id, source_id, project_id, every, pipeline, params_json, counter, overlap, dry_run, \
              start_time_limit_secs, created_at_ms, last_count, fired_bucket) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -269,19 +263,9 @@ impl Store {
     pub async fn begin_rule_pass(&self, limit: i64) -> Result<Option<RulePass>, ApiError> {
         let map = |e| db_error(e, self.path());
         let mut tx = self.pool().begin().await.map_err(map)?;
-        // Take the write lock first, so two processes never evaluate the same events.
-        sqlx::query("UPDATE settings SET value = value WHERE key = ?")
-            .bind(CURSOR)
-            .execute(&mut *tx)
+        let cursor = crate::event_cursor::lock(&mut tx, CURSOR)
             .await
             .map_err(map)?;
-        let cursor: Option<i64> =
-            sqlx::query_scalar::<_, String>("SELECT value FROM settings WHERE key = ?")
-                .bind(CURSOR)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(map)?
-                .and_then(|v| v.parse().ok());
         let Some(cursor) = cursor else {
             return Ok(None);
         };
