@@ -1,5 +1,6 @@
 //! `loopline automation …`: automations, a trigger and an action each (issue 26). This
-//! version delivers the forward action; the others are refused with what to use instead.
+//! version delivers the forward and notify actions; the others are refused with what to use
+//! instead.
 
 use clap::{Args, Subcommand, ValueEnum};
 use loopline_core::{
@@ -15,7 +16,8 @@ use crate::output::print_json;
 #[derive(Debug, Subcommand)]
 pub enum AutomationCommand {
     /// Add an automation: which events (--source, --on, --project, --when), how often
-    /// (--each or --every N), and what to do (--do forward --url U).
+    /// (--each or --every N), and what to do (--do forward --url U, or --do notify
+    /// [--desktop] [--slack-url-secret NAME] --message T).
     Add(AutomationAdd),
     /// The automations, with how often each fired.
     List(JsonFlag),
@@ -48,7 +50,7 @@ impl AutomationCommand {
 pub enum DoArg {
     /// POST the event to --url, signed with Standard Webhooks headers.
     Forward,
-    /// Not delivered by this version yet.
+    /// A desktop notice and/or a Slack-compatible webhook, with --message T.
     Notify,
     /// `loopline rule add retrain` does this today.
     StartPipeline,
@@ -88,6 +90,20 @@ pub struct AutomationAdd {
     /// The keychain secret (whsec_...) a forward signs with; unsigned without it.
     #[arg(long = "secret-name")]
     pub secret_name: Option<String>,
+    /// A file holding a JSON template for a forward's body ({{body.project.title}},
+    /// {{event.id}}, ...); the original body without it. Its text is stored.
+    #[arg(long = "body-template", value_name = "FILE")]
+    pub body_template: Option<std::path::PathBuf>,
+    /// A notify's desktop notice (shown by the app; it can be switched off in Settings).
+    #[arg(long)]
+    pub desktop: bool,
+    /// The keychain secret holding a Slack-compatible incoming webhook's URL
+    /// (`loopline secret set NAME`, from stdin): the URL is never given on the command line.
+    #[arg(long = "slack-url-secret", value_name = "NAME")]
+    pub slack_url_secret: Option<String>,
+    /// A notify's message, with the event's fields: "New project '{project.title}' is ready".
+    #[arg(long)]
+    pub message: Option<String>,
     /// Record what would fire, send nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -112,6 +128,18 @@ pub fn request(a: &AutomationAdd) -> Result<AutomationRequest, ApiError> {
         },
         _ => return Err(invalid("Say how often it fires: --each, or --every N.")),
     };
+    let notify_flags = a.desktop || a.slack_url_secret.is_some() || a.message.is_some();
+    let forward_flags = a.url.is_some() || a.secret_name.is_some() || a.body_template.is_some();
+    if a.action != DoArg::Notify && notify_flags {
+        return Err(invalid(
+            "--desktop, --slack-url-secret and --message belong to --do notify.",
+        ));
+    }
+    if a.action != DoArg::Forward && forward_flags {
+        return Err(invalid(
+            "--url, --secret-name and --body-template belong to --do forward.",
+        ));
+    }
     let action = match a.action {
         DoArg::Forward => AutomationAction::Forward {
             url: a
@@ -119,16 +147,23 @@ pub fn request(a: &AutomationAdd) -> Result<AutomationRequest, ApiError> {
                 .clone()
                 .ok_or_else(|| invalid("--do forward needs --url U."))?,
             secret_name: a.secret_name.clone(),
-            body_template: None,
+            body_template: a.body_template.as_deref().map(read_template).transpose()?,
+        },
+        DoArg::Notify => AutomationAction::Notify {
+            desktop: a.desktop,
+            slack_url_secret: a.slack_url_secret.clone(),
+            message: a.message.clone().ok_or_else(|| {
+                invalid("--do notify needs --message T, e.g. --message \"New project '{project.title}' is ready for labeling\".")
+            })?,
         },
         DoArg::StartPipeline => {
             return Err(invalid(
                 "Start-a-pipeline automations are `loopline rule add retrain` in this version.",
             ))
         }
-        DoArg::Notify | DoArg::DatasetVersion => {
+        DoArg::DatasetVersion => {
             return Err(invalid(
-                "This version of Loopline delivers forward automations only; notify and dataset-version come next.",
+                "This version of Loopline delivers forward and notify automations; dataset-version comes next.",
             ))
         }
     };
@@ -151,14 +186,46 @@ pub fn request(a: &AutomationAdd) -> Result<AutomationRequest, ApiError> {
     })
 }
 
+/// The template's text, read here so the engine stores what the user wrote.
+fn read_template(path: &std::path::Path) -> Result<String, ApiError> {
+    std::fs::read_to_string(path).map_err(|e| {
+        invalid(&format!(
+            "--body-template {} cannot be read: {e}.",
+            path.display()
+        ))
+    })
+}
+
 fn line(a: &Automation) -> String {
     let when = match &a.trigger.fire {
         FireMode::Each => "each".to_string(),
         FireMode::Every { n, .. } => format!("every {n}"),
     };
     let what = match &a.action {
-        AutomationAction::Forward { url, .. } => format!("forward to {url}"),
-        AutomationAction::Notify { .. } => "notify".to_string(),
+        AutomationAction::Forward {
+            url, body_template, ..
+        } => format!(
+            "forward to {url}{}",
+            if body_template.is_some() {
+                " (body from a template)"
+            } else {
+                ""
+            }
+        ),
+        AutomationAction::Notify {
+            desktop,
+            slack_url_secret,
+            ..
+        } => {
+            let mut to = Vec::new();
+            if *desktop {
+                to.push("the desktop".to_string());
+            }
+            if let Some(name) = slack_url_secret {
+                to.push(format!("Slack (secret '{name}')"));
+            }
+            format!("notify {}", to.join(" and "))
+        }
     };
     format!(
         "{}  {}  {} {} from {}: {}; fired {}{}{}",

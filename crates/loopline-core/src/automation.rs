@@ -1,6 +1,7 @@
 //! Automations: a trigger (which events, which conditions, each or every N) and an action
-//! (forward the event, or notify). The retrain rule generalised; the start-a-pipeline and
-//! dataset-version actions come in a later slice.
+//! (forward the event, or notify: a desktop notice and/or a Slack-compatible webhook). The
+//! retrain rule generalised; the start-a-pipeline and dataset-version actions come in a
+//! later slice.
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -26,7 +27,8 @@ pub enum AutomationAction {
     Forward {
         url: String,
         secret_name: Option<String>,
-        /// An Aquarium-export style template for the body; the original body when `None`.
+        /// A JSON template for the body (the Aquarium exports' engine, over `event` and
+        /// `body`: see `forward_template`); the original body when `None`.
         body_template: Option<String>,
     },
     /// A desktop notice and/or a Slack-compatible incoming webhook whose URL is the
@@ -86,9 +88,14 @@ impl AutomationRequest {
             }
         }
         match &self.action {
-            AutomationAction::Forward { url, .. } => {
+            AutomationAction::Forward {
+                url, body_template, ..
+            } => {
                 if !(url.starts_with("http://") || url.starts_with("https://")) {
                     return invalid("--url must start with http:// or https://.");
+                }
+                if let Some(t) = body_template {
+                    crate::forward_template::check(t)?;
                 }
             }
             AutomationAction::Notify {
@@ -223,6 +230,12 @@ mod tests {
             body_template: None,
         });
         assert!(r.validate().is_err());
+        let r = request(AutomationAction::Forward {
+            url: "http://x".into(),
+            secret_name: None,
+            body_template: Some(r#"{"t": "{{project.title}}"}"#.into()),
+        });
+        assert!(r.validate().unwrap_err().message.contains("body.<path>"));
     }
 
     #[test]

@@ -61,6 +61,8 @@ pub struct NotificationPrefs {
     pub loop_check_failed: bool,
     /// A catch-up found annotations whose webhooks never arrived.
     pub catch_up: bool,
+    /// A notify automation with --desktop fired.
+    pub automation: bool,
 }
 
 impl Default for NotificationPrefs {
@@ -72,6 +74,7 @@ impl Default for NotificationPrefs {
             tunnel_down: true,
             loop_check_failed: true,
             catch_up: true,
+            automation: true,
         }
     }
 }
@@ -86,16 +89,19 @@ pub enum NoticeKind {
     TunnelDown,
     LoopCheckFailed,
     CatchUp,
+    /// A notify automation's desktop notice.
+    Automation,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 6] = [
+    pub const ALL: [NoticeKind; 7] = [
         NoticeKind::RunEnded,
         NoticeKind::AquariumIssue,
         NoticeKind::WebhookOff,
         NoticeKind::TunnelDown,
         NoticeKind::LoopCheckFailed,
         NoticeKind::CatchUp,
+        NoticeKind::Automation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -106,6 +112,7 @@ impl NoticeKind {
             NoticeKind::TunnelDown => "tunnel_down",
             NoticeKind::LoopCheckFailed => "loop_check_failed",
             NoticeKind::CatchUp => "catch_up",
+            NoticeKind::Automation => "automation",
         }
     }
 
@@ -123,6 +130,7 @@ impl NotificationPrefs {
             NoticeKind::TunnelDown => self.tunnel_down,
             NoticeKind::LoopCheckFailed => self.loop_check_failed,
             NoticeKind::CatchUp => self.catch_up,
+            NoticeKind::Automation => self.automation,
         }
     }
 
@@ -134,6 +142,7 @@ impl NotificationPrefs {
             NoticeKind::TunnelDown => &mut self.tunnel_down,
             NoticeKind::LoopCheckFailed => &mut self.loop_check_failed,
             NoticeKind::CatchUp => &mut self.catch_up,
+            NoticeKind::Automation => &mut self.automation,
         };
         *slot = on;
     }

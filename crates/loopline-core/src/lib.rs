@@ -17,6 +17,8 @@ mod database;
 mod delivery_state;
 mod error;
 mod event;
+pub mod forward_template;
+pub mod json_template;
 mod receiver;
 mod retrain;
 mod secret;

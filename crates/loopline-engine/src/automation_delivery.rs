@@ -1,10 +1,13 @@
-//! Delivering an automation's firing, from the outbox: a forward POSTs the event to its
-//! target, signed the Standard Webhooks way, and keeps what the target answered on the
-//! delivery. 408, 429 and 5xx answers and an unreachable target are retried with backoff
-//! (the same `webhook-id` each time, so the target can drop a repeat); any other answer
-//! fails at once, with the target's words kept.
+//! Delivering an automation's firing, from the outbox: a forward POSTs the event (or its
+//! body template rendered) to its target, signed the Standard Webhooks way over the exact
+//! bytes sent, and keeps what the target answered on the delivery; a notify is
+//! `automation_notify.rs`. 408, 429 and 5xx answers and an unreachable target are retried
+//! with backoff (the same `webhook-id` each time, so the target can drop a repeat); any
+//! other answer fails at once, with the target's words kept.
 
 use loopline_cloud::standard_webhooks;
+use loopline_cloud::web::Answer;
+use loopline_core::forward_template::{self, ForwardEvent};
 use loopline_core::{ApiError, AutomationAction, DeliveryStatus, ErrorCode};
 use loopline_store::{DeliveryOutcome, OutboxItem};
 
@@ -21,7 +24,7 @@ pub fn webhook_id(event_id: i64) -> String {
     format!("evt_{event_id}")
 }
 
-fn refused(message: String) -> DeliveryError {
+pub(crate) fn refused(message: String) -> DeliveryError {
     DeliveryError {
         error: ApiError::new(ErrorCode::TargetRejected, message),
         retryable: false,
@@ -51,18 +54,31 @@ impl Engine {
         };
         match &automation.action {
             AutomationAction::Forward {
-                url, secret_name, ..
+                url,
+                secret_name,
+                body_template,
             } => {
-                self.forward(delivery_id, delivery.event_id, url, secret_name.as_deref())
+                let target = ForwardTarget {
+                    url,
+                    secret_name: secret_name.as_deref(),
+                    body_template: body_template.as_deref(),
+                };
+                self.forward(delivery_id, delivery.event_id, &target).await
+            }
+            AutomationAction::Notify {
+                desktop,
+                slack_url_secret,
+                message,
+            } => {
+                let n = crate::automation_notify::NotifyTarget {
+                    automation: &automation.name,
+                    desktop: *desktop,
+                    slack_url_secret: slack_url_secret.as_deref(),
+                    message,
+                };
+                self.deliver_notify(delivery_id, delivery.event_id, &n)
                     .await
             }
-            AutomationAction::Notify { .. } => Err(DeliveryError {
-                error: ApiError::new(
-                    ErrorCode::InvalidArgument,
-                    "Notify automations are not delivered by this version of Loopline yet.",
-                ),
-                retryable: false,
-            }),
         }
     }
 
@@ -70,11 +86,10 @@ impl Engine {
         &self,
         delivery_id: i64,
         event_id: i64,
-        url: &str,
-        secret_name: Option<&str>,
+        target: &ForwardTarget<'_>,
     ) -> Result<(), DeliveryError> {
         let event = self.store.event(event_id).await?;
-        let key = match secret_name {
+        let key = match target.secret_name {
             None => None,
             Some(name) => {
                 let secret = self.secret(name).await?.ok_or_else(|| {
@@ -86,15 +101,49 @@ impl Engine {
                 Some(standard_webhooks::secret_key(secret.expose()).map_err(DeliveryError::from)?)
             }
         };
+        let id = webhook_id(event_id);
+        let body = match target.body_template {
+            None => event.body,
+            Some(t) => {
+                let e = &event.summary;
+                let rendered = forward_template::render(
+                    t,
+                    ForwardEvent {
+                        id: e.id,
+                        webhook_id: &id,
+                        action: e.action.as_deref(),
+                        kind: e.kind.as_str(),
+                        source_id: &e.source_id,
+                        project_id: e.project_id,
+                        body: serde_json::from_slice(&event.body)
+                            .unwrap_or(serde_json::Value::Null),
+                    },
+                );
+                // The template does not fit this event: retrying would not change that.
+                rendered.map_err(|e| {
+                    refused(format!(
+                        "The body template could not be rendered for event {event_id}: {}",
+                        e.message
+                    ))
+                })?
+            }
+        };
         let timestamp = self.clock.now_ms().div_euclid(1000);
-        let headers = standard_webhooks::headers(
-            key.as_deref(),
-            &webhook_id(event_id),
-            timestamp,
-            &event.body,
-        );
+        let headers = standard_webhooks::headers(key.as_deref(), &id, timestamp, &body);
+        let answer = self.web.post_body(target.url, &headers, &body).await;
+        self.record_answer(delivery_id, target.url, answer).await
+    }
+
+    /// Keeps one attempt's outcome on the delivery and says whether to retry. `shown` names
+    /// the target in the words kept and logged (never a secret URL).
+    pub(crate) async fn record_answer(
+        &self,
+        delivery_id: i64,
+        shown: &str,
+        answer: Result<Answer, ApiError>,
+    ) -> Result<(), DeliveryError> {
         let now = self.clock.now_ms();
-        let answer = match self.web.post_body(url, &headers, &event.body).await {
+        let answer = match answer {
             Ok(a) => a,
             Err(e) => {
                 let outcome = DeliveryOutcome {
@@ -113,7 +162,7 @@ impl Engine {
         };
         let ok = (200..300).contains(&answer.status);
         let again = retryable_status(answer.status);
-        let words = (!ok).then(|| format!("{url} answered HTTP {}.", answer.status));
+        let words = (!ok).then(|| format!("{shown} answered HTTP {}.", answer.status));
         let outcome = DeliveryOutcome {
             status: if ok {
                 DeliveryStatus::Delivered
@@ -135,10 +184,17 @@ impl Engine {
                 retryable: true,
             }),
             Some(w) => Err(refused(format!(
-                "{w} It refused the event; fix the target or the automation, then retry."
+                "{w} It refused the delivery; fix the target or the automation, then retry."
             ))),
         }
     }
+}
+
+/// Where a forward goes and how its body is made.
+struct ForwardTarget<'a> {
+    url: &'a str,
+    secret_name: Option<&'a str>,
+    body_template: Option<&'a str>,
 }
 
 #[cfg(test)]

@@ -21,13 +21,6 @@ impl Engine {
     /// "every N" project's counter is now), then stores it. It judges events from now on.
     pub async fn add_automation(&self, req: AutomationRequest) -> Result<Automation, ApiError> {
         req.validate()?;
-        if let AutomationAction::Notify { .. } = req.action {
-            // Stored but never delivered would be a trap: refuse until the lane exists.
-            return Err(invalid(
-                "This version of Loopline delivers forward automations only; notify comes next."
-                    .into(),
-            ));
-        }
         let now = self.clock.now_ms();
         self.store.source(&req.trigger.source_id, now).await?;
         let secret = match &req.action {
@@ -43,8 +36,20 @@ impl Engine {
                      (the value is read from stdin), then add the automation."
                 )));
             };
-            if let AutomationAction::Forward { .. } = req.action {
-                loopline_cloud::standard_webhooks::secret_key(value.expose())?;
+            match req.action {
+                AutomationAction::Forward { .. } => {
+                    loopline_cloud::standard_webhooks::secret_key(value.expose())?;
+                }
+                AutomationAction::Notify { .. } => {
+                    if !crate::automation_notify::is_webhook_url(value.expose()) {
+                        // Said without the value: it is a credential.
+                        return Err(invalid(format!(
+                            "The secret '{name}' does not hold an http(s) URL. Store the Slack \
+                             incoming webhook's URL with `loopline secret set {name}` (read from \
+                             stdin), then add the automation."
+                        )));
+                    }
+                }
             }
         }
         let start = match req.trigger.fire {

@@ -5,96 +5,21 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use async_trait::async_trait;
 use base64::Engine as _;
 use common::manual_clock::ManualClock;
+use common::recording_target::{Seen, Target};
 use common::{annotation_created, receiving_with, Running};
 use hmac::{Hmac, Mac};
-use loopline_cloud::image_hosts::ImageHosts;
-use loopline_cloud::web::{Answer, Web};
+use loopline_cloud::web::Web;
 use loopline_core::{
-    ApiError, AutomationAction, AutomationRequest, AutomationTrigger, Condition, CreatedSource,
-    DeliveryStatus, ErrorCode, FireMode, Sensitive, SourceKind,
+    AutomationAction, AutomationRequest, AutomationTrigger, Condition, CreatedSource,
+    DeliveryStatus, FireMode, Sensitive, SourceKind,
 };
 
 const T0: i64 = 1_790_000_000_000;
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-/// One POST as the target saw it.
-#[derive(Debug, Clone)]
-struct Seen {
-    url: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-/// A target that answers from a script of statuses (then 200), and records every POST.
-#[derive(Default)]
-struct Target {
-    seen: Mutex<Vec<Seen>>,
-    script: Mutex<Vec<u16>>,
-}
-
-impl Target {
-    fn header(seen: &Seen, name: &str) -> String {
-        seen.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    }
-}
-
-#[async_trait]
-impl Web for Target {
-    async fn post_json(
-        &self,
-        url: &str,
-        headers: &[(String, String)],
-        body: &serde_json::Value,
-    ) -> Result<Answer, ApiError> {
-        self.post_body(url, headers, &serde_json::to_vec(body).unwrap())
-            .await
-    }
-
-    async fn post_body(
-        &self,
-        url: &str,
-        headers: &[(String, String)],
-        body: &[u8],
-    ) -> Result<Answer, ApiError> {
-        self.seen.lock().unwrap().push(Seen {
-            url: url.into(),
-            headers: headers.to_vec(),
-            body: body.to_vec(),
-        });
-        let mut script = self.script.lock().unwrap();
-        let status = if script.is_empty() {
-            200
-        } else {
-            script.remove(0)
-        };
-        Ok(Answer {
-            status,
-            body: format!("{{\"answered\": {status}}}"),
-        })
-    }
-
-    async fn head_bytes(&self, _: &str, _: usize, _: &ImageHosts) -> Result<Vec<u8>, ApiError> {
-        Err(ApiError::new(ErrorCode::NotFound, "no image here"))
-    }
-
-    async fn fetch(
-        &self,
-        _: &str,
-        _: usize,
-        _: &ImageHosts,
-    ) -> Result<(String, Vec<u8>), ApiError> {
-        Err(ApiError::new(ErrorCode::NotFound, "no image here"))
-    }
-}
 
 /// The Standard Webhooks check a receiver makes, written from the spec, not from Loopline's code.
 fn verifies(seen: &Seen) -> bool {
@@ -312,4 +237,55 @@ async fn a_missing_or_malformed_secret_is_refused_when_the_automation_is_added()
         !e.message.contains("not-a-whsec-secret"),
         "the secret is never repeated"
     );
+}
+
+#[tokio::test]
+async fn a_body_template_is_rendered_and_signed_over_the_bytes_sent() {
+    let target = Arc::new(Target::default());
+    let (r, src) = setup(target.clone(), Arc::new(ManualClock::new(T0))).await;
+    let mut req = forward(&src, vec![]);
+    req.action = AutomationAction::Forward {
+        url: "http://127.0.0.1:9/annotations".into(),
+        secret_name: Some("fwd".into()),
+        body_template: Some(
+            r#"{"annotation": "{{body.annotation.id}}", "project": "{{body.project.title}}",
+                "event": "{{event.webhook_id}}", "labels": {"$each": "body.annotation.result", "$item": "{{element.type}}"}}"#
+                .into(),
+        ),
+    };
+    r.engine.add_automation(req.clone()).await.unwrap();
+    annotate(&r, &src, 1).await;
+    r.engine.evaluate_automations().await.unwrap();
+    r.engine.drain_outbox().await.unwrap();
+
+    let seen = target.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1);
+    let received: serde_json::Value = serde_json::from_str(&annotation_created(7, 1, 1)).unwrap();
+    let sent: serde_json::Value = serde_json::from_slice(&seen[0].body).unwrap();
+    let types: Vec<serde_json::Value> = received["annotation"]["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["type"].clone())
+        .collect();
+    assert_eq!(
+        sent,
+        serde_json::json!({
+            "annotation": received["annotation"]["id"],
+            "project": received["project"]["title"],
+            "event": Target::header(&seen[0], "webhook-id"),
+            "labels": types,
+        })
+    );
+    assert!(verifies(&seen[0]), "signed over the rendered bytes");
+
+    // A template naming what cannot exist is refused when added, in words.
+    req.action = AutomationAction::Forward {
+        url: "http://127.0.0.1:9/x".into(),
+        secret_name: None,
+        body_template: Some(r#"{"t": "{{project.title}}"}"#.into()),
+    };
+    let e = r.engine.add_automation(req).await.unwrap_err();
+    assert_eq!(e.code, loopline_core::ErrorCode::InvalidArgument);
+    assert!(e.message.contains("body.project.title"), "{}", e.message);
 }

@@ -1,6 +1,6 @@
 //! Automations, and the transaction in which events are judged against them: the cursor
 //! past the events, each automation's progress, and every firing with its outbox item
-//! commit together. See `migrations/0011_automations.sql`.
+//! commit together. See `migrations/0011_automations.sql` and `0012_delivery_desktop.sql`.
 
 use loopline_core::{
     rfc3339_ms, ApiError, Automation, AutomationAction, AutomationDelivery, AutomationRequest,
@@ -344,6 +344,25 @@ impl Store {
         .await
         .map_err(|e| db_error(e, self.path()))?;
         Ok(())
+    }
+
+    /// Takes the right to show a notify delivery's desktop notice. `true` once per delivery,
+    /// ever: the one worker that sets it shows the notice, and no retry or take-over does
+    /// again. (A crash right after it is set loses that notice rather than doubling it.)
+    pub async fn claim_desktop_notice(
+        &self,
+        delivery_id: i64,
+        now_ms: i64,
+    ) -> Result<bool, ApiError> {
+        sqlx::query(
+            "UPDATE automation_deliveries SET desktop_at_ms = ? WHERE id = ? AND desktop_at_ms IS NULL",
+        )
+        .bind(now_ms)
+        .bind(delivery_id)
+        .execute(self.pool())
+        .await
+        .map(|r| r.rows_affected() == 1)
+        .map_err(|e| db_error(e, self.path()))
     }
 
     /// The outbox gave up on a delivery: it is failed, with the reason in words; what the

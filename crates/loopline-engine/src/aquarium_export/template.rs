@@ -1,10 +1,9 @@
-//! The body and variables templates of REST and GraphQL exports: JSON in which a string
-//! `"{{path}}"` becomes the value at that path (keeping its JSON type: a list stays a list),
-//! `{{path}}` inside a longer string becomes its text, and `{"$each": "elements", "$item": T}`
-//! becomes one T per chosen element, with `element` bound to it.
+//! The body and variables templates of REST and GraphQL exports: the shared JSON template
+//! engine (`loopline_core::json_template`) over `{issue, label_ids, elements}`, where
+//! `{"$each": "elements", "$item": T}` makes one T per chosen element.
 
-use loopline_core::{ApiError, ErrorCode};
-use serde_json::{Map, Value};
+use loopline_core::{json_template, ApiError};
+use serde_json::Value;
 
 /// Aquarium's REST sample, built as it meant to: the issue's name and project, and each
 /// frame with its id and image URL.
@@ -26,95 +25,19 @@ pub const DEFAULT_GRAPHQL_VARIABLES: &str =
 /// The fields a template can name, for the error that lists them.
 const FIELDS: &str = "issue.id, issue.name, issue.project, label_ids, elements, and inside $each: element.element_id, element.element_type, element.frame_id, element.dataset, element.inference_set, element.image_url, element.preview_url, element.width, element.height, element.label_ids, element.classes, element.labels, element.user_metadata";
 
-fn bad(message: String) -> ApiError {
-    ApiError::new(ErrorCode::InvalidArgument, message)
+/// What the Aquarium templates can name, for the error that lists them.
+fn fields() -> String {
+    format!("The fields are: {FIELDS}.")
 }
 
-/// Parses a template, saying where it is not JSON.
+/// Parses a template, saying where it is not JSON (the shared engine, `loopline_core::json_template`).
 pub fn parse(template: &str, what: &str) -> Result<Value, ApiError> {
-    serde_json::from_str(template).map_err(|e| {
-        bad(format!(
-            "The {what} template is not JSON (line {}, column {}: {e}). Fix it and preview again.",
-            e.line(),
-            e.column()
-        ))
-    })
+    json_template::parse(template, what)
 }
 
 /// Expands a parsed template against `ctx` (`{issue, label_ids, elements}`).
 pub fn render(t: &Value, ctx: &Value) -> Result<Value, ApiError> {
-    match t {
-        Value::String(s) => render_text(s, ctx),
-        Value::Array(a) => a
-            .iter()
-            .map(|v| render(v, ctx))
-            .collect::<Result<_, _>>()
-            .map(Value::Array),
-        Value::Object(o) if o.contains_key("$each") => {
-            let over = o["$each"].as_str().unwrap_or_default();
-            let list = lookup(ctx, over).and_then(Value::as_array).ok_or_else(|| {
-                bad(format!(
-                    "\"$each\": \"{over}\" does not name a list. Use \"$each\": \"elements\"."
-                ))
-            })?;
-            let item = o
-                .get("$item")
-                .ok_or_else(|| bad("\"$each\" needs an \"$item\" template beside it.".into()))?;
-            let mut out = Vec::with_capacity(list.len());
-            for element in list {
-                let mut inner = ctx.clone();
-                inner["element"] = element.clone();
-                out.push(render(item, &inner)?);
-            }
-            Ok(Value::Array(out))
-        }
-        Value::Object(o) => {
-            let mut out = Map::new();
-            for (k, v) in o {
-                out.insert(k.clone(), render(v, ctx)?);
-            }
-            Ok(Value::Object(out))
-        }
-        other => Ok(other.clone()),
-    }
-}
-
-fn lookup<'a>(ctx: &'a Value, path: &str) -> Option<&'a Value> {
-    path.trim()
-        .split('.')
-        .try_fold(ctx, |v, k| v.as_object().and_then(|o| o.get(k)))
-}
-
-fn render_text(s: &str, ctx: &Value) -> Result<Value, ApiError> {
-    let whole = s.trim();
-    if whole.starts_with("{{") && whole.ends_with("}}") && whole.matches("{{").count() == 1 {
-        return value_at(ctx, &whole[2..whole.len() - 2]).cloned();
-    }
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(start) = rest.find("{{") {
-        let end = rest[start..]
-            .find("}}")
-            .ok_or_else(|| bad(format!("\"{s}\" opens {{{{ without closing it.")))?;
-        out.push_str(&rest[..start]);
-        match value_at(ctx, &rest[start + 2..start + end])? {
-            Value::String(v) => out.push_str(v),
-            Value::Null => {}
-            v => out.push_str(&v.to_string()),
-        }
-        rest = &rest[start + end + 2..];
-    }
-    out.push_str(rest);
-    Ok(Value::String(out))
-}
-
-fn value_at<'a>(ctx: &'a Value, path: &str) -> Result<&'a Value, ApiError> {
-    lookup(ctx, path).ok_or_else(|| {
-        bad(format!(
-            "The template names {{{{{}}}}}, which is not a field. The fields are: {FIELDS}.",
-            path.trim()
-        ))
-    })
+    json_template::render(t, ctx, &fields())
 }
 
 #[cfg(test)]

@@ -117,6 +117,11 @@ fn summary(kind: NoticeKind, n: u64) -> Notice {
             format!("{n} more catch-up{s} found missed annotations"),
             "The timeline has one entry per gap.".to_string(),
         ),
+        NoticeKind::Automation => (
+            format!("{n} more automation notice{s}"),
+            "`loopline automation show ID` (or the automation's page) lists each delivery."
+                .to_string(),
+        ),
     };
     Notice { kind, title, body }
 }

@@ -8,6 +8,7 @@ pub mod fake_s3;
 pub mod fake_sagemaker;
 pub mod fake_tunnel;
 pub mod manual_clock;
+pub mod recording_target;
 
 use std::sync::Arc;
 
