@@ -24,6 +24,7 @@ const defaults: CompanionPrefs = {
     tunnel_down: true,
     loop_check_failed: true,
     catch_up: true,
+    automation: true,
   },
 };
 

@@ -133,9 +133,13 @@ tunnel_down: boolean, loop_check_failed: boolean,
 /**
  * A catch-up found annotations whose webhooks never arrived.
  */
-catch_up: boolean, };
+catch_up: boolean, 
+/**
+ * A notify automation with --desktop fired.
+ */
+automation: boolean, };
 
-export type NoticeKind = "run_ended" | "aquarium_issue" | "webhook_off" | "tunnel_down" | "loop_check_failed" | "catch_up";
+export type NoticeKind = "run_ended" | "aquarium_issue" | "webhook_off" | "tunnel_down" | "loop_check_failed" | "catch_up" | "automation";
 
 export type CompanionPrefs = { on_close: CloseAction, notify: NotificationPrefs, 
 /**
@@ -822,7 +826,8 @@ export type FireMode = { "mode": "each" } | { "mode": "every", n: number, counte
 
 export type AutomationAction = { "kind": "forward", url: string, secret_name: string | null, 
 /**
- * An Aquarium-export style template for the body; the original body when `None`.
+ * A JSON template for the body (the Aquarium exports' engine, over `event` and
+ * `body`: see `forward_template`); the original body when `None`.
  */
 body_template: string | null, } | { "kind": "notify", desktop: boolean, slack_url_secret: string | null, message: string, };
 

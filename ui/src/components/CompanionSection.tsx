@@ -10,6 +10,7 @@ const NOTICES: { key: keyof NotificationPrefs; label: string }[] = [
   { key: "tunnel_down", label: "The tunnel has been down for more than a minute" },
   { key: "loop_check_failed", label: "The loop check failed" },
   { key: "catch_up", label: "A catch-up found annotations whose webhooks never arrived" },
+  { key: "automation", label: "A notify automation fired (its desktop notice)" },
 ];
 
 /** Loopline as a companion: what closing the window does, start at login, notifications. */
