@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from harness.leaks import files_under, leaks
 from harness.moto_peer import Moto
 from harness.processes import ARTIFACTS, REPO, Peer, free_port, wait_for_port
 
@@ -153,10 +154,7 @@ def test_no_secret_is_found_at_rest_or_in_output(label_studio, pat, moto, cli_bi
     s.run("diagnostics")
 
     # Search.
-    haystacks: dict[str, bytes] = {}
-    for path in home.rglob("*"):
-        if path.is_file() and not (keyring_home and str(path).startswith(keyring_home)):
-            haystacks[str(path.relative_to(home))] = path.read_bytes()
+    haystacks = files_under(home, skip=keyring_home)
     assert any(p.startswith(".local/share/loopline/") for p in haystacks), sorted(haystacks)
     # serve's rotating log (the OS's log folder, here under HOME) is searched with the rest.
     assert ".local/state/loopline/logs/serve.log" in haystacks, sorted(haystacks)
@@ -165,10 +163,5 @@ def test_no_secret_is_found_at_rest_or_in_output(label_studio, pat, moto, cli_bi
     for i, text in enumerate(s.printed):
         haystacks[f"command output {i}"] = text.encode()
 
-    hits = []
-    for what, value in known.items():
-        needle = value.encode()
-        for where, hay in haystacks.items():
-            if needle in hay:
-                hits.append(f"{what} found in {where}")
+    hits = leaks(known, haystacks)
     assert hits == [], "\n".join(hits)
