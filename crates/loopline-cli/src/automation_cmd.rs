@@ -18,7 +18,7 @@ pub enum AutomationCommand {
     /// Add an automation: which events (--source, --on, --project, --when), how often
     /// (--each or --every N), and what to do (--do forward --url U, or --do notify
     /// [--desktop] [--slack-url-secret NAME] --message T).
-    Add(AutomationAdd),
+    Add(Box<AutomationAdd>),
     /// The automations, with how often each fired.
     List(JsonFlag),
     /// One automation and its last 50 deliveries, with what each target answered.

@@ -129,7 +129,7 @@ mod tests {
 
     #[test]
     fn a_field_the_body_lacks_is_named() {
-        let e = render(TEMPLATE, event(json!({"project": {"id": 3}}))).unwrap_err();
+        let e = render(TEMPLATE, event(json!({"project": {"id": 3}, "tasks": []}))).unwrap_err();
         assert!(
             e.message.contains("{{body.project.title}}"),
             "{}",
