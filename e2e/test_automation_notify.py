@@ -19,6 +19,7 @@ import signal
 import subprocess
 from pathlib import Path
 
+import pytest
 import requests
 from standardwebhooks import Webhook
 
@@ -141,115 +142,106 @@ def texts(requests_: list) -> list[dict]:
     return [json.loads(r.body) for r in requests_]
 
 
-def test_project_created_notifies_slack_once_after_a_503_and_the_url_stays_secret(cli_binary, data_dir, tmp_path):
+@pytest.fixture
+def loop(cli_binary, data_dir, tmp_path):
     recorder = Recorder()
     loop = Loop(cli_binary, data_dir, tmp_path / "logs", recorder)
+    loop.template = tmp_path / "project.json"
+    loop.template.write_text(TEMPLATE)
+    yield loop
+    loop.stop()
+    recorder.stop()
+
+
+def test_project_created_notifies_slack_once_after_a_503_and_the_url_stays_secret(loop):
+    recorder = loop.recorder
     recorder.plans[loop.slack_path] = [503]
-    try:
-        loop.start()
-        loop.setup()
-        added = loop.notify("--desktop")
-        assert "slack" in json.dumps(added) and loop.token not in json.dumps(added)
-        loop.post(FIXTURE.read_bytes())
-        loop.post(FIXTURE.read_bytes())  # Label Studio's body again: stored as a duplicate
+    loop.start()
+    loop.setup()
+    added = loop.notify("--desktop")
+    assert "slack" in json.dumps(added) and loop.token not in json.dumps(added)
+    loop.post(FIXTURE.read_bytes())
+    loop.post(FIXTURE.read_bytes())  # Label Studio's body again: stored as a duplicate
 
-        ds = loop.wait_delivered(added["id"], 1)
-        assert len(ds) == 1, ds
-        assert (ds[0]["http_status"], ds[0]["attempts"], ds[0]["response"]) == (200, 2, "ok"), ds[0]
-        seen = recorder.at(loop.slack_path)
-        assert [r.status for r in seen] == [503, 200]
-        assert texts(seen) == [message(TITLE)] * 2
-        assert seen[1].headers["content-type"] == "application/json"
-        assert len(recorder.delivered(loop.slack_path)) == 1
+    ds = loop.wait_delivered(added["id"], 1)
+    assert len(ds) == 1, ds
+    assert (ds[0]["http_status"], ds[0]["attempts"], ds[0]["response"]) == (200, 2, "ok"), ds[0]
+    seen = recorder.at(loop.slack_path)
+    assert [r.status for r in seen] == [503, 200]
+    assert texts(seen) == [message(TITLE)] * 2
+    assert seen[1].headers["content-type"] == "application/json"
+    assert len(recorder.delivered(loop.slack_path)) == 1
 
-        # A Slack refusal (404 no_service) fails at once, Slack's answer kept, the URL never named.
-        recorder.plans[loop.slack_path] = [(404, b"no_service")]
-        loop.post(renamed("Birds v2"))
+    # A Slack refusal (404 no_service) fails at once, Slack's answer kept, the URL never named.
+    recorder.plans[loop.slack_path] = [(404, b"no_service")]
+    loop.post(renamed("Birds v2"))
 
-        def failed():
-            ds = loop.deliveries(added["id"])
-            return ds[0] if len(ds) == 2 and ds[0]["status"] == "failed" else None
+    def failed():
+        ds = loop.deliveries(added["id"])
+        return ds[0] if len(ds) == 2 and ds[0]["status"] == "failed" else None
 
-        d = wait_until(failed, "the 404 is recorded")
-        assert (d["http_status"], d["response"]) == (404, "no_service"), d
-        assert "HTTP 404" in d["error"] and "secret 'slack'" in d["error"], d
-    finally:
-        loop.stop()
-        recorder.stop()
+    d = wait_until(failed, "the 404 is recorded")
+    assert (d["http_status"], d["response"]) == (404, "no_service"), d
+    assert "HTTP 404" in d["error"] and "secret 'slack'" in d["error"], d
+    loop.stop()
     assert len(recorder.at(loop.slack_path)) == 3, "the 404 was not retried"
     loop.no_url_leaked()
 
 
-def test_a_forward_body_template_is_rendered_and_signed_over_the_bytes_sent(cli_binary, data_dir, tmp_path):
-    recorder = Recorder()
-    loop = Loop(cli_binary, data_dir, tmp_path / "logs", recorder)
-    template = tmp_path / "project.json"
-    template.write_text(TEMPLATE)
-    try:
-        loop.start()
-        loop.setup()
-        bad = tmp_path / "bad.json"
-        bad.write_text('{"t": "{{project.title}}"}')
-        refused = subprocess.run([str(cli_binary), "--data-dir", str(data_dir), "automation", "add", "--name", "x",
-                                  "--source", loop.source["id"], "--on", "PROJECT_CREATED", "--each", "--do",
-                                  "forward", "--url", recorder.base + "/x", "--body-template", str(bad), "--json"],
-                                 capture_output=True, text=True, timeout=60)
-        assert refused.returncode != 0
-        assert "body.project.title" in refused.stderr + refused.stdout, refused.stderr
+def test_a_forward_body_template_is_rendered_and_signed_over_the_bytes_sent(loop, tmp_path):
+    loop.start()
+    loop.setup()
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"t": "{{project.title}}"}')
+    refused = subprocess.run([str(loop.cli_binary), "--data-dir", str(loop.data_dir), "automation", "add",
+                              "--name", "x", "--source", loop.source["id"], "--on", "PROJECT_CREATED", "--each",
+                              "--do", "forward", "--url", loop.recorder.base + "/x", "--body-template", str(bad)],
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0
+    assert "body.project.title" in refused.stderr + refused.stdout, refused.stderr
 
-        added = loop.forward("/projects", template)
-        assert added["action"]["body_template"] == TEMPLATE, "the template's text is stored"
-        event_id = loop.post(FIXTURE.read_bytes())
-        loop.wait_delivered(added["id"], 1)
-        [got] = recorder.at("/projects")
-        assert got.headers["content-type"] == "application/json"
-        payload = Webhook(SECRET).verify(got.body, got.headers)
-        assert payload == {"text": f"New project '{TITLE}'", "project": 1,
-                           "event": f"evt_{event_id}", "action": "PROJECT_CREATED"}
-        assert got.headers["webhook-id"] == f"evt_{event_id}"
-    finally:
-        loop.stop()
-        recorder.stop()
+    added = loop.forward("/projects", loop.template)
+    assert added["action"]["body_template"] == TEMPLATE, "the template's text is stored"
+    event_id = loop.post(FIXTURE.read_bytes())
+    loop.wait_delivered(added["id"], 1)
+    [got] = loop.recorder.at("/projects")
+    assert got.headers["content-type"] == "application/json"
+    payload = Webhook(SECRET).verify(got.body, got.headers)
+    assert payload == {"text": f"New project '{TITLE}'", "project": 1,
+                       "event": f"evt_{event_id}", "action": "PROJECT_CREATED"}
+    assert got.headers["webhook-id"] == f"evt_{event_id}"
 
 
-def test_a_kill_9_mid_delivery_and_a_restart_deliver_exactly_once(cli_binary, data_dir, tmp_path):
-    recorder = Recorder()
-    loop = Loop(cli_binary, data_dir, tmp_path / "logs", recorder)
-    template = tmp_path / "project.json"
-    template.write_text(TEMPLATE)
+def test_a_kill_9_mid_delivery_and_a_restart_deliver_exactly_once(loop):
+    recorder = loop.recorder
     recorder.plans[loop.slack_path] = ["hold"]
     recorder.plans["/projects"] = ["hold"]
-    try:
-        serve = loop.start()
-        loop.setup()
-        notify = loop.notify()
-        forward = loop.forward("/projects", template)
-        loop.post(FIXTURE.read_bytes())
+    serve = loop.start()
+    loop.setup()
+    notify = loop.notify()
+    forward = loop.forward("/projects", loop.template)
+    loop.post(FIXTURE.read_bytes())
 
-        # Decided and in flight: both requests reached the target, neither is answered.
-        wait_until(lambda: recorder.at(loop.slack_path) and recorder.at("/projects"), "both requests are held")
-        serve.stop(signal.SIGKILL)
-        recorder.release()  # answered 503 to a sender that is gone
-        loop.start()
-        loop.wait_delivered(notify["id"], 1)
-        loop.wait_delivered(forward["id"], 1)
+    # Decided and in flight: both requests reached the target, neither is answered.
+    wait_until(lambda: recorder.at(loop.slack_path) and recorder.at("/projects"), "both requests are held")
+    serve.stop(signal.SIGKILL)
+    recorder.release()  # answered 503 to a sender that is gone
+    loop.start()
+    loop.wait_delivered(notify["id"], 1)
+    loop.wait_delivered(forward["id"], 1)
 
-        # Killed right after a 503, before the retry.
-        recorder.plans[loop.slack_path] = [503]
-        recorder.plans["/projects"] = [503]
-        loop.post(renamed("Birds v2"))
-        wait_until(lambda: len(recorder.at(loop.slack_path)) >= 3 and len(recorder.at("/projects")) >= 3,
-                   "both 503s are answered")
-        loop.serves[-1].stop(signal.SIGKILL)
-        loop.start()
-        loop.wait_delivered(notify["id"], 2)
-        loop.wait_delivered(forward["id"], 2)
+    # Killed right after a 503, before the retry.
+    recorder.plans[loop.slack_path] = [503]
+    recorder.plans["/projects"] = [503]
+    loop.post(renamed("Birds v2"))
+    wait_until(lambda: len(recorder.at(loop.slack_path)) >= 3 and len(recorder.at("/projects")) >= 3,
+               "both 503s are answered")
+    loop.serves[-1].stop(signal.SIGKILL)
+    loop.start()
+    loop.wait_delivered(notify["id"], 2)
+    loop.wait_delivered(forward["id"], 2)
+    loop.stop()
 
-        # Every delivery is settled: nothing more is sent after a last look.
-        assert len(loop.deliveries(notify["id"])) == 2
-    finally:
-        loop.stop()
-        recorder.stop()
     slack = recorder.delivered(loop.slack_path)
     assert sorted(json.dumps(t) for t in texts(slack)) == sorted(
         json.dumps(message(t)) for t in (TITLE, "Birds v2")), "once per message"

@@ -9,13 +9,12 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use common::manual_clock::ManualClock;
-use common::recording_target::{Seen, Target};
-use common::{annotation_created, receiving_with, Running};
+use common::recording_target::{receiving_for, Seen, Target};
+use common::{annotation_created, Running};
 use hmac::{Hmac, Mac};
-use loopline_cloud::web::Web;
 use loopline_core::{
     AutomationAction, AutomationRequest, AutomationTrigger, Condition, CreatedSource,
-    DeliveryStatus, FireMode, Sensitive, SourceKind,
+    DeliveryStatus, FireMode, Sensitive,
 };
 
 const T0: i64 = 1_790_000_000_000;
@@ -41,18 +40,7 @@ fn verifies(seen: &Seen) -> bool {
 }
 
 async fn setup(target: Arc<Target>, clock: Arc<ManualClock>) -> (Running, CreatedSource) {
-    let web: Arc<dyn Web> = target;
-    let r = receiving_with(move |o| {
-        o.web = Some(web);
-        o.clock = Some(clock);
-    })
-    .await;
-    let src = r.add(SourceKind::LabelStudio, None).await;
-    r.engine
-        .set_secret("fwd", Sensitive::new(SECRET.to_string()))
-        .await
-        .unwrap();
-    (r, src)
+    receiving_for(target, clock, "fwd", SECRET).await
 }
 
 fn forward(src: &CreatedSource, conditions: Vec<Condition>) -> AutomationRequest {

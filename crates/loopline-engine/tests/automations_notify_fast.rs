@@ -10,12 +10,11 @@ mod common;
 use std::sync::Arc;
 
 use common::manual_clock::ManualClock;
-use common::recording_target::Target;
-use common::{receiving_with, Running};
-use loopline_cloud::web::Web;
+use common::recording_target::{receiving_for, Target};
+use common::Running;
 use loopline_core::{
     AutomationAction, AutomationRequest, AutomationTrigger, CreatedSource, DeliveryStatus,
-    ErrorCode, FireMode, Notice, NoticeKind, Sensitive, SourceKind,
+    ErrorCode, FireMode, Notice, NoticeKind, Sensitive,
 };
 use tokio::sync::broadcast;
 
@@ -29,18 +28,16 @@ const SECRET_PART: &str = "notarealsecretpart";
 const MESSAGE: &str = "New project '{project.title}' is ready for labeling";
 
 async fn setup(target: Arc<Target>, clock: Arc<ManualClock>) -> (Running, CreatedSource) {
-    let web: Arc<dyn Web> = target;
-    let r = receiving_with(move |o| {
-        o.web = Some(web);
-        o.clock = Some(clock);
-    })
-    .await;
-    let src = r.add(SourceKind::LabelStudio, None).await;
-    r.engine
-        .set_secret("slack", Sensitive::new(format!("{SLACK_URL}\n")))
-        .await
-        .unwrap();
-    (r, src)
+    receiving_for(
+        target,
+        clock,
+        "slack",
+        &format!(
+            "{SLACK_URL}
+"
+        ),
+    )
+    .await
 }
 
 fn notify(src: &CreatedSource, desktop: bool, slack: bool) -> AutomationRequest {

@@ -1,12 +1,37 @@
 //! A recording HTTP target for the automations' fast tests: answers from a script of
 //! statuses (then 200) and keeps every POST as it arrived.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use loopline_cloud::image_hosts::ImageHosts;
 use loopline_cloud::web::{Answer, Web};
-use loopline_core::{ApiError, ErrorCode};
+use loopline_core::{ApiError, CreatedSource, ErrorCode, Sensitive, SourceKind};
+
+use super::manual_clock::ManualClock;
+use super::{receiving_with, Running};
+
+/// A receiver (no background work) whose outbound HTTP goes to `target`, on `clock`, with
+/// a Label Studio source and the keychain secret `name`.
+pub async fn receiving_for(
+    target: Arc<Target>,
+    clock: Arc<ManualClock>,
+    name: &str,
+    secret: &str,
+) -> (Running, CreatedSource) {
+    let web: Arc<dyn Web> = target;
+    let r = receiving_with(move |o| {
+        o.web = Some(web);
+        o.clock = Some(clock);
+    })
+    .await;
+    let src = r.add(SourceKind::LabelStudio, None).await;
+    r.engine
+        .set_secret(name, Sensitive::new(secret.to_string()))
+        .await
+        .unwrap();
+    (r, src)
+}
 
 /// One POST as the target saw it.
 #[derive(Debug, Clone)]
