@@ -474,6 +474,16 @@ impl EventFacts {
 /// a typo shows at once, not at the first event; a known field the event lacks is left
 /// empty.
 pub fn render_message(template: &str, facts: &EventFacts) -> String {
+    render_message_with(template, facts, |v| v.to_string())
+}
+
+/// `render_message`, each field's value passed through `escape` first (the template's own
+/// text is the user's and is kept as written).
+pub fn render_message_with(
+    template: &str,
+    facts: &EventFacts,
+    escape: impl Fn(&str) -> String,
+) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(start) = rest.find('{') {
@@ -481,7 +491,7 @@ pub fn render_message(template: &str, facts: &EventFacts) -> String {
         let after = &rest[start + 1..];
         match after.find('}') {
             Some(end) if CONDITION_FIELDS.iter().any(|f| f.name == &after[..end]) => {
-                out.push_str(&facts.render(&after[..end]).unwrap_or_default());
+                out.push_str(&escape(&facts.render(&after[..end]).unwrap_or_default()));
                 rest = &after[end + 1..];
             }
             _ => {

@@ -51,8 +51,8 @@ pub use companion::{
     NoticeKind, NotificationPrefs, QuitPlan,
 };
 pub use condition::{
-    check_message, render_message, Condition, ConditionField, ConditionOp, ConditionValue,
-    EventFacts, Fact, FieldType, CONDITION_FIELDS,
+    check_message, render_message, render_message_with, Condition, ConditionField, ConditionOp,
+    ConditionValue, EventFacts, Fact, FieldType, CONDITION_FIELDS,
 };
 pub use connection::{LabelStudioIdentity, TokenKind};
 pub use database::{DbBackup, DbCheck, DbRestore};

@@ -4,7 +4,9 @@
 //! webhook. The webhook's URL is a keychain secret (it is the credential: anyone holding it
 //! can post), so it is read only here, and no error, log line or stored answer names it.
 
-use loopline_core::{render_message, ApiError, DeliveryStatus, EventFacts, Notice, NoticeKind};
+use loopline_core::{
+    render_message, render_message_with, ApiError, DeliveryStatus, EventFacts, Notice, NoticeKind,
+};
 use loopline_store::DeliveryOutcome;
 
 use crate::automation_delivery::refused;
@@ -31,6 +33,16 @@ fn without_url(e: ApiError, url: &str, shown: &str) -> ApiError {
         message
     };
     ApiError::new(e.code, message)
+}
+
+/// Slack reads `&`, `<` and `>` as control characters (`<url|link>`, `<!here>`): a
+/// project titled "<!channel>" must not ping everyone, so they are escaped in the event's
+/// values (the user's own template may use Slack's formatting on purpose).
+pub fn slack_escaped(value: &str) -> String {
+    value
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// How a Slack-compatible webhook is named in words: by its secret, never its URL.
@@ -93,7 +105,8 @@ impl Engine {
                  URL with `loopline secret set {name}`, then retry."
             )));
         }
-        let text = serde_json::to_vec(&serde_json::json!({ "text": message }))
+        let text = render_message_with(target.message, &facts, slack_escaped);
+        let text = serde_json::to_vec(&serde_json::json!({ "text": text }))
             .map_err(|e| DeliveryError::from(ApiError::internal(e.to_string())))?;
         let answer = self
             .web
@@ -125,6 +138,10 @@ mod tests {
             assert_eq!(e.code, ErrorCode::TargetUnavailable);
         }
         assert!(is_webhook_url(" https://hooks.slack.com/x\n"));
+        assert_eq!(
+            slack_escaped("<!channel> & co"),
+            "&lt;!channel&gt; &amp; co"
+        );
         assert!(!is_webhook_url("xoxb-token"));
     }
 }

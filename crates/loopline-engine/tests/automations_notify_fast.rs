@@ -289,3 +289,31 @@ async fn wrong_notify_automations_are_refused_when_added() {
         "never repeated"
     );
 }
+
+#[tokio::test]
+async fn slack_control_characters_in_the_events_values_are_escaped() {
+    let target = Arc::new(Target::default());
+    let (r, src) = setup(target.clone(), Arc::new(ManualClock::new(T0))).await;
+    let mut rx = r.engine.subscribe_notices();
+    let mut req = notify(&src, true, true);
+    req.action = AutomationAction::Notify {
+        desktop: true,
+        slack_url_secret: Some("slack".into()),
+        message: "<!here> New project '{project.title}'".into(),
+    };
+    r.engine.add_automation(req).await.unwrap();
+    let mut body: serde_json::Value = serde_json::from_str(PROJECT_CREATED).unwrap();
+    body["project"]["title"] = "<!channel> & Birds".into();
+    r.post_ls(&src, &body.to_string()).await;
+    deliver(&r).await;
+    let seen = target.seen.lock().unwrap().clone();
+    let sent: serde_json::Value = serde_json::from_slice(&seen[0].body).unwrap();
+    assert_eq!(
+        sent["text"], "<!here> New project '&lt;!channel&gt; &amp; Birds'",
+        "the user's own formatting is kept, the event's is not obeyed"
+    );
+    assert_eq!(
+        notices(&mut rx)[0].title,
+        "<!here> New project '<!channel> & Birds'"
+    );
+}
