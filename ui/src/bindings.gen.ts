@@ -829,7 +829,7 @@ export type AutomationAction = { "kind": "forward", url: string, secret_name: st
  * A JSON template for the body (the Aquarium exports' engine, over `event` and
  * `body`: see `forward_template`); the original body when `None`.
  */
-body_template: string | null, } | { "kind": "notify", desktop: boolean, slack_url_secret: string | null, message: string, };
+body_template: string | null, } | { "kind": "notify", desktop: boolean, slack_url_secret: string | null, message: string, } | { "kind": "dataset_version", bucket: string, prefix: string | null, region: string | null, keep: number, };
 
 export type AutomationTrigger = { source_id: string, 
 /**
@@ -881,6 +881,44 @@ considered: number,
  * The events it would have fired for, newest first.
  */
 would_fire: Array<number>, sentence: string, };
+
+export type ManifestObject = { key: string, 
+/**
+ * Without its quotes; the MD5 of the content for an object written in one piece.
+ */
+etag: string, size: number, };
+
+export type ManifestTrigger = { event_id: number, source_id: string, action: string | null, project_id: number | null, received_at: string, };
+
+export type ManifestProject = { id: number, 
+/**
+ * SHA-256 (hex) of the project's label config, so a changed config shows.
+ */
+label_config_sha256: string, };
+
+export type DatasetManifest = { format: string, automation_id: string, version: string, uri: string, created_at: string, trigger: ManifestTrigger, project: ManifestProject | null, bucket: string, prefix: string, objects: Array<ManifestObject>, 
+/**
+ * Regions per label over the annotations that were not cancelled.
+ */
+labels: { [key in string]: number }, 
+/**
+ * Objects listed but not readable as an annotation (kept in `objects`, not counted).
+ */
+unreadable: Array<string>, cancelled: number, };
+
+export type DatasetVersion = { automation_id: string, automation_name: string, version: string, uri: string, event_id: number, created_at: string, 
+/**
+ * False once it fell out of the last K and its manifest was deleted.
+ */
+kept: boolean, };
+
+export type LabelCounts = { label: string, from: number, to: number, };
+
+export type DatasetDiff = { from: string, to: string, added: Array<string>, 
+/**
+ * Same key, another ETag.
+ */
+changed: Array<string>, removed: Array<string>, labels: Array<LabelCounts>, };
 
 export const SECRET_NAMES = {
   labelStudioToken: "label-studio-token",

@@ -84,6 +84,9 @@ pub enum Command {
     /// Automations: a trigger (which events, which conditions, how often) and an action.
     #[command(subcommand)]
     Automation(crate::automation_cmd::AutomationCommand),
+    /// Dataset versions: what each dataset-version automation froze, and how two differ.
+    #[command(subcommand)]
+    Dataset(crate::dataset_cmd::DatasetCommand),
 }
 
 impl Command {
@@ -121,6 +124,7 @@ impl Command {
             Command::Autostart(c) => c.json(),
             Command::CatchUp(a) => a.json,
             Command::Automation(c) => c.json(),
+            Command::Dataset(c) => c.json(),
             Command::Setup(SetupCommand::Status(f)) => f.json,
         }
     }

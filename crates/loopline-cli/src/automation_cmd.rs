@@ -54,7 +54,7 @@ pub enum DoArg {
     Notify,
     /// `loopline rule add retrain` does this today.
     StartPipeline,
-    /// Not in this version yet.
+    /// Freeze the annotation objects in --bucket as a dataset version (a manifest in S3).
     DatasetVersion,
 }
 
@@ -104,6 +104,18 @@ pub struct AutomationAdd {
     /// A notify's message, with the event's fields: "New project '{project.title}' is ready".
     #[arg(long)]
     pub message: Option<String>,
+    /// The bucket a dataset version lists and writes its manifests to.
+    #[arg(long)]
+    pub bucket: Option<String>,
+    /// The annotations' prefix in --bucket (default: the storage setup's, or `annotations`).
+    #[arg(long)]
+    pub prefix: Option<String>,
+    /// The bucket's region (default: the storage setup's, for its bucket).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// How many dataset versions to keep; older manifests are deleted, never the annotations.
+    #[arg(long, default_value_t = 10)]
+    pub keep: i64,
     /// Record what would fire, send nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -140,6 +152,12 @@ pub fn request(a: &AutomationAdd) -> Result<AutomationRequest, ApiError> {
             "--url, --secret-name and --body-template belong to --do forward.",
         ));
     }
+    let dataset_flags = a.bucket.is_some() || a.prefix.is_some() || a.region.is_some();
+    if a.action != DoArg::DatasetVersion && dataset_flags {
+        return Err(invalid(
+            "--bucket, --prefix and --region belong to --do dataset-version.",
+        ));
+    }
     let action = match a.action {
         DoArg::Forward => AutomationAction::Forward {
             url: a
@@ -161,11 +179,15 @@ pub fn request(a: &AutomationAdd) -> Result<AutomationRequest, ApiError> {
                 "Start-a-pipeline automations are `loopline rule add retrain` in this version.",
             ))
         }
-        DoArg::DatasetVersion => {
-            return Err(invalid(
-                "This version of Loopline delivers forward and notify automations; dataset-version comes next.",
-            ))
-        }
+        DoArg::DatasetVersion => AutomationAction::DatasetVersion {
+            bucket: a
+                .bucket
+                .clone()
+                .ok_or_else(|| invalid("--do dataset-version needs --bucket B."))?,
+            prefix: a.prefix.clone(),
+            region: a.region.clone(),
+            keep: a.keep,
+        },
     };
     let conditions = a
         .when
@@ -201,32 +223,7 @@ fn line(a: &Automation) -> String {
         FireMode::Each => "each".to_string(),
         FireMode::Every { n, .. } => format!("every {n}"),
     };
-    let what = match &a.action {
-        AutomationAction::Forward {
-            url, body_template, ..
-        } => format!(
-            "forward to {url}{}",
-            if body_template.is_some() {
-                " (body from a template)"
-            } else {
-                ""
-            }
-        ),
-        AutomationAction::Notify {
-            desktop,
-            slack_url_secret,
-            ..
-        } => {
-            let mut to = Vec::new();
-            if *desktop {
-                to.push("the desktop".to_string());
-            }
-            if let Some(name) = slack_url_secret {
-                to.push(format!("Slack (secret '{name}')"));
-            }
-            format!("notify {}", to.join(" and "))
-        }
-    };
+    let what = a.action.summary();
     format!(
         "{}  {}  {} {} from {}: {}; fired {}{}{}",
         a.id,
@@ -255,7 +252,7 @@ fn print_detail(d: &AutomationDetail) {
             x.http_status
                 .map(|s| s.to_string())
                 .unwrap_or_else(|| "-".into()),
-            x.error.as_deref().unwrap_or("")
+            x.error.as_deref().or(x.response.as_deref()).unwrap_or("")
         );
     }
 }

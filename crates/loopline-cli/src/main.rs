@@ -7,6 +7,7 @@ mod automation_cmd;
 mod catch_up_cmd;
 mod companion_cmd;
 mod connect_cmd;
+mod dataset_cmd;
 mod db_cmd;
 mod events_cmd;
 mod export_args;
@@ -75,6 +76,7 @@ fn main() -> std::process::ExitCode {
             Command::Setup(cmd) => setup_cmd::run(&cli.global, cmd).await,
             Command::Aquarium(cmd) => aquarium_cmd::run(&cli.global, cmd).await,
             Command::Automation(cmd) => automation_cmd::run(&cli.global, cmd).await,
+            Command::Dataset(cmd) => dataset_cmd::run(&cli.global, cmd).await,
             Command::Db(cmd) => db_cmd::run(&cli.global, cmd).await,
             Command::Status(f) => companion_cmd::status(&cli.global, f).await,
             Command::Settings(cmd) => companion_cmd::settings(&cli.global, cmd).await,

@@ -23,6 +23,8 @@ pub trait ObjectStore: Send + Sync {
     async fn block_public_access(&self, bucket: &str) -> Result<(), ApiError>;
     async fn public_access_blocked(&self, bucket: &str) -> Result<bool, ApiError>;
     async fn head_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectInfo>, ApiError>;
+    /// GetObject: its content, or `None` when there is no such object.
+    async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<Bytes>, ApiError>;
     async fn put_object(
         &self,
         bucket: &str,
@@ -341,6 +343,22 @@ impl ObjectStore for S3 {
                 sha256: answer.header(SHA256_META).map(str::to_string),
                 content_type: answer.header("content-type").map(str::to_string),
             })),
+            _ => Err(self.error(&answer, bucket)),
+        }
+    }
+
+    async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<Bytes>, ApiError> {
+        let answer = self
+            .send(
+                "GET",
+                &self.url(bucket, Some(key), ""),
+                vec![],
+                Bytes::new(),
+            )
+            .await?;
+        match answer.status {
+            404 => Ok(None),
+            s if (200..300).contains(&s) => Ok(Some(answer.body)),
             _ => Err(self.error(&answer, bucket)),
         }
     }

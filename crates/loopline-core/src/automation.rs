@@ -1,6 +1,6 @@
 //! Automations: a trigger (which events, which conditions, each or every N) and an action
-//! (forward the event, or notify: a desktop notice and/or a Slack-compatible webhook). The
-//! retrain rule generalised; the start-a-pipeline and dataset-version actions come in a
+//! (forward the event; notify: a desktop notice and/or a Slack-compatible webhook; or freeze
+//! a dataset version). The retrain rule generalised; the start-a-pipeline action comes in a
 //! later slice.
 
 use serde::{Deserialize, Serialize};
@@ -38,6 +38,52 @@ pub enum AutomationAction {
         slack_url_secret: Option<String>,
         message: String,
     },
+    /// Freeze the annotation objects under `prefix` in `bucket` (ETags, sizes, per-label
+    /// counts) as `s3://bucket/datasets/<automation>/v<n>/manifest.json`, keeping the last
+    /// `keep` manifests. `prefix` and `region` default to the storage setup's when the
+    /// bucket is its bucket; they are always set on a stored automation.
+    DatasetVersion {
+        bucket: String,
+        prefix: Option<String>,
+        region: Option<String>,
+        keep: i64,
+    },
+}
+
+impl AutomationAction {
+    /// What it does, in a few words, for lists.
+    pub fn summary(&self) -> String {
+        match self {
+            AutomationAction::Forward {
+                url, body_template, ..
+            } => format!(
+                "forward to {url}{}",
+                if body_template.is_some() {
+                    " (body from a template)"
+                } else {
+                    ""
+                }
+            ),
+            AutomationAction::Notify {
+                desktop,
+                slack_url_secret,
+                ..
+            } => {
+                let mut to = Vec::new();
+                if *desktop {
+                    to.push("the desktop".to_string());
+                }
+                if let Some(name) = slack_url_secret {
+                    to.push(format!("Slack (secret '{name}')"));
+                }
+                format!("notify {}", to.join(" and "))
+            }
+            AutomationAction::DatasetVersion { bucket, prefix, .. } => format!(
+                "dataset version of s3://{bucket}/{}",
+                prefix.as_deref().unwrap_or("")
+            ),
+        }
+    }
 }
 
 /// The trigger: which events, from where, under which conditions, and how often.
@@ -112,6 +158,14 @@ impl AutomationRequest {
                     return invalid("A notify automation needs a --message.");
                 }
                 crate::condition::check_message(message)?;
+            }
+            AutomationAction::DatasetVersion { bucket, keep, .. } => {
+                if bucket.trim().is_empty() {
+                    return invalid("A dataset-version automation needs --bucket B.");
+                }
+                if *keep < 1 {
+                    return invalid("--keep takes a whole number of at least 1.");
+                }
             }
         }
         Ok(())

@@ -14,6 +14,7 @@ mod companion;
 mod condition;
 mod connection;
 mod database;
+mod dataset;
 mod delivery_state;
 mod error;
 mod event;
@@ -56,6 +57,11 @@ pub use condition::{
 };
 pub use connection::{LabelStudioIdentity, TokenKind};
 pub use database::{DbBackup, DbCheck, DbRestore};
+pub use dataset::{
+    annotation_labels, diff as dataset_diff, manifest_key, version_name, version_number,
+    DatasetDiff, DatasetManifest, DatasetVersion, LabelCounts, ManifestObject, ManifestProject,
+    ManifestTrigger, MANIFEST_FORMAT,
+};
 pub use delivery_state::{ElementState, OutboxState};
 pub use error::{ApiError, ErrorCode};
 pub use event::{

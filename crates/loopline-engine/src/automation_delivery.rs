@@ -79,6 +79,22 @@ impl Engine {
                 self.deliver_notify(delivery_id, delivery.event_id, &n)
                     .await
             }
+            AutomationAction::DatasetVersion {
+                bucket,
+                prefix,
+                region,
+                keep,
+            } => {
+                let target = crate::dataset_version::DatasetTarget {
+                    automation_id: &automation.id,
+                    bucket,
+                    prefix: prefix.as_deref().unwrap_or_default(),
+                    region: region.as_deref().unwrap_or_default(),
+                    keep: *keep,
+                };
+                self.write_dataset_version(delivery_id, delivery.event_id, &target)
+                    .await
+            }
         }
     }
 

@@ -19,8 +19,9 @@ fn invalid(message: String) -> ApiError {
 impl Engine {
     /// Checks the request against what exists (the source, the secrets it names, where an
     /// "every N" project's counter is now), then stores it. It judges events from now on.
-    pub async fn add_automation(&self, req: AutomationRequest) -> Result<Automation, ApiError> {
+    pub async fn add_automation(&self, mut req: AutomationRequest) -> Result<Automation, ApiError> {
         req.validate()?;
+        self.resolve_dataset_target(&mut req.action).await?;
         let now = self.clock.now_ms();
         self.store.source(&req.trigger.source_id, now).await?;
         let secret = match &req.action {
@@ -28,6 +29,7 @@ impl Engine {
             AutomationAction::Notify {
                 slack_url_secret, ..
             } => slack_url_secret.as_deref(),
+            AutomationAction::DatasetVersion { .. } => None,
         };
         if let Some(name) = secret {
             let Some(value) = self.secret(name).await? else {
@@ -50,6 +52,8 @@ impl Engine {
                         )));
                     }
                 }
+                // It names no secret, so this is never reached.
+                AutomationAction::DatasetVersion { .. } => {}
             }
         }
         let start = match req.trigger.fire {

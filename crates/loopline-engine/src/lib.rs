@@ -17,6 +17,8 @@ mod clock;
 pub mod companion;
 mod connections;
 mod database;
+mod dataset_version;
+mod datasets;
 mod deleted_hooks;
 pub mod delivery_error;
 mod engine;

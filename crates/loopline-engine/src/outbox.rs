@@ -21,8 +21,8 @@ use loopline_cloud::pipelines::PipelineService;
 use loopline_cloud::sagemaker::{display_name_for, CallError, SageMaker};
 use loopline_core::{ApiError, ErrorCode, PipelineParam, RunStatus};
 use loopline_store::{
-    OutboxItem, OutboxRun, Settle, AQUARIUM_EXPORT, AUTOMATION_FORWARD, AUTOMATION_NOTIFY,
-    RETRAIN_START, UNREADABLE_PARAMS,
+    OutboxItem, OutboxRun, Settle, AQUARIUM_EXPORT, AUTOMATION_DATASET, AUTOMATION_FORWARD,
+    AUTOMATION_NOTIFY, RETRAIN_START, UNREADABLE_PARAMS,
 };
 
 use crate::delivery_error::DeliveryError;
@@ -223,7 +223,9 @@ impl Engine {
             (RETRAIN_START, Some(run)) => self.start_run(run, item).await,
             (crate::tunnel::LS_HOOK_URL, _) => Ok(self.perform_hook_move(item).await?),
             (AQUARIUM_EXPORT, _) => Ok(self.perform_export(item).await?),
-            (AUTOMATION_FORWARD | AUTOMATION_NOTIFY, _) => self.perform_automation(item).await,
+            (AUTOMATION_FORWARD | AUTOMATION_NOTIFY | AUTOMATION_DATASET, _) => {
+                self.perform_automation(item).await
+            }
             (kind, _) => Err(DeliveryError {
                 error: ApiError::internal(format!(
                     "This outbox item's kind '{kind}' is not known to this version of Loopline."
@@ -244,8 +246,11 @@ impl Engine {
                 Settled::Failed(message) => self.export_gave_up(item, message).await?,
             }
         }
-        if let (AUTOMATION_FORWARD | AUTOMATION_NOTIFY, Settled::Failed(message), Some(d)) =
-            (item.kind.as_str(), &how, item.subject_id)
+        if let (
+            AUTOMATION_FORWARD | AUTOMATION_NOTIFY | AUTOMATION_DATASET,
+            Settled::Failed(message),
+            Some(d),
+        ) = (item.kind.as_str(), &how, item.subject_id)
         {
             self.store.delivery_gave_up(d, message).await?;
         }

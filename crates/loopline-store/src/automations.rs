@@ -20,12 +20,15 @@ const CURSOR: &str = "automations.cursor";
 pub const AUTOMATION_FORWARD: &str = "automation.forward";
 /// A desktop notice and/or a Slack-compatible POST; the subject is the delivery.
 pub const AUTOMATION_NOTIFY: &str = "automation.notify";
+/// Writing a dataset version's manifest; the subject is the delivery.
+pub const AUTOMATION_DATASET: &str = "automation.dataset_version";
 
 /// The outbox kind that delivers an action.
 pub fn outbox_kind(action: &AutomationAction) -> &'static str {
     match action {
         AutomationAction::Forward { .. } => AUTOMATION_FORWARD,
         AutomationAction::Notify { .. } => AUTOMATION_NOTIFY,
+        AutomationAction::DatasetVersion { .. } => AUTOMATION_DATASET,
     }
 }
 

@@ -9,6 +9,7 @@ mod backups;
 mod body;
 mod catch_up;
 mod change_marks;
+mod dataset_versions;
 mod errors;
 mod event_cursor;
 mod events;
@@ -28,12 +29,13 @@ mod sync_file;
 mod writer;
 
 pub use automations::{
-    outbox_kind, AutomationEvent, AutomationPass, DeliveryOutcome, Firing, AUTOMATION_FORWARD,
-    AUTOMATION_NOTIFY, MAX_RESPONSE_CHARS,
+    outbox_kind, AutomationEvent, AutomationPass, DeliveryOutcome, Firing, AUTOMATION_DATASET,
+    AUTOMATION_FORWARD, AUTOMATION_NOTIFY, MAX_RESPONSE_CHARS,
 };
 pub use backups::{backup_dir, list_backups, restore_newest_backup, BACKUP_DIR, KEEP_BACKUPS};
 pub use body::{BodyCodec, StoredBody};
 pub use change_marks::ChangeMarks;
+pub use dataset_versions::VersionRow;
 pub use events::{fts_query, ParsedUpdate, StoredEvent, DEFAULT_PAGE, MAX_PAGE};
 pub use exports::{ElementUpdate, ExportElementRow, ExportRow, NewExportElement, AQUARIUM_EXPORT};
 pub use integrity::{quick_check, IntegrityReport};

@@ -133,6 +133,12 @@ impl ObjectStore for FakeS3 {
         })
     }
 
+    async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<Bytes>, ApiError> {
+        self.with_bucket(bucket, |b| {
+            b.objects.get(key).map(|(body, _, _)| body.clone())
+        })
+    }
+
     async fn put_object(
         &self,
         bucket: &str,
