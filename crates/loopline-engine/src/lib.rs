@@ -7,6 +7,7 @@ mod aquarium;
 pub mod aquarium_export;
 mod automation_delivery;
 pub mod automation_eval;
+pub mod automation_preview;
 mod automations;
 mod aws;
 mod background;
