@@ -39,7 +39,7 @@ function Delivery({ d }: { d: AutomationDelivery }) {
       </div>
       {d.error && <p className="problem">{d.error}</p>}
       {d.response !== null && d.response !== "" && (
-        <details open={d.status !== "delivered"}>
+        <details open>
           <summary className="muted">The target's answer</summary>
           <pre className="mono delivery-response" data-testid="delivery-response">
             {d.response}
