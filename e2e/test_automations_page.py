@@ -6,8 +6,6 @@ keychain secret and checked with the Standard Webhooks reference library."""
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -15,41 +13,13 @@ import requests
 from standardwebhooks import Webhook
 
 from harness.processes import ARTIFACTS, free_port
+from harness.recording_server import Recorder
 
 pytestmark = pytest.mark.desktop
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "crates/loopline-payloads/tests/fixtures/label-studio/ANNOTATION_CREATED.json"
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-
-
-class Recorder:
-    """A target that answers 201 with a small JSON body and keeps every request."""
-
-    def __init__(self):
-        self.seen: list[tuple[dict, bytes]] = []
-        recorder = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                recorder.seen.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                answer = json.dumps({"stored": True, "row": len(recorder.seen)}).encode()
-                self.send_response(201)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *a):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/annotations"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
 
 
 def annotation(n: int, cancelled: bool = False) -> bytes:

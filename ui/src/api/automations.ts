@@ -1,8 +1,8 @@
-import { useEffect, useState } from "react";
 import { skipToken, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ApiError, Automation, AutomationDetail, AutomationPreview, AutomationRequest, ConditionField } from "../bindings.gen";
 import { COMMON_ACTIONS } from "../components/TimelineFilters";
 import type { AfterSuccess } from "./afterSuccess";
+import { useDebounced } from "../lib/useDebounced";
 import { call } from "./ipc";
 import { queryKeys } from "./queryKeys";
 
@@ -35,16 +35,6 @@ export function useConditionFields() {
     queryFn: () => call("automation_fields"),
     staleTime: Infinity,
   });
-}
-
-/** `value`, once it has stopped changing for `ms`. */
-export function useDebounced<T>(value: T, ms: number): T {
-  const [settled, setSettled] = useState(value);
-  useEffect(() => {
-    const t = setTimeout(() => setSettled(value), ms);
-    return () => clearTimeout(t);
-  }, [value, ms]);
-  return settled;
 }
 
 /**
