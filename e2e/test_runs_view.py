@@ -1,4 +1,4 @@
-"""The retrain loop in the real app window: a rule added on the Runs page, the webhook
+"""The retrain loop in the real app window: a rule added on the Automations page (formerly Runs), the webhook
 registered from there on a real Label Studio project, annotations made in Label Studio, the
 progress "N of 16" advancing live, and the run SageMaker (moto) started appearing in the
 Runs view."""
