@@ -47,6 +47,8 @@ export function useAutomationPreview(request: AutomationRequest | null) {
   return useQuery<AutomationPreview, ApiError>({
     queryKey: queryKeys.automationPreview(key ?? ""),
     queryFn: settled === null ? skipToken : () => call("automation_preview", { request: settled }),
+    // The last answer stays while the next is asked, so the sentence does not flicker.
+    placeholderData: (previous) => previous,
     // A new event can change the answer; the form is usually open for a while.
     refetchInterval: POLL_MS,
   });
