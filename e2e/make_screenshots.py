@@ -14,7 +14,7 @@ from test_aquarium_export import SECRET, Recorder, issue
 from test_timeline import FIXTURES, add_source, post
 
 DOCS = REPO / "docs"
-PAGES = ["setup", "timeline", "runs", "issues", "sources", "settings"]
+PAGES = ["setup", "timeline", "automations", "issues", "sources", "settings"]
 
 
 def test_screenshots(launch_app, run_cli, data_dir):

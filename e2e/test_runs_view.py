@@ -1,4 +1,4 @@
-"""The retrain loop in the real app window: a rule added on the Runs page, the webhook
+"""The retrain loop in the real app window: a rule added on the Automations page (formerly Runs), the webhook
 registered from there on a real Label Studio project, annotations made in Label Studio, the
 progress "N of 16" advancing live, and the run SageMaker (moto) started appearing in the
 Runs view."""
@@ -51,7 +51,7 @@ def test_progress_advances_and_the_run_appears(launch_app, label_studio, data_di
         port = free_port()
         app = launch_app(["--data-dir", str(data_dir), "--listen", f"127.0.0.1:{port}"])
         app.wait_text('[data-testid="receiver-address"]', f"127.0.0.1:{port}")
-        app.click(app.find('[data-testid="nav-runs"]'))
+        app.click(app.find('[data-testid="nav-automations"]'))
 
         # Register the webhook from the app (the public URL defaults to the receiver's).
         choose(app, "hook-source", source["id"])

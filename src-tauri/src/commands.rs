@@ -1,14 +1,15 @@
 //! One-line adapters from IPC to the engine. Each has a CLI twin over the same engine call.
 
 use loopline_core::{
-    ApiError, AppInfo, AquariumIssue, AquariumIssueSummary, AutostartStatus, AwsIdentity,
-    AwsSettings, CompanionPrefs, CompanionStatus, CreatedSource, DbCheck, DbRestore,
+    ApiError, AppInfo, AquariumIssue, AquariumIssueSummary, Automation, AutomationDetail,
+    AutomationPreview, AutomationRequest, AutostartStatus, AwsIdentity, AwsSettings,
+    CompanionPrefs, CompanionStatus, ConditionField, CreatedSource, DbCheck, DbRestore,
     DeletedHookPolicy, Diagnostics, ErrorCode, EventDetail, EventPage, EventQuery, ExportPreview,
     ExportReport, ExportRequest, HookRegistration, LabelStudioIdentity, LabelingChoice,
     LabelingRequest, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RoleRequest,
     RuleHistory, Run, SecretInfo, Sensitive, SetupJob, SetupReport, SetupStep, SetupWork, Source,
     SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig, TunnelStatus,
-    TunnelTest,
+    TunnelTest, CONDITION_FIELDS,
 };
 use loopline_engine::{AwsCredentials, RuleRequest};
 use tauri::{AppHandle, Runtime, State};
@@ -304,6 +305,52 @@ app_commands! {
         /// `loopline runs retry ID` ("retry now")
         pub async fn run_retry(slot: State<'_, EngineSlot>, id: i64) -> Result<Run, ApiError> {
             slot.ready_engine().await?.retry_run(id).await
+        }
+
+        /// `loopline automation list`
+        pub async fn automation_list(slot: State<'_, EngineSlot>) -> Result<Vec<Automation>, ApiError> {
+            slot.ready_engine().await?.list_automations().await
+        }
+
+        /// `loopline automation add …`
+        pub async fn automation_add(
+            slot: State<'_, EngineSlot>,
+            request: AutomationRequest,
+        ) -> Result<Automation, ApiError> {
+            slot.ready_engine().await?.add_automation(request).await
+        }
+
+        /// `loopline automation preview …` (add's flags): the builder's live preview.
+        pub async fn automation_preview(
+            slot: State<'_, EngineSlot>,
+            request: AutomationRequest,
+        ) -> Result<AutomationPreview, ApiError> {
+            slot.ready_engine().await?.preview_automation(&request).await
+        }
+
+        /// `loopline automation fields`: what a condition may name.
+        pub async fn automation_fields(_slot: State<'_, EngineSlot>) -> Result<Vec<ConditionField>, ApiError> {
+            Ok(CONDITION_FIELDS.to_vec())
+        }
+
+        /// `loopline automation show ID`
+        pub async fn automation_detail(slot: State<'_, EngineSlot>, id: String) -> Result<AutomationDetail, ApiError> {
+            slot.ready_engine().await?.automation_detail(&id).await
+        }
+
+        /// `loopline automation pause ID`
+        pub async fn automation_pause(slot: State<'_, EngineSlot>, id: String) -> Result<Automation, ApiError> {
+            slot.ready_engine().await?.pause_automation(&id, true).await
+        }
+
+        /// `loopline automation resume ID`
+        pub async fn automation_resume(slot: State<'_, EngineSlot>, id: String) -> Result<Automation, ApiError> {
+            slot.ready_engine().await?.pause_automation(&id, false).await
+        }
+
+        /// `loopline automation remove ID`
+        pub async fn automation_remove(slot: State<'_, EngineSlot>, id: String) -> Result<(), ApiError> {
+            slot.ready_engine().await?.remove_automation(&id).await
         }
 
         /// `loopline label-studio hook --source ID --project N --public-url URL`

@@ -57,7 +57,7 @@ describe("Mutations", () => {
     engine.current = timelineEngine([summary(1)]);
     engine.current.store.rules = [rule()];
     const user = userEvent.setup();
-    await renderApp("/runs");
+    await renderApp("/automations");
     await user.click(await screen.findByTestId("rule-remove"));
     await user.click(screen.getByTestId("rule-remove-confirm"));
     expect(await screen.findByTestId("rules-empty")).toBeInTheDocument();

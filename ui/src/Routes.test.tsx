@@ -33,7 +33,7 @@ describe("Routes", () => {
 
   it.each([
     ["/timeline", "Timeline", "nav-timeline"],
-    ["/runs", "Runs", "nav-runs"],
+    ["/automations", "Automations", "nav-automations"],
     ["/issues", "Issues", "nav-issues"],
     ["/sources", "Sources", "nav-sources"],
     ["/setup", "Setup", "nav-setup"],
@@ -60,7 +60,7 @@ describe("Routes", () => {
     expect(app.path()).toBe("/timeline");
   });
 
-  it.each(["/timeline/abc", "/runs/-1"])("treats %s, an id that is not a number, as not found", async (path) => {
+  it.each(["/timeline/abc", "/runs/-1", "/automations/runs/-1"])("treats %s, an id that is not a number, as not found", async (path) => {
     await renderApp(path);
     expect(await screen.findByTestId("not-found")).toHaveTextContent(path);
     expect(calls("event_show")).toHaveLength(0);
@@ -71,7 +71,7 @@ describe("Routes", () => {
     const user = userEvent.setup();
     const app = await renderApp("/timeline");
     for (const [page, label] of [
-      ["runs", "Runs"],
+      ["automations", "Automations"],
       ["sources", "Sources"],
       ["setup", "Setup"],
       ["settings", "Settings"],
@@ -90,14 +90,14 @@ describe("Routes", () => {
 
   it("uses the hash in the window, so the address survives a reload", async () => {
     const user = userEvent.setup();
-    window.location.hash = "#/runs";
+    window.location.hash = "#/automations";
     const router = createAppRouter(createHashHistory());
     render(
       <QueryClientProvider client={new QueryClient({ defaultOptions: { queries: { retry: false } } })}>
         <RouterProvider router={router} />
       </QueryClientProvider>,
     );
-    expect(await screen.findByRole("heading", { level: 1, name: "Runs" })).toBeInTheDocument();
+    expect(await screen.findByRole("heading", { level: 1, name: "Automations" })).toBeInTheDocument();
     expect(screen.getByTestId("nav-settings")).toHaveAttribute("href", "/#/settings");
     await user.click(screen.getByTestId("nav-sources"));
     await waitFor(() => expect(window.location.hash).toBe("#/sources"));
@@ -186,9 +186,20 @@ describe("Routes: an event's address", () => {
 });
 
 describe("Routes: a run's address", () => {
+  it.each([
+    ["/runs", "/automations"],
+    ["/runs/1", "/automations/runs/1"],
+  ])("still opens the old address %s, as %s", async (old, now) => {
+    Object.assign(engine.current!.store, { runs: [run(2), run(1)] });
+    const app = await renderApp(old);
+    await waitFor(() => expect(app.path()).toBe(now));
+    expect(await screen.findByRole("heading", { level: 1, name: "Automations" })).toBeInTheDocument();
+    expect(screen.getByTestId("nav-automations")).toHaveAttribute("aria-current", "page");
+  });
+
   it("opens the run's detail from a deep link", async () => {
     Object.assign(engine.current!.store, { runs: [run(2), run(1)] });
-    await renderApp("/runs/1");
+    await renderApp("/automations/runs/1");
     const detail = await screen.findByTestId("run-detail");
     expect(within(detail).getByRole("heading", { name: "Run #1" })).toBeInTheDocument();
     expect(await within(detail).findByTestId("run-arn")).toHaveTextContent(run(1).execution_arn!);
@@ -198,7 +209,7 @@ describe("Routes: a run's address", () => {
   it("fetches a deep-linked run by id when it is not in the first page", async () => {
     // runs_list returns only the newest runs; run_show answers for any id.
     engine.current = timelineEngine([summary(1)], { runs_list: [run(300)], run_show: (args: { id: number }) => run(args.id) });
-    await renderApp("/runs/7");
+    await renderApp("/automations/runs/7");
     const detail = await screen.findByTestId("run-detail");
     expect(within(detail).getByRole("heading", { name: "Run #7" })).toBeInTheDocument();
     expect(await within(detail).findByTestId("run-arn")).toHaveTextContent(run(7).execution_arn!);
@@ -209,14 +220,14 @@ describe("Routes: a run's address", () => {
   it("puts a selected run in the address, and Back closes it again", async () => {
     const user = userEvent.setup();
     Object.assign(engine.current!.store, { runs: [run(2), run(1)] });
-    const app = await renderApp("/runs");
+    const app = await renderApp("/automations");
     await user.click(await screen.findByRole("button", { name: "Open run 2" }));
-    await waitFor(() => expect(app.path()).toBe("/runs/2"));
+    await waitFor(() => expect(app.path()).toBe("/automations/runs/2"));
     expect(await screen.findByRole("heading", { name: "Run #2" })).toBeInTheDocument();
     // One click, one history entry, even though the row and its button both select.
     expect(app.history.length).toBe(2);
     act(() => app.history.back());
-    await waitFor(() => expect(app.path()).toBe("/runs"));
+    await waitFor(() => expect(app.path()).toBe("/automations"));
     expect(screen.queryByTestId("run-detail")).not.toBeInTheDocument();
   });
 });

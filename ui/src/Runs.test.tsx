@@ -27,7 +27,7 @@ async function openRuns({ rules = [], runs = [], points = {}, sources = [source(
   Object.assign(engine.current.store, { rules, runs, points, sources });
   const user = userEvent.setup();
   await renderApp();
-  await user.click(screen.getByRole("link", { name: "Runs" }));
+  await user.click(screen.getByRole("link", { name: "Automations" }));
   return user;
 }
 

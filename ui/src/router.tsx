@@ -10,7 +10,7 @@ import { App } from "./App";
 import { call } from "./api/ipc";
 import { IssuesPage } from "./pages/IssuesPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
-import { RunsPage } from "./pages/RunsPage";
+import { AutomationsPage } from "./pages/AutomationsPage";
 import { SettingsPage } from "./pages/SettingsPage";
 import { SetupPage } from "./pages/SetupPage";
 import { SourcesPage } from "./pages/SourcesPage";
@@ -56,14 +56,36 @@ const eventRoute = createRoute({
   },
 });
 
-const runsRoute = createRoute({ getParentRoute: () => rootRoute, path: "runs", component: RunsPage });
-const runsIndexRoute = createRoute({ getParentRoute: () => runsRoute, path: "/" });
+const automationsRoute = createRoute({ getParentRoute: () => rootRoute, path: "automations", component: AutomationsPage });
+const automationsIndexRoute = createRoute({ getParentRoute: () => automationsRoute, path: "/" });
 const runRoute = createRoute({
-  getParentRoute: () => runsRoute,
+  getParentRoute: () => automationsRoute,
+  path: "runs/$runId",
+  params: {
+    parse: ({ runId }) => ({ runId: parseId(runId) }),
+    stringify: ({ runId }) => ({ runId: String(runId) }),
+  },
+});
+const automationRoute = createRoute({ getParentRoute: () => automationsRoute, path: "$automationId" });
+
+// The page was "Runs" before automations: its addresses (bookmarks, older links) still work.
+const oldRunsRoute = createRoute({ getParentRoute: () => rootRoute, path: "runs" });
+const oldRunsIndexRoute = createRoute({
+  getParentRoute: () => oldRunsRoute,
+  path: "/",
+  beforeLoad: () => {
+    throw redirect({ to: "/automations", replace: true });
+  },
+});
+const oldRunRoute = createRoute({
+  getParentRoute: () => oldRunsRoute,
   path: "$runId",
   params: {
     parse: ({ runId }) => ({ runId: parseId(runId) }),
     stringify: ({ runId }) => ({ runId: String(runId) }),
+  },
+  beforeLoad: ({ params }) => {
+    throw redirect({ to: "/automations/runs/$runId", params: { runId: params.runId }, replace: true });
   },
 });
 
@@ -78,7 +100,8 @@ const settingsRoute = createRoute({ getParentRoute: () => rootRoute, path: "sett
 const routeTree = rootRoute.addChildren([
   indexRoute,
   timelineRoute.addChildren([timelineIndexRoute, eventRoute]),
-  runsRoute.addChildren([runsIndexRoute, runRoute]),
+  automationsRoute.addChildren([automationsIndexRoute, runRoute, automationRoute]),
+  oldRunsRoute.addChildren([oldRunsIndexRoute, oldRunRoute]),
   issuesRoute.addChildren([issuesIndexRoute, issueRoute]),
   sourcesRoute,
   setupRoute,

@@ -16,9 +16,13 @@ use crate::output::print_json;
 #[derive(Debug, Subcommand)]
 pub enum AutomationCommand {
     /// Add an automation: which events (--source, --on, --project, --when), how often
-    /// (--each or --every N), and what to do (--do forward --url U, or --do notify
-    /// [--desktop] [--slack-url-secret NAME] --message T).
+    /// (--each or --every N), and what to do (--do forward --url U, --do notify
+    /// [--desktop] [--slack-url-secret NAME] --message T, or --do dataset-version --bucket B).
     Add(Box<AutomationAdd>),
+    /// What `add` with the same flags would have done on the last 50 matching events.
+    Preview(Box<AutomationAdd>),
+    /// The fields a --when condition may name.
+    Fields(JsonFlag),
     /// The automations, with how often each fired.
     List(JsonFlag),
     /// One automation and its last 50 deliveries, with what each target answered.
@@ -38,7 +42,8 @@ pub enum AutomationCommand {
 impl AutomationCommand {
     pub fn json(&self) -> bool {
         match self {
-            AutomationCommand::Add(a) => a.json,
+            AutomationCommand::Add(a) | AutomationCommand::Preview(a) => a.json,
+            AutomationCommand::Fields(f) => f.json,
             AutomationCommand::List(f) => f.json,
             AutomationCommand::Show { json, .. } => *json,
             _ => false,
@@ -275,6 +280,8 @@ async fn run_on(engine: &Engine, cmd: AutomationCommand) -> Result<(), ApiError>
             println!("It judges events from now on, while `loopline serve` (or the app) runs.");
             Ok(())
         }
+        AutomationCommand::Preview(a) => crate::automation_preview_cmd::preview(engine, &a).await,
+        AutomationCommand::Fields(f) => crate::automation_preview_cmd::fields(f.json),
         AutomationCommand::List(f) => {
             let all = engine.list_automations().await?;
             if f.json {

@@ -4,6 +4,7 @@
 mod aquarium_cmd;
 mod args;
 mod automation_cmd;
+mod automation_preview_cmd;
 mod catch_up_cmd;
 mod companion_cmd;
 mod connect_cmd;

@@ -3,7 +3,7 @@
 //! records every firing and writes its outbox item in one transaction, so a firing is
 //! never lost and never made twice.
 
-use loopline_core::{ApiError, Automation, Counter, EventFacts, FireMode};
+use loopline_core::{ApiError, AutomationTrigger, Counter, EventFacts, FireMode};
 use loopline_payloads::parse::StoredFindings;
 use loopline_store::{AutomationEvent, AutomationPass, Firing};
 
@@ -16,8 +16,7 @@ const PASS_SIZE: i64 = 200;
 const DELIVERY_TIME_LIMIT_MS: i64 = 12 * 3600 * 1000;
 
 /// Whether the event is one the trigger names: source, action, project, conditions.
-pub fn trigger_matches(a: &Automation, event: &AutomationEvent, facts: &EventFacts) -> bool {
-    let t = &a.trigger;
+pub fn trigger_matches(t: &AutomationTrigger, event: &AutomationEvent, facts: &EventFacts) -> bool {
     t.source_id == event.source_id
         && event
             .action
@@ -25,6 +24,15 @@ pub fn trigger_matches(a: &Automation, event: &AutomationEvent, facts: &EventFac
             .is_some_and(|action| t.actions.iter().any(|a| a.eq_ignore_ascii_case(action)))
         && t.project_id.is_none_or(|p| event.project_id == Some(p))
         && t.conditions.iter().all(|c| c.holds(facts))
+}
+
+/// The project's counter the event carries; `None` when it has none (`send_payload` off).
+pub fn counter_of(event: &AutomationEvent, counter: Counter) -> Option<i64> {
+    let found = StoredFindings::from_json(event.parsed_json.as_deref());
+    match counter {
+        Counter::Useful => found.useful_annotation_number,
+        Counter::Total => found.total_annotations_number,
+    }
 }
 
 /// The facts conditions and messages read; a body that is not JSON has only the kind.
@@ -71,19 +79,16 @@ impl Engine {
         let now = self.clock.now_ms();
         let mut fired = 0;
         for a in automations {
-            if !trigger_matches(&a, event, &facts) {
+            if !trigger_matches(&a.trigger, event, &facts) {
                 continue;
             }
             let fires = match a.trigger.fire {
                 FireMode::Each => true,
                 FireMode::Every { n, counter } => {
-                    let found = StoredFindings::from_json(event.parsed_json.as_deref());
-                    let count = match counter {
-                        Counter::Useful => found.useful_annotation_number,
-                        Counter::Total => found.total_annotations_number,
-                    };
                     // `send_payload` off: no counter, nothing to go on.
-                    let Some(count) = count else { continue };
+                    let Some(count) = counter_of(event, counter) else {
+                        continue;
+                    };
                     let reached = firing(a.fired_bucket, n, count);
                     let bucket = reached.map(|(_, to)| to).unwrap_or(a.fired_bucket);
                     pass.set_progress(&a.id, count, bucket).await?;

@@ -8,6 +8,7 @@ pub mod aquarium_export;
 mod automation_delivery;
 pub mod automation_eval;
 mod automation_notify;
+pub mod automation_preview;
 mod automations;
 mod aws;
 mod background;

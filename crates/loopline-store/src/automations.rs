@@ -402,10 +402,9 @@ impl Store {
         let Some(cursor) = cursor else {
             return Ok(None);
         };
-        let rows = sqlx::query(
-            "SELECT id, source_id, kind, action, project_id, status, parsed_json, replay_of, body, body_codec, body_len \
-             FROM events WHERE id > ? ORDER BY id LIMIT ?",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {AUTOMATION_EVENT_COLUMNS} FROM events WHERE id > ? ORDER BY id LIMIT ?"
+        ))
         .bind(cursor)
         .bind(limit)
         .fetch_all(&mut *tx)
@@ -414,30 +413,35 @@ impl Store {
         if rows.is_empty() {
             return Ok(None);
         }
-        let mut events = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let id: i64 = r.get("id");
-            // A body that cannot be read back is judged on what the row says; its
-            // conditions on the payload do not hold, and the pass goes on.
-            let body = decode(id, r.get("body_codec"), r.get("body"), r.get("body_len"))
-                .unwrap_or_default();
-            events.push(AutomationEvent {
-                id,
-                source_id: r.get("source_id"),
-                kind: r.get("kind"),
-                action: r.get("action"),
-                project_id: r.get("project_id"),
-                status: r.get("status"),
-                parsed_json: r.get("parsed_json"),
-                replay_of: r.get("replay_of"),
-                body,
-            });
-        }
+        let events = rows.iter().map(automation_event_from_row).collect();
         Ok(Some(AutomationPass {
             tx,
             events,
             path: self.path().to_path_buf(),
         }))
+    }
+}
+
+/// The columns `automation_event_from_row` reads.
+pub(crate) const AUTOMATION_EVENT_COLUMNS: &str =
+    "id, source_id, kind, action, project_id, status, parsed_json, replay_of, body, body_codec, body_len";
+
+pub(crate) fn automation_event_from_row(r: &SqliteRow) -> AutomationEvent {
+    let id: i64 = r.get("id");
+    // A body that cannot be read back is judged on what the row says; its conditions on
+    // the payload do not hold, and the pass goes on.
+    let body =
+        decode(id, r.get("body_codec"), r.get("body"), r.get("body_len")).unwrap_or_default();
+    AutomationEvent {
+        id,
+        source_id: r.get("source_id"),
+        kind: r.get("kind"),
+        action: r.get("action"),
+        project_id: r.get("project_id"),
+        status: r.get("status"),
+        parsed_json: r.get("parsed_json"),
+        replay_of: r.get("replay_of"),
+        body,
     }
 }
 

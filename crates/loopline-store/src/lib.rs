@@ -4,6 +4,7 @@
 //! committed event survives a power cut. Migrations are embedded in the binary and run on
 //! open; a database from a newer Loopline is refused before anything writes to it.
 
+mod automation_preview;
 mod automations;
 mod backups;
 mod body;

@@ -1,6 +1,6 @@
 // Generated from the command declarations in src-tauri/src/commands.rs (`scripts/gen-bindings`).
 // Do not edit by hand: a test fails when this file drifts from the Rust declarations.
-import type { ApiError, AppInfo, AquariumIssue, AquariumIssueSummary, AutostartStatus, AwsIdentity, AwsSettings, CompanionPrefs, CompanionStatus, CreatedSource, DbCheck, DbRestore, DeletedHookPolicy, Diagnostics, EventDetail, EventPage, EventQuery, ExportPreview, ExportReport, ExportRequest, HookRegistration, LabelStudioIdentity, LabelingChoice, LabelingRequest, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RoleRequest, RuleHistory, RuleRequest, Run, SecretInfo, SetupJob, SetupReport, SetupStep, SetupWork, Source, SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig, TunnelStatus, TunnelTest } from "../bindings.gen";
+import type { ApiError, AppInfo, AquariumIssue, AquariumIssueSummary, Automation, AutomationDetail, AutomationPreview, AutomationRequest, AutostartStatus, AwsIdentity, AwsSettings, CompanionPrefs, CompanionStatus, ConditionField, CreatedSource, DbCheck, DbRestore, DeletedHookPolicy, Diagnostics, EventDetail, EventPage, EventQuery, ExportPreview, ExportReport, ExportRequest, HookRegistration, LabelStudioIdentity, LabelingChoice, LabelingRequest, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RoleRequest, RuleHistory, RuleRequest, Run, SecretInfo, SetupJob, SetupReport, SetupStep, SetupWork, Source, SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig, TunnelStatus, TunnelTest } from "../bindings.gen";
 
 export type Commands = {
   receiver_status: { args: Record<string, never>; result: ReceiverStatus };
@@ -45,6 +45,14 @@ export type Commands = {
   runs_list: { args: { limit?: number | null }; result: Array<Run> };
   run_show: { args: { id: number }; result: Run };
   run_retry: { args: { id: number }; result: Run };
+  automation_list: { args: Record<string, never>; result: Array<Automation> };
+  automation_add: { args: { request: AutomationRequest }; result: Automation };
+  automation_preview: { args: { request: AutomationRequest }; result: AutomationPreview };
+  automation_fields: { args: Record<string, never>; result: Array<ConditionField> };
+  automation_detail: { args: { id: string }; result: AutomationDetail };
+  automation_pause: { args: { id: string }; result: Automation };
+  automation_resume: { args: { id: string }; result: Automation };
+  automation_remove: { args: { id: string }; result: null };
   label_studio_hook: { args: { sourceId: string; projectId: number; publicUrl: string }; result: HookRegistration };
   tunnel_status: { args: Record<string, never>; result: TunnelStatus };
   tunnel_set: { args: { config: TunnelConfig }; result: TunnelStatus };
@@ -129,6 +137,14 @@ export const COMMAND_NAMES = [
   "runs_list",
   "run_show",
   "run_retry",
+  "automation_list",
+  "automation_add",
+  "automation_preview",
+  "automation_fields",
+  "automation_detail",
+  "automation_pause",
+  "automation_resume",
+  "automation_remove",
   "label_studio_hook",
   "tunnel_status",
   "tunnel_set",

@@ -35,6 +35,14 @@ export const queryKeys = {
     one: (id: number) => ["run", id] as const,
   },
 
+  automations: ["automations"] as const,
+  automation: {
+    all: ["automation"] as const,
+    one: (id: string) => ["automation", id] as const,
+  },
+  automationFields: ["automation-fields"] as const,
+  automationPreview: (request: string) => ["automation-preview", request] as const,
+
   labelStudioUrl: ["label-studio-url"] as const,
   secrets: ["secrets"] as const,
   awsSettings: ["aws-settings"] as const,

@@ -57,6 +57,9 @@ export function useRunsLive() {
         void client.invalidateQueries({ queryKey: queryKeys.runs });
         void client.invalidateQueries({ queryKey: queryKeys.ruleHistory.all });
         void client.invalidateQueries({ queryKey: queryKeys.run.all });
+        // The engine says the same for an automation's progress and its deliveries.
+        void client.invalidateQueries({ queryKey: queryKeys.automations });
+        void client.invalidateQueries({ queryKey: queryKeys.automation.all });
       }),
     [client],
   );

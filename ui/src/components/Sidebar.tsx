@@ -2,7 +2,7 @@ import { Link } from "@tanstack/react-router";
 
 const ITEMS = [
   { to: "/timeline", page: "timeline", label: "Timeline" },
-  { to: "/runs", page: "runs", label: "Runs" },
+  { to: "/automations", page: "automations", label: "Automations" },
   { to: "/issues", page: "issues", label: "Issues" },
   { to: "/sources", page: "sources", label: "Sources" },
   { to: "/setup", page: "setup", label: "Setup" },

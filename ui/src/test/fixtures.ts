@@ -1,5 +1,7 @@
 import type {
   AppInfo,
+  Automation,
+  AutomationDelivery,
   AwsIdentity,
   AwsSettings,
   CountPoint,
@@ -13,6 +15,7 @@ import type {
   TimelineStats,
 } from "../bindings.gen";
 import { fakeEngine, running } from "./fakeEngine";
+import { automationAnswers } from "./automationFixtures";
 
 const BASE_MS = Date.UTC(2025, 2, 4, 12, 0, 0);
 
@@ -241,6 +244,8 @@ export function timelineEngine(initial: EventSummary[], answers: Record<string, 
     rules: [] as RetrainRule[],
     runs: [] as Run[],
     points: {} as Record<string, CountPoint[]>,
+    automations: [] as Automation[],
+    deliveries: [] as AutomationDelivery[],
   };
   const stats = (): TimelineStats => ({
     total_events: store.events.length,
@@ -325,6 +330,7 @@ export function timelineEngine(initial: EventSummary[], answers: Record<string, 
       return detailOf(e);
     },
     ...retrainAnswers(store),
+    ...automationAnswers(store),
     ...answers,
   });
   return { ...engine, store };

@@ -10,12 +10,25 @@ import { RunsTable } from "../components/RunsTable";
 import { useToast } from "../components/Toasts";
 import { COUNTER_NOUN, useRuleHistory, useRules, useRuns, useRunsLive } from "../api/runs";
 import { useSources } from "../api/sources";
+import { useAutomations, useConditionFields } from "../api/automations";
+import { AutomationBuilder } from "../components/AutomationBuilder";
+import { AutomationCard } from "../components/AutomationCard";
+import { AutomationDeliveries } from "../components/AutomationDeliveries";
 import { useNow } from "../lib/useNow";
 
-export function RunsPage() {
+/**
+ * Automations: each a trigger and an action, with their progress and deliveries, and the
+ * builder; the start-a-pipeline ones are the retrain rules, whose deliveries are the runs.
+ */
+export function AutomationsPage() {
   const navigate = useNavigate();
-  // The open run lives in the address (/runs/7), so a reload or the back button keeps it.
-  const runId = useParams({ strict: false }).runId ?? null;
+  // The open run or automation lives in the address (/automations/runs/7,
+  // /automations/auto_…), so a reload or the back button keeps it.
+  const params = useParams({ strict: false });
+  const runId = params.runId ?? null;
+  const automationId = params.automationId ?? null;
+  const automations = useAutomations();
+  const fields = useConditionFields();
   const toast = useToast();
   const rules = useRules();
   const runs = useRuns();
@@ -32,7 +45,7 @@ export function RunsPage() {
   const sourceName = (id: string) => sources.find((s) => s.id === id)?.name;
 
   const openRun = (id: number) => {
-    if (id !== runId) void navigate({ to: "/runs/$runId", params: { runId: id }, resetScroll: false });
+    if (id !== runId) void navigate({ to: "/automations/runs/$runId", params: { runId: id }, resetScroll: false });
   };
 
   const forms = (
@@ -50,14 +63,69 @@ export function RunsPage() {
   );
   const empty = rules.data?.length === 0;
 
+  const automationList = automations.data ?? [];
+  const openAutomation = (id: string) => {
+    if (id !== automationId) void navigate({ to: "/automations/$automationId", params: { automationId: id }, resetScroll: false });
+  };
+
   return (
-    <section className="page runs-page" aria-labelledby="runs-title">
+    <section className="page runs-page" aria-labelledby="automations-title">
       <header className="page-header">
-        <h1 id="runs-title">Runs</h1>
+        <h1 id="automations-title">Automations</h1>
       </header>
 
+      <section aria-labelledby="automation-list-title">
+        <h2 id="automation-list-title">Forward and notify</h2>
+        {automations.error && (
+          <p className="problem" role="alert">
+            {automations.error.message}
+          </p>
+        )}
+        {automations.isPending && !automations.error && <p className="muted">Loading automations…</p>}
+        {automations.data?.length === 0 && (
+          <EmptyState title="No automations yet" testId="automations-empty">
+            <p>
+              An automation reacts to events: forward each new annotation to your database, or notify the team when a
+              project is created. Build one below; the preview says how often it would have fired on the last 50 matching
+              events.
+            </p>
+          </EmptyState>
+        )}
+        {(automationList.length > 0 || automationId !== null) && (
+          <div className={`runs-body${automationId !== null ? " with-detail" : ""}`}>
+            <ul className="rules automation-list" aria-label="Automations">
+              {automationList.map((a) => (
+                <AutomationCard
+                  key={a.id}
+                  automation={a}
+                  sourceName={sourceName(a.trigger.source_id)}
+                  selected={a.id === automationId}
+                  onSelect={() => openAutomation(a.id)}
+                />
+              ))}
+            </ul>
+            {automationId !== null && (
+              <AutomationDeliveries id={automationId} onClose={() => void navigate({ to: "/automations", resetScroll: false })} />
+            )}
+          </div>
+        )}
+        {fields.error && (
+          <p className="problem" role="alert">
+            {fields.error.message}
+          </p>
+        )}
+        <AutomationBuilder
+          sources={sources}
+          fields={fields.data ?? []}
+          onAdded={(a) => {
+            toast(`Automation added: ${a.name}`, "ok");
+            openAutomation(a.id);
+          }}
+        />
+      </section>
+
       <section aria-labelledby="rules-title">
-        <h2 id="rules-title">Rules</h2>
+        <h2 id="rules-title">Start a pipeline: retrain rules</h2>
         {rules.error && (
           <p className="problem" role="alert">
             {rules.error.message}
@@ -131,7 +199,7 @@ export function RunsPage() {
                 id={runId}
                 fromList={runList.find((r) => r.id === runId)}
                 now={now}
-                onClose={() => void navigate({ to: "/runs", resetScroll: false })}
+                onClose={() => void navigate({ to: "/automations", resetScroll: false })}
               />
             )}
           </div>
