@@ -3,13 +3,13 @@
 use loopline_core::{
     ApiError, AppInfo, AquariumIssue, AquariumIssueSummary, Automation, AutomationDetail,
     AutomationPreview, AutomationRequest, AutostartStatus, AwsIdentity, AwsSettings,
-    CompanionPrefs, CompanionStatus, ConditionField, CreatedSource, DbCheck, DbRestore,
-    DeletedHookPolicy, Diagnostics, ErrorCode, EventDetail, EventPage, EventQuery, ExportPreview,
-    ExportReport, ExportRequest, HookRegistration, LabelStudioIdentity, LabelingChoice,
-    LabelingRequest, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RoleRequest,
-    RuleHistory, Run, SecretInfo, Sensitive, SetupJob, SetupReport, SetupStep, SetupWork, Source,
-    SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig, TunnelStatus,
-    TunnelTest, CONDITION_FIELDS,
+    CompanionPrefs, CompanionStatus, ConditionField, CreatedSource, DatasetDiff, DatasetManifest,
+    DatasetVersion, DbCheck, DbRestore, DeletedHookPolicy, Diagnostics, ErrorCode, EventDetail,
+    EventPage, EventQuery, ExportPreview, ExportReport, ExportRequest, HookRegistration,
+    LabelStudioIdentity, LabelingChoice, LabelingRequest, ReceiverStatus, ReplayOutcome,
+    RetentionPolicy, RetrainRule, RoleRequest, RuleHistory, Run, SecretInfo, Sensitive, SetupJob,
+    SetupReport, SetupStep, SetupWork, Source, SourceKind, StorageLayout, StorageRequest,
+    TimelineStats, TunnelConfig, TunnelStatus, TunnelTest, CONDITION_FIELDS,
 };
 use loopline_engine::{AwsCredentials, RuleRequest};
 use tauri::{AppHandle, Runtime, State};
@@ -351,6 +351,24 @@ app_commands! {
         /// `loopline automation remove ID`
         pub async fn automation_remove(slot: State<'_, EngineSlot>, id: String) -> Result<(), ApiError> {
             slot.ready_engine().await?.remove_automation(&id).await
+        }
+
+        /// `loopline dataset list [--automation ID]`
+        pub async fn dataset_list(
+            slot: State<'_, EngineSlot>,
+            automation_id: Option<String>,
+        ) -> Result<Vec<DatasetVersion>, ApiError> {
+            slot.ready_engine().await?.list_dataset_versions(automation_id.as_deref()).await
+        }
+
+        /// `loopline dataset show VERSION`: the manifest, read from S3.
+        pub async fn dataset_show(slot: State<'_, EngineSlot>, version: String) -> Result<DatasetManifest, ApiError> {
+            slot.ready_engine().await?.dataset_manifest(&version).await
+        }
+
+        /// `loopline dataset diff FROM TO`
+        pub async fn dataset_diff(slot: State<'_, EngineSlot>, from: String, to: String) -> Result<DatasetDiff, ApiError> {
+            slot.ready_engine().await?.dataset_diff(&from, &to).await
         }
 
         /// `loopline label-studio hook --source ID --project N --public-url URL`

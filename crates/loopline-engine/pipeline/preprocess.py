@@ -10,10 +10,16 @@ Output under --output: `train/` and `validation/` (JPEG images), `train_annotati
 `validation_annotation/` (single-channel PNG masks with the same base name: one class index
 per pixel, background 0), and `label_map.json`.
 
+With --manifest (a Loopline dataset version's manifest.json), exactly the objects it lists
+are read, and the run stops before writing anything when one of them is missing or its
+content no longer matches the ETag recorded at the version's trigger: a run then trains on
+what the version froze, or not at all.
+
 Paths are arguments; their defaults are the SageMaker processing container's, so the same
 script runs in the pipeline and on a laptop:
     python3 preprocess.py --annotations DIR --images DIR --images-uri s3://B/PREFIX/ \
-        --output DIR [--labels Beak,Head,Wing,Body] [--validation-ratio 0.2] [--summary DIR]
+        --output DIR [--labels Beak,Head,Wing,Body] [--validation-ratio 0.2] [--summary DIR] \
+        [--manifest manifest.json]
 """
 from __future__ import annotations
 
@@ -40,6 +46,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--validation-ratio", type=float, default=0.2)
     ap.add_argument("--summary", type=Path, default=None,
                     help="a folder for summary.json (counts the pipeline reads) and a copy of label_map.json")
+    ap.add_argument("--manifest", type=Path, default=None,
+                    help="a Loopline dataset manifest: read exactly the objects it lists, refuse one that changed")
     a = ap.parse_args(argv)
     if not 0.0 <= a.validation_ratio < 1.0:
         ap.error("--validation-ratio must be at least 0 and below 1")
@@ -48,11 +56,54 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return a
 
 
-def load_annotations(folder: Path) -> tuple[dict[int, dict], list[str]]:
-    """The newest usable annotation per task, and why others were left out."""
+MANIFEST_FORMAT = "loopline.dataset/1"
+
+
+class ManifestError(Exception):
+    """The manifest cannot be trained on as it is: each line says which object and why."""
+
+
+def manifest_files(folder: Path, manifest: Path) -> tuple[list[Path], str]:
+    """The files of the objects the manifest lists, checked against their recorded ETags, and
+    the version's name. An object's key is found under `folder` by its path below the
+    manifest's prefix, as a processing input of `s3://B/<prefix>` downloads it."""
+    try:
+        m = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ManifestError(f"{manifest}: not readable as a dataset manifest ({e})") from e
+    if not isinstance(m, dict) or m.get("format") != MANIFEST_FORMAT:
+        raise ManifestError(f"{manifest}: not a {MANIFEST_FORMAT} manifest")
+    version = f"{m.get('automation_id')}/{m.get('version')}"
+    prefix = m.get("prefix") or ""
+    files: list[Path] = []
+    problems: list[str] = []
+    for o in m.get("objects") or []:
+        key, etag, size = o["key"], o["etag"].strip('"'), int(o["size"])
+        path = folder / (key[len(prefix):] if key.startswith(prefix) else key)
+        if not path.is_file():
+            problems.append(f"{key}: listed in {version} but not in {folder}")
+            continue
+        if "-" in etag:
+            # A multipart object's ETag is not its MD5; its size is what can be checked.
+            if path.stat().st_size != size:
+                problems.append(f"{key}: {path.stat().st_size} bytes, {size} when {version} was made")
+        else:
+            now = hashlib.md5(path.read_bytes()).hexdigest()
+            if now != etag:
+                problems.append(f"{key}: changed since {version} was made (ETag {etag}, now {now})")
+        files.append(path)
+    if problems:
+        raise ManifestError("\n".join(problems))
+    return files, version
+
+
+def load_annotations(folder: Path, only: list[Path] | None = None) -> tuple[dict[int, dict], list[str]]:
+    """The newest usable annotation per task, and why others were left out. With `only`,
+    those files and no others."""
     by_task: dict[int, dict] = {}
     skipped: list[str] = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    paths = only if only is not None else [p for p in folder.rglob("*") if p.is_file()]
+    for path in sorted(paths):
         try:
             ann = json.loads(path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -104,7 +155,15 @@ def split_of(name: str, ratio: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     a = parse_args(argv)
     prefix = a.images_uri if a.images_uri.endswith("/") else a.images_uri + "/"
-    annotations, skipped = load_annotations(a.annotations)
+    only = None
+    if a.manifest is not None:
+        try:
+            only, version = manifest_files(a.annotations, a.manifest)
+        except ManifestError as e:
+            print(f"the dataset version cannot be used:\n{e}", file=sys.stderr)
+            return 3
+        print(f"dataset version {version}: {len(only)} annotation objects", file=sys.stderr)
+    annotations, skipped = load_annotations(a.annotations, only)
     labels = [l.strip() for l in a.labels.split(",") if l.strip()]
     if not labels:
         labels = sorted({label for ann in annotations.values() for r in ann["result"] for label, _ in region_shapes(r)})

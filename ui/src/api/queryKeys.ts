@@ -42,6 +42,12 @@ export const queryKeys = {
   },
   automationFields: ["automation-fields"] as const,
   automationPreview: (request: string) => ["automation-preview", request] as const,
+  datasets: {
+    all: ["datasets"] as const,
+    list: (automationId: string) => ["datasets", "list", automationId] as const,
+    one: (version: string) => ["datasets", "one", version] as const,
+    diff: (from: string, to: string) => ["datasets", "diff", from, to] as const,
+  },
 
   labelStudioUrl: ["label-studio-url"] as const,
   secrets: ["secrets"] as const,

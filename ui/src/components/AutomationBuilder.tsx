@@ -27,6 +27,10 @@ type Draft = {
   desktop: boolean;
   slackSecret: string;
   message: string;
+  bucket: string;
+  prefix: string;
+  region: string;
+  keep: string;
   dryRun: boolean;
 };
 
@@ -46,6 +50,10 @@ const EMPTY: Draft = {
   desktop: true,
   slackSecret: "",
   message: "",
+  bucket: "",
+  prefix: "",
+  region: "",
+  keep: "10",
   dryRun: false,
 };
 
@@ -58,7 +66,9 @@ function toRequest(d: Draft, sourceId: string, fields: ConditionField[]): Automa
   const action: AutomationAction =
     d.kind === "forward"
       ? { kind: "forward", url: d.url.trim(), secret_name: optional(d.secretName), body_template: d.bodyTemplate.trim() === "" ? null : d.bodyTemplate }
-      : { kind: "notify", desktop: d.desktop, slack_url_secret: optional(d.slackSecret), message: d.message };
+      : d.kind === "notify"
+        ? { kind: "notify", desktop: d.desktop, slack_url_secret: optional(d.slackSecret), message: d.message }
+        : { kind: "dataset_version", bucket: d.bucket.trim(), prefix: optional(d.prefix), region: optional(d.region), keep: Number(d.keep.trim() || "0") };
   return {
     name: d.name.trim(),
     trigger: {
@@ -170,6 +180,7 @@ export function AutomationBuilder({ sources, fields, onAdded }: Props) {
         <select id="auto-kind" data-testid="auto-kind" value={d.kind} onChange={(e) => set({ kind: e.target.value as AutomationAction["kind"] })}>
           <option value="forward">Forward the event to a URL</option>
           <option value="notify">Notify (desktop, Slack)</option>
+          <option value="dataset_version">Freeze a dataset version (S3 manifest)</option>
         </select>
 
         {d.kind === "forward" ? (
@@ -184,6 +195,23 @@ export function AutomationBuilder({ sources, fields, onAdded }: Props) {
             <label htmlFor="auto-template">Body template</label>
             <span className="field-with-hint">
               <textarea id="auto-template" data-testid="auto-template" className="mono" rows={3} spellCheck={false} placeholder="optional: the original body when empty" value={d.bodyTemplate} onChange={(e) => set({ bodyTemplate: e.target.value })} />
+            </span>
+          </>
+        ) : d.kind === "dataset_version" ? (
+          <>
+            <label htmlFor="auto-bucket">Bucket</label>
+            <input id="auto-bucket" data-testid="auto-bucket" className="mono" placeholder="the bucket Setup created" autoComplete="off" spellCheck={false} value={d.bucket} onChange={(e) => set({ bucket: e.target.value })} />
+            <label htmlFor="auto-prefix">Annotations prefix</label>
+            <span className="field-with-hint">
+              <input id="auto-prefix" data-testid="auto-prefix" className="mono" placeholder="optional: Setup's, or annotations" autoComplete="off" spellCheck={false} value={d.prefix} onChange={(e) => set({ prefix: e.target.value })} />
+              <span className="hint muted">Each version lists the objects here with their ETags and writes s3://bucket/datasets/…/vN/manifest.json.</span>
+            </span>
+            <label htmlFor="auto-region">Region</label>
+            <input id="auto-region" data-testid="auto-region" className="mono short" placeholder="optional for Setup's bucket" autoComplete="off" spellCheck={false} value={d.region} onChange={(e) => set({ region: e.target.value })} />
+            <label htmlFor="auto-keep">Keep the last</label>
+            <span className="field-with-hint">
+              <input id="auto-keep" data-testid="auto-keep" className="short" inputMode="numeric" value={d.keep} onChange={(e) => set({ keep: e.target.value })} />
+              <span className="hint muted">versions; older manifests are deleted, the annotations never are.</span>
             </span>
           </>
         ) : (

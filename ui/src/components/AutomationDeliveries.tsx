@@ -3,6 +3,7 @@ import type { AutomationDelivery, DeliveryStatus } from "../bindings.gen";
 import { useAutomationDetail } from "../api/automations";
 import { formatDateTime } from "../lib/format";
 import { actionSentence } from "./AutomationCard";
+import { DatasetVersions } from "./DatasetVersions";
 
 const STATUS: Record<DeliveryStatus, { word: string; tone: "ok" | "pending" | "failed" | "neutral" }> = {
   pending: { word: "pending", tone: "pending" },
@@ -71,6 +72,12 @@ export function AutomationDeliveries({ id, onClose }: { id: string; onClose: () 
           <p className="muted">
             <code>{data.automation.id}</code> · {actionSentence(data.automation.action)}
           </p>
+          {data.automation.action.kind === "dataset_version" && (
+            <>
+              <h3>Dataset versions</h3>
+              <DatasetVersions automationId={data.automation.id} />
+            </>
+          )}
           <h3>Deliveries</h3>
           {data.deliveries.length === 0 ? (
             <p className="muted" data-testid="deliveries-empty">
