@@ -5,7 +5,9 @@ holding exactly the annotation objects present at its trigger (ETags, sizes, per
 counts, the project's label-config hash). Three annotations make v1, v2 and v3 (each with
 one more object); with --keep 2 the oldest manifest goes and no annotation object does.
 A kill -9 of serve right after Label Studio's webhook was acknowledged, and a restart,
-still leave exactly one version per annotation. `loopline dataset diff` names what changed;
+still leave exactly one version per annotation. A start-pipeline automation every 2 annotations
+that trains on these versions (`--dataset`) starts its one execution in moto with the
+DatasetManifest parameter naming v2, the version of its trigger. `loopline dataset diff` names what changed;
 preprocess.py run on a manifest reads only the objects it lists and refuses one whose
 content no longer matches its ETag.
 
@@ -25,7 +27,7 @@ from PIL import Image
 from harness.label_studio import LabelStudio
 from harness.moto_peer import Moto
 from harness.processes import wait_until
-from test_retrain_loop import REGION, Loop, settle
+from test_retrain_loop import PIPELINE, REGION, Loop, settle
 
 BUCKET = "loopline-datasets-e2e"
 SCRIPTS = Path(__file__).resolve().parents[1] / "crates" / "loopline-engine" / "pipeline"
@@ -99,6 +101,14 @@ def test_each_annotation_freezes_one_version_of_exactly_what_was_there(label_stu
                          "--region", REGION, "--keep", "2")
         assert auto["action"] == {"kind": "dataset_version", "bucket": BUCKET, "prefix": "annotations",
                                   "region": REGION, "keep": 2}, auto
+        sm = moto.client("sagemaker", region=REGION)
+        sm.create_pipeline(PipelineName=PIPELINE, RoleArn="arn:aws:iam::123456789012:role/sagemaker",
+                           PipelineDefinition=json.dumps({"Version": "2020-12-01", "Steps": [], "Parameters": [
+                               {"Name": "DatasetManifest", "Type": "String", "DefaultValue": ""}]}))
+        retrain = loop.json("automation", "add", "--name", "Retrain on frozen", "--source", source["id"],
+                            "--project", str(pid), "--on", "ANNOTATION_CREATED", "--every", "2", "--do",
+                            "start-pipeline", "--pipeline", PIPELINE, "--dataset", auto["id"])
+        assert retrain["action"]["dataset"] == auto["id"], retrain
 
         def versions():
             return loop.json("dataset", "list", "--automation", auto["id"])
@@ -110,6 +120,12 @@ def test_each_annotation_freezes_one_version_of_exactly_what_was_there(label_stu
             made.append(r.json()["id"])
             wait_until(lambda: len(versions()) == len(made), f"version {len(made)} written", timeout=90)
         settle(loop)
+        run = wait_until(lambda: [r for r in loop.json("runs", "list") if r["execution_arn"]], "the run started")[0]
+        v2_uri = f"s3://{BUCKET}/datasets/{auto['id']}/v2/manifest.json"
+        assert run["dataset_manifest"] == v2_uri, run
+        assert {"name": "DatasetManifest", "value": v2_uri} in run["params"], run
+        given = sm.list_pipeline_parameters_for_execution(PipelineExecutionArn=run["execution_arn"])
+        assert {"Name": "DatasetManifest", "Value": v2_uri} in given["PipelineParameters"], given
 
         # The third, with serve killed the moment Label Studio's webhook was acknowledged:
         # the restart finishes what was decided (or decides it), once.
@@ -125,6 +141,7 @@ def test_each_annotation_freezes_one_version_of_exactly_what_was_there(label_stu
         detail = loop.json("automation", "show", auto["id"])
         assert detail["automation"]["fired"] == 3 and len(detail["deliveries"]) == 3, detail
         assert all(d["status"] == "delivered" for d in detail["deliveries"]), detail
+        assert len(loop.json("runs", "list")) == 1, "one run, at 2: the third annotation starts none"
 
         # The manifests in moto: v1 gone with --keep 2, never an annotation object.
         manifests = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="datasets/").get("Contents", []))

@@ -233,3 +233,82 @@ describe("Automations: an automation's deliveries", () => {
     expect(screen.queryByTestId("automation-detail")).not.toBeInTheDocument();
   });
 });
+
+describe("Automations: starting a pipeline", () => {
+  const freeze = automation({
+    id: "auto_ds",
+    name: "Freeze birds",
+    trigger: { ...automation().trigger, source_id: "src_ls", project_id: 7 },
+    action: { kind: "dataset_version", bucket: "birds", prefix: "annotations", region: "eu-west-1", keep: 10 },
+  });
+
+  it("counts every N, trains on a chosen dataset version, and asks before sharing a project with another Loopline", async () => {
+    const shared = {
+      code: "shared_project",
+      message: "Another Loopline already receives project 7's new annotations (webhook 12 to https://laptop2.bore.pub/hooks/src_23456789abcd).",
+    };
+    const { user } = await open({
+      automations: [freeze],
+      answers: {
+        automation_add: (args: { request: AutomationRequest }) => {
+          if (!args.request.even_if_shared) throw shared;
+          return automation({ id: "rule_1", name: args.request.name, trigger: args.request.trigger, action: args.request.action });
+        },
+      },
+    });
+    const form = await screen.findByTestId("automation-form");
+    await user.type(within(form).getByTestId("auto-name"), "Retrain birds");
+    await user.type(within(form).getByTestId("auto-project"), "7");
+    await user.selectOptions(within(form).getByTestId("auto-kind"), "start_pipeline");
+    expect(within(form).getByTestId("auto-fire-each")).toBeDisabled();
+    expect(within(form).getByTestId("auto-fire-every")).toBeChecked();
+    await user.type(within(form).getByTestId("auto-pipeline"), "retrain-birds");
+    await user.click(within(form).getByTestId("auto-params"));
+    await user.paste("TrainingCount={count}");
+    const dataset = within(form).getByTestId("auto-dataset");
+    expect(within(dataset).getAllByRole("option").map((o) => o.textContent)).toEqual([
+      "what is in the bucket when the run starts",
+      "the newest dataset version of “Freeze birds”",
+    ]);
+    await user.selectOptions(dataset, "auto_ds");
+    await user.click(within(form).getByTestId("automation-save"));
+
+    const warning = await within(form).findByTestId("automation-shared");
+    expect(warning).toHaveTextContent("Another Loopline counts this project.");
+    expect(warning).toHaveTextContent("webhook 12 to https://laptop2.bore.pub/hooks/src_23456789abcd");
+    const first = calls("automation_add")[0]!.args!.request as AutomationRequest;
+    expect(first.trigger.fire).toEqual({ mode: "every", n: 16, counter: "useful" });
+    expect(first.action).toEqual({
+      kind: "start_pipeline",
+      pipeline: "retrain-birds",
+      params: [{ name: "TrainingCount", value: "{count}" }],
+      overlap: "coalesce",
+      start_time_limit_secs: 900,
+      dataset: "auto_ds",
+    });
+    expect(first.even_if_shared).toBeUndefined();
+
+    await user.click(within(warning).getByTestId("automation-shared-cancel"));
+    expect(within(form).queryByTestId("automation-shared")).not.toBeInTheDocument();
+    expect(within(form).getByTestId("auto-pipeline")).toHaveValue("retrain-birds");
+
+    await user.click(within(form).getByTestId("automation-save"));
+    await user.click(await within(form).findByTestId("automation-shared-go-on"));
+    expect(await screen.findByTestId("toast")).toHaveTextContent("Automation added: Retrain birds");
+    expect(calls("automation_add")).toHaveLength(3);
+    expect((calls("automation_add")[2]!.args!.request as AutomationRequest).even_if_shared).toBe(true);
+  });
+
+  it("refuses a parameter line without a name before calling the engine", async () => {
+    const { user } = await open();
+    const form = await screen.findByTestId("automation-form");
+    await user.type(within(form).getByTestId("auto-name"), "Retrain");
+    await user.selectOptions(within(form).getByTestId("auto-kind"), "start_pipeline");
+    await user.type(within(form).getByTestId("auto-pipeline"), "p");
+    await user.click(within(form).getByTestId("auto-params"));
+    await user.paste("=oops");
+    await user.click(within(form).getByTestId("automation-save"));
+    expect(await within(form).findByTestId("automation-save-error")).toHaveTextContent("Parameter line 1 is not NAME=VALUE");
+    expect(calls("automation_add")).toHaveLength(0);
+  });
+});

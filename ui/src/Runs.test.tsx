@@ -287,6 +287,16 @@ describe("Runs: the list and the detail", () => {
     expect(within(detail).getByTestId("run-status")).toHaveTextContent("Pending");
   });
 
+  it("names the dataset version a run trains on", async () => {
+    const manifest = "s3://birds/datasets/auto_ds/v3/manifest.json";
+    const user = await openRuns({ runs: [run(2, { dataset_manifest: manifest }), run(1)] });
+    await user.click(await screen.findByRole("button", { name: "Open run 2" }));
+    const detail = await screen.findByTestId("run-detail");
+    expect(within(detail).getByTestId("run-dataset")).toHaveTextContent(`v3 of auto_ds: ${manifest}`);
+    await user.click(screen.getByRole("button", { name: "Open run 1" }));
+    await waitFor(() => expect(screen.queryByTestId("run-dataset")).not.toBeInTheDocument());
+  });
+
   it("has no retry for a run that did not fail to start", async () => {
     const user = await openRuns({ runs: [run(1)] });
     await user.click(await screen.findByRole("button", { name: "Open run 1" }));

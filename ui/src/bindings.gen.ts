@@ -3,7 +3,7 @@
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 
-export type ErrorCode = "db_newer_schema" | "db_corrupt" | "db_locked" | "db_open_failed" | "db_migration_failed" | "db_error" | "db_in_use" | "no_backup" | "data_dir_unavailable" | "port_in_use" | "listen_not_loopback" | "listen_invalid" | "engine_unavailable" | "source_not_found" | "unauthorized" | "payload_too_large" | "unsupported_media_type" | "malformed_json" | "malformed_body" | "rate_limited" | "store_unavailable" | "secret_unavailable" | "keychain_unavailable" | "event_not_found" | "ls_unauthorized" | "ls_legacy_tokens_disabled" | "ls_unavailable" | "aws_invalid_key" | "aws_invalid_secret" | "aws_expired" | "aws_clock_skew" | "aws_bad_region" | "aws_no_region" | "aws_no_credentials" | "aws_profile_missing" | "aws_access_denied" | "aws_throttled" | "aws_unavailable" | "aws_tls" | "aws_error" | "not_connected" | "start_count_unknown" | "invalid_argument" | "not_found" | "name_taken" | "cancelled" | "already_running" | "timed_out" | "no_quota" | "ls_address_refused" | "ls_storage_failed" | "tunnel_not_configured" | "tunnel_start_failed" | "tunnel_unreachable" | "tunnel_rate_limited" | "tunnel_unauthorized" | "target_rejected" | "target_unavailable" | "autostart_failed" | "internal";
+export type ErrorCode = "db_newer_schema" | "db_corrupt" | "db_locked" | "db_open_failed" | "db_migration_failed" | "db_error" | "db_in_use" | "no_backup" | "data_dir_unavailable" | "port_in_use" | "listen_not_loopback" | "listen_invalid" | "engine_unavailable" | "source_not_found" | "unauthorized" | "payload_too_large" | "unsupported_media_type" | "malformed_json" | "malformed_body" | "rate_limited" | "store_unavailable" | "secret_unavailable" | "keychain_unavailable" | "event_not_found" | "ls_unauthorized" | "ls_legacy_tokens_disabled" | "ls_unavailable" | "aws_invalid_key" | "aws_invalid_secret" | "aws_expired" | "aws_clock_skew" | "aws_bad_region" | "aws_no_region" | "aws_no_credentials" | "aws_profile_missing" | "aws_access_denied" | "aws_throttled" | "aws_unavailable" | "aws_tls" | "aws_error" | "not_connected" | "start_count_unknown" | "invalid_argument" | "not_found" | "name_taken" | "cancelled" | "already_running" | "timed_out" | "no_quota" | "ls_address_refused" | "ls_storage_failed" | "tunnel_not_configured" | "tunnel_start_failed" | "tunnel_unreachable" | "tunnel_rate_limited" | "tunnel_unauthorized" | "target_rejected" | "target_unavailable" | "autostart_failed" | "shared_project" | "internal";
 
 export type ApiError = { code: ErrorCode, message: string, };
 
@@ -383,7 +383,19 @@ progress: string,
  * Set when a stored value of this rule cannot be read (its counter, overlap policy or
  * parameters): the rule then never fires, and this says why and what to do.
  */
-error: string | null, };
+error: string | null, 
+/**
+ * Its name as a start-a-pipeline automation; `None` for a rule added without one.
+ */
+name: string | null, 
+/**
+ * Paused: the count moves on, nothing fires for what it passes meanwhile.
+ */
+paused: boolean, 
+/**
+ * The dataset-version automation whose versions the runs train on (`DatasetManifest`).
+ */
+dataset_automation: string | null, };
 
 export type RuleRequest = { source_id: string, project_id: number, every: number, 
 /**
@@ -394,7 +406,16 @@ pipeline: string, params: Array<PipelineParam>, counter: Counter, overlap: Overl
  * The project's counter now, given by the user when Label Studio cannot be asked. With
  * it, Label Studio is not asked.
  */
-start_count: number | null, };
+start_count: number | null, 
+/**
+ * Its name as an automation (`automation add --do start-pipeline --name N`).
+ */
+name?: string, 
+/**
+ * A dataset-version automation: each run trains on its newest version made at or
+ * before the run's trigger, passed as the `DatasetManifest` parameter.
+ */
+dataset_automation?: string, };
 
 export type RunStatus = "pending" | "held" | "starting" | "would_start" | "skipped" | "start_failed" | "executing" | "stopping" | "stopped" | "succeeded" | "failed";
 
@@ -420,7 +441,12 @@ error: string | null, failure_reason: string | null,
 /**
  * `None`: steps not read yet, or not available from this endpoint (see `steps_note`).
  */
-steps: Array<RunStep> | null, steps_note: string | null, };
+steps: Array<RunStep> | null, steps_note: string | null, 
+/**
+ * The dataset version the run trains on (`s3://B/datasets/<automation>/v<n>/manifest.json`),
+ * chosen when it started; `None` when its rule names no dataset-version automation.
+ */
+dataset_manifest: string | null, };
 
 export type CatchUpTrigger = "start" | "wake" | "tunnel_back" | "asked";
 
@@ -829,7 +855,16 @@ export type AutomationAction = { "kind": "forward", url: string, secret_name: st
  * A JSON template for the body (the Aquarium exports' engine, over `event` and
  * `body`: see `forward_template`); the original body when `None`.
  */
-body_template: string | null, } | { "kind": "notify", desktop: boolean, slack_url_secret: string | null, message: string, } | { "kind": "dataset_version", bucket: string, prefix: string | null, region: string | null, keep: number, };
+body_template: string | null, } | { "kind": "notify", desktop: boolean, slack_url_secret: string | null, message: string, } | { "kind": "start_pipeline", 
+/**
+ * A pipeline name or ARN.
+ */
+pipeline: string, params: Array<PipelineParam>, overlap: Overlap, start_time_limit_secs: number, 
+/**
+ * A dataset-version automation of the same project: each run is passed its newest
+ * version at the run's trigger as the `DatasetManifest` parameter.
+ */
+dataset?: string, } | { "kind": "dataset_version", bucket: string, prefix: string | null, region: string | null, keep: number, };
 
 export type AutomationTrigger = { source_id: string, 
 /**
@@ -846,7 +881,17 @@ export type AutomationRequest = { name: string, trigger: AutomationTrigger, acti
 /**
  * Record "would fire" without delivering.
  */
-dry_run: boolean, };
+dry_run: boolean, 
+/**
+ * For "every N": the project's counter now, given by the user when Label Studio cannot
+ * be asked (as `rule add retrain --start-count`). With it, Label Studio is not asked.
+ */
+start_count?: number, 
+/**
+ * Start a pipeline even though another Loopline receives the project's annotations
+ * (`shared_project`): the user was told and chose to go on.
+ */
+even_if_shared?: boolean, };
 
 export type Automation = { id: string, name: string, trigger: AutomationTrigger, action: AutomationAction, dry_run: boolean, paused: boolean, created_at: string, 
 /**

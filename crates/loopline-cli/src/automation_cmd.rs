@@ -57,7 +57,8 @@ pub enum DoArg {
     Forward,
     /// A desktop notice and/or a Slack-compatible webhook, with --message T.
     Notify,
-    /// `loopline rule add retrain` does this today.
+    /// Start --pipeline P each time the project's counter passes a multiple of --every N
+    /// (the retrain rule: `loopline rule add retrain` adds the same).
     StartPipeline,
     /// Freeze the annotation objects in --bucket as a dataset version (a manifest in S3).
     DatasetVersion,
@@ -109,6 +110,26 @@ pub struct AutomationAdd {
     /// A notify's message, with the event's fields: "New project '{project.title}' is ready".
     #[arg(long)]
     pub message: Option<String>,
+    /// The SageMaker pipeline a start-pipeline automation starts (name or ARN).
+    #[arg(long)]
+    pub pipeline: Option<String>,
+    /// A start-pipeline parameter, NAME=VALUE; VALUE may use {count}, {project_id}, {event_id}, … Repeatable.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// What a start does while the previous run still executes.
+    #[arg(long, value_enum, default_value = "coalesce")]
+    pub overlap: crate::args::OverlapArg,
+    /// How long starting a run may keep retrying before it is shown as failed: 90s, 15m, 1h.
+    #[arg(long, default_value = "15m")]
+    pub start_time_limit: String,
+    /// A dataset-version automation of the same project: each run trains on its newest
+    /// version at the run's trigger, passed as the pipeline's DatasetManifest parameter.
+    #[arg(long, value_name = "AUTOMATION")]
+    pub dataset: Option<String>,
+    /// Add the start-pipeline automation even though another Loopline receives the
+    /// project's annotations (each would start the pipeline).
+    #[arg(long)]
+    pub even_if_shared: bool,
     /// The bucket a dataset version lists and writes its manifests to.
     #[arg(long)]
     pub bucket: Option<String>,
@@ -121,6 +142,10 @@ pub struct AutomationAdd {
     /// How many dataset versions to keep; older manifests are deleted, never the annotations.
     #[arg(long, default_value_t = 10)]
     pub keep: i64,
+    /// For --every: the project's annotation count now, when Loopline cannot ask Label
+    /// Studio; it fires from there, never on older annotations.
+    #[arg(long, value_name = "N")]
+    pub start_count: Option<i64>,
     /// Record what would fire, send nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -157,6 +182,13 @@ pub fn request(a: &AutomationAdd) -> Result<AutomationRequest, ApiError> {
             "--url, --secret-name and --body-template belong to --do forward.",
         ));
     }
+    if a.action != DoArg::StartPipeline
+        && (a.pipeline.is_some() || !a.params.is_empty() || a.dataset.is_some() || a.even_if_shared)
+    {
+        return Err(invalid(
+            "--pipeline, --param, --dataset and --even-if-shared belong to --do start-pipeline.",
+        ));
+    }
     let dataset_flags = a.bucket.is_some() || a.prefix.is_some() || a.region.is_some();
     if a.action != DoArg::DatasetVersion && dataset_flags {
         return Err(invalid(
@@ -179,11 +211,16 @@ pub fn request(a: &AutomationAdd) -> Result<AutomationRequest, ApiError> {
                 invalid("--do notify needs --message T, e.g. --message \"New project '{project.title}' is ready for labeling\".")
             })?,
         },
-        DoArg::StartPipeline => {
-            return Err(invalid(
-                "Start-a-pipeline automations are `loopline rule add retrain` in this version.",
-            ))
-        }
+        DoArg::StartPipeline => AutomationAction::StartPipeline {
+            pipeline: a
+                .pipeline
+                .clone()
+                .ok_or_else(|| invalid("--do start-pipeline needs --pipeline P."))?,
+            params: crate::rule_cmd::parse_params(&a.params)?,
+            overlap: crate::rule_cmd::overlap_of(a.overlap),
+            start_time_limit_secs: crate::source_cmd::parse_duration(&a.start_time_limit)?,
+            dataset: a.dataset.clone(),
+        },
         DoArg::DatasetVersion => AutomationAction::DatasetVersion {
             bucket: a
                 .bucket
@@ -210,6 +247,8 @@ pub fn request(a: &AutomationAdd) -> Result<AutomationRequest, ApiError> {
         },
         action,
         dry_run: a.dry_run,
+        start_count: a.start_count,
+        even_if_shared: a.even_if_shared.then_some(true),
     })
 }
 

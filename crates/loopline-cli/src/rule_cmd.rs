@@ -19,23 +19,7 @@ pub async fn rule(global: &GlobalArgs, cmd: RuleCommand) -> Result<(), ApiError>
 async fn run_rule(engine: &Engine, cmd: RuleCommand) -> Result<(), ApiError> {
     match cmd {
         RuleCommand::Add(RuleAdd::Retrain(a)) => {
-            let params = a
-                .params
-                .iter()
-                .map(|p| {
-                    p.split_once('=')
-                        .map(|(k, v)| PipelineParam {
-                            name: k.trim().to_string(),
-                            value: v.to_string(),
-                        })
-                        .ok_or_else(|| {
-                            ApiError::new(
-                                ErrorCode::InvalidArgument,
-                                format!("--param '{p}' needs the form NAME=VALUE."),
-                            )
-                        })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+            let params = parse_params(&a.params)?;
             let rule = engine
                 .add_rule(RuleRequest {
                     source_id: a.source,
@@ -47,14 +31,12 @@ async fn run_rule(engine: &Engine, cmd: RuleCommand) -> Result<(), ApiError> {
                         CounterArg::Useful => Counter::Useful,
                         CounterArg::Total => Counter::Total,
                     },
-                    overlap: match a.overlap {
-                        OverlapArg::Coalesce => Overlap::Coalesce,
-                        OverlapArg::Parallel => Overlap::Parallel,
-                        OverlapArg::Skip => Overlap::Skip,
-                    },
+                    overlap: overlap_of(a.overlap),
                     dry_run: a.dry_run,
                     start_time_limit_secs: parse_duration(&a.start_time_limit)?,
                     start_count: a.start_count,
+                    name: None,
+                    dataset_automation: None,
                 })
                 .await?;
             if a.json {
@@ -270,4 +252,32 @@ async fn hook_policy(
         ),
     }
     Ok(())
+}
+
+/// `--param NAME=VALUE`, repeated: a rule's and a start-pipeline automation's.
+pub fn parse_params(params: &[String]) -> Result<Vec<PipelineParam>, ApiError> {
+    params
+        .iter()
+        .map(|p| {
+            p.split_once('=')
+                .map(|(k, v)| PipelineParam {
+                    name: k.trim().to_string(),
+                    value: v.to_string(),
+                })
+                .ok_or_else(|| {
+                    ApiError::new(
+                        ErrorCode::InvalidArgument,
+                        format!("--param '{p}' needs the form NAME=VALUE."),
+                    )
+                })
+        })
+        .collect()
+}
+
+pub fn overlap_of(a: OverlapArg) -> Overlap {
+    match a {
+        OverlapArg::Coalesce => Overlap::Coalesce,
+        OverlapArg::Parallel => Overlap::Parallel,
+        OverlapArg::Skip => Overlap::Skip,
+    }
 }

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::{ApiError, Condition, Counter, ErrorCode};
+use crate::{ApiError, Condition, Counter, ErrorCode, Overlap, PipelineParam};
 
 /// When a matching event fires the action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -37,6 +37,21 @@ pub enum AutomationAction {
         desktop: bool,
         slack_url_secret: Option<String>,
         message: String,
+    },
+    /// Start a SageMaker pipeline each time the project's counter passes a multiple of N:
+    /// the retrain rule, which it is stored and run as (its deliveries are the runs), so
+    /// its behaviour is the rule's exactly.
+    StartPipeline {
+        /// A pipeline name or ARN.
+        pipeline: String,
+        params: Vec<PipelineParam>,
+        overlap: Overlap,
+        start_time_limit_secs: i64,
+        /// A dataset-version automation of the same project: each run is passed its newest
+        /// version at the run's trigger as the `DatasetManifest` parameter.
+        #[serde(default)]
+        #[ts(optional)]
+        dataset: Option<String>,
     },
     /// Freeze the annotation objects under `prefix` in `bucket` (ETags, sizes, per-label
     /// counts) as `s3://bucket/datasets/<automation>/v<n>/manifest.json`, keeping the last
@@ -78,6 +93,9 @@ impl AutomationAction {
                 }
                 format!("notify {}", to.join(" and "))
             }
+            AutomationAction::StartPipeline { pipeline, .. } => {
+                format!("start pipeline {pipeline}")
+            }
             AutomationAction::DatasetVersion { bucket, prefix, .. } => format!(
                 "dataset version of s3://{bucket}/{}",
                 prefix.as_deref().unwrap_or("")
@@ -107,6 +125,16 @@ pub struct AutomationRequest {
     pub action: AutomationAction,
     /// Record "would fire" without delivering.
     pub dry_run: bool,
+    /// For "every N": the project's counter now, given by the user when Label Studio cannot
+    /// be asked (as `rule add retrain --start-count`). With it, Label Studio is not asked.
+    #[serde(default)]
+    #[ts(optional)]
+    pub start_count: Option<i64>,
+    /// Start a pipeline even though another Loopline receives the project's annotations
+    /// (`shared_project`): the user was told and chose to go on.
+    #[serde(default)]
+    #[ts(optional)]
+    pub even_if_shared: Option<bool>,
 }
 
 impl AutomationRequest {
@@ -158,6 +186,21 @@ impl AutomationRequest {
                     return invalid("A notify automation needs a --message.");
                 }
                 crate::condition::check_message(message)?;
+            }
+            AutomationAction::StartPipeline { pipeline, .. } => {
+                if pipeline.trim().is_empty() {
+                    return invalid("A start-pipeline automation needs --pipeline P.");
+                }
+                if !matches!(self.trigger.fire, FireMode::Every { .. }) {
+                    return invalid(
+                        "A start-pipeline automation counts the project's annotations: give --every N (and --project P), not --each.",
+                    );
+                }
+                if !self.trigger.conditions.is_empty() {
+                    return invalid(
+                        "A start-pipeline automation counts Label Studio's own annotation counter, which no condition can filter: remove --when, or use --counter useful to leave cancelled annotations out.",
+                    );
+                }
             }
             AutomationAction::DatasetVersion { bucket, keep, .. } => {
                 if bucket.trim().is_empty() {
@@ -251,6 +294,8 @@ mod tests {
             },
             action,
             dry_run: false,
+            start_count: None,
+            even_if_shared: None,
         }
     }
 

@@ -127,6 +127,9 @@ pub enum ErrorCode {
     TargetUnavailable,
     /// The login entry (start at login) could not be written or removed.
     AutostartFailed,
+    /// Another Loopline already receives the project's annotations; a second automation that
+    /// starts the pipeline would start a run on each laptop.
+    SharedProject,
     /// A bug: something that should not happen did.
     Internal,
 }
@@ -193,6 +196,7 @@ impl ErrorCode {
             ErrorCode::TargetRejected => "target_rejected",
             ErrorCode::TargetUnavailable => "target_unavailable",
             ErrorCode::AutostartFailed => "autostart_failed",
+            ErrorCode::SharedProject => "shared_project",
             ErrorCode::Internal => "internal",
         }
     }
@@ -289,6 +293,7 @@ mod tests {
             ErrorCode::TargetRejected,
             ErrorCode::TargetUnavailable,
             ErrorCode::AutostartFailed,
+            ErrorCode::SharedProject,
             ErrorCode::Internal,
         ] {
             let json = serde_json::to_value(code).unwrap();

@@ -48,6 +48,15 @@ pub struct RuleRequest {
     /// it, Label Studio is not asked.
     #[serde(default)]
     pub start_count: Option<i64>,
+    /// Its name as an automation (`automation add --do start-pipeline --name N`).
+    #[serde(default)]
+    #[ts(optional)]
+    pub name: Option<String>,
+    /// A dataset-version automation: each run trains on its newest version made at or
+    /// before the run's trigger, passed as the `DatasetManifest` parameter.
+    #[serde(default)]
+    #[ts(optional)]
+    pub dataset_automation: Option<String>,
 }
 
 /// "Every N useful annotations on project P from source S, start pipeline X."
@@ -76,6 +85,12 @@ pub struct RetrainRule {
     /// Set when a stored value of this rule cannot be read (its counter, overlap policy or
     /// parameters): the rule then never fires, and this says why and what to do.
     pub error: Option<String>,
+    /// Its name as a start-a-pipeline automation; `None` for a rule added without one.
+    pub name: Option<String>,
+    /// Paused: the count moves on, nothing fires for what it passes meanwhile.
+    pub paused: bool,
+    /// The dataset-version automation whose versions the runs train on (`DatasetManifest`).
+    pub dataset_automation: Option<String>,
 }
 
 impl RetrainRule {
@@ -226,6 +241,9 @@ pub struct Run {
     /// `None`: steps not read yet, or not available from this endpoint (see `steps_note`).
     pub steps: Option<Vec<RunStep>>,
     pub steps_note: Option<String>,
+    /// The dataset version the run trains on (`s3://B/datasets/<automation>/v<n>/manifest.json`),
+    /// chosen when it started; `None` when its rule names no dataset-version automation.
+    pub dataset_manifest: Option<String>,
 }
 
 /// What registering Loopline's webhook on a Label Studio project did.

@@ -95,6 +95,10 @@ impl Engine {
                 self.write_dataset_version(delivery_id, delivery.event_id, &target)
                     .await
             }
+            // Stored as rules and delivered as runs; never a delivery of this table.
+            AutomationAction::StartPipeline { .. } => Err(refused(
+                "A start-pipeline automation starts runs, not deliveries; `loopline runs list` shows them.".into(),
+            )),
         }
     }
 

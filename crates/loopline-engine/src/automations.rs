@@ -7,6 +7,7 @@ use loopline_core::{
     FireMode,
 };
 
+use crate::automation_rules::is_rule_id;
 use crate::Engine;
 
 /// Deliveries `automation show` lists, newest first.
@@ -21,6 +22,9 @@ impl Engine {
     /// "every N" project's counter is now), then stores it. It judges events from now on.
     pub async fn add_automation(&self, mut req: AutomationRequest) -> Result<Automation, ApiError> {
         req.validate()?;
+        if let AutomationAction::StartPipeline { .. } = req.action {
+            return self.add_start_pipeline(&req).await;
+        }
         self.resolve_dataset_target(&mut req.action).await?;
         let now = self.clock.now_ms();
         self.store.source(&req.trigger.source_id, now).await?;
@@ -29,7 +33,9 @@ impl Engine {
             AutomationAction::Notify {
                 slack_url_secret, ..
             } => slack_url_secret.as_deref(),
-            AutomationAction::DatasetVersion { .. } => None,
+            AutomationAction::DatasetVersion { .. } | AutomationAction::StartPipeline { .. } => {
+                None
+            }
         };
         if let Some(name) = secret {
             let Some(value) = self.secret(name).await? else {
@@ -52,8 +58,9 @@ impl Engine {
                         )));
                     }
                 }
-                // It names no secret, so this is never reached.
-                AutomationAction::DatasetVersion { .. } => {}
+                // They name no secret, so this is never reached.
+                AutomationAction::DatasetVersion { .. }
+                | AutomationAction::StartPipeline { .. } => {}
             }
         }
         let start = match req.trigger.fire {
@@ -66,7 +73,16 @@ impl Engine {
                     )
                 })?;
                 // From where the project is now, so its existing annotations do not fire at once.
-                let count = self.starting_count(project, counter).await?;
+                let count = match req.start_count {
+                    Some(c) if c < 0 => {
+                        return Err(invalid(
+                            "--start-count is the project's annotation count now: 0 or more."
+                                .into(),
+                        ))
+                    }
+                    Some(c) => Some(c),
+                    None => self.starting_count(project, counter).await?,
+                };
                 count.map(|c| (c, c.div_euclid(n)))
             }
         };
@@ -81,11 +97,18 @@ impl Engine {
         Ok(created)
     }
 
+    /// Every automation: the start-a-pipeline ones (the retrain rules) first, as they are
+    /// listed by `loopline rule list`, then the others in the order they were added.
     pub async fn list_automations(&self) -> Result<Vec<Automation>, ApiError> {
-        self.store.list_automations().await
+        let mut all = self.rules_as_automations().await?;
+        all.extend(self.store.list_automations().await?);
+        Ok(all)
     }
 
     pub async fn automation_detail(&self, id: &str) -> Result<AutomationDetail, ApiError> {
+        if is_rule_id(id) {
+            return self.rule_automation_detail(id, SHOWN_DELIVERIES).await;
+        }
         Ok(AutomationDetail {
             automation: self.store.automation(id).await?,
             deliveries: self
@@ -96,12 +119,18 @@ impl Engine {
     }
 
     pub async fn pause_automation(&self, id: &str, paused: bool) -> Result<Automation, ApiError> {
+        if is_rule_id(id) {
+            return self.pause_rule(id, paused).await;
+        }
         let a = self.store.set_automation_paused(id, paused).await?;
         self.runs_changed();
         Ok(a)
     }
 
     pub async fn remove_automation(&self, id: &str) -> Result<(), ApiError> {
+        if is_rule_id(id) {
+            return self.remove_rule(id).await;
+        }
         if !self
             .store
             .delete_automation(id, self.clock.now_ms())

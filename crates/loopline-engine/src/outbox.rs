@@ -270,6 +270,8 @@ impl Engine {
         }
         self.store.run_starting(id, item.attempts).await?;
         self.runs_changed();
+        // Its dataset version first: the parameters it starts with include the manifest.
+        let run = self.run_with_dataset(run).await?;
         // Parameters that cannot be read never start a pipeline with other ones.
         let params: Vec<PipelineParam> = serde_json::from_str(&run.params_json).map_err(|e| {
             tracing::error!(run = run.id, "run parameters unreadable: {e}");

@@ -27,6 +27,8 @@ fn request(src: &CreatedSource, fire: FireMode, conditions: Vec<Condition>) -> A
             body_template: None,
         },
         dry_run: false,
+        start_count: None,
+        even_if_shared: None,
     }
 }
 

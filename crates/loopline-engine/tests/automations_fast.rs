@@ -59,6 +59,8 @@ fn forward(src: &CreatedSource, conditions: Vec<Condition>) -> AutomationRequest
             body_template: None,
         },
         dry_run: false,
+        start_count: None,
+        even_if_shared: None,
     }
 }
 

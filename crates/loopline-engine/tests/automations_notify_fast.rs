@@ -56,6 +56,8 @@ fn notify(src: &CreatedSource, desktop: bool, slack: bool) -> AutomationRequest 
             message: MESSAGE.into(),
         },
         dry_run: false,
+        start_count: None,
+        even_if_shared: None,
     }
 }
 

@@ -122,6 +122,8 @@ async fn setup_with(tweak: impl FnOnce(&mut EngineOptions)) -> Gap {
             dry_run: false,
             start_time_limit_secs: 60,
             start_count: Some(0),
+            name: None,
+            dataset_automation: None,
         })
         .await
         .unwrap();

@@ -104,6 +104,8 @@ impl World {
                 keep,
             },
             dry_run: false,
+            start_count: None,
+            even_if_shared: None,
         };
         self.r.engine.add_automation(req).await.unwrap().id
     }
@@ -319,6 +321,8 @@ async fn a_wrong_bucket_or_version_is_refused_in_words() {
             keep: 3,
         },
         dry_run: false,
+        start_count: None,
+        even_if_shared: None,
     };
     let e = w.r.engine.add_automation(req.clone()).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidArgument, "{}", e.message);

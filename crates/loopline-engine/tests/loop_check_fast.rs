@@ -69,6 +69,8 @@ async fn world() -> World {
             dry_run: false,
             start_time_limit_secs: 60,
             start_count: Some(0),
+            name: None,
+            dataset_automation: None,
         })
         .await
         .unwrap();

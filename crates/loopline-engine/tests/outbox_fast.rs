@@ -41,6 +41,8 @@ fn rule(source: &CreatedSource) -> RuleRequest {
         dry_run: false,
         start_time_limit_secs: 3600,
         start_count: Some(0),
+        name: None,
+        dataset_automation: None,
     }
 }
 

@@ -195,6 +195,8 @@ async fn two_engines_on_one_data_dir_start_one_execution() {
             dry_run: false,
             start_time_limit_secs: 60,
             start_count: Some(0),
+            name: None,
+            dataset_automation: None,
         })
         .await
         .unwrap();

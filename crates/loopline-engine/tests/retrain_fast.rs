@@ -63,6 +63,8 @@ fn request(source: &str, every: i64, overlap: Overlap) -> RuleRequest {
         start_time_limit_secs: 60,
         // No Label Studio here: the count it would report for a new project.
         start_count: Some(0),
+        name: None,
+        dataset_automation: None,
     }
 }
 

@@ -14,12 +14,15 @@ use crate::errors::db_error;
 use crate::outbox::{enqueue, NewItem};
 use crate::Store;
 
-const CURSOR: &str = "automations.cursor";
+pub(crate) const CURSOR: &str = "automations.cursor";
 
 /// POSTing an event to an automation's URL; the subject is the delivery.
 pub const AUTOMATION_FORWARD: &str = "automation.forward";
 /// A desktop notice and/or a Slack-compatible POST; the subject is the delivery.
 pub const AUTOMATION_NOTIFY: &str = "automation.notify";
+/// Never queued: start-pipeline automations are rules, and their outbox items are runs
+/// (`RETRAIN_START`). Named so a stray one fails in words instead of as another kind.
+pub const AUTOMATION_START_PIPELINE: &str = "automation.start_pipeline";
 /// Writing a dataset version's manifest; the subject is the delivery.
 pub const AUTOMATION_DATASET: &str = "automation.dataset_version";
 
@@ -29,6 +32,7 @@ pub fn outbox_kind(action: &AutomationAction) -> &'static str {
         AutomationAction::Forward { .. } => AUTOMATION_FORWARD,
         AutomationAction::Notify { .. } => AUTOMATION_NOTIFY,
         AutomationAction::DatasetVersion { .. } => AUTOMATION_DATASET,
+        AutomationAction::StartPipeline { .. } => AUTOMATION_START_PIPELINE,
     }
 }
 

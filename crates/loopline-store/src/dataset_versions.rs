@@ -17,7 +17,84 @@ pub struct VersionRow {
     pub delivered_at_ms: i64,
 }
 
+/// The dataset version a run triggered by an event trains on: the automation's newest
+/// firing at or before that event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionAtEvent {
+    /// The automations have not judged the event yet: its own firing may still come.
+    NotJudgedYet,
+    /// The automation never fired at or before the event.
+    NoneYet,
+    Version {
+        number: i64,
+        /// `pending`, `delivered` or `failed` (the delivery's status).
+        status: String,
+        error: Option<String>,
+    },
+}
+
 impl Store {
+    /// What `VersionAtEvent` says for `automation_id` at `event_id`. "Would fire" firings
+    /// (a dry run) wrote no manifest and are passed over.
+    pub async fn dataset_version_at(
+        &self,
+        automation_id: &str,
+        event_id: i64,
+    ) -> Result<VersionAtEvent, ApiError> {
+        let map = |e| db_error(e, self.path());
+        let cursor: Option<i64> =
+            sqlx::query_scalar::<_, String>("SELECT value FROM settings WHERE key = ?")
+                .bind(crate::automations::CURSOR)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(map)?
+                .and_then(|v| v.parse().ok());
+        if cursor.unwrap_or(0) < event_id {
+            return Ok(VersionAtEvent::NotJudgedYet);
+        }
+        let row = sqlx::query(
+            "SELECT d.status AS status, d.error AS error,
+                    (SELECT COUNT(*) FROM automation_deliveries o
+                      WHERE o.automation_id = d.automation_id AND o.id <= d.id) AS n
+               FROM automation_deliveries d
+              WHERE d.automation_id = ? AND d.event_id <= ? AND d.status != 'would_fire'
+              ORDER BY d.id DESC LIMIT 1",
+        )
+        .bind(automation_id)
+        .bind(event_id)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(map)?;
+        Ok(match row {
+            None => VersionAtEvent::NoneYet,
+            Some(r) => VersionAtEvent::Version {
+                number: r.get("n"),
+                status: r.get("status"),
+                error: r.get("error"),
+            },
+        })
+    }
+
+    /// Records the manifest a run starts with, and its parameters with `DatasetManifest`,
+    /// once: a retry or a takeover keeps what the first attempt chose.
+    pub async fn set_run_dataset(
+        &self,
+        run_id: i64,
+        manifest: &str,
+        params_json: &str,
+    ) -> Result<(), ApiError> {
+        sqlx::query(
+            "UPDATE runs SET dataset_manifest = ?, params_json = ? WHERE id = ? AND dataset_manifest IS NULL",
+        )
+        .bind(manifest)
+        .bind(params_json)
+        .bind(run_id)
+        .execute(self.pool())
+        .await
+        .map(|_| ())
+        .map_err(|e| db_error(e, self.path()))
+    }
+
     /// The delivery's automation and its number among that automation's deliveries.
     pub async fn delivery_number(
         &self,

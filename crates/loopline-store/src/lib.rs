@@ -36,7 +36,7 @@ pub use automations::{
 pub use backups::{backup_dir, list_backups, restore_newest_backup, BACKUP_DIR, KEEP_BACKUPS};
 pub use body::{BodyCodec, StoredBody};
 pub use change_marks::ChangeMarks;
-pub use dataset_versions::VersionRow;
+pub use dataset_versions::{VersionAtEvent, VersionRow};
 pub use events::{fts_query, ParsedUpdate, StoredEvent, DEFAULT_PAGE, MAX_PAGE};
 pub use exports::{ElementUpdate, ExportElementRow, ExportRow, NewExportElement, AQUARIUM_EXPORT};
 pub use integrity::{quick_check, IntegrityReport};

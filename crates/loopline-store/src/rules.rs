@@ -128,6 +128,9 @@ fn rule_from_row(r: &SqliteRow) -> RetrainRule {
         fired_bucket: r.get("fired_bucket"),
         progress: String::new(),
         error: None,
+        name: r.get("name"),
+        paused: r.get::<i64, _>("paused") != 0,
+        dataset_automation: r.get("dataset_automation"),
     };
     rule.progress = match &error {
         Some(e) => e.clone(),
@@ -155,7 +158,7 @@ impl Store {
             .map_err(map)?;
         sqlx::query(
             "INSERT INTO rules (id, source_id, project_id, every, pipeline, params_json, counter, overlap, dry_run, \
-             start_time_limit_secs, created_at_ms, last_count, fired_bucket) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+             start_time_limit_secs, created_at_ms, last_count, fired_bucket, name, dataset_automation) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         )
         .bind(&new.id)
         .bind(&rule.source_id)
@@ -170,6 +173,8 @@ impl Store {
         .bind(now_ms)
         .bind(new.count)
         .bind(new.fired_bucket)
+        .bind(rule.name.as_deref().map(str::trim).filter(|n| !n.is_empty()))
+        .bind(rule.dataset_automation.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(map)?;
@@ -202,6 +207,19 @@ impl Store {
                 .map(rule_from_row)
                 .collect(),
         )
+    }
+
+    /// Pauses or resumes a rule. While paused its count moves on without firing
+    /// (`rule_eval.rs`), so resuming fires from the next multiple, never for one passed
+    /// meanwhile.
+    pub async fn set_rule_paused(&self, id: &str, paused: bool) -> Result<RetrainRule, ApiError> {
+        sqlx::query("UPDATE rules SET paused = ? WHERE id = ?")
+            .bind(paused as i64)
+            .bind(id)
+            .execute(self.pool())
+            .await
+            .map_err(|e| db_error(e, self.path()))?;
+        self.rule(id).await
     }
 
     pub async fn delete_rule(&self, id: &str) -> Result<bool, ApiError> {

@@ -20,6 +20,10 @@ pub struct OutboxRun {
     pub attempts: i64,
     pub deadline_at_ms: i64,
     pub status: RunStatus,
+    /// The event that fired it: a dataset version is chosen at or before it.
+    pub event_id: i64,
+    /// Chosen at the first attempt and kept, so a retry or a takeover starts with the same.
+    pub dataset_manifest: Option<String>,
 }
 
 /// What the monitor needs to follow a run.
@@ -80,6 +84,7 @@ fn run_from_row(r: &SqliteRow) -> Run {
             .get::<Option<String>, _>("steps_json")
             .and_then(|s| serde_json::from_str::<Vec<RunStep>>(&s).ok()),
         steps_note: r.get("steps_note"),
+        dataset_manifest: r.get("dataset_manifest"),
     }
 }
 
@@ -94,6 +99,8 @@ fn outbox_from_row(r: &SqliteRow) -> OutboxRun {
         deadline_at_ms: r.get("deadline_at_ms"),
         status: RunStatus::parse(r.get::<String, _>("status").as_str())
             .unwrap_or(RunStatus::Pending),
+        event_id: r.get("event_id"),
+        dataset_manifest: r.get("dataset_manifest"),
     }
 }
 

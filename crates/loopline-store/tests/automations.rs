@@ -55,6 +55,8 @@ fn forward(dry_run: bool) -> AutomationRequest {
             body_template: None,
         },
         dry_run,
+        start_count: None,
+        even_if_shared: None,
     }
 }
 

@@ -117,3 +117,43 @@ async fn a_restarted_writer_still_knows_the_recent_originals() {
     );
     w.close().await;
 }
+
+/// Two writers on one database, as the app and `loopline serve` on one data directory: a
+/// body stored by one is a duplicate when it reaches the other, both ways, and the ids
+/// still follow arrival.
+#[tokio::test]
+async fn a_repeat_that_reaches_the_other_process_is_flagged_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store_a, store_b) = (open(&dir).await, open(&dir).await);
+    let a = EventWriter::start(&store_a, WINDOW, 0).await.unwrap();
+    let b = EventWriter::start(&store_b, WINDOW, 0).await.unwrap();
+
+    let first = original(a.write(delivery("src_a", 1, 0)).await.unwrap());
+    assert_eq!(
+        duplicate_of(b.write(delivery("src_a", 1, 1_000)).await.unwrap()),
+        first
+    );
+    let second = original(b.write(delivery("src_a", 2, 2_000)).await.unwrap());
+    assert_eq!(
+        duplicate_of(a.write(delivery("src_a", 2, 3_000)).await.unwrap()),
+        second
+    );
+    // Another source's identical body is its own original, on either side.
+    original(a.write(delivery("src_b", 2, 4_000)).await.unwrap());
+    let ids: Vec<i64> = alternating_originals(&a, &b).await;
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+}
+
+/// Alternating writes, one at a time: each id is above the one before.
+async fn alternating_originals(a: &EventWriter, b: &EventWriter) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for i in 0..6u8 {
+        let w = if i % 2 == 0 { a } else { b };
+        ids.push(original(
+            w.write(delivery("src_c", 10 + i, 5_000 + i as i64))
+                .await
+                .unwrap(),
+        ));
+    }
+    ids
+}

@@ -59,6 +59,8 @@ function useRefreshAutomations() {
   return async () => {
     await client.invalidateQueries({ queryKey: queryKeys.automations });
     await client.invalidateQueries({ queryKey: queryKeys.automation.all });
+    // Start-a-pipeline automations are the retrain rules: pausing one changes its card there.
+    await client.invalidateQueries({ queryKey: queryKeys.rules });
   };
 }
 

@@ -31,3 +31,9 @@ export function useDatasetDiff(from: string | null, to: string | null) {
     staleTime: Infinity,
   });
 }
+
+/** The automation and version a manifest's URI names: `s3://B/datasets/<automation>/v<n>/manifest.json`. */
+export function versionOfManifest(uri: string): { automation: string; version: string } | null {
+  const m = /^s3:\/\/[^/]+\/datasets\/([^/]+)\/(v\d+)\/manifest\.json$/.exec(uri);
+  return m?.[1] && m[2] ? { automation: m[1], version: m[2] } : null;
+}

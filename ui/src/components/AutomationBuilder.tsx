@@ -2,12 +2,16 @@ import { useMemo, useState, type FormEvent } from "react";
 import { Link } from "@tanstack/react-router";
 import type { ApiError, Automation, AutomationAction, AutomationRequest, ConditionField, Counter, FireMode, Source } from "../bindings.gen";
 import { TRIGGER_ACTIONS, useAddAutomation, useAutomationPreview } from "../api/automations";
-import { COUNTER_NOUN } from "../api/runs";
+import { COUNTER_NOUN, parseParams } from "../api/runs";
+import { errorMessage } from "../lib/errors";
 import { ConditionRows, toCondition, type ConditionDraft } from "./ConditionRows";
+import { EMPTY_START_PIPELINE, StartPipelineFields, type StartPipelineDraft } from "./StartPipelineFields";
 
 type Props = {
   sources: Source[];
   fields: ConditionField[];
+  /** The automations there are: a start-a-pipeline one may train on a dataset-version one's versions. */
+  automations: Automation[];
   onAdded: (a: Automation) => void;
 };
 
@@ -31,6 +35,9 @@ type Draft = {
   prefix: string;
   region: string;
   keep: string;
+  start: StartPipelineDraft;
+  /** Asked for only when the engine could not read the project's count from Label Studio. */
+  startCount: string;
   dryRun: boolean;
 };
 
@@ -54,17 +61,39 @@ const EMPTY: Draft = {
   prefix: "",
   region: "",
   keep: "10",
+  start: EMPTY_START_PIPELINE,
+  startCount: "",
   dryRun: false,
 };
 
 const optional = (s: string) => (s.trim() === "" ? null : s.trim());
 
+/** Parameters as typed; a line the engine would refuse is left out of the preview, and refused at save. */
+function paramsOrNone(text: string) {
+  try {
+    return parseParams(text);
+  } catch {
+    return [];
+  }
+}
+
 /** The request the form says. Numbers that do not parse go as they are, for the engine to refuse in words. */
 function toRequest(d: Draft, sourceId: string, fields: ConditionField[]): AutomationRequest {
   const project = d.project.trim();
-  const fire: FireMode = d.fire === "each" ? { mode: "each" } : { mode: "every", n: Number(d.every.trim() || "0"), counter: d.counter };
+  // A start-a-pipeline automation counts the project's annotations: always every N.
+  const each = d.fire === "each" && d.kind !== "start_pipeline";
+  const fire: FireMode = each ? { mode: "each" } : { mode: "every", n: Number(d.every.trim() || "0"), counter: d.counter };
   const action: AutomationAction =
-    d.kind === "forward"
+    d.kind === "start_pipeline"
+      ? {
+          kind: "start_pipeline",
+          pipeline: d.start.pipeline.trim(),
+          params: paramsOrNone(d.start.params),
+          overlap: d.start.overlap,
+          start_time_limit_secs: Number(d.start.limitMinutes.trim() || "0") * 60,
+          ...(d.start.dataset !== "" ? { dataset: d.start.dataset } : {}),
+        }
+      : d.kind === "forward"
       ? { kind: "forward", url: d.url.trim(), secret_name: optional(d.secretName), body_template: d.bodyTemplate.trim() === "" ? null : d.bodyTemplate }
       : d.kind === "notify"
         ? { kind: "notify", desktop: d.desktop, slack_url_secret: optional(d.slackSecret), message: d.message }
@@ -80,6 +109,7 @@ function toRequest(d: Draft, sourceId: string, fields: ConditionField[]): Automa
     },
     action,
     dry_run: d.dryRun,
+    ...(/^\d+$/.test(d.startCount.trim()) ? { start_count: Number(d.startCount.trim()) } : {}),
   };
 }
 
@@ -92,7 +122,7 @@ function ErrorLine({ error, testId }: { error: ApiError; testId: string }) {
 }
 
 /** Which events, under which conditions, how often, and what to do; previewed as it is typed. */
-export function AutomationBuilder({ sources, fields, onAdded }: Props) {
+export function AutomationBuilder({ sources, fields, automations, onAdded }: Props) {
   const [d, setD] = useState<Draft>(EMPTY);
   const set = (patch: Partial<Draft>) => setD((old) => ({ ...old, ...patch }));
   const sourceId = sources.some((s) => s.id === d.sourceId) ? d.sourceId : (sources[0]?.id ?? "");
@@ -107,13 +137,32 @@ export function AutomationBuilder({ sources, fields, onAdded }: Props) {
     },
   });
   const badProject = d.project.trim() !== "" && !/^\d+$/.test(d.project.trim());
+  // Refusals the user answers in the form: another Loopline on the project, an unknown count.
+  const [invalid, setInvalid] = useState<string | null>(null);
+  const shared = add.error?.code === "shared_project" ? add.error : null;
+  const askCount = add.error?.code === "start_count_unknown" || d.startCount !== "";
+  const datasets = automations.filter(
+    (a) => a.action.kind === "dataset_version" && a.trigger.source_id === sourceId && String(a.trigger.project_id ?? "") === d.project.trim(),
+  );
 
   const toggleAction = (a: string) =>
     set({ actions: d.actions.includes(a) ? d.actions.filter((x) => x !== a) : [...d.actions, a] });
 
+  const save = (evenIfShared: boolean) => {
+    setInvalid(null);
+    if (d.kind === "start_pipeline") {
+      try {
+        parseParams(d.start.params);
+      } catch (err) {
+        setInvalid(errorMessage(err));
+        return;
+      }
+    }
+    add.mutate(evenIfShared ? { ...request, even_if_shared: true } : request);
+  };
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    add.mutate(request);
+    save(false);
   };
 
   return (
@@ -156,21 +205,34 @@ export function AutomationBuilder({ sources, fields, onAdded }: Props) {
         <span className="form-label">Fires</span>
         <span className="inline-field">
           <label className="checkbox">
-            <input type="radio" name="auto-fire" data-testid="auto-fire-each" checked={d.fire === "each"} onChange={() => set({ fire: "each" })} />
+            <input
+              type="radio"
+              name="auto-fire"
+              data-testid="auto-fire-each"
+              disabled={d.kind === "start_pipeline"}
+              checked={d.fire === "each" && d.kind !== "start_pipeline"}
+              onChange={() => set({ fire: "each" })}
+            />
             for each matching event
           </label>
           <label className="checkbox">
-            <input type="radio" name="auto-fire" data-testid="auto-fire-every" checked={d.fire === "every"} onChange={() => set({ fire: "every" })} />
+            <input
+              type="radio"
+              name="auto-fire"
+              data-testid="auto-fire-every"
+              checked={d.fire === "every" || d.kind === "start_pipeline"}
+              onChange={() => set({ fire: "every" })}
+            />
             every
           </label>
           <label htmlFor="auto-every" className="visually-hidden">
             Every N
           </label>
-          <input id="auto-every" data-testid="auto-every" className="short" inputMode="numeric" disabled={d.fire !== "every"} value={d.every} onChange={(e) => set({ every: e.target.value })} />
+          <input id="auto-every" data-testid="auto-every" className="short" inputMode="numeric" disabled={d.fire !== "every" && d.kind !== "start_pipeline"} value={d.every} onChange={(e) => set({ every: e.target.value })} />
           <label htmlFor="auto-counter" className="visually-hidden">
             Counter
           </label>
-          <select id="auto-counter" data-testid="auto-counter" disabled={d.fire !== "every"} value={d.counter} onChange={(e) => set({ counter: e.target.value as Counter })}>
+          <select id="auto-counter" data-testid="auto-counter" disabled={d.fire !== "every" && d.kind !== "start_pipeline"} value={d.counter} onChange={(e) => set({ counter: e.target.value as Counter })}>
             <option value="useful">{COUNTER_NOUN.useful}</option>
             <option value="total">{COUNTER_NOUN.total}</option>
           </select>
@@ -181,9 +243,12 @@ export function AutomationBuilder({ sources, fields, onAdded }: Props) {
           <option value="forward">Forward the event to a URL</option>
           <option value="notify">Notify (desktop, Slack)</option>
           <option value="dataset_version">Freeze a dataset version (S3 manifest)</option>
+          <option value="start_pipeline">Start a SageMaker pipeline (retrain)</option>
         </select>
 
-        {d.kind === "forward" ? (
+        {d.kind === "start_pipeline" ? (
+          <StartPipelineFields draft={d.start} datasets={datasets} onChange={(patch) => set({ start: { ...d.start, ...patch } })} />
+        ) : d.kind === "forward" ? (
           <>
             <label htmlFor="auto-url">URL</label>
             <input id="auto-url" data-testid="auto-url" className="mono" placeholder="https://example.com/hooks/annotations" autoComplete="off" spellCheck={false} value={d.url} onChange={(e) => set({ url: e.target.value })} />
@@ -231,6 +296,16 @@ export function AutomationBuilder({ sources, fields, onAdded }: Props) {
           </>
         )}
 
+        {askCount && (
+          <>
+            <label htmlFor="auto-start-count">Annotations in the project now</label>
+            <span className="field-with-hint">
+              <input id="auto-start-count" data-testid="auto-start-count" className="short" inputMode="numeric" value={d.startCount} onChange={(e) => set({ startCount: e.target.value })} />
+              <span className="hint muted">Label Studio could not be asked. Counting starts from this number, so older annotations never fire it.</span>
+            </span>
+          </>
+        )}
+
         <span />
         <label className="checkbox">
           <input type="checkbox" data-testid="auto-dry-run" checked={d.dryRun} onChange={(e) => set({ dryRun: e.target.checked })} />
@@ -269,7 +344,28 @@ export function AutomationBuilder({ sources, fields, onAdded }: Props) {
           {add.isPending ? "Saving…" : "Save automation"}
         </button>
       </div>
-      {add.error && <ErrorLine error={add.error} testId="automation-save-error" />}
+      {invalid && (
+        <p className="problem" role="alert" data-testid="automation-save-error">
+          {invalid}
+        </p>
+      )}
+      {shared ? (
+        <div className="problem shared-project" role="alertdialog" aria-labelledby="shared-title" data-testid="automation-shared">
+          <p id="shared-title">
+            <strong>Another Loopline counts this project.</strong> {shared.message}
+          </p>
+          <div className="toolbar">
+            <button type="button" data-testid="automation-shared-go-on" disabled={add.isPending} onClick={() => save(true)}>
+              Add it anyway
+            </button>
+            <button type="button" className="secondary" data-testid="automation-shared-cancel" onClick={() => add.reset()}>
+              Cancel
+            </button>
+          </div>
+        </div>
+      ) : (
+        add.error && <ErrorLine error={add.error} testId="automation-save-error" />
+      )}
     </form>
   );
 }

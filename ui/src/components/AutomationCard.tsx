@@ -14,6 +14,7 @@ type Props = {
 /** "forward to https://…", "notify (desktop, Slack)" or "dataset version of s3://…". */
 export function actionSentence(a: Automation["action"]): string {
   if (a.kind === "forward") return `forward to ${a.url}${a.secret_name ? " (signed)" : ""}`;
+  if (a.kind === "start_pipeline") return `start pipeline ${a.pipeline}`;
   if (a.kind === "dataset_version") return `dataset version of s3://${a.bucket}/${a.prefix ?? ""} (keeps ${a.keep})`;
   const to = [a.desktop ? "desktop" : null, a.slack_url_secret ? "Slack" : null].filter(Boolean).join(", ");
   return `notify (${to})`;

@@ -1,6 +1,7 @@
 import type { Run } from "../bindings.gen";
 import { useOpenRunConsole, useRetryRun } from "../api/retrainActions";
 import { runDuration, triggerSentence, useRun } from "../api/runs";
+import { versionOfManifest } from "../api/datasets";
 import { errorMessage } from "../lib/errors";
 import { formatDateTime } from "../lib/format";
 import { RunStatusBadge } from "./RunStatusBadge";
@@ -102,6 +103,14 @@ export function RunDetail({ id, fromList, now, onClose }: { id: number; fromList
                 <dd data-testid="run-attempts">{run.attempts}</dd>
               </>
             )}
+            {run.dataset_manifest && (
+              <>
+                <dt>Dataset version</dt>
+                <dd data-testid="run-dataset">
+                  <DatasetVersionName uri={run.dataset_manifest} />
+                </dd>
+              </>
+            )}
             <dt>Execution ARN</dt>
             <dd>{run.execution_arn ? <code data-testid="run-arn">{run.execution_arn}</code> : <span className="muted">none yet</span>}</dd>
             <dt>Request token</dt>
@@ -143,5 +152,20 @@ export function RunDetail({ id, fromList, now, onClose }: { id: number; fromList
         </>
       )}
     </aside>
+  );
+}
+
+/** "v3 of auto_…", with the manifest's URI. */
+function DatasetVersionName({ uri }: { uri: string }) {
+  const named = versionOfManifest(uri);
+  return (
+    <>
+      {named && (
+        <>
+          <strong>{named.version}</strong> of <code>{named.automation}</code>:{" "}
+        </>
+      )}
+      <code>{uri}</code>
+    </>
   );
 }

@@ -63,7 +63,8 @@ export function AutomationsPage() {
   );
   const empty = rules.data?.length === 0;
 
-  const automationList = automations.data ?? [];
+  // Start-a-pipeline automations are the retrain rules, shown below with their chart and runs.
+  const automationList = (automations.data ?? []).filter((a) => a.action.kind !== "start_pipeline");
   const openAutomation = (id: string) => {
     if (id !== automationId) void navigate({ to: "/automations/$automationId", params: { automationId: id }, resetScroll: false });
   };
@@ -75,14 +76,14 @@ export function AutomationsPage() {
       </header>
 
       <section aria-labelledby="automation-list-title">
-        <h2 id="automation-list-title">Forward and notify</h2>
+        <h2 id="automation-list-title">Forward, notify and dataset versions</h2>
         {automations.error && (
           <p className="problem" role="alert">
             {automations.error.message}
           </p>
         )}
         {automations.isPending && !automations.error && <p className="muted">Loading automations…</p>}
-        {automations.data?.length === 0 && (
+        {automations.data && automationList.length === 0 && (
           <EmptyState title="No automations yet" testId="automations-empty">
             <p>
               An automation reacts to events: forward each new annotation to your database, or notify the team when a
@@ -117,6 +118,7 @@ export function AutomationsPage() {
         <AutomationBuilder
           sources={sources}
           fields={fields.data ?? []}
+          automations={automations.data ?? []}
           onAdded={(a) => {
             toast(`Automation added: ${a.name}`, "ok");
             openAutomation(a.id);

@@ -136,6 +136,9 @@ export const rule = (over: Partial<RetrainRule> = {}): RetrainRule => ({
   fired_bucket: 0,
   progress: "12 of 16 useful annotations toward the next retrain (at 16)",
   error: null,
+  name: null,
+  paused: false,
+  dataset_automation: null,
   ...over,
 });
 
@@ -168,6 +171,7 @@ const runFields = (id: number, over: Partial<Run>): Omit<Run, "active"> => ({
   failure_reason: null,
   steps: [{ name: "Train", status: "Succeeded", failure_reason: null }],
   steps_note: null,
+  dataset_manifest: null,
   ...over,
 });
 

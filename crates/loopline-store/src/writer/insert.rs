@@ -28,7 +28,18 @@ pub(crate) fn insert_all(state: &mut WriterState, batch: &[Job]) -> Result<Vec<S
     // checked against it; if another process inserted meanwhile, the batch rolls back.
     let base = match state.next_id {
         Some(n) => n,
-        None => next_id_from_db(&tx).map_err(map)?,
+        None => {
+            let n = next_id_from_db(&tx).map_err(map)?;
+            // Another process on the data directory stored events since our last batch:
+            // their bodies count for the duplicate window too, so a sender's retry that
+            // reaches the other receiver is still flagged. Read under the write lock, so
+            // nothing can be inserted between this read and our inserts.
+            if n - 1 > state.accounted_up_to {
+                add_digests_after(&tx, state.accounted_up_to, &mut state.recent).map_err(map)?;
+            }
+            state.accounted_up_to = state.accounted_up_to.max(n - 1);
+            n
+        }
     };
     let ids: Vec<i64> = (0..batch.len() as i64).map(|k| base + k).collect();
 
@@ -100,6 +111,9 @@ pub(crate) fn insert_all(state: &mut WriterState, batch: &[Job]) -> Result<Vec<S
     }
     tx.commit().map_err(map)?;
     state.next_id = ids.last().map(|l| l + 1);
+    if let Some(last) = ids.last() {
+        state.accounted_up_to = *last;
+    }
     // The batch's originals, in batch order (= id order = arrival order), so the oldest
     // expire first.
     for (i, job) in batch.iter().enumerate() {
@@ -133,6 +147,34 @@ fn next_id_from_db(conn: &Connection) -> Result<i64, rusqlite::Error> {
     let max_id: i64 =
         conn.query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |r| r.get(0))?;
     Ok(seq.max(max_id) + 1)
+}
+
+/// Adds the originals stored after event `after_id` (by another process) to `recent`, at
+/// most `RECENT_CAP` of the newest; the duplicate decision applies the window itself.
+fn add_digests_after(
+    conn: &Connection,
+    after_id: i64,
+    recent: &mut RecentDigests,
+) -> Result<(), rusqlite::Error> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, source_id, body_sha256, received_at_ms FROM events \
+         WHERE id > MAX(?1, (SELECT COALESCE(MAX(id), 0) FROM events) - ?2) AND status = 'processed' ORDER BY id",
+    )?;
+    let rows = stmt.query_map(rusqlite::params![after_id, RECENT_CAP as i64], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<Vec<u8>>>(2)?,
+            r.get::<_, i64>(3)?,
+        ))
+    })?;
+    for row in rows {
+        let (id, source, digest, at_ms) = row?;
+        if let Some(d) = digest.and_then(|d| <[u8; 32]>::try_from(d).ok()) {
+            recent.insert(&source, d, Seen { id, at_ms });
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn recent_digests(

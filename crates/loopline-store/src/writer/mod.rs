@@ -155,11 +155,13 @@ impl EventWriter {
         let window_ms = duplicate_window.as_millis() as i64;
         let (conn, recent, newest) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
             let conn = open_connection(&path)?;
-            let recent =
-                recent_digests(&conn, now_ms - window_ms).map_err(|e| sqlite_error(e, &path))?;
+            // The newest id first: an event stored by another process meanwhile is past it,
+            // and read at our first batch.
             let newest: Option<i64> = conn
                 .query_row("SELECT MAX(id) FROM events", [], |r| r.get(0))
                 .map_err(|e| sqlite_error(e, &path))?;
+            let recent =
+                recent_digests(&conn, now_ms - window_ms).map_err(|e| sqlite_error(e, &path))?;
             Ok((conn, recent, newest))
         })
         .await
@@ -183,6 +185,7 @@ impl EventWriter {
             syncer,
             checkpoints,
             next_id: None,
+            accounted_up_to: newest.unwrap_or(0),
             wake: wake.clone(),
             log_bytes: 0,
             since_pass: 0,
@@ -331,6 +334,9 @@ struct WriterState {
     /// The id the next event will get, when known; read again from the database whenever
     /// another writer (another process) may have inserted.
     next_id: Option<i64>,
+    /// Every event up to this id is accounted for in `recent` (stored by us, or read from
+    /// the database): events past it were stored by another process.
+    accounted_up_to: i64,
     wake: Arc<Wake>,
     /// Estimated bytes written to the log since it last started over.
     log_bytes: u64,
