@@ -68,7 +68,7 @@ def _proxy(upstream: str, out) -> ThreadingHTTPServer:
 
         do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = forward
 
-    return ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    return _Server(("127.0.0.1", 0), Handler)
 
 
 def _recorder(kind: str, out) -> ThreadingHTTPServer:
@@ -87,7 +87,17 @@ def _recorder(kind: str, out) -> ThreadingHTTPServer:
             self.end_headers()
             self.wfile.write(b"ok")
 
-    return ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    return _Server(("127.0.0.1", 0), Handler)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A serve stopped mid-call at the end of a run closes its connections; that is
+        # not worth a traceback.
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
 
 
 def _serve(upstream: str, forwards: int, out) -> None:
@@ -95,7 +105,6 @@ def _serve(upstream: str, forwards: int, out) -> None:
     for i in range(forwards):
         servers[f"forward{i}"] = _recorder("forward", out)
     for s in servers.values():
-        s.daemon_threads = True
         threading.Thread(target=s.serve_forever, daemon=True).start()
     out.put(("ready", 0.0, {k: f"http://127.0.0.1:{s.server_address[1]}" for k, s in servers.items()}))
     sys.stdin.read()  # until the parent goes (or closes the pipe)
