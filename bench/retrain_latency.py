@@ -10,56 +10,42 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "e2e"))
+import requests
 
-import requests  # noqa: E402
-
-from harness.aws_fault_proxy import FaultProxy  # noqa: E402
-from harness.moto_peer import Moto, aws_env  # noqa: E402
-from harness.processes import Peer, free_port, wait_for_port  # noqa: E402
+from annotation_hooks import Cli, annotation_created, p50_p99
+from harness.aws_fault_proxy import FaultProxy
+from harness.moto_peer import Moto, aws_env
 
 N = int(os.environ.get("B3_EVENTS", "200"))
 GAP = float(os.environ.get("B3_GAP_SECONDS", "0.05"))
 CLI = Path(sys.argv[1])
-FIXTURE = json.loads((REPO / "crates/loopline-payloads/tests/fixtures/label-studio/ANNOTATION_CREATED.json").read_text())
 
 
 def main() -> None:
     moto = Moto.start(auth=False, name="moto-b3")
     proxy = FaultProxy(moto.endpoint)
-    data = Path(tempfile.mkdtemp(prefix="loopline-b3-"))
     env = aws_env(proxy.endpoint)
     env["LOOPLINE_SECRETS"] = "env"
+    cli = Cli(CLI, Path(tempfile.mkdtemp(prefix="loopline-b3-")), env)
     serve = None
     try:
         moto.client("sagemaker", region="eu-west-1").create_pipeline(
             PipelineName="b3", RoleArn="arn:aws:iam::123456789012:role/sm",
             PipelineDefinition=json.dumps({"Version": "2020-12-01", "Steps": []}))
-        run = lambda *a: subprocess.run([str(CLI), "--data-dir", str(data), *a], env=env, check=True,  # noqa: E731
-                                        capture_output=True, text=True).stdout
-        source = json.loads(run("source", "add", "label-studio", "--name", "B3", "--json"))
-        run("rule", "add", "retrain", "--source", source["id"], "--project", "41", "--every", "1",
-            "--pipeline", "b3", "--overlap", "parallel")
-        port = free_port()
-        serve = Peer("serve-b3", [str(CLI), "--data-dir", str(data), "serve", "--listen", f"127.0.0.1:{port}"], env=env)
-        wait_for_port(port, serve.proc)
+        source = cli.json("source", "add", "label-studio", "--name", "B3")
+        cli.run("rule", "add", "retrain", "--source", source["id"], "--project", "41", "--every", "1",
+                "--pipeline", "b3", "--overlap", "parallel", "--start-count", "0")
+        serve, port = cli.serve("serve-b3")
         url = f"http://127.0.0.1:{port}{source['hook_path']}"
         http = requests.Session()
         acks = []
         for i in range(1, N + 1):
-            body = json.loads(json.dumps(FIXTURE))
-            body["project"]["id"] = 41
-            body["project"]["useful_annotation_number"] = i
-            body["annotation"]["id"] = 100000 + i
-            r = http.post(url, data=json.dumps(body), timeout=10,
+            r = http.post(url, data=annotation_created(41, i, 100000 + i), timeout=10,
                           headers={"X-Loopline-Token": source["token"], "Content-Type": "application/json"})
             acks.append(time.time())
             assert r.status_code == 200, r.text
@@ -69,9 +55,9 @@ def main() -> None:
             time.sleep(0.1)
         starts = proxy.times("StartPipelineExecution")
         lat = sorted((s - a) * 1000 for a, s in zip(acks, starts))
-        q = statistics.quantiles(lat, n=100)
+        p50, p99 = p50_p99(lat)
         print(f"B3: {len(starts)}/{N} starts, one annotation webhook every {GAP * 1000:.0f} ms, moto behind a proxy")
-        print(f"  ack -> StartPipelineExecution  p50 {q[49]:.1f} ms  p99 {q[98]:.1f} ms  max {lat[-1]:.1f} ms  min {lat[0]:.1f} ms")
+        print(f"  ack -> StartPipelineExecution  p50 {p50:.1f} ms  p99 {p99:.1f} ms  max {lat[-1]:.1f} ms  min {lat[0]:.1f} ms")
     finally:
         if serve is not None:
             serve.stop()
