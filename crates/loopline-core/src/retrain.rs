@@ -195,6 +195,9 @@ pub struct RunStep {
     pub name: String,
     pub status: String,
     pub failure_reason: Option<String>,
+    /// The RegisterModel step's model package (its `Metadata.RegisterModel.Arn`).
+    #[serde(default)]
+    pub model_package_arn: Option<String>,
 }
 
 /// One retrain run: why it fired, what it asked SageMaker for, and how it went.
@@ -226,6 +229,9 @@ pub struct Run {
     /// `None`: steps not read yet, or not available from this endpoint (see `steps_note`).
     pub steps: Option<Vec<RunStep>>,
     pub steps_note: Option<String>,
+    /// The model version this run registered, once known: from the RegisterModel step, or
+    /// found in the pipeline's model package group by the execution's ARN.
+    pub model_package_arn: Option<String>,
 }
 
 /// What registering Loopline's webhook on a Label Studio project did.

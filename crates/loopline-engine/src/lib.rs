@@ -28,6 +28,7 @@ mod heartbeat;
 mod hook_watch;
 mod listen;
 pub mod logs;
+pub mod models;
 pub mod outbox;
 mod paths;
 mod receiver;

@@ -300,6 +300,7 @@ mod tests {
             failure_reason: Some("AlgorithmError: out of memory".into()),
             steps: None,
             steps_note: None,
+            model_package_arn: None,
         }
     }
 
