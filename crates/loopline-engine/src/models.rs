@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use loopline_cloud::model_registry::{ModelRegistry, ModelVersionDetail};
-use loopline_cloud::sagemaker::SageMaker;
+use loopline_cloud::sagemaker::{CallError, SageMaker};
 use loopline_core::{
     rfc3339_ms, ApiError, ErrorCode, ModelDecision, ModelList, ModelMetric, ModelVersion, Run,
 };
@@ -84,7 +84,7 @@ impl Engine {
                     place.pipeline, place.group, place.region, place.pipeline
                 ),
             )),
-            Err(e) => Err(e.error),
+            Err(e) => Err(registry_error(e)),
         }
     }
 
@@ -102,13 +102,13 @@ impl Engine {
         let listed = registry
             .versions(&place.group, None, limit.clamp(1, 100))
             .await
-            .map_err(|e| e.error)?;
+            .map_err(registry_error)?;
         let mut versions = Vec::new();
         for v in listed {
             let detail = registry
                 .describe_version(&v.arn)
                 .await
-                .map_err(|e| e.error)?;
+                .map_err(registry_error)?;
             versions.push(self.shown(&place, detail, approved.as_ref()).await?);
         }
         Ok(ModelList {
@@ -132,7 +132,12 @@ impl Engine {
         let registry = self.model_registry(&place.region).await?;
         self.group_arn(registry.as_ref(), &place).await?;
         let detail = match &run.model_package_arn {
-            Some(arn) => Some(registry.describe_version(arn).await.map_err(|e| e.error)?),
+            Some(arn) => Some(
+                registry
+                    .describe_version(arn)
+                    .await
+                    .map_err(registry_error)?,
+            ),
             None => find_by_execution(registry.as_ref(), &place.group, &execution).await?,
         };
         let Some(detail) = detail else {
@@ -166,8 +171,11 @@ impl Engine {
         registry
             .set_approval(&arn, decision.status(), note)
             .await
-            .map_err(|e| e.error)?;
-        let detail = registry.describe_version(&arn).await.map_err(|e| e.error)?;
+            .map_err(registry_error)?;
+        let detail = registry
+            .describe_version(&arn)
+            .await
+            .map_err(registry_error)?;
         if detail.approval != decision.status() {
             return Err(ApiError::new(
                 ErrorCode::AwsError,
@@ -203,7 +211,7 @@ impl Engine {
         let all = registry
             .versions(&place.group, None, 100)
             .await
-            .map_err(|e| e.error)?;
+            .map_err(registry_error)?;
         all.into_iter()
             .find(|v| v.version == number)
             .map(|v| v.arn)
@@ -227,14 +235,14 @@ impl Engine {
         let newest = registry
             .versions(&place.group, Some("Approved"), 1)
             .await
-            .map_err(|e| e.error)?;
+            .map_err(registry_error)?;
         let Some(v) = newest.into_iter().next() else {
             return Ok(None);
         };
         let detail = registry
             .describe_version(&v.arn)
             .await
-            .map_err(|e| e.error)?;
+            .map_err(registry_error)?;
         let (metrics, _) = self.read_metrics(&place.region, &detail).await;
         Ok(Some(Approved {
             arn: detail.arn,
@@ -346,6 +354,20 @@ impl Engine {
     }
 }
 
+/// SageMaker's answer as the user's sentence; a call that may succeed later says so.
+fn registry_error(e: CallError) -> ApiError {
+    if !e.retryable || e.error.message.to_lowercase().contains("try again") {
+        return e.error;
+    }
+    ApiError::new(
+        e.error.code,
+        format!(
+            "{} The model registry could not answer now; try again in a minute.",
+            e.error.message
+        ),
+    )
+}
+
 struct Approved {
     arn: String,
     version: i64,
@@ -361,12 +383,12 @@ async fn find_by_execution(
     let listed = registry
         .versions(group, None, SEARCH_LIMIT)
         .await
-        .map_err(|e| e.error)?;
+        .map_err(registry_error)?;
     for v in listed {
         let d = registry
             .describe_version(&v.arn)
             .await
-            .map_err(|e| e.error)?;
+            .map_err(registry_error)?;
         if d.generated_by.as_deref() == Some(execution) {
             return Ok(Some(d));
         }
