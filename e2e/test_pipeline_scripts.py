@@ -131,3 +131,44 @@ def test_cleanup_removes_one_executions_prefix_only(moto, monkeypatch):
     assert json.loads(done.stdout)["deleted"] == 2
     left = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="sagemaker-clean")["Contents"])
     assert left == ["bird-images/a.jpg", "tmp/exec-2/train/c.jpg"]
+
+
+def test_metrics_writes_the_statistics_the_register_step_points_at(tmp_path):
+    run = lambda *args: subprocess.run([sys.executable, str(SCRIPTS / "metrics.py"), *args, "--output", str(tmp_path)],
+                                       capture_output=True, text=True, timeout=60)
+    done = run("--miou", "0.61", "--pixel-accuracy", "0.93")
+    assert done.returncode == 0, done.stderr
+    stats = json.loads((tmp_path / "statistics.json").read_text())
+    assert stats["semantic_segmentation_metrics"] == {
+        "mIOU": {"value": 0.61, "source": "validation:mIOU"},
+        "pixel_accuracy": {"value": 0.93, "source": "validation:pixel_accuracy"}}
+    refused = run("--miou", "nan", "--pixel-accuracy", "0.9")
+    assert refused.returncode == 2 and "no usable value" in refused.stderr
+
+
+def test_an_empty_manifest_means_none_and_an_s3_one_is_fetched_before_anything_is_written(moto, tmp_path):
+    """The pipeline always passes its DatasetManifest parameter as `--manifest=<value>`: empty
+    (the default) must train on every annotation, as before; an s3:// one is downloaded."""
+    from PIL import Image
+
+    images, annotations = tmp_path / "images", tmp_path / "annotations"
+    images.mkdir()
+    annotations.mkdir()
+    Image.new("RGB", (40, 20), (9, 9, 9)).save(images / "a.jpg")
+    (annotations / "1").write_text(json.dumps({
+        "id": 1, "was_cancelled": False, "task": {"id": 5, "data": {"image": "s3://sagemaker-m/bird-images/a.jpg"}},
+        "result": [polygon("Beak", [(10, 10), (60, 10), (60, 60)], 40, 20)]}))
+    env = {**__import__("os").environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+           "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": moto.endpoint}
+    run = lambda out, manifest: subprocess.run(
+        [sys.executable, str(SCRIPTS / "preprocess.py"), "--annotations", str(annotations), "--images", str(images),
+         "--images-uri", "s3://sagemaker-m/bird-images/", "--output", str(out), "--labels", "Beak",
+         "--validation-ratio", "0", f"--manifest={manifest}"], capture_output=True, text=True, timeout=120, env=env)
+    plain = run(tmp_path / "plain", "")
+    assert plain.returncode == 0, plain.stderr
+    assert [p.name for p in (tmp_path / "plain" / "train").iterdir()] != []
+
+    moto.client("s3").create_bucket(Bucket="sagemaker-m")
+    missing = run(tmp_path / "missing", "s3://sagemaker-m/datasets/a/v1/manifest.json")
+    assert missing.returncode == 3 and "could not be downloaded" in missing.stderr, missing.stderr
+    assert not (tmp_path / "missing").exists(), "nothing is written before the manifest is checked"

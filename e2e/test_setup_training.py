@@ -105,7 +105,9 @@ def test_setup_sagemaker_builds_a_pipeline_for_the_region_and_updates_it_only_on
     done = run(cli_binary, data, env, *args, "--labels", "Beak,Head,Wing,Body")
     statuses = {s["key"]: s["status"] for s in done["steps"]}
     assert statuses == {"iam.role": "created", "iam.policy": "created", "sm.scripts": "uploaded",
-                        "sm.quota": "skipped", "sm.pipeline": "created"}, done
+                        "sm.quota": "skipped", "sm.model_group": "created", "sm.pipeline": "created"}, done
+    group = sm.describe_model_package_group(ModelPackageGroupName="birds-segmentation")
+    assert next(s for s in done["steps"] if s["key"] == "sm.model_group")["resource"] == group["ModelPackageGroupArn"]
     quota = next(s for s in done["steps"] if s["key"] == "sm.quota")
     assert "Service Quotas" in quota["summary"], quota
     role_arn = "arn:aws:iam::123456789012:role/BirdsPipelineRole"
@@ -116,7 +118,10 @@ def test_setup_sagemaker_builds_a_pipeline_for_the_region_and_updates_it_only_on
     s3_uris = [s for s in strings if s.lower().startswith("s3:")]
     assert s3_uris and all(s.startswith(f"s3://{bucket}/") for s in s3_uris), s3_uris
     assert not [s for s in strings if "$" in s or "ROLE_FOR" in s or "{{" in s or "<" in s], "no placeholder is left"
-    assert [st["Arguments"]["RoleArn"] for st in definition["Steps"]] == [role_arn] * 3
+    jobs = [st for st in definition["Steps"] if st["Type"] != "RegisterModel"]
+    assert [st["Arguments"]["RoleArn"] for st in jobs] == [role_arn] * 4
+    register = next(st for st in definition["Steps"] if st["Type"] == "RegisterModel")
+    assert register["Arguments"]["ModelPackageGroupName"] == "birds-segmentation"
     images = {s for s in strings if ".dkr.ecr." in s}
     assert images == {"685385470294.dkr.ecr.eu-west-1.amazonaws.com/semantic-segmentation:1",
                       "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"}, images
@@ -136,7 +141,7 @@ def test_setup_sagemaker_builds_a_pipeline_for_the_region_and_updates_it_only_on
     assert len(meta["loopline-script-preprocess-sha256"]) == 64
 
     s3 = moto.client("s3", region="eu-west-1")
-    for name in ("preprocess", "cleanup"):
+    for name in ("preprocess", "metrics", "cleanup"):
         head = s3.head_object(Bucket=bucket, Key=f"script/{name}/{name}.py")
         shipped = (SCRIPTS / f"{name}.py").read_bytes()
         assert head["Metadata"]["loopline-sha256"] == hashlib.sha256(shipped).hexdigest()
@@ -144,7 +149,7 @@ def test_setup_sagemaker_builds_a_pipeline_for_the_region_and_updates_it_only_on
     again = run(cli_binary, data, env, *args)
     assert {s["key"]: s["status"] for s in again["steps"]} == {
         "iam.role": "unchanged", "iam.policy": "unchanged", "sm.scripts": "unchanged",
-        "sm.quota": "skipped", "sm.pipeline": "unchanged"}, again
+        "sm.quota": "skipped", "sm.model_group": "unchanged", "sm.pipeline": "unchanged"}, again
     assert sm.describe_pipeline(PipelineName="birds-segmentation")["PipelineDefinition"] == described["PipelineDefinition"]
 
     # The pipeline as an earlier Loopline wrote it, its record one Metadata.loopline object:
@@ -153,7 +158,7 @@ def test_setup_sagemaker_builds_a_pipeline_for_the_region_and_updates_it_only_on
         "template": meta["loopline-template"], "version": meta["loopline-template-version"],
         "labels": meta["loopline-labels"].split(","),
         "scripts": {n: {"version": meta[f"loopline-script-{n}-version"], "sha256": meta[f"loopline-script-{n}-sha256"]}
-                    for n in ("preprocess", "cleanup")}}})
+                    for n in ("preprocess", "metrics", "cleanup")}}})
     sm.update_pipeline(PipelineName="birds-segmentation", PipelineDefinition=json.dumps(older), RoleArn=role_arn)
     kept = run(cli_binary, data, env, *args)
     pipeline = next(s for s in kept["steps"] if s["key"] == "sm.pipeline")

@@ -6,10 +6,11 @@ use loopline_core::{
     CompanionPrefs, CompanionStatus, ConditionField, CreatedSource, DatasetDiff, DatasetManifest,
     DatasetVersion, DbCheck, DbRestore, DeletedHookPolicy, Diagnostics, ErrorCode, EventDetail,
     EventPage, EventQuery, ExportPreview, ExportReport, ExportRequest, HookRegistration,
-    LabelStudioIdentity, LabelingChoice, LabelingRequest, ReceiverStatus, ReplayOutcome,
-    RetentionPolicy, RetrainRule, RoleRequest, RuleHistory, Run, SecretInfo, Sensitive, SetupJob,
-    SetupReport, SetupStep, SetupWork, Source, SourceKind, StorageLayout, StorageRequest,
-    TimelineStats, TunnelConfig, TunnelStatus, TunnelTest, CONDITION_FIELDS,
+    LabelStudioIdentity, LabelingChoice, LabelingRequest, ModelDecision, ModelList, ModelVersion,
+    ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RoleRequest, RuleHistory, Run,
+    SecretInfo, Sensitive, SetupJob, SetupReport, SetupStep, SetupWork, Source, SourceKind,
+    StorageLayout, StorageRequest, TimelineStats, TunnelConfig, TunnelStatus, TunnelTest,
+    CONDITION_FIELDS,
 };
 use loopline_engine::{AwsCredentials, RuleRequest};
 use tauri::{AppHandle, Runtime, State};
@@ -369,6 +370,26 @@ app_commands! {
         /// `loopline dataset diff FROM TO`
         pub async fn dataset_diff(slot: State<'_, EngineSlot>, from: String, to: String) -> Result<DatasetDiff, ApiError> {
             slot.ready_engine().await?.dataset_diff(&from, &to).await
+        }
+
+        /// `loopline models list [--pipeline P]`
+        pub async fn models_list(slot: State<'_, EngineSlot>, pipeline: Option<String>) -> Result<ModelList, ApiError> {
+            slot.ready_engine().await?.list_models(pipeline.as_deref(), loopline_engine::models::DEFAULT_LIMIT).await
+        }
+
+        /// `loopline models show --run ID`: the version the run registered, if any.
+        pub async fn run_model(slot: State<'_, EngineSlot>, run_id: i64) -> Result<Option<ModelVersion>, ApiError> {
+            slot.ready_engine().await?.run_model(run_id).await
+        }
+
+        /// `loopline models approve|reject VERSION [--note T]`
+        pub async fn model_decide(
+            slot: State<'_, EngineSlot>,
+            version: String,
+            decision: ModelDecision,
+            note: Option<String>,
+        ) -> Result<ModelVersion, ApiError> {
+            slot.ready_engine().await?.decide_model(&version, decision, note.as_deref(), None).await
         }
 
         /// `loopline label-studio hook --source ID --project N --public-url URL`

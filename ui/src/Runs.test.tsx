@@ -323,8 +323,8 @@ describe("Runs: the list and the detail", () => {
           status: "failed",
           failure_reason: "Step Train failed.",
           steps: [
-            { name: "Prepare", status: "Succeeded", failure_reason: null },
-            { name: "Train", status: "Failed", failure_reason: "ClientError: out of memory" },
+            { name: "Prepare", status: "Succeeded", failure_reason: null, model_package_arn: null },
+            { name: "Train", status: "Failed", failure_reason: "ClientError: out of memory", model_package_arn: null },
           ],
         }),
       ],

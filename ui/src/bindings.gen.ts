@@ -3,7 +3,7 @@
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 
-export type ErrorCode = "db_newer_schema" | "db_corrupt" | "db_locked" | "db_open_failed" | "db_migration_failed" | "db_error" | "db_in_use" | "no_backup" | "data_dir_unavailable" | "port_in_use" | "listen_not_loopback" | "listen_invalid" | "engine_unavailable" | "source_not_found" | "unauthorized" | "payload_too_large" | "unsupported_media_type" | "malformed_json" | "malformed_body" | "rate_limited" | "store_unavailable" | "secret_unavailable" | "keychain_unavailable" | "event_not_found" | "ls_unauthorized" | "ls_legacy_tokens_disabled" | "ls_unavailable" | "aws_invalid_key" | "aws_invalid_secret" | "aws_expired" | "aws_clock_skew" | "aws_bad_region" | "aws_no_region" | "aws_no_credentials" | "aws_profile_missing" | "aws_access_denied" | "aws_throttled" | "aws_unavailable" | "aws_tls" | "aws_error" | "not_connected" | "start_count_unknown" | "invalid_argument" | "not_found" | "name_taken" | "cancelled" | "already_running" | "timed_out" | "no_quota" | "ls_address_refused" | "ls_storage_failed" | "tunnel_not_configured" | "tunnel_start_failed" | "tunnel_unreachable" | "tunnel_rate_limited" | "tunnel_unauthorized" | "target_rejected" | "target_unavailable" | "autostart_failed" | "shared_project" | "internal";
+export type ErrorCode = "db_newer_schema" | "db_corrupt" | "db_locked" | "db_open_failed" | "db_migration_failed" | "db_error" | "db_in_use" | "no_backup" | "data_dir_unavailable" | "port_in_use" | "listen_not_loopback" | "listen_invalid" | "engine_unavailable" | "source_not_found" | "unauthorized" | "payload_too_large" | "unsupported_media_type" | "malformed_json" | "malformed_body" | "rate_limited" | "store_unavailable" | "secret_unavailable" | "keychain_unavailable" | "event_not_found" | "ls_unauthorized" | "ls_legacy_tokens_disabled" | "ls_unavailable" | "aws_invalid_key" | "aws_invalid_secret" | "aws_expired" | "aws_clock_skew" | "aws_bad_region" | "aws_no_region" | "aws_no_credentials" | "aws_profile_missing" | "aws_access_denied" | "aws_throttled" | "aws_unavailable" | "aws_tls" | "aws_error" | "not_connected" | "start_count_unknown" | "invalid_argument" | "not_found" | "name_taken" | "cancelled" | "already_running" | "timed_out" | "no_quota" | "no_model_group" | "ls_address_refused" | "ls_storage_failed" | "tunnel_not_configured" | "tunnel_start_failed" | "tunnel_unreachable" | "tunnel_rate_limited" | "tunnel_unauthorized" | "target_rejected" | "target_unavailable" | "autostart_failed" | "shared_project" | "internal";
 
 export type ApiError = { code: ErrorCode, message: string, };
 
@@ -419,7 +419,11 @@ dataset_automation?: string, };
 
 export type RunStatus = "pending" | "held" | "starting" | "would_start" | "skipped" | "start_failed" | "executing" | "stopping" | "stopped" | "succeeded" | "failed";
 
-export type RunStep = { name: string, status: string, failure_reason: string | null, };
+export type RunStep = { name: string, status: string, failure_reason: string | null, 
+/**
+ * The RegisterModel step's model package (its `Metadata.RegisterModel.Arn`).
+ */
+model_package_arn: string | null, };
 
 export type Run = { id: number, rule_id: string, pipeline: string, 
 /**
@@ -446,7 +450,12 @@ steps: Array<RunStep> | null, steps_note: string | null,
  * The dataset version the run trains on (`s3://B/datasets/<automation>/v<n>/manifest.json`),
  * chosen when it started; `None` when its rule names no dataset-version automation.
  */
-dataset_manifest: string | null, };
+dataset_manifest: string | null, 
+/**
+ * The model version this run registered, once known: from the RegisterModel step, or
+ * found in the pipeline's model package group by the execution's ARN.
+ */
+model_package_arn: string | null, };
 
 export type CatchUpTrigger = "start" | "wake" | "tunnel_back" | "asked";
 
@@ -964,6 +973,51 @@ export type DatasetDiff = { from: string, to: string, added: Array<string>,
  * Same key, another ETag.
  */
 changed: Array<string>, removed: Array<string>, labels: Array<LabelCounts>, };
+
+export type ModelMetric = { 
+/**
+ * `mIOU` or `pixel_accuracy` (the algorithm's `validation:` metrics).
+ */
+name: string, value: number, approved_value: number | null, 
+/**
+ * `value - approved_value`: higher is better for both metrics.
+ */
+delta: number | null, };
+
+export type ModelVersion = { arn: string, group: string, version: number, 
+/**
+ * `PendingManualApproval`, `Approved` or `Rejected`, as SageMaker says.
+ */
+status: string, 
+/**
+ * The approval's note (ApprovalDescription).
+ */
+note: string | null, created_at: string | null, 
+/**
+ * The pipeline execution that registered it (MetadataProperties.GeneratedBy), and the
+ * Loopline run that started that execution, when known.
+ */
+execution_arn: string | null, run_id: number | null, metrics: Array<ModelMetric>, 
+/**
+ * Why there are no metrics, when there are none.
+ */
+metrics_note: string | null, 
+/**
+ * This is the version approved now (the newest Approved one).
+ */
+approved_now: boolean, 
+/**
+ * The approved version the deltas compare with.
+ */
+compared_with: number | null, };
+
+export type ModelList = { pipeline: string, group: string, group_arn: string, region: string, 
+/**
+ * The version approved now, if any.
+ */
+approved: number | null, versions: Array<ModelVersion>, };
+
+export type ModelDecision = "approve" | "reject";
 
 export const SECRET_NAMES = {
   labelStudioToken: "label-studio-token",

@@ -87,6 +87,10 @@ pub enum Command {
     /// Dataset versions: what each dataset-version automation froze, and how two differ.
     #[command(subcommand)]
     Dataset(crate::dataset_cmd::DatasetCommand),
+    /// Model versions: what each run registered, its metrics against the approved version,
+    /// and approving or rejecting it.
+    #[command(subcommand)]
+    Models(crate::models_cmd::ModelsCommand),
 }
 
 impl Command {
@@ -125,6 +129,7 @@ impl Command {
             Command::CatchUp(a) => a.json,
             Command::Automation(c) => c.json(),
             Command::Dataset(c) => c.json(),
+            Command::Models(c) => c.json(),
             Command::Setup(SetupCommand::Status(f)) => f.json,
         }
     }

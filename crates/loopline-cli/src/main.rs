@@ -14,6 +14,7 @@ mod events_cmd;
 mod export_args;
 mod global_args;
 mod info;
+mod models_cmd;
 mod output;
 mod rule_cmd;
 mod secret_cmd;
@@ -78,6 +79,7 @@ fn main() -> std::process::ExitCode {
             Command::Aquarium(cmd) => aquarium_cmd::run(&cli.global, cmd).await,
             Command::Automation(cmd) => automation_cmd::run(&cli.global, cmd).await,
             Command::Dataset(cmd) => dataset_cmd::run(&cli.global, cmd).await,
+            Command::Models(cmd) => models_cmd::run(&cli.global, cmd).await,
             Command::Db(cmd) => db_cmd::run(&cli.global, cmd).await,
             Command::Status(f) => companion_cmd::status(&cli.global, f).await,
             Command::Settings(cmd) => companion_cmd::settings(&cli.global, cmd).await,

@@ -11,6 +11,7 @@ pub mod label_studio_activity;
 pub mod label_studio_hooks;
 pub mod label_studio_setup;
 pub mod label_studio_tasks;
+pub mod model_registry;
 pub mod pipeline_definitions;
 pub mod pipelines;
 pub mod s3;

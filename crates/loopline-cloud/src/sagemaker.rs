@@ -182,6 +182,10 @@ impl SageMaker {
                                     .as_str()
                                     .filter(|r| !r.is_empty())
                                     .map(str::to_string),
+                                model_package_arn: s["Metadata"]["RegisterModel"]["Arn"]
+                                    .as_str()
+                                    .filter(|a| !a.is_empty())
+                                    .map(str::to_string),
                             })
                             .collect()
                     })

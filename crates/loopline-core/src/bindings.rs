@@ -15,13 +15,14 @@ use crate::{
     ExportReport, ExportRequest, ExportSkipped, ExportState, ExportTarget, FieldType, FireMode,
     Geometry, Header, Health, HookRegistration, IssueElement, IssueLabel, Keypoint, LabelCounts,
     LabelStudioIdentity, LabelTemplate, LabelingChoice, LabelingRequest, ManifestObject,
-    ManifestProject, ManifestTrigger, NamedTunnel, Notice, NoticeKind, NotificationPrefs, Overlap,
-    PipelineParam, PreviewHeader, PreviewRequest, ProcessStatus, Quiescence, QuitPlan,
-    ReceiverState, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RolePolicy,
-    RoleRequest, RuleHistory, RuleRequest, Run, RunStatus, RunStep, SecretInfo, SetupJob,
-    SetupReport, SetupStep, SetupWork, SkippedElement, Source, SourceKind, StepStatus,
-    StorageCredentials, StorageLayout, StorageRequest, TaskState, TaskStatus, TimelineChanged,
-    TimelineStats, TokenKind, TunnelConfig, TunnelState, TunnelStatus, TunnelTest, UploadProgress,
+    ManifestProject, ManifestTrigger, ModelDecision, ModelList, ModelMetric, ModelVersion,
+    NamedTunnel, Notice, NoticeKind, NotificationPrefs, Overlap, PipelineParam, PreviewHeader,
+    PreviewRequest, ProcessStatus, Quiescence, QuitPlan, ReceiverState, ReceiverStatus,
+    ReplayOutcome, RetentionPolicy, RetrainRule, RolePolicy, RoleRequest, RuleHistory, RuleRequest,
+    Run, RunStatus, RunStep, SecretInfo, SetupJob, SetupReport, SetupStep, SetupWork,
+    SkippedElement, Source, SourceKind, StepStatus, StorageCredentials, StorageLayout,
+    StorageRequest, TaskState, TaskStatus, TimelineChanged, TimelineStats, TokenKind, TunnelConfig,
+    TunnelState, TunnelStatus, TunnelTest, UploadProgress,
 };
 
 pub const BINDINGS_HEADER: &str = "// Generated from the Rust types in crates/loopline-core by `scripts/gen-bindings`.\n// Do not edit by hand: a test fails when this file drifts from the Rust source.\n";
@@ -154,6 +155,10 @@ pub fn typescript_bindings() -> String {
         decl::<DatasetVersion>(&cfg),
         decl::<LabelCounts>(&cfg),
         decl::<DatasetDiff>(&cfg),
+        decl::<ModelMetric>(&cfg),
+        decl::<ModelVersion>(&cfg),
+        decl::<ModelList>(&cfg),
+        decl::<ModelDecision>(&cfg),
     ];
     let mut out = String::from(BINDINGS_HEADER);
     for d in decls {

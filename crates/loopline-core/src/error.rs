@@ -107,6 +107,8 @@ pub enum ErrorCode {
     TimedOut,
     /// The account's quota for what was asked (a training instance type) is zero.
     NoQuota,
+    /// The pipeline has no model package group yet: the training setup creates it.
+    NoModelGroup,
     /// Label Studio's SSRF protection refused a private or loopback address.
     LsAddressRefused,
     /// Label Studio could not use an S3 storage (its reason may be hidden).
@@ -186,6 +188,7 @@ impl ErrorCode {
             ErrorCode::AlreadyRunning => "already_running",
             ErrorCode::TimedOut => "timed_out",
             ErrorCode::NoQuota => "no_quota",
+            ErrorCode::NoModelGroup => "no_model_group",
             ErrorCode::LsAddressRefused => "ls_address_refused",
             ErrorCode::LsStorageFailed => "ls_storage_failed",
             ErrorCode::TunnelNotConfigured => "tunnel_not_configured",
@@ -261,6 +264,7 @@ mod tests {
             ErrorCode::ListenInvalid,
             ErrorCode::EngineUnavailable,
             ErrorCode::SourceNotFound,
+            ErrorCode::NoModelGroup,
             ErrorCode::Unauthorized,
             ErrorCode::PayloadTooLarge,
             ErrorCode::UnsupportedMediaType,

@@ -20,6 +20,7 @@ mod error;
 mod event;
 pub mod forward_template;
 pub mod json_template;
+mod model;
 mod receiver;
 mod retrain;
 mod secret;
@@ -68,6 +69,7 @@ pub use event::{
     EventDetail, EventKind, EventPage, EventQuery, EventStatus, EventSummary, Header,
     ReplayOutcome, RetentionPolicy, TimelineChanged, TimelineStats,
 };
+pub use model::{ModelDecision, ModelList, ModelMetric, ModelVersion};
 pub use receiver::{AppInfo, Diagnostics, Health, ReceiverState, ReceiverStatus};
 pub use retrain::{
     CountPoint, Counter, DeletedHookPolicy, HookRegistration, Overlap, PipelineParam, RetrainRule,

@@ -210,6 +210,9 @@ pub struct RunStep {
     pub name: String,
     pub status: String,
     pub failure_reason: Option<String>,
+    /// The RegisterModel step's model package (its `Metadata.RegisterModel.Arn`).
+    #[serde(default)]
+    pub model_package_arn: Option<String>,
 }
 
 /// One retrain run: why it fired, what it asked SageMaker for, and how it went.
@@ -244,6 +247,9 @@ pub struct Run {
     /// The dataset version the run trains on (`s3://B/datasets/<automation>/v<n>/manifest.json`),
     /// chosen when it started; `None` when its rule names no dataset-version automation.
     pub dataset_manifest: Option<String>,
+    /// The model version this run registered, once known: from the RegisterModel step, or
+    /// found in the pipeline's model package group by the execution's ARN.
+    pub model_package_arn: Option<String>,
 }
 
 /// What registering Loopline's webhook on a Label Studio project did.

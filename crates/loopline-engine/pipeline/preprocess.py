@@ -10,16 +10,17 @@ Output under --output: `train/` and `validation/` (JPEG images), `train_annotati
 `validation_annotation/` (single-channel PNG masks with the same base name: one class index
 per pixel, background 0), and `label_map.json`.
 
-With --manifest (a Loopline dataset version's manifest.json), exactly the objects it lists
-are read, and the run stops before writing anything when one of them is missing or its
+With --manifest (a Loopline dataset version's manifest.json, a local file or its
+s3://bucket/key), exactly the objects it lists are read, and the run stops before writing anything when one of them is missing or its
 content no longer matches the ETag recorded at the version's trigger: a run then trains on
-what the version froze, or not at all.
+what the version froze, or not at all. An empty --manifest means none: the pipeline always
+passes its DatasetManifest parameter, whose default is empty.
 
 Paths are arguments; their defaults are the SageMaker processing container's, so the same
 script runs in the pipeline and on a laptop:
     python3 preprocess.py --annotations DIR --images DIR --images-uri s3://B/PREFIX/ \
         --output DIR [--labels Beak,Head,Wing,Body] [--validation-ratio 0.2] [--summary DIR] \
-        [--manifest manifest.json]
+        [--manifest manifest.json|s3://B/KEY]
 """
 from __future__ import annotations
 
@@ -27,11 +28,12 @@ import argparse
 import hashlib
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-VERSION = "1"
+VERSION = "2"
 
 CONTAINER = Path("/opt/ml/processing")
 
@@ -46,8 +48,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--validation-ratio", type=float, default=0.2)
     ap.add_argument("--summary", type=Path, default=None,
                     help="a folder for summary.json (counts the pipeline reads) and a copy of label_map.json")
-    ap.add_argument("--manifest", type=Path, default=None,
-                    help="a Loopline dataset manifest: read exactly the objects it lists, refuse one that changed")
+    ap.add_argument("--manifest", default="",
+                    help="a Loopline dataset manifest (a file or s3://bucket/key): read exactly the objects it "
+                         "lists, refuse one that changed; empty for none")
     a = ap.parse_args(argv)
     if not 0.0 <= a.validation_ratio < 1.0:
         ap.error("--validation-ratio must be at least 0 and below 1")
@@ -61,6 +64,26 @@ MANIFEST_FORMAT = "loopline.dataset/1"
 
 class ManifestError(Exception):
     """The manifest cannot be trained on as it is: each line says which object and why."""
+
+
+def fetch_manifest(uri: str, into: Path) -> Path:
+    """The manifest at `uri` as a local file: an s3:// URI is downloaded (the pipeline passes
+    the DatasetManifest parameter as it is), anything else is a path."""
+    if not uri.startswith("s3://"):
+        return Path(uri)
+    bucket, _, key = uri[len("s3://"):].partition("/")
+    if not bucket or not key:
+        raise ManifestError(f"{uri}: not an s3://bucket/key URI")
+    import boto3
+    import botocore.exceptions
+
+    into.mkdir(parents=True, exist_ok=True)
+    local = into / "manifest.json"
+    try:
+        boto3.client("s3").download_file(bucket, key, str(local))
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
+        raise ManifestError(f"{uri}: could not be downloaded ({e})") from e
+    return local
 
 
 def manifest_files(folder: Path, manifest: Path) -> tuple[list[Path], str]:
@@ -156,9 +179,11 @@ def main(argv: list[str] | None = None) -> int:
     a = parse_args(argv)
     prefix = a.images_uri if a.images_uri.endswith("/") else a.images_uri + "/"
     only = None
-    if a.manifest is not None:
+    if a.manifest.strip():
         try:
-            only, version = manifest_files(a.annotations, a.manifest)
+            # Not under --output: nothing is written there before the manifest is checked.
+            local = fetch_manifest(a.manifest.strip(), Path(tempfile.mkdtemp(prefix="manifest-")))
+            only, version = manifest_files(a.annotations, local)
         except ManifestError as e:
             print(f"the dataset version cannot be used:\n{e}", file=sys.stderr)
             return 3

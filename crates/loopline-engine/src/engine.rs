@@ -50,6 +50,9 @@ pub struct EngineOptions {
     /// SageMaker for the pipeline setup; `None` for the real one, in the region asked for.
     pub pipeline_definitions:
         Option<Arc<dyn loopline_cloud::pipeline_definitions::PipelineDefinitions>>,
+    /// SageMaker's model registry (the pipeline's model versions); `None` for the real one,
+    /// in the region asked for.
+    pub model_registry: Option<Arc<dyn loopline_cloud::model_registry::ModelRegistry>>,
     /// Label Studio for the labeling setup; `None` for the connected one.
     pub labeling: Option<Arc<dyn loopline_cloud::label_studio_setup::LabelingProjects>>,
     /// Label Studio for Aquarium exports; `None` for the connected one.
@@ -113,6 +116,8 @@ pub struct Engine {
     pub(crate) roles_override: Option<Arc<dyn loopline_cloud::iam::Roles>>,
     pub(crate) pipeline_definitions_override:
         Option<Arc<dyn loopline_cloud::pipeline_definitions::PipelineDefinitions>>,
+    pub(crate) model_registry_override:
+        Option<Arc<dyn loopline_cloud::model_registry::ModelRegistry>>,
     pub(crate) setup_retry_delays: Vec<Duration>,
     pub(crate) labeling_override:
         Option<Arc<dyn loopline_cloud::label_studio_setup::LabelingProjects>>,
@@ -192,6 +197,7 @@ impl Engine {
             object_store_override: options.object_store,
             roles_override: options.roles,
             pipeline_definitions_override: options.pipeline_definitions,
+            model_registry_override: options.model_registry,
             labeling_override: options.labeling,
             users_override: options.users,
             labeling_tasks_override: options.labeling_tasks,

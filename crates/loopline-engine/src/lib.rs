@@ -29,6 +29,7 @@ mod heartbeat;
 mod hook_watch;
 mod listen;
 pub mod logs;
+pub mod models;
 pub mod outbox;
 mod paths;
 mod receiver;

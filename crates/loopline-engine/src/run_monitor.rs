@@ -46,6 +46,14 @@ impl Engine {
                     Err(_) => (None, None),
                 }
             };
+            // The RegisterModel step names the version it created: tie it to the run.
+            if let Some(arn) = steps
+                .iter()
+                .flatten()
+                .find_map(|s| s.model_package_arn.clone())
+            {
+                self.store.set_run_model_package(run.id, &arn).await?;
+            }
             let is_end = !state.status.is_active();
             self.store
                 .run_polled(

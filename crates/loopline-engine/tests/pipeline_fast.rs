@@ -2,13 +2,16 @@
 //! plan shows the definition and does nothing, a run uploads the scripts and creates the
 //! pipeline, a second run changes nothing, new labels update it, a role that cannot be
 //! assumed yet is waited for, a zero quota is reported, and a pipeline Loopline did not
-//! build is only ever used as it is. Against moto: e2e/test_setup_training.py.
+//! build is only ever used as it is; the model package group is created once, and a pipeline
+//! of template version 1 is updated with words saying what version 2 adds. Against moto:
+//! e2e/test_setup_training.py and e2e/test_models.py.
 
 mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::fake_registry::FakeRegistry;
 use common::fake_roles::FakeIam;
 use common::fake_s3::FakeS3;
 use common::fake_sagemaker::{cannot_assume, FakeSageMaker};
@@ -23,6 +26,7 @@ struct World {
     r: Running,
     s3: Arc<FakeS3>,
     sm: Arc<FakeSageMaker>,
+    registry: Arc<FakeRegistry>,
 }
 
 async fn world() -> World {
@@ -33,15 +37,22 @@ async fn world_with(delays: Vec<Duration>) -> World {
     let s3 = Arc::new(FakeS3::new("eu-west-1"));
     s3.create_bucket(BUCKET).await.unwrap();
     let sm = Arc::new(FakeSageMaker::default());
-    let (s, m) = (s3.clone(), sm.clone());
+    let registry = Arc::new(FakeRegistry::default());
+    let (s, m, g) = (s3.clone(), sm.clone(), registry.clone());
     let r = receiving_with(move |o| {
         o.roles = Some(Arc::new(FakeIam::default()));
         o.object_store = Some(s);
         o.pipeline_definitions = Some(m);
+        o.model_registry = Some(g);
         o.setup_retry_delays = Some(delays);
     })
     .await;
-    World { r, s3, sm }
+    World {
+        r,
+        s3,
+        sm,
+        registry,
+    }
 }
 
 fn ask(labels: &[&str]) -> RoleRequest {
@@ -78,7 +89,7 @@ async fn the_pipeline_is_planned_created_left_alone_and_updated_when_the_labels_
     let shown: serde_json::Value = serde_json::from_str(p.detail.as_deref().unwrap()).unwrap();
     assert_eq!(
         shown["Steps"].as_array().unwrap().len(),
-        3,
+        5,
         "the plan shows the definition"
     );
     assert!(p.summary.contains("5 classes"), "{}", p.summary);
@@ -101,8 +112,9 @@ async fn the_pipeline_is_planned_created_left_alone_and_updated_when_the_labels_
         w.s3.object(BUCKET, "script/preprocess/preprocess.py")
             .expect("the script is uploaded under its own prefix");
     assert_eq!(content_type, "text/x-python");
-    assert!(String::from_utf8_lossy(&body).contains("VERSION = \"1\""));
+    assert!(String::from_utf8_lossy(&body).contains("VERSION = \"2\""));
     assert!(w.s3.object(BUCKET, "script/cleanup/cleanup.py").is_some());
+    assert!(w.s3.object(BUCKET, "script/metrics/metrics.py").is_some());
     let def = w.sm.definition("birds-segmentation");
     assert_eq!(
         def["Steps"][1]["Arguments"]["HyperParameters"]["num_classes"],
@@ -352,6 +364,7 @@ async fn the_record_is_string_metadata_and_the_older_object_form_is_still_unders
         "labels": LABELS,
         "scripts": {
             "preprocess": {"version": text("loopline-script-preprocess-version"), "sha256": text("loopline-script-preprocess-sha256")},
+            "metrics": {"version": text("loopline-script-metrics-version"), "sha256": text("loopline-script-metrics-sha256")},
             "cleanup": {"version": text("loopline-script-cleanup-version"), "sha256": text("loopline-script-cleanup-sha256")},
         },
     }});
@@ -442,5 +455,104 @@ async fn a_cancel_while_the_new_role_spreads_stops_waiting_and_keeps_the_role() 
         e.message.contains("new role usable by SageMaker"),
         "{}",
         e.message
+    );
+}
+
+#[tokio::test]
+async fn the_model_package_group_is_planned_created_once_and_then_left_alone() {
+    let w = world().await;
+    let plan = w.r.engine.setup_role(ask(&LABELS), true).await.unwrap();
+    let g = step(&plan, "sm.model_group");
+    assert_eq!(g.status, StepStatus::Planned);
+    assert_eq!(
+        g.resource,
+        "arn:aws:sagemaker:eu-west-1:123456789012:model-package-group/birds-segmentation"
+    );
+    assert!(g.summary.contains("'birds-segmentation'"), "{}", g.summary);
+    assert_eq!(
+        *w.registry.group_creates.lock().unwrap(),
+        0,
+        "a plan does nothing"
+    );
+
+    let done = w.r.engine.setup_role(ask(&LABELS), false).await.unwrap();
+    let g = step(&done, "sm.model_group");
+    assert_eq!(g.status, StepStatus::Created, "{done:?}");
+    assert!(g
+        .resource
+        .ends_with(":model-package-group/birds-segmentation"));
+    // The pipeline registers into that very group, with the metrics the Metrics step writes.
+    let def = w.sm.definition("birds-segmentation");
+    let register = def["Steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Type"] == "RegisterModel")
+        .unwrap();
+    assert_eq!(
+        register["Arguments"]["ModelPackageGroupName"],
+        "birds-segmentation"
+    );
+
+    let again = w.r.engine.setup_role(ask(&LABELS), false).await.unwrap();
+    assert_eq!(step(&again, "sm.model_group").status, StepStatus::Unchanged);
+    assert_eq!(*w.registry.group_creates.lock().unwrap(), 1);
+    let status = w.r.engine.setup_status().await.unwrap();
+    assert!(status
+        .iter()
+        .any(|s| s.key == "sm.model_group" && s.status == StepStatus::Unchanged));
+}
+
+#[tokio::test]
+async fn a_pipeline_of_template_version_1_is_updated_with_what_version_2_adds() {
+    let w = world().await;
+    w.r.engine.setup_role(ask(&LABELS), false).await.unwrap();
+    // The same pipeline as version 1 built it: three steps, four parameters.
+    let mut old = w.sm.definition("birds-segmentation");
+    old["Metadata"]["loopline-template-version"] = "1".into();
+    let steps: Vec<serde_json::Value> = old["Steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["Name"] != "Metrics" && s["Name"] != "RegisterModel")
+        .cloned()
+        .collect();
+    old["Steps"] = steps.into();
+    let params: Vec<serde_json::Value> = old["Parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["Name"] != "ModelApprovalStatus" && p["Name"] != "DatasetManifest")
+        .cloned()
+        .collect();
+    old["Parameters"] = params.into();
+    w.sm.pipelines
+        .lock()
+        .unwrap()
+        .get_mut("birds-segmentation")
+        .unwrap()
+        .definition = old.to_string();
+
+    let plan = w.r.engine.setup_role(ask(&LABELS), true).await.unwrap();
+    let p = step(&plan, "sm.pipeline");
+    assert_eq!(p.status, StepStatus::Planned);
+    for words in [
+        "template version 1 → 2: adds a Metrics step",
+        "a RegisterModel step",
+        "model package group named after the pipeline",
+        "ModelApprovalStatus parameter, default PendingManualApproval",
+        "a DatasetManifest parameter",
+        "new parameters ModelApprovalStatus (String, default PendingManualApproval), DatasetManifest (String, default empty)",
+    ] {
+        assert!(p.summary.contains(words), "'{words}' not in: {}", p.summary);
+    }
+    let done = w.r.engine.setup_role(ask(&LABELS), false).await.unwrap();
+    assert_eq!(step(&done, "sm.pipeline").status, StepStatus::Updated);
+    assert_eq!(
+        w.sm.definition("birds-segmentation")["Steps"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
     );
 }

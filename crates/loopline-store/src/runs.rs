@@ -85,6 +85,7 @@ fn run_from_row(r: &SqliteRow) -> Run {
             .and_then(|s| serde_json::from_str::<Vec<RunStep>>(&s).ok()),
         steps_note: r.get("steps_note"),
         dataset_manifest: r.get("dataset_manifest"),
+        model_package_arn: r.get("model_package_arn"),
     }
 }
 
@@ -330,6 +331,30 @@ impl Store {
         .await
         .map(|_| ())
         .map_err(|e| db_error(e, self.path()))
+    }
+
+    /// Ties the model version a run registered to the run. Returns whether anything changed.
+    pub async fn set_run_model_package(&self, id: i64, arn: &str) -> Result<bool, ApiError> {
+        let done = sqlx::query(
+            "UPDATE runs SET model_package_arn = ? WHERE id = ? AND model_package_arn IS NOT ?",
+        )
+        .bind(arn)
+        .bind(id)
+        .bind(arn)
+        .execute(self.pool())
+        .await
+        .map_err(|e| db_error(e, self.path()))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// The run that started `execution_arn`, if Loopline started it.
+    pub async fn run_of_execution(&self, execution_arn: &str) -> Result<Option<Run>, ApiError> {
+        sqlx::query("SELECT * FROM runs WHERE execution_arn = ? ORDER BY id DESC LIMIT 1")
+            .bind(execution_arn)
+            .fetch_optional(self.pool())
+            .await
+            .map(|r| r.as_ref().map(run_from_row))
+            .map_err(|e| db_error(e, self.path()))
     }
 
     /// Records what DescribePipelineExecution (and the steps listing) said. When the run

@@ -1,6 +1,6 @@
 // Generated from the command declarations in src-tauri/src/commands.rs (`scripts/gen-bindings`).
 // Do not edit by hand: a test fails when this file drifts from the Rust declarations.
-import type { ApiError, AppInfo, AquariumIssue, AquariumIssueSummary, Automation, AutomationDetail, AutomationPreview, AutomationRequest, AutostartStatus, AwsIdentity, AwsSettings, CompanionPrefs, CompanionStatus, ConditionField, CreatedSource, DatasetDiff, DatasetManifest, DatasetVersion, DbCheck, DbRestore, DeletedHookPolicy, Diagnostics, EventDetail, EventPage, EventQuery, ExportPreview, ExportReport, ExportRequest, HookRegistration, LabelStudioIdentity, LabelingChoice, LabelingRequest, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RoleRequest, RuleHistory, RuleRequest, Run, SecretInfo, SetupJob, SetupReport, SetupStep, SetupWork, Source, SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig, TunnelStatus, TunnelTest } from "../bindings.gen";
+import type { ApiError, AppInfo, AquariumIssue, AquariumIssueSummary, Automation, AutomationDetail, AutomationPreview, AutomationRequest, AutostartStatus, AwsIdentity, AwsSettings, CompanionPrefs, CompanionStatus, ConditionField, CreatedSource, DatasetDiff, DatasetManifest, DatasetVersion, DbCheck, DbRestore, DeletedHookPolicy, Diagnostics, EventDetail, EventPage, EventQuery, ExportPreview, ExportReport, ExportRequest, HookRegistration, LabelStudioIdentity, LabelingChoice, LabelingRequest, ModelDecision, ModelList, ModelVersion, ReceiverStatus, ReplayOutcome, RetentionPolicy, RetrainRule, RoleRequest, RuleHistory, RuleRequest, Run, SecretInfo, SetupJob, SetupReport, SetupStep, SetupWork, Source, SourceKind, StorageLayout, StorageRequest, TimelineStats, TunnelConfig, TunnelStatus, TunnelTest } from "../bindings.gen";
 
 export type Commands = {
   receiver_status: { args: Record<string, never>; result: ReceiverStatus };
@@ -56,6 +56,9 @@ export type Commands = {
   dataset_list: { args: { automationId?: string | null }; result: Array<DatasetVersion> };
   dataset_show: { args: { version: string }; result: DatasetManifest };
   dataset_diff: { args: { from: string; to: string }; result: DatasetDiff };
+  models_list: { args: { pipeline?: string | null }; result: ModelList };
+  run_model: { args: { runId: number }; result: ModelVersion | null };
+  model_decide: { args: { version: string; decision: ModelDecision; note?: string | null }; result: ModelVersion };
   label_studio_hook: { args: { sourceId: string; projectId: number; publicUrl: string }; result: HookRegistration };
   tunnel_status: { args: Record<string, never>; result: TunnelStatus };
   tunnel_set: { args: { config: TunnelConfig }; result: TunnelStatus };
@@ -151,6 +154,9 @@ export const COMMAND_NAMES = [
   "dataset_list",
   "dataset_show",
   "dataset_diff",
+  "models_list",
+  "run_model",
+  "model_decide",
   "label_studio_hook",
   "tunnel_status",
   "tunnel_set",

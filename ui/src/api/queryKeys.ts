@@ -49,6 +49,11 @@ export const queryKeys = {
     diff: (from: string, to: string) => ["datasets", "diff", from, to] as const,
   },
 
+  models: {
+    all: ["models"] as const,
+    run: (runId: number) => ["models", "run", runId] as const,
+  },
+
   labelStudioUrl: ["label-studio-url"] as const,
   secrets: ["secrets"] as const,
   awsSettings: ["aws-settings"] as const,

@@ -6,6 +6,7 @@ import { errorMessage } from "../lib/errors";
 import { formatDateTime } from "../lib/format";
 import { RunStatusBadge } from "./RunStatusBadge";
 import { NameValueTable } from "./NameValueTable";
+import { RunModel } from "./RunModel";
 
 function Steps({ run }: { run: Run }) {
   if (run.steps === null) {
@@ -149,6 +150,8 @@ export function RunDetail({ id, fromList, now, onClose }: { id: number; fromList
           )}
           <h3>Steps</h3>
           <Steps run={run} />
+          <h3>Model</h3>
+          <RunModel runId={run.id} started={run.execution_arn !== null} />
         </>
       )}
     </aside>

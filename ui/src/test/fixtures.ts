@@ -8,6 +8,7 @@ import type {
   EventDetail,
   EventQuery,
   EventSummary,
+  ModelVersion,
   RetrainRule,
   RuleRequest,
   Run,
@@ -169,9 +170,30 @@ const runFields = (id: number, over: Partial<Run>): Omit<Run, "active"> => ({
   attempts: 1,
   error: null,
   failure_reason: null,
-  steps: [{ name: "Train", status: "Succeeded", failure_reason: null }],
+  steps: [{ name: "Train", status: "Succeeded", failure_reason: null, model_package_arn: null }],
   steps_note: null,
   dataset_manifest: null,
+  model_package_arn: null,
+  ...over,
+});
+
+/** A model version run 2 registered: better mIOU, worse pixel accuracy than the approved v1. */
+export const modelVersion = (over: Partial<ModelVersion> = {}): ModelVersion => ({
+  arn: "arn:aws:sagemaker:eu-west-1:123456789012:model-package/retrain-birds/2",
+  group: "retrain-birds",
+  version: 2,
+  status: "PendingManualApproval",
+  note: null,
+  created_at: new Date(BASE_MS + 2 * 3_600_000 + 250_000).toISOString(),
+  execution_arn: "arn:aws:sagemaker:eu-west-1:123456789012:pipeline/retrain-birds/execution/exec2",
+  run_id: 2,
+  metrics: [
+    { name: "mIOU", value: 0.625, approved_value: 0.5, delta: 0.125 },
+    { name: "pixel_accuracy", value: 0.875, approved_value: 0.9, delta: -0.025 },
+  ],
+  metrics_note: null,
+  approved_now: false,
+  compared_with: 1,
   ...over,
 });
 
@@ -190,6 +212,8 @@ type Args = Record<string, unknown> | undefined;
 function retrainAnswers(store: { rules: RetrainRule[]; runs: Run[]; points: Record<string, CountPoint[]> }) {
   const findRun = (id: unknown) => store.runs.find((r) => r.id === id);
   return {
+    // No run has registered a model unless a test says so.
+    run_model: null,
     rules_list: () => store.rules,
     rule_add: (args: Args) => {
       const asked = args?.rule as RuleRequest;

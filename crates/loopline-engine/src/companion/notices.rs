@@ -301,6 +301,7 @@ mod tests {
             steps: None,
             steps_note: None,
             dataset_manifest: None,
+            model_package_arn: None,
         }
     }
 

@@ -11,6 +11,7 @@ mod labeling;
 mod labeling_storage;
 mod loop_check;
 mod loop_claim;
+mod model_group;
 mod pipeline;
 mod pipeline_record;
 #[cfg(test)]
@@ -32,6 +33,7 @@ pub(crate) use cancel::{CancelToken, Cancels};
 pub(crate) use job::JobSlot;
 pub use labeling_storage::{user_name_for as storage_user_name, IMAGE_FILTER};
 pub(crate) use loop_claim::PendingCheck;
+pub use model_group::group_name_for;
 pub use pipeline::ChosenPipeline;
 pub use pipeline_template::{DEFAULT_TRAINING_INSTANCE, TEMP_PREFIX};
 pub use policies::trust_policy;
@@ -52,6 +54,7 @@ pub const STEPS: &[(&str, &str)] = &[
     ("iam.policy", "Permissions"),
     ("sm.scripts", "Pipeline scripts"),
     ("sm.quota", "Training quota"),
+    ("sm.model_group", "Model package group"),
     ("sm.pipeline", "Pipeline"),
     ("ls.project", "Labeling project"),
     ("ls.credentials", "Storage credentials"),

@@ -13,10 +13,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::model_group::{group_name_for, group_step};
 use super::pipeline_record::Record;
 use super::pipeline_template::{
     check_pipeline_name, definition, labels_of, parameters_of, TemplateInput, STEP_NAMES,
-    TEMP_PREFIX,
+    TEMP_PREFIX, VERSION_NOTES,
 };
 use super::scripts::SHIPPED;
 use super::StepLog;
@@ -81,6 +82,8 @@ pub(crate) async fn run_pipeline_steps(
         let store = engine.object_store(ask.region).await?;
         scripts_step(log, store.as_ref(), ask.layout).await?;
         quota_step(log, sagemaker.as_ref(), ask.region, ask.training_instance).await?;
+        let registry = engine.model_registry(ask.region).await?;
+        group_step(log, registry.as_ref(), ask.name, ask.region, ask.account).await?;
     }
     pipeline_step(log, sagemaker.as_ref(), &ask).await
 }
@@ -263,6 +266,7 @@ async fn pipeline_step(
 
     // The definition is built even for a plan, so the user sees the exact document.
     let wanted = match definition(&TemplateInput {
+        pipeline: ask.name,
         region: ask.region,
         layout: ask.layout,
         role_arn: ask.role_arn,
@@ -282,13 +286,18 @@ async fn pipeline_step(
     let labels = labels_of(&wanted).unwrap_or_default();
     let detail = Some(pretty(&wanted));
     let shape = format!(
-        "{} (scikit-learn image) → {} (semantic segmentation, FCN on ResNet-50, {} classes: {} and background; {} by default) → {}; each run's temporary data under s3://{}/{TEMP_PREFIX}/<execution id>/",
+        "{} (scikit-learn image) → {} (semantic segmentation, FCN on ResNet-50, {} classes: {} and background; {} by default) → {} (validation mIOU and pixel accuracy to s3://{}/{}/metrics/<execution id>/) → {} (a new version of the model package group '{}', PendingManualApproval by default), and {}; each run's temporary data under s3://{}/{TEMP_PREFIX}/<execution id>/",
         STEP_NAMES[0],
         STEP_NAMES[1],
         labels.len() + 1,
         labels.join(", "),
         ask.training_instance,
         STEP_NAMES[2],
+        ask.layout.bucket,
+        ask.layout.model,
+        STEP_NAMES[3],
+        group_name_for(ask.name),
+        STEP_NAMES[4],
         ask.layout.bucket,
     );
     let text = serde_json::to_string(&wanted).map_err(|e| ApiError::internal(e.to_string()))?;
@@ -461,13 +470,51 @@ fn what_changed(
     }
     if let (Some(ra), Some(rb)) = (&ra, &rb) {
         if ra.version != rb.version {
-            out.push(format!("template version {} → {}", ra.version, rb.version));
+            out.push(format!(
+                "template version {} → {}{}",
+                ra.version,
+                rb.version,
+                version_notes(&ra.version, &rb.version)
+            ));
         }
+    }
+    let names = |d: Option<&Value>| -> Vec<String> {
+        d.and_then(|d| d["Parameters"].as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|p| p["Name"].as_str().map(str::to_string))
+            .collect()
+    };
+    let (pa, pb) = (names(old), names(Some(new)));
+    let added: Vec<&String> = pb.iter().filter(|n| !pa.contains(n)).collect();
+    if !added.is_empty() {
+        let shown: Vec<String> = parameters_of(new)
+            .into_iter()
+            .filter(|line| added.iter().any(|n| line.starts_with(&format!("{n} ("))))
+            .collect();
+        out.push(format!("new parameters {}", shown.join(", ")));
     }
     if out.is_empty() {
         out.push("template or layout changed".into());
     }
     out.join("; ")
+}
+
+/// What the template versions after `from` up to `to` add, in words (": adds …").
+fn version_notes(from: &str, to: &str) -> String {
+    let (Ok(a), Ok(b)) = (from.parse::<u32>(), to.parse::<u32>()) else {
+        return String::new();
+    };
+    let notes: Vec<&str> = VERSION_NOTES
+        .iter()
+        .filter(|(v, _)| v.parse::<u32>().is_ok_and(|v| v > a && v <= b))
+        .map(|(_, n)| *n)
+        .collect();
+    if notes.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", notes.join("; "))
+    }
 }
 
 async fn remember(

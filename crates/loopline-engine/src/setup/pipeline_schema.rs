@@ -5,7 +5,8 @@
 //! The shapes are those of AWS's published JSON schema for pipeline definitions
 //! (aws-sagemaker-mlops/sagemaker-model-building-pipeline-definition-JSON-schema,
 //! `schema/pipeline-definition.schema.json`), written out by hand for the parts our steps use:
-//! the top level, `Metadata`, the four parameter types, and the Processing and Training steps.
+//! the top level, `Metadata`, the four parameter types, and the Processing, Training and
+//! RegisterModel steps.
 //! A jsonschema crate would cost more to build than these rules take to write.
 //!
 //! The schema lags behind the service and the official SDK, which emits what it lacks; those
@@ -17,10 +18,12 @@
 use serde_json::Value;
 
 mod references;
+mod register_model;
 #[cfg(test)]
 mod tests;
 
 use references::{api_limits, references};
+use register_model::register_model_step;
 
 /// The problems found, each as `path: what is wrong`; empty when the definition keeps the
 /// rules.
@@ -439,8 +442,9 @@ fn step(s: &Value, path: &str, out: &mut Vec<String>) {
     match s["Type"].as_str() {
         Some("Processing") => check(&processing_step(), s, path, out),
         Some("Training") => check(&training_step(), s, path, out),
+        Some("RegisterModel") => check(&register_model_step(), s, path, out),
         other => out.push(format!(
-            "{path}.Type: {other:?} has no rules written here (only Processing and Training)"
+            "{path}.Type: {other:?} has no rules written here (only Processing, Training and RegisterModel)"
         )),
     }
 }

@@ -1,6 +1,7 @@
 //! Loopline's pipeline template as data: preprocessing (scikit-learn image, `preprocess.py`),
-//! training (the built-in semantic-segmentation algorithm, FCN on ResNet-50), cleanup
-//! (`cleanup.py`). The definition is built as JSON values, never by replacing text in a
+//! training (the built-in semantic-segmentation algorithm, FCN on ResNet-50), the training
+//! job's final metrics written to S3 (`metrics.py`), the trained model registered as a new
+//! version of the pipeline's model package group, and cleanup (`cleanup.py`). The definition is built as JSON values, never by replacing text in a
 //! template, so nothing is left as a placeholder and every URI is written one way.
 
 use std::collections::BTreeMap;
@@ -9,13 +10,23 @@ use loopline_core::{ApiError, ErrorCode, StorageLayout};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::model_group::group_name_for;
 use super::pipeline_record::{Record, ScriptRecord};
-use super::scripts::{ShippedScript, CLEANUP, PREPROCESS};
+use super::scripts::{ShippedScript, CLEANUP, METRICS, PREPROCESS};
 
 /// The template's name and its own version, kept in the definition's metadata. The version
 /// names the steps' shape: it did not change when the record moved to string values.
 pub const TEMPLATE: &str = "semantic-segmentation";
-pub const TEMPLATE_VERSION: &str = "1";
+pub const TEMPLATE_VERSION: &str = "2";
+/// What each template version added, in words, for the update plan of a pipeline built with
+/// an older one (`what_changed`). Version 1 is the first.
+pub const VERSION_NOTES: &[(&str, &str)] = &[(
+    "2",
+    "adds a Metrics step (the training job's validation mIOU and pixel accuracy written to S3 as statistics), \
+     a RegisterModel step (each run's model becomes a new version of the model package group named after the pipeline, \
+     with those metrics, its approval status from the new ModelApprovalStatus parameter, default PendingManualApproval), \
+     and a DatasetManifest parameter (a dataset version's manifest.json to train on exactly; empty, the default, trains on every annotation as before)",
+)];
 /// SageMaker's limit on one container argument: the labels travel as one.
 const MAX_ARGUMENT: usize = 256;
 /// A GPU type: the algorithm trains on GPUs (CPU instances are for inference only).
@@ -23,9 +34,25 @@ pub const DEFAULT_TRAINING_INSTANCE: &str = "ml.p3.2xlarge";
 pub const DEFAULT_PROCESSING_INSTANCE: &str = "ml.m5.xlarge";
 /// Where each execution keeps its intermediate data, under its own execution id.
 pub const TEMP_PREFIX: &str = "loopline-tmp";
-pub const STEP_NAMES: [&str; 3] = ["Preprocess", "Train", "Cleanup"];
+pub const STEP_NAMES: [&str; 5] = ["Preprocess", "Train", "Metrics", "RegisterModel", "Cleanup"];
+/// The approval status a new model version gets unless a run says otherwise: a person
+/// approves it, as in the AWS tutorial's own pipeline.
+pub const DEFAULT_APPROVAL: &str = "PendingManualApproval";
+/// The algorithm's validation metrics (its documentation's "Metrics Computed by the
+/// Semantic Segmentation Algorithm"), as the training step's FinalMetricDataList names them.
+pub const MIOU: &str = "validation:mIOU";
+pub const PIXEL_ACCURACY: &str = "validation:pixel_accuracy";
+/// Under the model prefix: `<model>/metrics/<execution id>/statistics.json`.
+pub const METRICS_FOLDER: &str = "metrics";
+pub const STATISTICS_FILE: &str = "statistics.json";
+/// What the registered model's container takes and answers (the algorithm's inference
+/// formats), and where it may be deployed.
+const CONTENT_TYPES: [&str; 1] = ["image/jpeg"];
+const RESPONSE_TYPES: [&str; 2] = ["image/png", "application/x-protobuf"];
+const INFERENCE_INSTANCES: [&str; 2] = ["ml.c5.xlarge", "ml.p3.2xlarge"];
 
 const CODE_DIR: &str = "/opt/ml/processing/input/code";
+const METRICS_DIR: &str = "/opt/ml/processing/metrics";
 const SUMMARY_DIR: &str = "/opt/ml/processing/summary";
 /// The algorithm's four channels, and the content type of each.
 const CHANNELS: [(&str, &str); 4] = [
@@ -95,6 +122,8 @@ pub fn images_for(region: &str) -> Result<Images, ApiError> {
 
 /// What the definition is built from.
 pub struct TemplateInput<'a> {
+    /// The pipeline's name: its model package group is named after it.
+    pub pipeline: &'a str,
     pub region: &'a str,
     pub layout: &'a StorageLayout,
     pub role_arn: &'a str,
@@ -225,6 +254,9 @@ pub fn definition(input: &TemplateInput) -> Result<Value, ApiError> {
                     "--labels", labels.join(","),
                     "--validation-ratio", text(json!({"Get": "Parameters.ValidationRatio"})),
                     "--summary", SUMMARY_DIR,
+                    // One argument, so an empty parameter (no manifest) is `--manifest=`
+                    // rather than an empty argument.
+                    {"Std:Join": {"On": "", "Values": ["--manifest=", {"Get": "Parameters.DatasetManifest"}]}},
                 ],
             },
             "RoleArn": input.role_arn,
@@ -285,6 +317,69 @@ pub fn definition(input: &TemplateInput) -> Result<Value, ApiError> {
         },
     });
 
+    let metric = |name: &str| {
+        text(json!({"Get": format!("Steps.Train.FinalMetricDataList['{name}'].Value")}))
+    };
+    let metrics = json!({
+        "Name": "Metrics",
+        "Type": "Processing",
+        "Arguments": {
+            "ProcessingResources": processing_resources,
+            "AppSpecification": {
+                "ImageUri": images.sklearn,
+                "ContainerEntrypoint": ["python3", format!("{CODE_DIR}/{}", METRICS.file)],
+                "ContainerArguments": [
+                    "--miou", metric(MIOU),
+                    "--pixel-accuracy", metric(PIXEL_ACCURACY),
+                    "--output", METRICS_DIR,
+                ],
+            },
+            "RoleArn": input.role_arn,
+            "ProcessingInputs": [code_input(&METRICS)],
+            "ProcessingOutputConfig": {"Outputs": [processing_output(
+                "metrics",
+                json!({"Std:Join": {"On": "/", "Values": [
+                    format!("s3://{}/{}/{METRICS_FOLDER}", l.bucket, l.model),
+                    {"Get": "Execution.PipelineExecutionId"},
+                ]}}),
+                METRICS_DIR,
+            )]},
+            "StoppingCondition": {"MaxRuntimeInSeconds": 600},
+        },
+    });
+
+    // The shape the SageMaker Python SDK's RegisterModel emits. SageMaker itself records the
+    // execution's ARN as the version's MetadataProperties.GeneratedBy.
+    let register = json!({
+        "Name": "RegisterModel",
+        "Type": "RegisterModel",
+        "Arguments": {
+            "ModelPackageGroupName": group_name_for(input.pipeline),
+            "ModelPackageDescription": {"Std:Join": {"On": " ", "Values": [
+                "Trained by Loopline's pipeline, execution",
+                {"Get": "Execution.PipelineExecutionId"},
+            ]}},
+            "ModelApprovalStatus": {"Get": "Parameters.ModelApprovalStatus"},
+            "InferenceSpecification": {
+                "Containers": [{
+                    "Image": images.segmentation,
+                    "ModelDataUrl": {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"},
+                }],
+                "SupportedContentTypes": CONTENT_TYPES,
+                "SupportedResponseMIMETypes": RESPONSE_TYPES,
+                "SupportedRealtimeInferenceInstanceTypes": INFERENCE_INSTANCES,
+                "SupportedTransformInstanceTypes": INFERENCE_INSTANCES,
+            },
+            "ModelMetrics": {"ModelQuality": {"Statistics": {
+                "ContentType": "application/json",
+                "S3Uri": {"Std:Join": {"On": "/", "Values": [
+                    {"Get": "Steps.Metrics.ProcessingOutputConfig.Outputs['metrics'].S3Output.S3Uri"},
+                    STATISTICS_FILE,
+                ]}},
+            }}},
+        },
+    });
+
     let cleanup = json!({
         "Name": "Cleanup",
         "Type": "Processing",
@@ -313,8 +408,10 @@ pub fn definition(input: &TemplateInput) -> Result<Value, ApiError> {
             {"Name": "TrainingInstanceType", "Type": "String", "DefaultValue": input.training_instance},
             {"Name": "Epochs", "Type": "Integer", "DefaultValue": 10},
             {"Name": "ValidationRatio", "Type": "Float", "DefaultValue": 0.2},
+            {"Name": "ModelApprovalStatus", "Type": "String", "DefaultValue": DEFAULT_APPROVAL},
+            {"Name": "DatasetManifest", "Type": "String", "DefaultValue": ""},
         ],
-        "Steps": [preprocess, train, cleanup],
+        "Steps": [preprocess, train, metrics, register, cleanup],
     }))
 }
 
@@ -352,6 +449,7 @@ pub fn record(labels: &[String]) -> Record {
         labels: labels.to_vec(),
         scripts: BTreeMap::from([
             (PREPROCESS.name.to_string(), script(&PREPROCESS)),
+            (METRICS.name.to_string(), script(&METRICS)),
             (CLEANUP.name.to_string(), script(&CLEANUP)),
         ]),
     }
@@ -373,6 +471,9 @@ pub fn parameters_of(definition: &Value) -> Vec<String> {
                     let kind = p["Type"].as_str().unwrap_or("String");
                     match &p["DefaultValue"] {
                         Value::Null => format!("{name} ({kind}, no default)"),
+                        Value::String(s) if s.is_empty() => {
+                            format!("{name} ({kind}, default empty)")
+                        }
                         Value::String(s) => format!("{name} ({kind}, default {s})"),
                         v => format!("{name} ({kind}, default {v})"),
                     }
@@ -411,6 +512,7 @@ mod tests {
         let labels: Vec<String> = ["Beak", "Head", "Wing", "Body"].map(String::from).to_vec();
         let role = "arn:aws:iam::123456789012:role/LooplineSageMakerExecution";
         let def = definition(&TemplateInput {
+            pipeline: "birds-seg",
             region: "eu-west-1",
             layout: &layout(),
             role_arn: role,
@@ -434,9 +536,12 @@ mod tests {
             }
         }
         let steps = def["Steps"].as_array().unwrap();
-        assert_eq!(steps.len(), 3);
+        let names: Vec<&str> = steps.iter().map(|s| s["Name"].as_str().unwrap()).collect();
+        assert_eq!(names, STEP_NAMES);
         for s in steps {
-            assert_eq!(s["Arguments"]["RoleArn"], role);
+            if s["Type"] != "RegisterModel" {
+                assert_eq!(s["Arguments"]["RoleArn"], role);
+            }
         }
         let hp = &steps[1]["Arguments"]["HyperParameters"];
         assert_eq!(hp["num_classes"], "5");
@@ -453,8 +558,78 @@ mod tests {
             "685385470294.dkr.ecr.eu-west-1.amazonaws.com/semantic-segmentation:1"
         );
         assert_eq!(labels_of(&def).unwrap(), labels);
-        assert!(parameters_of(&def)
-            .contains(&"TrainingInstanceType (String, default ml.p3.2xlarge)".to_string()));
+        let params = parameters_of(&def);
+        assert!(
+            params.contains(&"TrainingInstanceType (String, default ml.p3.2xlarge)".to_string())
+        );
+        assert!(params
+            .contains(&"ModelApprovalStatus (String, default PendingManualApproval)".to_string()));
+        assert!(params.contains(&"DatasetManifest (String, default empty)".to_string()));
+    }
+
+    #[test]
+    fn the_model_is_registered_with_the_training_metrics_and_the_approval_parameter() {
+        let labels = vec!["Beak".to_string()];
+        let def = definition(&TemplateInput {
+            pipeline: "birds-seg",
+            region: "eu-west-1",
+            layout: &layout(),
+            role_arn: "arn:aws:iam::123456789012:role/R",
+            labels: &labels,
+            training_instance: DEFAULT_TRAINING_INSTANCE,
+        })
+        .unwrap();
+        let step = |n: &str| {
+            def["Steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["Name"] == n)
+                .unwrap()
+                .clone()
+        };
+        let args = step("Metrics")["Arguments"]["AppSpecification"]["ContainerArguments"].clone();
+        assert_eq!(
+            args[1]["Std:Join"]["Values"][0]["Get"],
+            "Steps.Train.FinalMetricDataList['validation:mIOU'].Value"
+        );
+        assert_eq!(
+            args[3]["Std:Join"]["Values"][0]["Get"],
+            "Steps.Train.FinalMetricDataList['validation:pixel_accuracy'].Value"
+        );
+        let out = &step("Metrics")["Arguments"]["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]
+            ["S3Uri"];
+        assert_eq!(
+            out["Std:Join"]["Values"][0],
+            "s3://sagemaker-birds/model/metrics"
+        );
+        let reg = step("RegisterModel")["Arguments"].clone();
+        assert_eq!(reg["ModelPackageGroupName"], "birds-seg");
+        assert_eq!(
+            reg["ModelApprovalStatus"],
+            json!({"Get": "Parameters.ModelApprovalStatus"})
+        );
+        assert_eq!(
+            reg["InferenceSpecification"]["Containers"][0]["ModelDataUrl"],
+            json!({"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"})
+        );
+        assert_eq!(
+            reg["InferenceSpecification"]["Containers"][0]["Image"],
+            "685385470294.dkr.ecr.eu-west-1.amazonaws.com/semantic-segmentation:1"
+        );
+        let stats = &reg["ModelMetrics"]["ModelQuality"]["Statistics"];
+        assert_eq!(stats["ContentType"], "application/json");
+        assert_eq!(stats["S3Uri"]["Std:Join"]["Values"][1], "statistics.json");
+        // The manifest travels as one `--manifest=<value>` argument, empty by default.
+        let pre = step("Preprocess")["Arguments"]["AppSpecification"]["ContainerArguments"].clone();
+        let last = pre.as_array().unwrap().last().unwrap().clone();
+        assert_eq!(
+            last,
+            json!({"Std:Join": {"On": "", "Values": ["--manifest=", {"Get": "Parameters.DatasetManifest"}]}})
+        );
+        let record = Record::read(&def).unwrap();
+        assert_eq!(record.version, "2");
+        assert!(record.scripts.contains_key("metrics"));
     }
 
     #[test]

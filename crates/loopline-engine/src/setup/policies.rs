@@ -41,7 +41,9 @@ pub fn trust_policy(account: &str) -> String {
 }
 
 /// The scoped permissions: this bucket only, pulling the built-in algorithm images, the
-/// jobs' own logs, the pipeline's job calls, and passing this role to SageMaker.
+/// jobs' own logs, the pipeline's job calls, registering the trained model in the
+/// pipeline's model package group (the RegisterModel step calls CreateModelPackage as the
+/// pipeline's role), and passing this role to SageMaker.
 pub fn scoped_policy(region: &str, account: &str, bucket: &str, role_arn: &str) -> String {
     let p = partition(region);
     json!({
@@ -74,6 +76,15 @@ pub fn scoped_policy(region: &str, account: &str, bucket: &str, role_arn: &str) 
                     "sagemaker:AddTags"
                 ],
                 "Resource": format!("arn:{p}:sagemaker:{region}:{account}:*")
+            },
+            {
+                "Sid": "RegisterTheModel",
+                "Effect": "Allow",
+                "Action": ["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"],
+                "Resource": [
+                    format!("arn:{p}:sagemaker:{region}:{account}:model-package/*"),
+                    format!("arn:{p}:sagemaker:{region}:{account}:model-package-group/*")
+                ]
             },
             {
                 "Sid": "PassThisRoleToSageMaker",
@@ -170,8 +181,13 @@ mod tests {
         let st = doc["Statement"].as_array().unwrap();
         assert_eq!(st[0]["Resource"][0], "arn:aws:s3:::sagemaker-birds");
         assert_eq!(st[0]["Resource"][1], "arn:aws:s3:::sagemaker-birds/*");
-        assert_eq!(st[4]["Action"], "iam:PassRole");
-        assert_eq!(st[4]["Resource"], "arn:aws:iam::123456789012:role/r");
+        let register = st.iter().find(|s| s["Sid"] == "RegisterTheModel").unwrap();
+        assert!(register["Action"]
+            .as_array()
+            .unwrap()
+            .contains(&"sagemaker:CreateModelPackage".into()));
+        let pass = st.iter().find(|s| s["Action"] == "iam:PassRole").unwrap();
+        assert_eq!(pass["Resource"], "arn:aws:iam::123456789012:role/r");
         assert!(st[2]["Resource"]
             .as_str()
             .unwrap()

@@ -1,4 +1,4 @@
-//! The two scripts Loopline ships for its pipeline, built into the binary: the pipeline
+//! The scripts Loopline ships for its pipeline, built into the binary: the pipeline
 //! runs the copies uploaded from here (never code from anyone else's bucket), and a rerun
 //! recognises an uploaded copy by the SHA-256 kept in its metadata.
 
@@ -24,7 +24,14 @@ pub const CLEANUP: ShippedScript = ShippedScript {
     source: include_str!("../../pipeline/cleanup.py"),
 };
 
-pub const SHIPPED: [&ShippedScript; 2] = [&PREPROCESS, &CLEANUP];
+/// Writes the training job's final metrics where the RegisterModel step reads them.
+pub const METRICS: ShippedScript = ShippedScript {
+    name: "metrics",
+    file: "metrics.py",
+    source: include_str!("../../pipeline/metrics.py"),
+};
+
+pub const SHIPPED: [&ShippedScript; 3] = [&PREPROCESS, &METRICS, &CLEANUP];
 
 impl ShippedScript {
     pub fn sha256(&self) -> String {
@@ -59,9 +66,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn both_scripts_are_versioned_and_named_by_their_folder() {
+    fn every_script_is_versioned_and_named_by_its_folder() {
         for s in SHIPPED {
-            assert_eq!(s.version(), "1", "{}", s.file);
+            assert!(
+                s.version() != "0" && s.version().chars().all(|c| c.is_ascii_digit()),
+                "{}",
+                s.file
+            );
             assert_eq!(s.key("script"), format!("script/{}/{}.py", s.name, s.name));
             assert_eq!(s.sha256().len(), 64);
         }

@@ -231,7 +231,7 @@ impl RoleRun<'_> {
                 )
             }
             RolePolicy::Scoped => (
-                format!("Add the inline policy {SCOPED_POLICY_NAME} once the role exists: s3://{bucket} only, image pulls, job logs, passing this role to SageMaker."),
+                format!("Add the inline policy {SCOPED_POLICY_NAME} once the role exists: s3://{bucket} only, image pulls, job logs, registering models in the pipeline's group, passing this role to SageMaker."),
                 pretty(&scoped_policy(region, account, bucket, role_arn)),
             ),
         };
@@ -286,15 +286,15 @@ impl RoleRun<'_> {
                 let detail = Some(pretty(&wanted));
                 match roles.inline_policy(name, SCOPED_POLICY_NAME).await {
                     Err(e) => self.log.step(key, title, role_arn, StepStatus::Failed, e.message.clone(), None, Some(e)),
-                    Ok(Some(doc)) if same_document(&doc, &wanted) => self.log.step(key, title, role_arn, StepStatus::Unchanged, format!("The inline policy {SCOPED_POLICY_NAME} allows s3://{bucket} only, image pulls, job logs and passing this role to SageMaker."), detail, None),
-                    Ok(existing) if self.log.plan => self.log.step(key, title, role_arn, StepStatus::Planned, format!("{} the inline policy {SCOPED_POLICY_NAME}: s3://{bucket} only, image pulls, job logs, passing this role to SageMaker.", if existing.is_some() { "Update" } else { "Add" }), detail, None),
+                    Ok(Some(doc)) if same_document(&doc, &wanted) => self.log.step(key, title, role_arn, StepStatus::Unchanged, format!("The inline policy {SCOPED_POLICY_NAME} allows s3://{bucket} only, image pulls, job logs, registering models in the pipeline's group and passing this role to SageMaker."), detail, None),
+                    Ok(existing) if self.log.plan => self.log.step(key, title, role_arn, StepStatus::Planned, format!("{} the inline policy {SCOPED_POLICY_NAME}: s3://{bucket} only, image pulls, job logs, registering models in the pipeline's group, passing this role to SageMaker.", if existing.is_some() { "Update" } else { "Add" }), detail, None),
                     Ok(existing) => {
                         let done = match roles.put_inline_policy(name, SCOPED_POLICY_NAME, &wanted).await {
                             Ok(()) => roles.inline_policy(name, SCOPED_POLICY_NAME).await,
                             Err(e) => Err(e),
                         };
                         match done {
-                            Ok(Some(doc)) if same_document(&doc, &wanted) => self.log.step(key, title, role_arn, if existing.is_some() { StepStatus::Updated } else { StepStatus::Created }, format!("The inline policy {SCOPED_POLICY_NAME} allows s3://{bucket} only, image pulls, job logs and passing this role to SageMaker."), detail, None),
+                            Ok(Some(doc)) if same_document(&doc, &wanted) => self.log.step(key, title, role_arn, if existing.is_some() { StepStatus::Updated } else { StepStatus::Created }, format!("The inline policy {SCOPED_POLICY_NAME} allows s3://{bucket} only, image pulls, job logs, registering models in the pipeline's group and passing this role to SageMaker."), detail, None),
                             Ok(_) => self.log.step(key, title, role_arn, StepStatus::Failed, "IAM accepted the policy but reads back another document. Run the setup again.".into(), None, Some(ApiError::new(ErrorCode::AwsError, "The policy read back differs."))),
                             Err(e) => self.log.step(key, title, role_arn, StepStatus::Failed, e.message.clone(), None, Some(e)),
                         }

@@ -3,6 +3,7 @@
 pub mod aquarium_client;
 pub mod fake_label_studio;
 pub mod fake_pipelines;
+pub mod fake_registry;
 pub mod fake_roles;
 pub mod fake_s3;
 pub mod fake_sagemaker;

@@ -127,8 +127,66 @@ fn output_names(step: &Value) -> Vec<&str> {
         .unwrap_or_default()
 }
 
+/// The metrics the built-in semantic-segmentation algorithm reports (its documentation's
+/// "Metrics Computed by the Semantic Segmentation Algorithm"); a FinalMetricDataList entry by
+/// another name would fail the step that reads it, at run time.
+const SEGMENTATION_METRICS: [&str; 2] = ["validation:mIOU", "validation:pixel_accuracy"];
+
 /// Why `Steps.<source>.<property>` names nothing, for the properties our steps read.
 fn unknown_property(source: &Value, property: &str) -> Option<String> {
+    let kind = source["Type"].as_str().unwrap_or_default();
+    let root = property.split(['.', '[']).next().unwrap_or_default();
+    // DescribeTrainingJob's and DescribeProcessingJob's fields, as the SDK's step
+    // properties offer them.
+    let of_kind: &[&str] = match kind {
+        "Training" => &[
+            "ModelArtifacts",
+            "FinalMetricDataList",
+            "TrainingJobName",
+            "TrainingJobArn",
+            "TrainingJobStatus",
+            "AlgorithmSpecification",
+            "HyperParameters",
+            "OutputDataConfig",
+        ],
+        "Processing" => &[
+            "ProcessingOutputConfig",
+            "PropertyFiles",
+            "ProcessingJobName",
+            "ProcessingJobArn",
+            "ProcessingJobStatus",
+        ],
+        "RegisterModel" => &[
+            "ModelPackageArn",
+            "ModelPackageVersion",
+            "ModelApprovalStatus",
+        ],
+        _ => return None,
+    };
+    if !of_kind.contains(&root) {
+        return Some(format!("a {kind} step has no property '{root}'"));
+    }
+    if let Some(rest) = property.strip_prefix("FinalMetricDataList['") {
+        let metric = rest.split("']").next().unwrap_or_default();
+        let image = source["Arguments"]["AlgorithmSpecification"]["TrainingImage"]
+            .as_str()
+            .unwrap_or_default();
+        if !rest.contains("'].Value") {
+            return Some(format!(
+                "read a metric's value: FinalMetricDataList['{metric}'].Value"
+            ));
+        }
+        if image.contains("/semantic-segmentation:") && !SEGMENTATION_METRICS.contains(&metric) {
+            return Some(format!(
+                "the semantic-segmentation algorithm reports no metric '{metric}' (only {})",
+                SEGMENTATION_METRICS.join(", ")
+            ));
+        }
+    }
+    if property == "ModelArtifacts" || property.starts_with("ModelArtifacts.") {
+        return (property != "ModelArtifacts.S3ModelArtifacts")
+            .then(|| format!("ModelArtifacts has only S3ModelArtifacts, not '{property}'"));
+    }
     if let Some(file) = property.strip_prefix("PropertyFiles.") {
         let declared = source["PropertyFiles"]
             .as_array()
@@ -166,6 +224,9 @@ fn in_a_cycle(after: &BTreeMap<&str, BTreeSet<String>>) -> Option<String> {
 /// chooses (CreateProcessingJob, CreateTrainingJob): the schema carries none of them.
 pub(super) fn api_limits(def: &Value, out: &mut Vec<String>) {
     for (i, s) in def["Steps"].as_array().into_iter().flatten().enumerate() {
+        if s["Type"] == "RegisterModel" {
+            super::register_model::register_limits(i, s, out);
+        }
         let app = &s["Arguments"]["AppSpecification"];
         for field in ["ContainerArguments", "ContainerEntrypoint"] {
             for (j, a) in app[field].as_array().into_iter().flatten().enumerate() {

@@ -50,6 +50,7 @@ fn label_sets() -> Vec<Vec<String>> {
 
 fn good() -> Value {
     definition(&TemplateInput {
+        pipeline: "birds-seg",
         region: "eu-west-1",
         layout: &layout(
             "sagemaker-birds",
@@ -82,6 +83,7 @@ fn every_definition_the_template_can_produce_keeps_the_schema() {
             for instance in [DEFAULT_TRAINING_INSTANCE, "ml.g4dn.xlarge"] {
                 for l in &layouts {
                     let def = definition(&TemplateInput {
+                        pipeline: "birds-seg",
                         region,
                         layout: l,
                         role_arn: "arn:aws:iam::123456789012:role/LooplineSageMakerExecution",
@@ -108,7 +110,7 @@ fn every_definition_the_template_can_produce_keeps_the_schema() {
 fn the_checks_catch_each_break() {
     assert_eq!(problems(&good()), Vec::<String>::new());
     type Break = fn(&mut Value);
-    let breaks: [(&str, Break); 16] = [
+    let breaks: &[(&str, Break)] = &[
         ("Metadata.loopline", |d| {
             d["Metadata"] = json!({"loopline": {"labels": ["Beak"]}})
         }),
@@ -158,6 +160,59 @@ fn the_checks_catch_each_break() {
         ("more than 256 characters", |d| {
             d["Steps"][0]["Arguments"]["AppSpecification"]["ContainerArguments"][3] =
                 json!("L".repeat(257))
+        }),
+        // The Metrics and RegisterModel steps (template version 2).
+        ("reports no metric 'validation:iou'", |d| {
+            d["Steps"][2]["Arguments"]["AppSpecification"]["ContainerArguments"][1]["Std:Join"]
+                ["Values"][0] =
+                json!({"Get": "Steps.Train.FinalMetricDataList['validation:iou'].Value"})
+        }),
+        ("read a metric's value", |d| {
+            d["Steps"][2]["Arguments"]["AppSpecification"]["ContainerArguments"][1]["Std:Join"]
+                ["Values"][0] = json!({"Get": "Steps.Train.FinalMetricDataList['validation:mIOU']"})
+        }),
+        ("ModelPackageGroupName: 'birds_seg'", |d| {
+            d["Steps"][3]["Arguments"]["ModelPackageGroupName"] = json!("birds_seg")
+        }),
+        ("ModelPackageGroupName is required", |d| {
+            d["Steps"][3]["Arguments"]
+                .as_object_mut()
+                .unwrap()
+                .remove("ModelPackageGroupName");
+        }),
+        ("'Pending' is not Approved", |d| {
+            d["Steps"][3]["Arguments"]["ModelApprovalStatus"] = json!("Pending")
+        }),
+        ("no property 'ModelApprovalStatuss'", |d| {
+            d["Steps"][3]["Arguments"]["ModelApprovalStatuss"] = json!("Approved")
+        }),
+        ("no property 'RoleArn'", |d| {
+            d["Steps"][3]["Arguments"]["RoleArn"] = json!("arn:aws:iam::1:role/r")
+        }),
+        ("a Training step has no property 'ModelArtifact'", |d| {
+            d["Steps"][3]["Arguments"]["InferenceSpecification"]["Containers"][0]["ModelDataUrl"] =
+                json!({"Get": "Steps.Train.ModelArtifact.S3ModelArtifacts"})
+        }),
+        ("ModelArtifacts has only S3ModelArtifacts", |d| {
+            d["Steps"][3]["Arguments"]["InferenceSpecification"]["Containers"][0]["ModelDataUrl"] =
+                json!({"Get": "Steps.Train.ModelArtifacts.S3Uri"})
+        }),
+        ("the step has no output 'metric'", |d| {
+            d["Steps"][3]["Arguments"]["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
+                ["Std:Join"]["Values"][0] = json!({"Get": "Steps.Metrics.ProcessingOutputConfig.Outputs['metric'].S3Output.S3Uri"})
+        }),
+        ("no parameter 'ModelApproval'", |d| {
+            d["Steps"][3]["Arguments"]["ModelApprovalStatus"] =
+                json!({"Get": "Parameters.ModelApproval"})
+        }),
+        ("at least one container", |d| {
+            d["Steps"][3]["Arguments"]["InferenceSpecification"]["Containers"] = json!([])
+        }),
+        ("DatasetManifest' is declared but no step uses it", |d| {
+            d["Steps"][0]["Arguments"]["AppSpecification"]["ContainerArguments"]
+                .as_array_mut()
+                .unwrap()
+                .pop();
         }),
     ];
     for (expected, apply) in breaks {
