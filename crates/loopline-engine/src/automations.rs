@@ -73,16 +73,9 @@ impl Engine {
                     )
                 })?;
                 // From where the project is now, so its existing annotations do not fire at once.
-                let count = match req.start_count {
-                    Some(c) if c < 0 => {
-                        return Err(invalid(
-                            "--start-count is the project's annotation count now: 0 or more."
-                                .into(),
-                        ))
-                    }
-                    Some(c) => Some(c),
-                    None => self.starting_count(project, counter).await?,
-                };
+                let count = self
+                    .given_or_starting_count(req.start_count, project, counter)
+                    .await?;
                 count.map(|c| (c, c.div_euclid(n)))
             }
         };

@@ -67,15 +67,9 @@ impl Engine {
         // Start from where the project is now, so existing annotations do not fire at once.
         // Without Label Studio's answer the start is unknown, and guessing 0 would fire on
         // the project's whole history at the first webhook: ask the user instead.
-        let count = match req.start_count {
-            Some(c) if c < 0 => {
-                return Err(invalid(
-                    "--start-count is the project's annotation count now: 0 or more.".into(),
-                ))
-            }
-            Some(c) => Some(c),
-            None => self.starting_count(req.project_id, req.counter).await?,
-        };
+        let count = self
+            .given_or_starting_count(req.start_count, req.project_id, req.counter)
+            .await?;
         let mut id = [0u8; 6];
         self.entropy.fill(&mut id);
         req.pipeline = pipeline;
@@ -96,6 +90,23 @@ impl Engine {
 
     /// The project's counter as Label Studio reports it now. `None` when Label Studio
     /// answers but does not report that counter (then the first webhook carries it).
+    /// The count a counting rule or automation starts from: the one the user gave
+    /// (`--start-count`), else Label Studio's (`starting_count`).
+    pub(crate) async fn given_or_starting_count(
+        &self,
+        given: Option<i64>,
+        project: i64,
+        counter: Counter,
+    ) -> Result<Option<i64>, ApiError> {
+        match given {
+            Some(c) if c < 0 => Err(invalid(
+                "--start-count is the project's annotation count now: 0 or more.".into(),
+            )),
+            Some(c) => Ok(Some(c)),
+            None => self.starting_count(project, counter).await,
+        }
+    }
+
     pub(crate) async fn starting_count(
         &self,
         project: i64,

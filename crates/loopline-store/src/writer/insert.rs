@@ -149,25 +149,51 @@ fn next_id_from_db(conn: &Connection) -> Result<i64, rusqlite::Error> {
     Ok(seq.max(max_id) + 1)
 }
 
-/// Adds the originals stored after event `after_id` (by another process) to `recent`, at
-/// most `RECENT_CAP` of the newest; the duplicate decision applies the window itself.
+/// Adds the originals stored after event `after_id` (by another process) to `recent`; the
+/// duplicate decision applies the window itself.
 fn add_digests_after(
     conn: &Connection,
     after_id: i64,
     recent: &mut RecentDigests,
 ) -> Result<(), rusqlite::Error> {
+    add_digests(conn, after_id, i64::MIN, recent)
+}
+
+/// The originals received since `since_ms`, for a writer that starts.
+pub(crate) fn recent_digests(
+    conn: &Connection,
+    since_ms: i64,
+) -> Result<RecentDigests, rusqlite::Error> {
+    let mut out = RecentDigests::default();
+    add_digests(conn, 0, since_ms, &mut out)?;
+    Ok(out)
+}
+
+/// Adds the originals past event `after_id` received since `since_ms`, at most
+/// `RECENT_CAP` of the newest. Ids follow arrival, so the recent events are the last ids:
+/// a bounded scan from the end of the table, never a walk of a large store.
+fn add_digests(
+    conn: &Connection,
+    after_id: i64,
+    since_ms: i64,
+    recent: &mut RecentDigests,
+) -> Result<(), rusqlite::Error> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, source_id, body_sha256, received_at_ms FROM events \
-         WHERE id > MAX(?1, (SELECT COALESCE(MAX(id), 0) FROM events) - ?2) AND status = 'processed' ORDER BY id",
+         WHERE id > MAX(?1, (SELECT COALESCE(MAX(id), 0) FROM events) - ?2) \
+           AND received_at_ms >= ?3 AND status = 'processed' ORDER BY id",
     )?;
-    let rows = stmt.query_map(rusqlite::params![after_id, RECENT_CAP as i64], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, Option<Vec<u8>>>(2)?,
-            r.get::<_, i64>(3)?,
-        ))
-    })?;
+    let rows = stmt.query_map(
+        rusqlite::params![after_id, RECENT_CAP as i64, since_ms],
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<Vec<u8>>>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        },
+    )?;
     for row in rows {
         let (id, source, digest, at_ms) = row?;
         if let Some(d) = digest.and_then(|d| <[u8; 32]>::try_from(d).ok()) {
@@ -175,33 +201,4 @@ fn add_digests_after(
         }
     }
     Ok(())
-}
-
-pub(crate) fn recent_digests(
-    conn: &Connection,
-    since_ms: i64,
-) -> Result<RecentDigests, rusqlite::Error> {
-    // Ids follow arrival, so the recent events are the last ids: a bounded scan from the
-    // end of the table, never a walk of a large store.
-    let mut stmt = conn.prepare(
-        "SELECT id, source_id, body_sha256, received_at_ms FROM events \
-         WHERE id > (SELECT COALESCE(MAX(id), 0) FROM events) - ?1 \
-           AND received_at_ms >= ?2 AND status = 'processed' ORDER BY id",
-    )?;
-    let rows = stmt.query_map(rusqlite::params![RECENT_CAP as i64, since_ms], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, Option<Vec<u8>>>(2)?,
-            r.get::<_, i64>(3)?,
-        ))
-    })?;
-    let mut out = RecentDigests::default();
-    for row in rows {
-        let (id, source, digest, at_ms) = row?;
-        if let Some(d) = digest.and_then(|d| <[u8; 32]>::try_from(d).ok()) {
-            out.insert(&source, d, Seen { id, at_ms });
-        }
-    }
-    Ok(out)
 }
