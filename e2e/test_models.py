@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from harness.model_registry import simulate_register_model
 from harness.moto_peer import Moto, aws_env
 from harness.processes import REPO, Peer, free_port, wait_for_port, wait_until
 
@@ -59,44 +60,6 @@ class Cli:
 
     def json(self, *args: str):
         return json.loads(self.run(*args, "--json").stdout)
-
-
-def resolve(value, known: dict):
-    """A definition value as SageMaker would resolve it for one execution: `Get`s from
-    `known`, `Std:Join`s joined."""
-    if isinstance(value, dict) and set(value) == {"Get"}:
-        return known[value["Get"]]
-    if isinstance(value, dict) and set(value) == {"Std:Join"}:
-        j = value["Std:Join"]
-        return j.get("On", "").join(str(resolve(v, known)) for v in j["Values"])
-    if isinstance(value, dict):
-        return {k: resolve(v, known) for k, v in value.items()}
-    if isinstance(value, list):
-        return [resolve(v, known) for v in value]
-    return value
-
-
-def simulate_register_model(moto: Moto, execution_arn: str, miou: float, accuracy: float) -> str:
-    """What the Metrics and RegisterModel steps of `execution_arn` would leave: the
-    statistics in S3, and the version CreateModelPackage makes from the step's arguments."""
-    sm, s3 = moto.client("sagemaker", region=REGION), moto.client("s3", region=REGION)
-    definition = json.loads(sm.describe_pipeline(PipelineName=PIPELINE)["PipelineDefinition"])
-    steps = {s["Name"]: s for s in definition["Steps"]}
-    execution_id = execution_arn.rsplit("/", 1)[-1]
-    defaults = {f"Parameters.{p['Name']}": p.get("DefaultValue") for p in definition["Parameters"]}
-    known = dict(defaults, **{"Execution.PipelineExecutionId": execution_id})
-    metrics_out = resolve(steps["Metrics"]["Arguments"]["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"], known)
-    known["Steps.Metrics.ProcessingOutputConfig.Outputs['metrics'].S3Output.S3Uri"] = metrics_out
-    known["Steps.Train.ModelArtifacts.S3ModelArtifacts"] = f"s3://{BUCKET}/model/pipelines-{execution_id}-Train/output/model.tar.gz"
-    # What metrics.py writes (its own format), where the Metrics step's output goes.
-    bucket, key = metrics_out[len("s3://"):].split("/", 1)
-    s3.put_object(Bucket=bucket, Key=f"{key}/statistics.json", ContentType="application/json", Body=json.dumps(
-        {"format": "loopline.model-metrics/1", "semantic_segmentation_metrics": {
-            "mIOU": {"value": miou, "source": "validation:mIOU"},
-            "pixel_accuracy": {"value": accuracy, "source": "validation:pixel_accuracy"}}}).encode())
-    args = resolve(steps["RegisterModel"]["Arguments"], known)
-    args["MetadataProperties"] = {"GeneratedBy": execution_arn}
-    return sm.create_model_package(**args)["ModelPackageArn"]
 
 
 def annotation(count: int) -> bytes:
@@ -158,7 +121,7 @@ def test_each_runs_model_version_is_listed_compared_and_decided(cli_binary, tmp_
     shown = cli.json("models", "show", "--run", str(first["id"]))
     assert shown is None, "no version before its RegisterModel step"
 
-    v1 = simulate_register_model(moto, first["execution_arn"], 0.5, 0.9)
+    v1 = simulate_register_model(moto, REGION, PIPELINE, BUCKET, first["execution_arn"], 0.5, 0.9)
     listed = cli.json("models", "list")
     assert [v["version"] for v in listed["versions"]] == [1]
     one = listed["versions"][0]
@@ -172,7 +135,7 @@ def test_each_runs_model_version_is_listed_compared_and_decided(cli_binary, tmp_
     described = sm.describe_model_package(ModelPackageName=v1)
     assert (described["ModelApprovalStatus"], described["ApprovalDescription"]) == ("Approved", "first usable model")
 
-    v2 = simulate_register_model(moto, second["execution_arn"], 0.625, 0.875)
+    v2 = simulate_register_model(moto, REGION, PIPELINE, BUCKET, second["execution_arn"], 0.625, 0.875)
     listed = cli.json("models", "list")
     assert listed["approved"] == 1 and [v["version"] for v in listed["versions"]] == [2, 1]
     newer = listed["versions"][0]

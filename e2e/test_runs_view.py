@@ -1,4 +1,4 @@
-"""The retrain loop in the real app window: a rule added on the Automations page (formerly Runs), the webhook
+"""The retrain loop in the real app window: a rule built on the Automations page (formerly Runs), the webhook
 registered from there on a real Label Studio project, annotations made in Label Studio, the
 progress "N of 16" advancing live, and the run SageMaker (moto) started appearing in the
 Runs view."""
@@ -62,13 +62,18 @@ def test_progress_advances_and_the_run_appears(launch_app, label_studio, data_di
         app.click(app.find('[data-testid="hook-register"]'))
         app.wait_text('[data-testid="hook-result"]', "created", timeout=30)
 
-        # Add the rule from the app.
-        choose(app, "rule-source", source["id"])
-        project = app.find('[data-testid="rule-project"]')
-        app.clear(project)
-        app.type(project, str(pid))
-        app.type(app.find('[data-testid="rule-pipeline"]'), PIPELINE)
-        app.click(app.find('[data-testid="rule-add"]'))
+        # Add the rule from the app: the builder's "Start a SageMaker pipeline".
+        choose(app, "auto-source", source["id"])
+        for testid, text in (("auto-name", "Retrain desktop"), ("auto-project", str(pid))):
+            field = app.find(f'[data-testid="{testid}"]')
+            app.clear(field)
+            app.type(field, text)
+        choose(app, "auto-kind", "start_pipeline")
+        every = app.find('[data-testid="auto-every"]')
+        app.clear(every)
+        app.type(every, "16")
+        app.type(app.find('[data-testid="auto-pipeline"]'), PIPELINE)
+        app.click(app.find('[data-testid="automation-save"]'))
         app.wait_text('[data-testid="rule-progress"]', "of 16", timeout=20)
 
         for tid in tasks[:15]:

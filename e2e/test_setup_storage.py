@@ -222,7 +222,8 @@ def test_the_app_plans_then_uploads_a_folder_with_a_moving_progress_bar(launch_a
     statuses = {app.attribute(el, "data-testid"): app.attribute(el, "data-status")
                 for el in app.find_all('[data-testid="role-result-steps"] li')}
     assert statuses == {"step-iam.role": "created", "step-iam.policy": "created", "step-sm.scripts": "uploaded",
-                        "step-sm.quota": "skipped", "step-sm.pipeline": "created"}, statuses
+                        "step-sm.quota": "skipped", "step-sm.model_group": "created",
+                        "step-sm.pipeline": "created"}, statuses
     app.wait_text('[data-testid="setup-step-4"]', "(Done)", timeout=30)
     app.wait_text('[data-testid="setup-step-3"]', "(Done)", timeout=30)
     app.screenshot(ARTIFACTS / "setup-training-done.png")

@@ -2,7 +2,7 @@
 is added, Loopline reads the project's webhooks. One that goes to another Loopline (another
 laptop's tunnel, `/hooks/src_…`) and is sent for new annotations is named in a
 `shared_project` refusal, since each laptop would start the pipeline; `--even-if-shared`
-goes on. Loopline's own webhook, an inactive one, one for deletions only and a webhook to
+goes on (for `rule add retrain` too). Loopline's own webhook, an inactive one, one for deletions only and a webhook to
 something else are not another Loopline."""
 from __future__ import annotations
 
@@ -63,3 +63,14 @@ def test_another_looplines_webhook_is_named_and_the_user_decides(label_studio, c
     went_on = cli(cli_binary, data, *add, "--even-if-shared")
     assert went_on.returncode == 0, went_on.stderr
     assert json.loads(went_on.stdout)["action"]["pipeline"] == PIPELINE
+
+    # `rule add retrain`, the automation's older spelling, asks the same question.
+    rule = ["rule", "add", "retrain", "--source", source["id"], "--project", str(pid), "--every", "16",
+            "--pipeline", PIPELINE, "--json"]
+    asked = cli(cli_binary, data, *rule)
+    assert asked.returncode != 0 and "shared_project" in asked.stderr, asked.stderr
+    assert f"webhook {other['id']} to {OTHER}" in asked.stderr, asked.stderr
+    assert len(json.loads(cli(cli_binary, data, "rule", "list", "--json").stdout)) == 1, "only the automation"
+    added = cli(cli_binary, data, *rule, "--even-if-shared")
+    assert added.returncode == 0, added.stderr
+    assert len(json.loads(cli(cli_binary, data, "rule", "list", "--json").stdout)) == 2

@@ -3,7 +3,8 @@ import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import type { CountPoint, RetrainRule, Run, Source } from "./bindings.gen";
 import { point, rule, run, source, summary, timelineEngine } from "./test/fixtures";
-import { renderApp } from "./test/render";
+import { renderApp, renderWithQuery } from "./test/render";
+import { RuleForm } from "./components/RuleForm";
 
 const engine = vi.hoisted(() => ({ current: null as ReturnType<typeof import("./test/fixtures").timelineEngine> | null }));
 
@@ -37,7 +38,10 @@ describe("Runs: rules", () => {
   it("explains rules when there are none and offers the form", async () => {
     await openRuns();
     expect(await screen.findByTestId("rules-empty")).toHaveTextContent("starts a SageMaker pipeline");
-    expect(screen.getByTestId("rule-form")).toBeInTheDocument();
+    // One builder for every kind: the retrain rules are its "Start a SageMaker pipeline".
+    expect(screen.getByTestId("automation-form")).toBeInTheDocument();
+    expect(screen.queryByTestId("rule-form")).not.toBeInTheDocument();
+    expect(within(screen.getByTestId("auto-kind")).getByRole("option", { name: "Start a SageMaker pipeline (retrain)" })).toBeInTheDocument();
     expect(await screen.findByTestId("runs-empty")).toHaveTextContent("No runs yet");
     expect(screen.queryByTestId("rule-chart")).not.toBeInTheDocument();
   });
@@ -111,11 +115,18 @@ describe("Runs: rules", () => {
   });
 });
 
+/** The rule form alone, as Setup's last step shows it: Label Studio sources only. */
+async function openForm({ sources = [source()], answers = {} }: { sources?: Source[]; answers?: Record<string, unknown> } = {}) {
+  engine.current = timelineEngine([summary(1)], answers);
+  Object.assign(engine.current.store, { sources });
+  const added = vi.fn();
+  renderWithQuery(<RuleForm sources={sources} onAdded={added} onAddSource={() => {}} />);
+  return { user: userEvent.setup(), added };
+}
+
 describe("Runs: adding a rule", () => {
   it("sends exactly what was typed, with parameters parsed from NAME=VALUE lines", async () => {
-    const user = await openRuns({
-      sources: [source(), source({ id: "src_aq", kind: "aquarium", name: "Aquarium issues" }), source({ id: "src_ls2", name: "Cells LS" })],
-    });
+    const { user, added } = await openForm({ sources: [source(), source({ id: "src_ls2", name: "Cells LS" })] });
     const form = await screen.findByTestId("rule-form");
     const select = within(form).getByTestId("rule-source");
     await waitFor(() => expect(within(select).getAllByRole("option")).toHaveLength(2));
@@ -160,14 +171,12 @@ describe("Runs: adding a rule", () => {
         },
       },
     ]);
-    const card = await screen.findByTestId("rule-card");
-    expect(card).toHaveTextContent("retrain-cells");
-    expect(card).toHaveTextContent("project 7 via Cells LS");
+    await waitFor(() => expect(added).toHaveBeenCalledTimes(1));
     expect(screen.queryByTestId("rule-error")).not.toBeInTheDocument();
   });
 
   it("shows the engine's refusal as an alert", async () => {
-    const user = await openRuns({
+    const { user } = await openForm({
       answers: {
         rule_add: () => {
           throw { code: "invalid_argument", message: "'every' must be at most 100000." };
@@ -185,7 +194,7 @@ describe("Runs: adding a rule", () => {
 
   it("asks for the project's count when Label Studio cannot be asked, and sends it", async () => {
     let tries = 0;
-    const user = await openRuns({
+    const { user } = await openForm({
       answers: {
         rule_add: (args: Record<string, unknown>) => {
           tries += 1;
@@ -211,7 +220,7 @@ describe("Runs: adding a rule", () => {
   });
 
   it("refuses a parameter line without a name before calling the engine", async () => {
-    const user = await openRuns();
+    const { user } = await openForm();
     await user.type(screen.getByTestId("rule-project"), "7");
     await user.type(screen.getByTestId("rule-pipeline"), "p");
     await user.click(screen.getByTestId("rule-params"));
@@ -219,6 +228,46 @@ describe("Runs: adding a rule", () => {
     await user.click(screen.getByTestId("rule-add"));
     expect(await screen.findByRole("alert")).toHaveTextContent("Parameter line 2 is not NAME=VALUE");
     expect(calls("rule_add")).toHaveLength(0);
+  });
+
+  it("names another Loopline's webhook and adds the rule only when the user goes on", async () => {
+    const shared = { code: "shared_project", message: "Another Loopline already receives project 7's new annotations (webhook 3 to https://laptop2.bore.pub/hooks/src_23456789abcd)." };
+    const { user, added } = await openForm({
+      answers: {
+        rule_add: (args: Record<string, unknown>) => {
+          if (!(args.rule as { even_if_shared?: boolean }).even_if_shared) throw shared;
+          return rule({ project_id: 7 });
+        },
+      },
+    });
+    await user.type(screen.getByTestId("rule-project"), "7");
+    await user.type(screen.getByTestId("rule-pipeline"), "retrain-birds");
+    await user.click(screen.getByTestId("rule-add"));
+    const notice = await screen.findByTestId("rule-shared");
+    expect(notice).toHaveAttribute("role", "alertdialog");
+    expect(notice).toHaveTextContent("webhook 3 to https://laptop2.bore.pub/hooks/src_23456789abcd");
+    expect(screen.queryByTestId("rule-error")).not.toBeInTheDocument();
+    expect(added).not.toHaveBeenCalled();
+    expect((calls("rule_add")[0]!.args!.rule as { even_if_shared?: boolean }).even_if_shared).toBeUndefined();
+
+    await user.click(screen.getByTestId("rule-shared-go-on"));
+    await waitFor(() => expect(added).toHaveBeenCalledTimes(1));
+    expect((calls("rule_add")[1]!.args!.rule as { even_if_shared?: boolean }).even_if_shared).toBe(true);
+    expect(screen.queryByTestId("rule-shared")).not.toBeInTheDocument();
+  });
+
+  it("cancels: nothing is added and the form keeps what was typed", async () => {
+    const { user, added } = await openForm({
+      answers: { rule_add: () => { throw { code: "shared_project", message: "Another Loopline already receives project 7's new annotations." }; } },
+    });
+    await user.type(screen.getByTestId("rule-project"), "7");
+    await user.type(screen.getByTestId("rule-pipeline"), "retrain-birds");
+    await user.click(screen.getByTestId("rule-add"));
+    await user.click(await screen.findByTestId("rule-shared-cancel"));
+    expect(screen.queryByTestId("rule-shared")).not.toBeInTheDocument();
+    expect(screen.getByTestId("rule-pipeline")).toHaveValue("retrain-birds");
+    expect(calls("rule_add")).toHaveLength(1);
+    expect(added).not.toHaveBeenCalled();
   });
 });
 

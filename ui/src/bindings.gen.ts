@@ -415,7 +415,12 @@ name?: string,
  * A dataset-version automation: each run trains on its newest version made at or
  * before the run's trigger, passed as the `DatasetManifest` parameter.
  */
-dataset_automation?: string, };
+dataset_automation?: string, 
+/**
+ * Add it even when another Loopline receives the project's annotations (and would
+ * start its own runs): the user was told and said so (`--even-if-shared`).
+ */
+even_if_shared?: boolean, };
 
 export type RunStatus = "pending" | "held" | "starting" | "would_start" | "skipped" | "start_failed" | "executing" | "stopping" | "stopped" | "succeeded" | "failed";
 

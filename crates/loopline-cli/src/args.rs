@@ -452,6 +452,10 @@ pub struct RetrainArgs {
     /// connected, or unreachable): the rule fires from there, never on older annotations.
     #[arg(long, value_name = "N")]
     pub start_count: Option<i64>,
+    /// Add the rule even though another Loopline receives the project's annotations
+    /// (each would start the pipeline).
+    #[arg(long)]
+    pub even_if_shared: bool,
     #[arg(long)]
     pub json: bool,
 }

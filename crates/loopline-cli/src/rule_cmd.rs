@@ -37,6 +37,7 @@ async fn run_rule(engine: &Engine, cmd: RuleCommand) -> Result<(), ApiError> {
                     start_count: a.start_count,
                     name: None,
                     dataset_automation: None,
+                    even_if_shared: a.even_if_shared.then_some(true),
                 })
                 .await?;
             if a.json {

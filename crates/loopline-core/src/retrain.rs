@@ -57,6 +57,11 @@ pub struct RuleRequest {
     #[serde(default)]
     #[ts(optional)]
     pub dataset_automation: Option<String>,
+    /// Add it even when another Loopline receives the project's annotations (and would
+    /// start its own runs): the user was told and said so (`--even-if-shared`).
+    #[serde(default)]
+    #[ts(optional)]
+    pub even_if_shared: Option<bool>,
 }
 
 /// "Every N useful annotations on project P from source S, start pipeline X."

@@ -56,7 +56,7 @@ impl Engine {
         }
         if fired > 0 {
             // Only now are the firings committed, so the worker can see them.
-            self.outbox_wake.notify_one();
+            self.wake_outbox();
         }
         Ok(fired)
     }

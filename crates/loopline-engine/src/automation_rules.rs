@@ -117,10 +117,6 @@ impl Engine {
             self.check_dataset_source(dataset, &req.trigger.source_id, project_id)
                 .await?;
         }
-        if req.even_if_shared != Some(true) {
-            self.check_project_not_shared(&req.trigger.source_id, project_id)
-                .await?;
-        }
         let rule = self
             .add_rule(RuleRequest {
                 source_id: req.trigger.source_id.clone(),
@@ -135,6 +131,7 @@ impl Engine {
                 start_count: req.start_count,
                 name: Some(req.name.clone()),
                 dataset_automation: dataset.clone(),
+                even_if_shared: req.even_if_shared,
             })
             .await?;
         Ok(automation_of_rule(&rule, 0))

@@ -18,6 +18,8 @@ const RETENTION_EVERY: Duration = Duration::from_secs(60);
 const NO_RULES_RECHECK: Duration = Duration::from_millis(500);
 /// How soon an outbox lane looks again while items are unsettled (as before the marks).
 const OUTBOX_BUSY_LOOK: Duration = Duration::from_millis(250);
+/// How often the lane for kinds this version does not know looks for them.
+const OTHER_KINDS_LOOK: Duration = Duration::from_secs(30);
 /// Busy-lock failures of the search indexer retried without a warning, a second apart.
 const LOCKED_QUIETLY: u32 = 3;
 
@@ -358,41 +360,60 @@ async fn evaluate_rules(engine: WeakEngine) {
 /// its own lane, never the retrain starts or the webhook moves.
 async fn start_runs(engine: WeakEngine) {
     use crate::tunnel::LS_HOOK_URL;
-    use loopline_store::{AQUARIUM_EXPORT, RETRAIN_START};
-    const OWN_LANES: [&str; 3] = [RETRAIN_START, LS_HOOK_URL, AQUARIUM_EXPORT];
-    let lane = |engine: WeakEngine, takes: fn(&str) -> bool| async move {
-        let mut marks = match engine.upgrade() {
-            Some(e) => e.marks.subscribe(),
+    use loopline_store::{
+        AQUARIUM_EXPORT, AUTOMATION_DATASET, AUTOMATION_FORWARD, AUTOMATION_NOTIFY, RETRAIN_START,
+    };
+    // A lane per kind, each on its own: a dataset version listing a large bucket must not
+    // hold up the forwards and notifications of the next event (they once shared one pass,
+    // which waited for its slowest kind before looking again).
+    const OWN_LANES: [&str; 6] = [
+        RETRAIN_START,
+        LS_HOOK_URL,
+        AQUARIUM_EXPORT,
+        AUTOMATION_FORWARD,
+        AUTOMATION_NOTIFY,
+        AUTOMATION_DATASET,
+    ];
+    let lane = |engine: WeakEngine, takes: crate::outbox::Lane<'static>| async move {
+        let (mut marks, mut wake) = match engine.upgrade() {
+            Some(e) => (e.marks.subscribe(), e.outbox_wake.subscribe()),
             None => return,
         };
         loop {
             let Some(e) = engine.upgrade() else { return };
-            if let Err(err) = e.drain_outbox_kinds(takes).await {
+            // Marked seen before the pass: an enqueue during it wakes the next wait at once.
+            wake.borrow_and_update();
+            if let Err(err) = e.drain_outbox_lane(takes).await {
                 tracing::warn!(code = %err.code, "outbox not drained: {}", err.message);
             }
             // While anything is unsettled (a retry waiting out its backoff, a lease held by
             // a process that may have died), look again soon; with nothing to do, sleep
             // until this process enqueues something or the marks show another one did.
             let busy = marks.borrow().unsettled_outbox > 0;
-            let wake = async { e.outbox_wake.notified().await };
+            drop(e);
+            if let crate::outbox::Lane::Others(_) = takes {
+                // Kinds only a newer version writes: looked at now and then, never at each
+                // enqueue (that read cannot use the kind's index).
+                tokio::time::sleep(OTHER_KINDS_LOOK).await;
+                continue;
+            }
             if busy {
-                let _ = tokio::time::timeout(OUTBOX_BUSY_LOOK, wake).await;
+                let _ = tokio::time::timeout(OUTBOX_BUSY_LOOK, wake.changed()).await;
             } else {
                 tokio::select! {
-                    _ = wake => {}
+                    _ = wake.changed() => {}
                     _ = marks_moved(&mut marks, IDLE_RECHECK) => {}
                 }
             }
-            drop(e);
         }
     };
-    tokio::join!(
-        lane(engine.clone(), |k| k == RETRAIN_START),
-        lane(engine.clone(), |k| k == LS_HOOK_URL),
-        lane(engine.clone(), |k| k == AQUARIUM_EXPORT),
-        // Kinds a newer version may have written: delivered (or failed in words) too.
-        lane(engine, |k| !OWN_LANES.contains(&k)),
-    );
+    let mut lanes: Vec<_> = OWN_LANES
+        .iter()
+        .map(|&kind| lane(engine.clone(), crate::outbox::Lane::Only(kind)))
+        .collect();
+    // Kinds a newer version may have written: delivered (or failed in words) too.
+    lanes.push(lane(engine, crate::outbox::Lane::Others(&OWN_LANES)));
+    futures_util::future::join_all(lanes).await;
 }
 
 /// Looks at the active runs every second while there are any; with none, sleeps until a

@@ -19,6 +19,7 @@ use loopline_core::{
 use loopline_store::DeliveryOutcome;
 use sha2::{Digest, Sha256};
 
+use crate::annotation_reads::Reading;
 use crate::delivery_error::DeliveryError;
 use crate::Engine;
 
@@ -180,24 +181,13 @@ impl Engine {
                 )));
             }
         }
-        let mut bodies: Vec<(String, Option<Bytes>)> = Vec::with_capacity(listed.len());
-        // In chunks rather than a buffered stream: the stream's borrowed closures trip
-        // rustc's Send inference for the outbox's boxed future.
-        for chunk in listed.chunks(PARALLEL_GETS) {
-            let got = join_all(chunk.iter().map(|o| s3.get_object(target.bucket, &o.key))).await;
-            for (o, body) in chunk.iter().zip(got) {
-                bodies.push((o.key.clone(), body?));
-            }
-        }
+        let readings = self.read_annotations(s3, target.bucket, &listed).await?;
         let mut labels: BTreeMap<String, i64> = BTreeMap::new();
         let mut unreadable = Vec::new();
         let mut cancelled = 0;
-        for (key, body) in bodies {
-            let parsed = body
-                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-                .and_then(|v| annotation_labels(&v));
-            match parsed {
-                None => unreadable.push(key),
+        for (o, reading) in listed.iter().zip(readings) {
+            match reading {
+                None => unreadable.push(o.key.clone()),
                 Some((true, _)) => cancelled += 1,
                 Some((false, found)) => {
                     for l in found {
@@ -254,6 +244,50 @@ impl Engine {
             unreadable,
             cancelled,
         })
+    }
+
+    /// What each listed object says, in the listing's order: read from S3 only for the
+    /// objects (and ETags) not read before.
+    async fn read_annotations(
+        &self,
+        s3: &dyn ObjectStore,
+        bucket: &str,
+        listed: &[Listed],
+    ) -> Result<Vec<Reading>, DeliveryError> {
+        let reads = &self.annotation_reads;
+        let mut readings: Vec<Option<Reading>> = listed
+            .iter()
+            .map(|o| reads.get(bucket, &o.key, &o.etag))
+            .collect();
+        let unread: Vec<&Listed> = listed
+            .iter()
+            .zip(&readings)
+            .filter(|(_, r)| r.is_none())
+            .map(|(o, _)| o)
+            .collect();
+        let mut fresh = Vec::with_capacity(unread.len());
+        // In chunks rather than a buffered stream: the stream's borrowed closures trip
+        // rustc's Send inference for the outbox's boxed future.
+        for chunk in unread.chunks(PARALLEL_GETS) {
+            let got = join_all(chunk.iter().map(|o| s3.get_object(bucket, &o.key))).await;
+            for (o, body) in chunk.iter().zip(got) {
+                let body = body?;
+                let reading = body
+                    .as_ref()
+                    .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+                    .and_then(|v| annotation_labels(&v));
+                // An object gone since the listing is unreadable this time, not remembered.
+                if body.is_some() {
+                    reads.remember(bucket, &o.key, &o.etag, reading.clone());
+                }
+                fresh.push(reading);
+            }
+        }
+        let mut fresh = fresh.into_iter();
+        for r in readings.iter_mut().filter(|r| r.is_none()) {
+            *r = fresh.next();
+        }
+        Ok(readings.into_iter().map(|r| r.flatten()).collect())
     }
 
     /// Deletes the manifests of versions older than the last `keep`, counted from `newest`.

@@ -92,8 +92,14 @@ pub struct Engine {
     pub(crate) marks: watch::Sender<loopline_store::ChangeMarks>,
     /// How often registered Label Studio webhooks are checked (ms).
     pub(crate) hook_check_ms: std::sync::atomic::AtomicI64,
-    /// Wakes the outbox worker when a run becomes due.
-    pub(crate) outbox_wake: tokio::sync::Notify,
+    /// Moves on whenever something is enqueued in the outbox: every lane watches it, so each
+    /// sees the change however many lanes there are and whether or not it was waiting then
+    /// (a `Notify::notify_one` woke one lane, often not the one the item was for).
+    pub(crate) outbox_wake: watch::Sender<u64>,
+    /// What each annotation object said, by ETag, so a dataset version reads only new ones.
+    pub(crate) annotation_reads: crate::annotation_reads::AnnotationReads,
+    /// Secrets read recently, so a delivery does not go to the keychain each time.
+    pub(crate) secret_cache: crate::secret_cache::SecretCache,
     /// The sources revision the receiver's table was built from (-1: never built).
     pub(crate) sources_loaded: std::sync::atomic::AtomicI64,
     /// Why the last reload of the source table failed (the previous table stayed).
@@ -176,7 +182,9 @@ impl Engine {
             sources_loaded: std::sync::atomic::AtomicI64::new(-1),
             runs_rev: watch::channel(0).0,
             marks: watch::channel(loopline_store::ChangeMarks::default()).0,
-            outbox_wake: tokio::sync::Notify::new(),
+            outbox_wake: watch::channel(0).0,
+            annotation_reads: Default::default(),
+            secret_cache: Default::default(),
             hook_check_ms: std::sync::atomic::AtomicI64::new(
                 crate::hook_watch::DEFAULT_HOOK_CHECK.as_millis() as i64,
             ),

@@ -3,6 +3,7 @@
 //! Nothing here knows about windows or terminals; both front ends are thin adapters.
 
 mod about;
+mod annotation_reads;
 mod aquarium;
 pub mod aquarium_export;
 mod automation_delivery;
@@ -38,6 +39,7 @@ mod review_images;
 mod rule_eval;
 mod run_dataset;
 mod run_monitor;
+mod secret_cache;
 mod secret_names;
 pub mod secrets;
 mod setup;

@@ -12,7 +12,6 @@
 //! 5xx answers and network loss are retried with exponential backoff and jitter until the
 //! item's deadline; anything else fails at once, in words, with "retry now" available.
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +28,17 @@ use crate::delivery_error::DeliveryError;
 use crate::Engine;
 
 const BACKOFF_BASE_MS: i64 = 1_000;
+/// Items a lane reads at once; it reads the next page when this one is delivered.
+const LANE_PAGE: i64 = 64;
+
+/// Which outbox items a lane delivers.
+#[derive(Clone, Copy)]
+pub(crate) enum Lane<'a> {
+    /// Those of one kind.
+    Only(&'a str),
+    /// Every kind but these (the kinds a newer version may have written).
+    Others(&'a [&'a str]),
+}
 const BACKOFF_CAP_MS: i64 = 30_000;
 /// How long a claim holds without renewal. Renewed every third of it while the call runs,
 /// so only a process that stopped loses it.
@@ -43,6 +53,11 @@ pub fn backoff_ms(attempts: i64, jitter: u32) -> i64 {
 }
 
 impl Engine {
+    /// Tells every outbox lane that something was enqueued (committed first).
+    pub(crate) fn wake_outbox(&self) {
+        self.outbox_wake.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
     pub(crate) fn jitter(&self) -> u32 {
         let mut b = [0u8; 4];
         self.entropy.fill(&mut b);
@@ -64,36 +79,53 @@ impl Engine {
     /// per kind at a time): an export to a host that never answers must not hold up the
     /// retrain starts and webhook moves behind it.
     pub async fn drain_outbox(&self) -> Result<usize, ApiError> {
-        self.drain_outbox_kinds(|_| true).await
-    }
-
-    /// `drain_outbox` for the kinds `lane` takes.
-    pub(crate) async fn drain_outbox_kinds(
-        &self,
-        lane: impl Fn(&str) -> bool,
-    ) -> Result<usize, ApiError> {
         let now = self.clock.now_ms();
         let dead = self.dead_lease_owners(now).await?;
-        let mut lanes: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-        for (id, kind) in self.store.due_outbox_kinds(now, &dead).await? {
-            if lane(&kind) {
-                lanes.entry(kind).or_default().push(id);
-            }
-        }
-        let dead = &dead;
-        let delivered = futures_util::future::join_all(lanes.into_values().map(|ids| async move {
-            let mut delivered = 0;
-            for id in ids {
-                if self.deliver(id, dead).await? {
-                    delivered += 1;
-                }
-            }
-            Ok::<usize, ApiError>(delivered)
-        }))
+        let mut kinds: Vec<String> = self
+            .store
+            .due_outbox_kinds(now, &dead, None, &[], i64::MAX)
+            .await?
+            .into_iter()
+            .map(|(_, kind)| kind)
+            .collect();
+        kinds.sort();
+        kinds.dedup();
+        let delivered = futures_util::future::join_all(
+            kinds
+                .iter()
+                .map(|kind| self.drain_outbox_lane(Lane::Only(kind))),
+        )
         .await;
         delivered
             .into_iter()
             .try_fold(0, |sum, lane| Ok(sum + lane?))
+    }
+
+    /// Delivers the due items of one lane, oldest first, one at a time, a page at a time
+    /// until none is left.
+    pub(crate) async fn drain_outbox_lane(&self, lane: Lane<'_>) -> Result<usize, ApiError> {
+        let (only, except) = match lane {
+            Lane::Only(kind) => (Some(kind), &[][..]),
+            Lane::Others(taken) => (None, taken),
+        };
+        let mut delivered = 0;
+        loop {
+            let now = self.clock.now_ms();
+            let dead = self.dead_lease_owners(now).await?;
+            let page = self
+                .store
+                .due_outbox_kinds(now, &dead, only, except, LANE_PAGE)
+                .await?;
+            let full = page.len() as i64 == LANE_PAGE;
+            for (id, _) in page {
+                if self.deliver(id, &dead).await? {
+                    delivered += 1;
+                }
+            }
+            if !full {
+                return Ok(delivered);
+            }
+        }
     }
 
     /// Delivers one export now if it is due (the CLI's `aquarium export`, which does not

@@ -64,6 +64,10 @@ impl Engine {
                 )));
             }
         }
+        if req.even_if_shared != Some(true) {
+            self.check_project_not_shared(&req.source_id, req.project_id)
+                .await?;
+        }
         // Start from where the project is now, so existing annotations do not fire at once.
         // Without Label Studio's answer the start is unknown, and guessing 0 would fire on
         // the project's whole history at the first webhook: ask the user instead.

@@ -112,7 +112,7 @@ impl Engine {
             pass.commit().await?;
             if decided > 0 {
                 // Only now is the run committed, so the worker can see it.
-                self.outbox_wake.notify_one();
+                self.wake_outbox();
             }
         }
         // Progress alone is news too: the app's "15 of 16" moves with every annotation.

@@ -69,7 +69,7 @@ impl Engine {
             if is_end {
                 ended += 1;
                 tracing::info!(run = run.id, status = state.status.as_str(), "run ended");
-                self.outbox_wake.notify_one();
+                self.wake_outbox();
             }
             self.runs_changed();
         }

@@ -5,6 +5,7 @@
 use loopline_core::secret_names::AWS_SECRETS;
 use loopline_core::{ApiError, ErrorCode, SecretInfo, Sensitive};
 
+use crate::secret_cache::SECRETS_REVISION;
 use crate::Engine;
 
 fn check_name(name: &str) -> Result<(), ApiError> {
@@ -36,12 +37,25 @@ impl Engine {
     }
 
     /// One secret's value, off the async threads (keychains block on D-Bus or XPC).
+    /// Served from memory while no process changed a secret since it was read (and for a
+    /// minute at most: `secret_cache.rs`).
     pub(crate) async fn secret(&self, name: &str) -> Result<Option<Sensitive<String>>, ApiError> {
+        let revision = self
+            .store
+            .setting(SECRETS_REVISION)
+            .await?
+            .unwrap_or_default();
+        let now = self.clock.now_ms();
+        if let Some(known) = self.secret_cache.get(&revision, name, now) {
+            return Ok(known);
+        }
         let secrets = self.secrets.clone();
         let n = name.to_string();
-        tokio::task::spawn_blocking(move || secrets.get(&n))
+        let value = tokio::task::spawn_blocking(move || secrets.get(&n))
             .await
-            .map_err(|e| ApiError::internal(e.to_string()))?
+            .map_err(|e| ApiError::internal(e.to_string()))??;
+        self.secret_cache.put(&revision, name, value.clone(), now);
+        Ok(value)
     }
 
     /// Deletes a secret if it is there; no error when it is not.
@@ -58,8 +72,14 @@ impl Engine {
         self.secret_changed(name).await
     }
 
-    /// A stored AWS key changed: the cached AWS configuration is stale.
+    /// A secret changed: every process's remembered reads are stale, and for a stored AWS
+    /// key the cached AWS configuration too.
     async fn secret_changed(&self, name: &str) -> Result<(), ApiError> {
+        let mut b = [0u8; 8];
+        self.entropy.fill(&mut b);
+        let rev = format!("{}-{:016x}", self.clock.now_ms(), u64::from_le_bytes(b));
+        self.store.set_setting(SECRETS_REVISION, &rev).await?;
+        self.secret_cache.clear();
         if AWS_SECRETS.contains(&name) {
             self.aws_changed().await?;
         }

@@ -124,6 +124,7 @@ async fn setup_with(tweak: impl FnOnce(&mut EngineOptions)) -> Gap {
             start_count: Some(0),
             name: None,
             dataset_automation: None,
+            even_if_shared: None,
         })
         .await
         .unwrap();

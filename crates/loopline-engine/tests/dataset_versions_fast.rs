@@ -252,14 +252,26 @@ async fn it_waits_for_the_annotation_that_made_it() {
 async fn the_last_k_are_kept_and_versions_diff_by_key_and_etag() {
     let w = world().await;
     let id = w.automation(2).await;
+    let gets = || w.s3.gets.load(std::sync::atomic::Ordering::SeqCst);
     w.put(1, &["Beak"], false).await;
     w.annotate(1).await;
+    assert_eq!(gets(), 1);
     w.put(2, &["Wing"], false).await;
     w.annotate(2).await;
+    assert_eq!(
+        gets(),
+        2,
+        "only the new annotation is read; 1's ETag is unchanged"
+    );
     w.put(3, &["Head"], false).await;
     w.put(1, &["Beak", "Beak"], false).await; // annotation 1 edited
     w.s3.delete_object(BUCKET, "annotations/2").await.unwrap();
     w.annotate(3).await;
+    assert_eq!(
+        gets(),
+        4,
+        "the new one and the edited one (a new ETag) are read"
+    );
 
     assert!(w.manifest(&id, "v1").is_none(), "older than the last 2");
     assert!(w.manifest(&id, "v2").is_some() && w.manifest(&id, "v3").is_some());

@@ -71,6 +71,7 @@ async fn world() -> World {
             start_count: Some(0),
             name: None,
             dataset_automation: None,
+            even_if_shared: None,
         })
         .await
         .unwrap();

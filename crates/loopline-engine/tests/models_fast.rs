@@ -96,6 +96,7 @@ impl World {
                     start_count: Some(0),
                     name: None,
                     dataset_automation: None,
+                    even_if_shared: None,
                 })
                 .await
                 .unwrap();

@@ -43,6 +43,7 @@ fn rule(source: &CreatedSource) -> RuleRequest {
         start_count: Some(0),
         name: None,
         dataset_automation: None,
+        even_if_shared: None,
     }
 }
 

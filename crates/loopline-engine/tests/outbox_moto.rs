@@ -197,6 +197,7 @@ async fn two_engines_on_one_data_dir_start_one_execution() {
             start_count: Some(0),
             name: None,
             dataset_automation: None,
+            even_if_shared: None,
         })
         .await
         .unwrap();

@@ -65,6 +65,7 @@ fn request(source: &str, every: i64, overlap: Overlap) -> RuleRequest {
         start_count: Some(0),
         name: None,
         dataset_automation: None,
+        even_if_shared: None,
     }
 }
 

@@ -179,6 +179,7 @@ async fn a_rule_added_as_a_rule_is_an_automation_too() {
                 start_count: Some(0),
                 name: None,
                 dataset_automation: None,
+                even_if_shared: None,
             })
             .await
             .unwrap();

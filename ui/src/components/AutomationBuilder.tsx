@@ -6,6 +6,7 @@ import { COUNTER_NOUN, parseParams } from "../api/runs";
 import { errorMessage } from "../lib/errors";
 import { ConditionRows, toCondition, type ConditionDraft } from "./ConditionRows";
 import { EMPTY_START_PIPELINE, StartPipelineFields, type StartPipelineDraft } from "./StartPipelineFields";
+import { SharedProjectNotice } from "./SharedProjectNotice";
 
 type Props = {
   sources: Source[];
@@ -350,19 +351,7 @@ export function AutomationBuilder({ sources, fields, automations, onAdded }: Pro
         </p>
       )}
       {shared ? (
-        <div className="problem shared-project" role="alertdialog" aria-labelledby="shared-title" data-testid="automation-shared">
-          <p id="shared-title">
-            <strong>Another Loopline counts this project.</strong> {shared.message}
-          </p>
-          <div className="toolbar">
-            <button type="button" data-testid="automation-shared-go-on" disabled={add.isPending} onClick={() => save(true)}>
-              Add it anyway
-            </button>
-            <button type="button" className="secondary" data-testid="automation-shared-cancel" onClick={() => add.reset()}>
-              Cancel
-            </button>
-          </div>
-        </div>
+        <SharedProjectNotice error={shared} busy={add.isPending} onGoOn={() => save(true)} onCancel={() => add.reset()} testId="automation-shared" />
       ) : (
         add.error && <ErrorLine error={add.error} testId="automation-save-error" />
       )}

@@ -3,6 +3,7 @@ import type { Counter, Overlap, PipelineParam, RetrainRule, Source } from "../bi
 import { useAddRule } from "../api/retrainActions";
 import { COUNTER_NOUN, OVERLAP_OPTIONS, PARAM_PLACEHOLDERS, parseParams } from "../api/runs";
 import { errorMessage } from "../lib/errors";
+import { SharedProjectNotice } from "./SharedProjectNotice";
 
 const WHOLE = /^\d+$/;
 
@@ -50,14 +51,20 @@ export function RuleForm({ sources, onAdded, onAddSource, initial }: Props) {
   });
 
   const busy = add.isPending;
-  const error = invalid ?? (add.error ? errorMessage(add.error) : null);
+  const error = invalid ?? (add.error && add.error.code !== "shared_project" ? errorMessage(add.error) : null);
 
   const source = sources.find((s) => s.id === sourceId) ?? sources[0];
   const ready = source !== undefined && project.trim() !== "" && every.trim() !== "" && pipeline.trim() !== "";
   const explanation = OVERLAP_OPTIONS.find((o) => o.value === overlap)?.explanation;
 
+  const shared = add.error?.code === "shared_project" ? add.error : null;
+
   const submit = (e: FormEvent) => {
     e.preventDefault();
+    send(false);
+  };
+
+  const send = (evenIfShared: boolean) => {
     if (!ready) return;
     setInvalid(null);
     add.reset();
@@ -90,6 +97,7 @@ export function RuleForm({ sources, onAdded, onAddSource, initial }: Props) {
         dry_run: dryRun,
         start_time_limit_secs: Number(numbers.limit) * 60,
         start_count: askCount ? Number(startCount.trim()) : null,
+        ...(evenIfShared ? { even_if_shared: true } : {}),
       },
     }, {
       onError: (err) => {
@@ -232,6 +240,7 @@ export function RuleForm({ sources, onAdded, onAddSource, initial }: Props) {
           {error}
         </p>
       )}
+      {shared && <SharedProjectNotice error={shared} busy={busy} onGoOn={() => send(true)} onCancel={() => add.reset()} testId="rule-shared" />}
     </form>
   );
 }

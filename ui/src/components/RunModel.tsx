@@ -15,14 +15,17 @@ function Metrics({ version }: { version: ModelVersion }) {
     );
   }
   const against = version.compared_with;
+  // Columns for a comparison only when there is one: the approved version itself, or a
+  // group with none approved, shows its own figures.
+  const comparing = !version.approved_now && against !== null;
   return (
     <table className="name-value" data-testid="run-model-metrics">
       <thead>
         <tr>
           <th scope="col">Validation metric</th>
           <th scope="col">This version</th>
-          <th scope="col">{against === null ? "Approved" : `Approved (v${against})`}</th>
-          <th scope="col">Change</th>
+          {comparing && <th scope="col">{`Approved (v${against})`}</th>}
+          {comparing && <th scope="col">Change</th>}
         </tr>
       </thead>
       <tbody>
@@ -32,8 +35,8 @@ function Metrics({ version }: { version: ModelVersion }) {
             <tr key={m.name} data-testid="run-model-metric">
               <th scope="row">{m.name}</th>
               <td>{metricValue(m.value)}</td>
-              <td>{m.approved_value === null ? "—" : metricValue(m.approved_value)}</td>
-              <td data-testid="run-model-delta">{delta ?? "—"}</td>
+              {comparing && <td>{m.approved_value === null ? "—" : metricValue(m.approved_value)}</td>}
+              {comparing && <td data-testid="run-model-delta">{delta ?? "—"}</td>}
             </tr>
           );
         })}

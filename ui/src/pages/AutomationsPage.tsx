@@ -4,11 +4,10 @@ import { EmptyState } from "../components/EmptyState";
 import { HookForm } from "../components/HookForm";
 import { RuleCard } from "../components/RuleCard";
 import { RuleChart } from "../components/RuleChart";
-import { RuleForm } from "../components/RuleForm";
 import { RunDetail } from "../components/RunDetail";
 import { RunsTable } from "../components/RunsTable";
 import { useToast } from "../components/Toasts";
-import { COUNTER_NOUN, useRuleHistory, useRules, useRuns, useRunsLive } from "../api/runs";
+import { useRuleHistory, useRules, useRuns, useRunsLive } from "../api/runs";
 import { useSources } from "../api/sources";
 import { useAutomations, useConditionFields } from "../api/automations";
 import { AutomationBuilder } from "../components/AutomationBuilder";
@@ -48,19 +47,8 @@ export function AutomationsPage() {
     if (id !== runId) void navigate({ to: "/automations/runs/$runId", params: { runId: id }, resetScroll: false });
   };
 
-  const forms = (
-    <>
-      <RuleForm
-        sources={labelStudio}
-        onAddSource={() => void navigate({ to: "/sources" })}
-        onAdded={(rule) => {
-          setChosenRule(rule.id);
-          toast(`Rule added: every ${rule.every} ${COUNTER_NOUN[rule.counter]}, start ${rule.pipeline}`, "ok");
-        }}
-      />
-      <HookForm sources={labelStudio} />
-    </>
-  );
+  // One builder adds every kind, the retrain rules too ("Start a SageMaker pipeline").
+  const forms = <HookForm sources={labelStudio} />;
   const empty = rules.data?.length === 0;
 
   // Start-a-pipeline automations are the retrain rules, shown below with their chart and runs.
@@ -121,7 +109,9 @@ export function AutomationsPage() {
           automations={automations.data ?? []}
           onAdded={(a) => {
             toast(`Automation added: ${a.name}`, "ok");
-            openAutomation(a.id);
+            // A start-pipeline automation is a retrain rule: its card, chart and runs are below.
+            if (a.action.kind === "start_pipeline") setChosenRule(a.id);
+            else openAutomation(a.id);
           }}
         />
       </section>
@@ -141,7 +131,10 @@ export function AutomationsPage() {
               count passes the next multiple of N: every 16 useful annotations, say. Each start appears below as a run,
               watched until it succeeds or fails.
             </p>
-            <p>Add one with the form below. Tick “Dry run” to see when it would start without calling AWS.</p>
+            <p>
+              Build one above: choose “Start a SageMaker pipeline (retrain)” under “Then”. Tick “Dry run” to see when it
+              would start without calling AWS.
+            </p>
           </EmptyState>
         )}
         {ruleList.length > 0 && (

@@ -206,7 +206,7 @@ impl Engine {
             // Nothing to send (all there already, or all skipped): said on the timeline now.
             self.export_settled(&row, None).await?;
         }
-        self.outbox_wake.notify_one();
+        self.wake_outbox();
         self.bump_revision();
         self.export_report(id).await
     }

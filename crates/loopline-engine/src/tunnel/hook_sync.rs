@@ -60,7 +60,7 @@ impl Engine {
             queued += 1;
         }
         if queued > 0 {
-            self.outbox_wake.notify_one();
+            self.wake_outbox();
         }
         Ok(queued)
     }

@@ -35,6 +35,7 @@ pub struct FakeS3 {
     pub creates: AtomicUsize,
     pub heads: AtomicUsize,
     pub lists: AtomicUsize,
+    pub gets: AtomicUsize,
     /// Part uploads fail once this many have succeeded (usize::MAX: never).
     pub fail_parts_after: AtomicUsize,
 }
@@ -134,6 +135,7 @@ impl ObjectStore for FakeS3 {
     }
 
     async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<Bytes>, ApiError> {
+        self.gets.fetch_add(1, Ordering::SeqCst);
         self.with_bucket(bucket, |b| {
             b.objects.get(key).map(|(body, _, _)| body.clone())
         })
