@@ -43,6 +43,13 @@ def set_field(app, testid: str, text: str) -> None:
     app.type(el, text)
 
 
+def painted(app) -> None:
+    """Waits two frames, so a screenshot shows what the DOM already says (WebKit's capture
+    can otherwise return the previous frame)."""
+    app._cmd("POST", "/execute/async", {"args": [], "script":
+             "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)))"})
+
+
 def choose(app, testid: str, value: str) -> None:
     app.click(app.find(f'[data-testid="{testid}"] option[value="{value}"]'))
     app.wait(lambda: app.execute(f"return document.querySelector('[data-testid={testid}]').value") == value, 10,
@@ -93,6 +100,7 @@ def test_a_start_pipeline_built_on_the_page_runs_and_its_model_is_approved(
         assert json.loads(run_cli("automation", "list", "--json", data_dir=data_dir).stdout) == [], \
             "nothing is added while the user decides"
         app.execute("document.querySelector('[data-testid=automation-shared]').scrollIntoView({block: 'center'})")
+        painted(app)
         app.screenshot(ARTIFACTS / "start-pipeline-shared.png")
         app.click(app.find('[data-testid="automation-shared-go-on"]'))
         # Label Studio was asked for the project's count (0), so the first annotation is the first multiple.
@@ -127,6 +135,7 @@ def test_a_start_pipeline_built_on_the_page_runs_and_its_model_is_approved(
         deltas = [app.text(d) for d in app.find_all('[data-testid="run-model-delta"]')]
         assert any("+0.1250" in d for d in deltas) and any("-0.0250" in d or "−0.0250" in d for d in deltas), deltas
         app.execute("document.querySelector('[data-testid=run-model]').scrollIntoView({block: 'center'})")
+        painted(app)
         app.screenshot(ARTIFACTS / "run-model-pending.png")
 
         app.click(app.find('[data-testid="run-model-approve"]'))
@@ -139,6 +148,7 @@ def test_a_start_pipeline_built_on_the_page_runs_and_its_model_is_approved(
         described = sm.describe_model_package(ModelPackageName=v2)
         assert (described["ModelApprovalStatus"], described["ApprovalDescription"]) == ("Approved", "better mIOU")
         assert status, "the status was shown before the decision"
+        painted(app)
         app.screenshot(ARTIFACTS / "run-model-approved.png")
     finally:
         moto.stop()

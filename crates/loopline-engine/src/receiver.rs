@@ -19,6 +19,62 @@ struct Running {
 pub struct Receiver {
     status: watch::Sender<ReceiverStatus>,
     running: Mutex<Option<Running>>,
+    thread: ReceiverThread,
+}
+
+/// The thread the server's connections are served on, with a runtime of its own: the
+/// acknowledgement then never waits in the same task queues as the outbox's deliveries (at
+/// 50 webhooks a second, each firing 8 automations, sharing them made its p99 several
+/// times longer; `scripts/bench b9`). Without the thread (it could not start), the caller's
+/// runtime serves.
+struct ReceiverThread {
+    handle: Option<tokio::runtime::Handle>,
+    /// Dropped with the receiver: the thread's runtime then ends on that thread.
+    _stop: Option<oneshot::Sender<()>>,
+}
+
+impl ReceiverThread {
+    fn start() -> Self {
+        let (stop, stopped) = oneshot::channel::<()>();
+        let (ready, handle) = std::sync::mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("loopline-receiver".into())
+            .spawn(move || {
+                // As many workers as cores, as the engine's runtime has: parsing and hashing
+                // bodies at B1's rates needs more than one.
+                let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(workers)
+                    .thread_name("loopline-receiver")
+                    .enable_all()
+                    .build()
+                {
+                    Ok(r) => r,
+                    Err(e) => {
+                        tracing::warn!("the receiver's own runtime did not start ({e}); it shares the engine's");
+                        let _ = ready.send(None);
+                        return;
+                    }
+                };
+                let _ = ready.send(Some(runtime.handle().clone()));
+                runtime.block_on(async {
+                    let _ = stopped.await;
+                });
+            });
+        let handle = match spawned {
+            Ok(_) => handle.recv().ok().flatten(),
+            Err(e) => {
+                tracing::warn!(
+                    "the receiver's thread did not start ({e}); it shares the engine's runtime"
+                );
+                None
+            }
+        };
+        ReceiverThread {
+            handle,
+            _stop: Some(stop),
+        }
+    }
 }
 
 impl Receiver {
@@ -27,6 +83,7 @@ impl Receiver {
         Receiver {
             status,
             running: Mutex::new(None),
+            thread: ReceiverThread::start(),
         }
     }
 
@@ -59,7 +116,12 @@ impl Receiver {
         if previous_addr.is_none() {
             self.publish(ReceiverState::Starting, addr.to_string(), None, None);
         }
-        let listener = match tokio::net::TcpListener::bind(addr).await {
+        // Bound here (so a taken port is told at once), served on the receiver's thread: a
+        // tokio listener belongs to the runtime it was made in, so it is made there.
+        let listener = match std::net::TcpListener::bind(addr).and_then(|l| {
+            l.set_nonblocking(true)?;
+            Ok(l)
+        }) {
             Ok(l) => l,
             Err(e) => {
                 let (err, suggestion) = bind_error(addr, &e);
@@ -95,7 +157,14 @@ impl Receiver {
             .map_err(|e| ApiError::internal(e.to_string()))?;
         let (tx, rx) = oneshot::channel::<()>();
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        let task = tokio::spawn(async move {
+        let serve = async move {
+            let listener = match tokio::net::TcpListener::from_std(listener) {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::error!(error = %e, "receiver could not take its socket");
+                    return;
+                }
+            };
             let served = axum::serve(listener, service)
                 .with_graceful_shutdown(async {
                     let _ = rx.await;
@@ -104,7 +173,11 @@ impl Receiver {
             if let Err(e) = served {
                 tracing::error!(error = %e, "receiver stopped with an error");
             }
-        });
+        };
+        let task = match &self.thread.handle {
+            Some(h) => h.spawn(serve),
+            None => tokio::spawn(serve),
+        };
         let replaced = running.replace(Running {
             addr: bound,
             shutdown: tx,
