@@ -9,13 +9,10 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use common::manual_clock::ManualClock;
-use common::recording_target::{receiving_for, Seen, Target};
+use common::recording_target::{forward, receiving_for, Seen, Target};
 use common::{annotation_created, Running};
 use hmac::{Hmac, Mac};
-use loopline_core::{
-    AutomationAction, AutomationRequest, AutomationTrigger, Condition, CreatedSource,
-    DeliveryStatus, FireMode, Sensitive,
-};
+use loopline_core::{AutomationAction, Condition, CreatedSource, DeliveryStatus, Sensitive};
 
 const T0: i64 = 1_790_000_000_000;
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -41,27 +38,6 @@ fn verifies(seen: &Seen) -> bool {
 
 async fn setup(target: Arc<Target>, clock: Arc<ManualClock>) -> (Running, CreatedSource) {
     receiving_for(target, clock, "fwd", SECRET).await
-}
-
-fn forward(src: &CreatedSource, conditions: Vec<Condition>) -> AutomationRequest {
-    AutomationRequest {
-        name: "to the annotations db".into(),
-        trigger: AutomationTrigger {
-            source_id: src.id.clone(),
-            actions: vec!["ANNOTATION_CREATED".into()],
-            project_id: None,
-            conditions,
-            fire: FireMode::Each,
-        },
-        action: AutomationAction::Forward {
-            url: "http://127.0.0.1:9/annotations".into(),
-            secret_name: Some("fwd".into()),
-            body_template: None,
-        },
-        dry_run: false,
-        start_count: None,
-        even_if_shared: None,
-    }
 }
 
 async fn annotate(r: &Running, src: &CreatedSource, n: i64) {

@@ -9,12 +9,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use common::manual_clock::ManualClock;
-use common::recording_target::{receiving_for, Target};
+use common::recording_target::{forward, receiving_for, Target};
 use common::{annotation_created, Running};
-use loopline_core::{
-    ApiError, AutomationAction, AutomationRequest, AutomationTrigger, CreatedSource, FireMode,
-    Sensitive,
-};
+use loopline_core::{ApiError, CreatedSource, Sensitive};
 use loopline_engine::secrets::{MemorySecrets, SecretStore};
 use loopline_engine::{Engine, EngineOptions};
 
@@ -50,27 +47,6 @@ impl SecretStore for Counting {
     }
 }
 
-fn forward(src: &CreatedSource) -> AutomationRequest {
-    AutomationRequest {
-        name: "to the db".into(),
-        trigger: AutomationTrigger {
-            source_id: src.id.clone(),
-            actions: vec!["ANNOTATION_CREATED".into()],
-            project_id: None,
-            conditions: vec![],
-            fire: FireMode::Each,
-        },
-        action: AutomationAction::Forward {
-            url: "http://127.0.0.1:9/annotations".into(),
-            secret_name: Some("fwd".into()),
-            body_template: None,
-        },
-        dry_run: false,
-        start_count: None,
-        even_if_shared: None,
-    }
-}
-
 async fn deliver(r: &Running, src: &CreatedSource, n: i64) {
     let (status, _) = r.post_ls(src, &annotation_created(7, n, n)).await;
     assert_eq!(status, 200);
@@ -96,7 +72,10 @@ async fn a_secret_is_read_once_until_a_process_changes_one_or_a_minute_passes() 
         .set_secret("fwd", Sensitive::new(FIRST.into()))
         .await
         .unwrap();
-    r.engine.add_automation(forward(&src)).await.unwrap();
+    r.engine
+        .add_automation(forward(&src, vec![]))
+        .await
+        .unwrap();
     let reads = || keychain.reads.load(Ordering::SeqCst);
     let signature = |i: usize| Target::header(&target.seen.lock().unwrap()[i], "webhook-signature");
 
@@ -145,7 +124,10 @@ async fn a_secret_set_after_it_was_found_missing_is_used_at_once() {
     let target = Arc::new(Target::default());
     let clock = Arc::new(ManualClock::new(T0));
     let (r, src) = receiving_for(target.clone(), clock.clone(), "fwd", FIRST).await;
-    r.engine.add_automation(forward(&src)).await.unwrap();
+    r.engine
+        .add_automation(forward(&src, vec![]))
+        .await
+        .unwrap();
     r.engine.delete_secret("fwd").await.unwrap();
     deliver(&r, &src, 1).await;
     assert!(target.seen.lock().unwrap().is_empty(), "refused: no secret");

@@ -6,7 +6,10 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use loopline_cloud::image_hosts::ImageHosts;
 use loopline_cloud::web::{Answer, Web};
-use loopline_core::{ApiError, CreatedSource, ErrorCode, Sensitive, SourceKind};
+use loopline_core::{
+    ApiError, AutomationAction, AutomationRequest, AutomationTrigger, Condition, CreatedSource,
+    ErrorCode, FireMode, Sensitive, SourceKind,
+};
 
 use super::manual_clock::ManualClock;
 use super::{receiving_with, Running};
@@ -31,6 +34,28 @@ pub async fn receiving_for(
         .await
         .unwrap();
     (r, src)
+}
+
+/// A forward of every ANNOTATION_CREATED from `src` to this target, signed with the secret "fwd".
+pub fn forward(src: &CreatedSource, conditions: Vec<Condition>) -> AutomationRequest {
+    AutomationRequest {
+        name: "to the annotations db".into(),
+        trigger: AutomationTrigger {
+            source_id: src.id.clone(),
+            actions: vec!["ANNOTATION_CREATED".into()],
+            project_id: None,
+            conditions,
+            fire: FireMode::Each,
+        },
+        action: AutomationAction::Forward {
+            url: "http://127.0.0.1:9/annotations".into(),
+            secret_name: Some("fwd".into()),
+            body_template: None,
+        },
+        dry_run: false,
+        start_count: None,
+        even_if_shared: None,
+    }
 }
 
 /// One POST as the target saw it.
