@@ -48,7 +48,7 @@ from harness.moto_peer import Moto, aws_env
 from side_effect_watch import Watch
 
 BIN = Path(sys.argv[1])
-EVENTS = int(os.environ.get("B9_EVENTS", "100"))  # p99 of fewer than 99 would be extrapolated
+EVENTS = int(os.environ.get("B9_EVENTS", "100"))  # p99 of fewer than 99 would be extrapolated; 0: the fixed rate only
 # 500 is B1's fixed rate, far above any Label Studio's (one POST per saved annotation); 50 is
 # still a busy team's peak many times over. Lower first: a backlog left by 500 would weigh on 50.
 RATES = [float(r) for r in os.environ.get("B9_RATES", "50,500").split(",")]
@@ -250,6 +250,8 @@ def main() -> None:
                 kinds[who][k].append(1000 * v)
 
         acks = []
+        if not EVENTS:  # the fixed-rate body names annotation 500001: its object must be there
+            s3.put_object(Bucket=BUCKET, Key="annotations/500001", Body=annotation_object(500_001, 1))
         for n in range(1, EVENTS + 1):
             annotation_id = 500_000 + n
             s3.put_object(Bucket=BUCKET, Key=f"annotations/{annotation_id}", Body=annotation_object(annotation_id, n))
@@ -269,53 +271,75 @@ def main() -> None:
                 started = direct.run(mode, n, annotation_id, body)
                 record(mode, watch.wait(mark, WANT), started)
 
-        print(f"B9: {EVENTS} ANNOTATION_CREATED webhooks one at a time, each matching 10 automations "
-              f"(2 start-pipeline, 2 dataset-version, 3 forward, 3 notify); moto and the targets behind one stamping "
-              f"observer; Label Studio {ls.base}; {os.cpu_count()} cores")
-        print(row("Loopline: 200 -> last of 10 effects", lat["loopline"], missing["loopline"]))
-        names = {"sequential": "direct, one after another", "lanes": "direct, a thread per kind (outbox's lanes)",
-                 "parallel": "direct, 10 threads at once"}
-        for mode in MODES:
-            print(row(names[mode], lat[mode], missing[mode]))
-        lp50, lp99 = p50_p99(lat["loopline"])
-        for mode in MODES:
-            d50, d99 = p50_p99(lat[mode])
-            print(f"  Loopline / {names[mode]:<42} p50 {lp50 / d50:.2f}x  p99 {lp99 / d99:.2f}x   (goal <= 1.5x)")
-        print("  (the fair one is a thread per kind: the outbox makes one call per kind at a time, the kinds at once)")
-        print("  per kind, p50 of the last effect of that kind (ms):")
-        for who in ("loopline", *MODES):
-            print(f"    {who:<11}" + "".join(f"  {k} {p50_p99(kinds[who][k])[0]:>6.1f}" for k in WANT))
-        print(row("acknowledgement, one at a time", acks))
-
-        # The fixed-rate run: the same rate against a serve with no automations (baseline),
-        # then against this one. Its body never raises the counter (no pipeline starts) and
-        # names an annotation that is in the bucket, so 8 of the 10 automations fire on each.
-        rate_body = tmp / "rate-body.json"
-        rate_body.write_bytes(annotation_created(project, EVENTS, 500_000 + EVENTS))
-        plain = Cli(BIN / "loopline", tmp / "plain", env)
-        plain_source = plain.json("source", "add", "label-studio", "--name", "B9 plain")
-        plain_serve, plain_port = plain.serve("serve-b9-plain", "--rate-limit", "0")
-        stop.append(plain_serve.stop)
-        plain_url = f"http://127.0.0.1:{plain_port}{plain_source['hook_path']}"
-        print(f"  acknowledgement at a fixed rate for {RATE_SECONDS:.0f} s, 64 connections (as B1's fixed-rate run):")
-        for rate in RATES:
-            base = loadgen(plain_url, plain_source["token"], rate_body, rate, "no automations")
-            mark = watch.mark()
-            fan = loadgen(url, source["token"], rate_body, rate, "10 automations")
-            landed = watch.mark() - mark
-            for r in (base, fan):
-                print(f"    {rate:>5.0f} req/s {r['label']:<16} p50 {r['p50_ms']:>8.2f} ms  p99 {r['p99_ms']:>8.2f} ms"
-                      f"  {r['rps']:>4.0f} req/s  ok {r['requests_ok']}  errors {r['errors']}  busy {r['busy_pct']:.0f}%"
-                      f"  steal {r['steal_pct']:.1f}%")
-            print(f"          p99 with / without automations {fan['p99_ms'] / max(base['p99_ms'], 1e-9):.2f}x; side effects"
-                  f" landed during the run: {landed} of {8 * fan['requests_ok']} (the rest wait in the outbox)")
-        print(f"    B1: {B1_AT_500}")
+        if EVENTS:
+            report_fanout(lat, kinds, missing, acks, ls)
+        fixed_rate(tmp, env, watch, source, project, url, stop)
     finally:
         for s in reversed(stop):
             try:
                 s()
             except Exception as e:  # noqa: BLE001 - stop the others anyway
                 print(f"stopping a peer: {e}", file=sys.stderr)
+
+
+def report_fanout(lat, kinds, missing, acks, ls) -> None:
+    print(f"B9: {EVENTS} ANNOTATION_CREATED webhooks one at a time, each matching 10 automations "
+          f"(2 start-pipeline, 2 dataset-version, 3 forward, 3 notify); moto and the targets behind one stamping "
+          f"observer; Label Studio {ls.base}; {os.cpu_count()} cores")
+    print(row("Loopline: 200 -> last of 10 effects", lat["loopline"], missing["loopline"]))
+    names = {"sequential": "direct, one after another", "lanes": "direct, a thread per kind (outbox's lanes)",
+             "parallel": "direct, 10 threads at once"}
+    for mode in MODES:
+        print(row(names[mode], lat[mode], missing[mode]))
+    lp50, lp99 = p50_p99(lat["loopline"])
+    for mode in MODES:
+        d50, d99 = p50_p99(lat[mode])
+        print(f"  Loopline / {names[mode]:<42} p50 {lp50 / d50:.2f}x  p99 {lp99 / d99:.2f}x   (goal <= 1.5x)")
+    print("  (the fair one is a thread per kind: the outbox makes one call per kind at a time, the kinds at once)")
+    print("  per kind, p50 of the last effect of that kind (ms):")
+    for who in ("loopline", *MODES):
+        print(f"    {who:<11}" + "".join(f"  {k} {p50_p99(kinds[who][k])[0]:>6.1f}" for k in WANT))
+    print(row("acknowledgement, one at a time", acks))
+
+
+def fixed_rate(tmp: Path, env: dict, watch: Watch, source: dict, project: int, url: str, stop: list) -> None:
+    """The acknowledgement at a fixed rate against a serve with no automations (the
+    baseline), then against the one with 10, lower rates first."""
+    # Its body never raises the counter (no pipeline starts) and names an annotation that is
+    # in the bucket, so 8 of the 10 automations fire on each.
+    rate_body = tmp / "rate-body.json"
+    one = json.loads(annotation_created(project, max(EVENTS, 1), 500_000 + max(EVENTS, 1)))
+    plain = Cli(BIN / "loopline", tmp / "plain", env)
+    plain_source = plain.json("source", "add", "label-studio", "--name", "B9 plain")
+    plain_serve, plain_port = plain.serve("serve-b9-plain", "--rate-limit", "0")
+    stop.append(plain_serve.stop)
+    plain_url = f"http://127.0.0.1:{plain_port}{plain_source['hook_path']}"
+    print(f"  acknowledgement at a fixed rate for {RATE_SECONDS:.0f} s, 64 connections (as B1's fixed-rate run):")
+    for i, rate in enumerate(RATES):
+        # loadgen makes the bodies of one run distinct the same way in every run: without a
+        # mark of its own, a run's webhooks would be duplicates of the last run's, and fire nothing.
+        rate_body.write_text(json.dumps({**one, "b9_run": i}))
+        base = loadgen(plain_url, plain_source["token"], rate_body, rate, "no automations")
+        mark = watch.mark()
+        fan = loadgen(url, source["token"], rate_body, rate, "10 automations")
+        landed = watch.mark() - mark
+        for r in (base, fan):
+            print(f"    {rate:>5.0f} req/s {r['label']:<16} p50 {r['p50_ms']:>8.2f} ms  p99 {r['p99_ms']:>8.2f} ms"
+                  f"  {r['rps']:>4.0f} req/s  ok {r['requests_ok']}  errors {r['errors']}  busy {r['busy_pct']:.0f}%"
+                  f"  steal {r['steal_pct']:.1f}%")
+        print(f"          p99 with / without automations {fan['p99_ms'] / max(base['p99_ms'], 1e-9):.2f}x; side effects"
+              f" landed during the run: {landed} of {8 * fan['requests_ok']} (the rest wait in the outbox)")
+        if i + 1 < len(RATES):
+            # The backlog of one rate is delivered before the next: it would weigh on it.
+            wait_drained(watch, 8 * fan["requests_ok"], landed)
+    print(f"    B1: {B1_AT_500}")
+
+
+def wait_drained(watch: Watch, want: int, landed: int, limit: float = 120) -> None:
+    """Waits until the outbox's backlog from a run has landed, so it does not weigh on the next."""
+    mark, deadline = watch.mark(), time.monotonic() + limit
+    while landed + watch.mark() - mark < want and time.monotonic() < deadline:
+        time.sleep(0.5)
 
 
 if __name__ == "__main__":

@@ -50,9 +50,13 @@ impl Engine {
         let mut fired = 0;
         while let Some(mut pass) = self.store.begin_automation_pass(PASS_SIZE).await? {
             for event in pass.events.clone() {
-                fired += self.judge(&mut pass, &event).await?;
+                self.judge(&mut pass, &event).await?;
             }
-            pass.commit().await?;
+            // `None`: another process judged these events first, or an automation changed
+            // meanwhile; nothing was written, and the next pass judges what is there now.
+            if let Some(new) = pass.commit().await? {
+                fired += new;
+            }
         }
         if fired > 0 {
             // Only now are the firings committed, so the worker can see them.
@@ -65,19 +69,18 @@ impl Engine {
         &self,
         pass: &mut AutomationPass,
         event: &AutomationEvent,
-    ) -> Result<usize, ApiError> {
+    ) -> Result<(), ApiError> {
         // Events as they were really delivered: not duplicates, not malformed bodies, and
         // not edited replays (what the user typed), as for the rules.
         if event.status != "processed" || event.replay_of.is_some() {
-            return Ok(0);
+            return Ok(());
         }
         let automations = pass.automations_for(&event.source_id).await?;
         if automations.is_empty() {
-            return Ok(0);
+            return Ok(());
         }
         let facts = facts_of(event);
         let now = self.clock.now_ms();
-        let mut fired = 0;
         for a in automations {
             if !trigger_matches(&a.trigger, event, &facts) {
                 continue;
@@ -91,7 +94,7 @@ impl Engine {
                     };
                     let reached = firing(a.fired_bucket, n, count);
                     let bucket = reached.map(|(_, to)| to).unwrap_or(a.fired_bucket);
-                    pass.set_progress(&a.id, count, bucket).await?;
+                    pass.set_progress(&a.id, count, bucket);
                     reached.is_some()
                 }
             };
@@ -102,9 +105,9 @@ impl Engine {
                     now_ms: now,
                     deadline_at_ms: now + DELIVERY_TIME_LIMIT_MS,
                 };
-                fired += pass.fire(&f).await? as usize;
+                pass.fire(&f);
             }
         }
-        Ok(fired)
+        Ok(())
     }
 }

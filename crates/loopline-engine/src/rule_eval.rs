@@ -172,13 +172,13 @@ impl Engine {
                 // The multiples passed while paused are marked fired, so resuming starts
                 // from the next one: "events that arrive meanwhile never fire it".
                 let reached = count.div_euclid(rule.every.max(1)).max(rule.fired_bucket);
-                pass.set_progress(&rule.id, count, reached).await?;
+                pass.set_progress(&rule.id, count, reached);
                 touched = true;
                 continue;
             }
             let fired = firing(rule.fired_bucket, rule.every, count).filter(|_| fires);
             let fired_bucket = fired.map(|(_, to)| to).unwrap_or(rule.fired_bucket);
-            pass.set_progress(&rule.id, count, fired_bucket).await?;
+            pass.set_progress(&rule.id, count, fired_bucket);
             touched = true;
             if let Some((from, to)) = fired {
                 self.decide_run(pass, &rule, event, &counts, count, from, to)

@@ -17,6 +17,7 @@ use loopline_store::{NewEvent, StoredBody};
 use sha2::{Digest, Sha256};
 
 use crate::auth::{matches_any, presented_token, verify_standard_webhook, Refusal};
+use crate::body_read::{drain_unread, read_body, BodyRead};
 use crate::sources::SourceEntry;
 use crate::HooksState;
 use loopline_payloads::parse::{parse, Parsed};
@@ -27,11 +28,39 @@ fn error(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Res
 }
 
 pub(crate) async fn receive(
+    state: State<Arc<HooksState>>,
+    source_id: Path<String>,
+    peer: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let limit = state.limits().max_body_bytes;
+    let mut unread = Some(body);
+    let mut resp = receive_body(state, source_id, peer, headers, &mut unread).await;
+    // A refusal is often decided before the body is read (a wrong token costs us no
+    // parsing). Answering while the sender still uploads, and closing, resets the
+    // connection under its answer (`body_read.rs`), so the body is read and dropped first.
+    if let Some(body) = unread {
+        // A body over the limit is read further than one that was refused unread: a
+        // sender over the limit most needs to read why (the sizes stay bounded).
+        let too_large = resp.status() == StatusCode::PAYLOAD_TOO_LARGE;
+        drain_unread(body, limit, too_large).await;
+    }
+    // And said in the answer: the sender must not send its next webhook on this connection
+    // as it closes, and lose it ("connection closed before message completed").
+    if resp.status().is_client_error() || resp.status().is_server_error() {
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    resp
+}
+
+async fn receive_body(
     State(state): State<Arc<HooksState>>,
     Path(source_id): Path<String>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Body,
+    body: &mut Option<Body>,
 ) -> Response {
     let now_ms = state.clock.now_ms();
     let remote = Some(peer.to_string());
@@ -74,10 +103,13 @@ pub(crate) async fn receive(
 
     // From here on this request will most likely become an event: tell the writer.
     let announced = state.writer.incoming();
-    let bytes: Bytes = match axum::body::to_bytes(body, limits.max_body_bytes).await {
-        Ok(b) => b,
-        Err(e) if is_length_limit(&e) => return too_large(limits.max_body_bytes),
-        Err(_) => return unreadable_body(),
+    let Some(body) = body.take() else {
+        return unreadable_body();
+    };
+    let bytes: Bytes = match read_body(body, limits.max_body_bytes).await {
+        BodyRead::Whole(b) => b,
+        BodyRead::TooLarge => return too_large(limits.max_body_bytes),
+        BodyRead::Unreadable => return unreadable_body(),
     };
 
     if source.kind == SourceKind::Generic {
@@ -340,19 +372,6 @@ fn rate_limited(state: &HooksState, source: &SourceEntry, now_ms: i64) -> Option
     resp.headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     Some(resp)
-}
-
-/// `to_bytes` fails both when the body passes the limit and when it cannot be read; only
-/// the first is a 413.
-fn is_length_limit(e: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = source {
-        if err.is::<http_body_util::LengthLimitError>() {
-            return true;
-        }
-        source = err.source();
-    }
-    false
 }
 
 /// A body that broke off or whose chunked framing is invalid: the sender's fault, not a

@@ -4,6 +4,7 @@
 //! `/healthz`. Anything that controls Loopline lives elsewhere.
 
 pub mod auth;
+mod body_read;
 mod health;
 mod ingest;
 mod limits;

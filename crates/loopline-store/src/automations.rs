@@ -1,17 +1,15 @@
-//! Automations, and the transaction in which events are judged against them: the cursor
-//! past the events, each automation's progress, and every firing with its outbox item
-//! commit together. See `migrations/0011_automations.sql` and `0012_delivery_desktop.sql`.
+//! Automations: stored, listed, paused, and their deliveries. Judging events against them is
+//! `automation_pass.rs`. See `migrations/0011_automations.sql` and `0012_delivery_desktop.sql`.
 
 use loopline_core::{
     rfc3339_ms, ApiError, Automation, AutomationAction, AutomationDelivery, AutomationRequest,
     AutomationTrigger, DeliveryStatus, ErrorCode,
 };
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::Row;
 
 use crate::body::decode;
 use crate::errors::db_error;
-use crate::outbox::{enqueue, NewItem};
 use crate::Store;
 
 pub(crate) const CURSOR: &str = "automations.cursor";
@@ -73,7 +71,7 @@ pub struct DeliveryOutcome<'a> {
 /// The target's answer is kept for the user to read, not in full.
 pub const MAX_RESPONSE_CHARS: usize = 4096;
 
-fn status_str(s: DeliveryStatus) -> &'static str {
+pub(crate) fn status_str(s: DeliveryStatus) -> &'static str {
     match s {
         DeliveryStatus::Pending => "pending",
         DeliveryStatus::Delivered => "delivered",
@@ -101,7 +99,7 @@ fn unreadable(id: &str, what: &str, e: serde_json::Error) -> ApiError {
     )
 }
 
-fn automation_from_row(r: &SqliteRow) -> Result<Automation, ApiError> {
+pub(crate) fn automation_from_row(r: &SqliteRow) -> Result<Automation, ApiError> {
     let id: String = r.get("id");
     let trigger: AutomationTrigger =
         serde_json::from_str(r.get("trigger_json")).map_err(|e| unreadable(&id, "trigger", e))?;
@@ -392,38 +390,6 @@ impl Store {
             .map(|n| n != 0)
             .map_err(|e| db_error(e, self.path()))
     }
-
-    /// Starts judging the next events past the cursor, in one write transaction.
-    pub async fn begin_automation_pass(
-        &self,
-        limit: i64,
-    ) -> Result<Option<AutomationPass>, ApiError> {
-        let map = |e| db_error(e, self.path());
-        let mut tx = self.pool().begin().await.map_err(map)?;
-        let cursor = crate::event_cursor::lock(&mut tx, CURSOR)
-            .await
-            .map_err(map)?;
-        let Some(cursor) = cursor else {
-            return Ok(None);
-        };
-        let rows = sqlx::query(&format!(
-            "SELECT {AUTOMATION_EVENT_COLUMNS} FROM events WHERE id > ? ORDER BY id LIMIT ?"
-        ))
-        .bind(cursor)
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(map)?;
-        if rows.is_empty() {
-            return Ok(None);
-        }
-        let events = rows.iter().map(automation_event_from_row).collect();
-        Ok(Some(AutomationPass {
-            tx,
-            events,
-            path: self.path().to_path_buf(),
-        }))
-    }
 }
 
 /// The columns `automation_event_from_row` reads.
@@ -446,107 +412,6 @@ pub(crate) fn automation_event_from_row(r: &SqliteRow) -> AutomationEvent {
         parsed_json: r.get("parsed_json"),
         replay_of: r.get("replay_of"),
         body,
-    }
-}
-
-/// One judging pass: read the automations, record firings and progress, move the cursor,
-/// commit. Dropping it without `commit` changes nothing.
-pub struct AutomationPass {
-    tx: Transaction<'static, Sqlite>,
-    pub events: Vec<AutomationEvent>,
-    path: std::path::PathBuf,
-}
-
-impl AutomationPass {
-    /// The source's automations that are not paused, read inside the pass.
-    pub async fn automations_for(&mut self, source_id: &str) -> Result<Vec<Automation>, ApiError> {
-        sqlx::query("SELECT * FROM automations WHERE source_id = ? AND paused = 0 ORDER BY id")
-            .bind(source_id)
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(|e| db_error(e, &self.path))?
-            .iter()
-            .map(automation_from_row)
-            .collect()
-    }
-
-    /// Records a firing and its outbox item (none for a dry run). Returns `false` when this
-    /// automation already fired for this event: nothing is written twice.
-    pub async fn fire(&mut self, firing: &Firing<'_>) -> Result<bool, ApiError> {
-        let map = |e| db_error(e, &self.path);
-        let a = firing.automation;
-        let status = if a.dry_run {
-            DeliveryStatus::WouldFire
-        } else {
-            DeliveryStatus::Pending
-        };
-        let inserted = sqlx::query(
-            "INSERT INTO automation_deliveries (automation_id, event_id, status, decided_at_ms) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (automation_id, event_id) DO NOTHING RETURNING id",
-        )
-        .bind(&a.id)
-        .bind(firing.event_id)
-        .bind(status_str(status))
-        .bind(firing.now_ms)
-        .fetch_optional(&mut *self.tx)
-        .await
-        .map_err(map)?;
-        let Some(row) = inserted else {
-            return Ok(false);
-        };
-        let delivery_id: i64 = row.get("id");
-        sqlx::query("UPDATE automations SET fired = fired + 1 WHERE id = ?")
-            .bind(&a.id)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(map)?;
-        if !a.dry_run {
-            enqueue(
-                &mut self.tx,
-                &NewItem {
-                    kind: outbox_kind(&a.action),
-                    idempotency_key: format!("automation:{}:event:{}", a.id, firing.event_id),
-                    subject_id: Some(delivery_id),
-                    payload_json: "{}".into(),
-                    now_ms: firing.now_ms,
-                    deadline_at_ms: firing.deadline_at_ms,
-                },
-            )
-            .await
-            .map_err(map)?;
-        }
-        Ok(true)
-    }
-
-    /// Keeps an "every N" automation's counter and the multiple it last fired for.
-    pub async fn set_progress(
-        &mut self,
-        automation_id: &str,
-        count: i64,
-        fired_bucket: i64,
-    ) -> Result<(), ApiError> {
-        sqlx::query("UPDATE automations SET last_count = ?, fired_bucket = ? WHERE id = ?")
-            .bind(count)
-            .bind(fired_bucket)
-            .bind(automation_id)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| db_error(e, &self.path))?;
-        Ok(())
-    }
-
-    /// Moves the cursor past the pass's events and commits everything it recorded.
-    pub async fn commit(mut self) -> Result<(), ApiError> {
-        let map = |e| db_error(e, &self.path);
-        if let Some(last) = self.events.last() {
-            sqlx::query("UPDATE settings SET value = ? WHERE key = ?")
-                .bind(last.id.to_string())
-                .bind(CURSOR)
-                .execute(&mut *self.tx)
-                .await
-                .map_err(map)?;
-        }
-        self.tx.commit().await.map_err(map)
     }
 }
 

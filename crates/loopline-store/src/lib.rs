@@ -4,6 +4,7 @@
 //! committed event survives a power cut. Migrations are embedded in the binary and run on
 //! open; a database from a newer Loopline is refused before anything writes to it.
 
+mod automation_pass;
 mod automation_preview;
 mod automations;
 mod backups;
@@ -29,9 +30,10 @@ mod sources;
 mod sync_file;
 mod writer;
 
+pub use automation_pass::AutomationPass;
 pub use automations::{
-    outbox_kind, AutomationEvent, AutomationPass, DeliveryOutcome, Firing, AUTOMATION_DATASET,
-    AUTOMATION_FORWARD, AUTOMATION_NOTIFY, MAX_RESPONSE_CHARS,
+    outbox_kind, AutomationEvent, DeliveryOutcome, Firing, AUTOMATION_DATASET, AUTOMATION_FORWARD,
+    AUTOMATION_NOTIFY, MAX_RESPONSE_CHARS,
 };
 pub use backups::{backup_dir, list_backups, restore_newest_backup, BACKUP_DIR, KEEP_BACKUPS};
 pub use body::{BodyCodec, StoredBody};

@@ -66,18 +66,21 @@ const DUE_EXCEPT: &str = "SELECT id, kind FROM outbox_items WHERE ((state = 'pen
      OR (state = 'in_flight' AND (COALESCE(lease_until_ms, 0) < ?2 OR lease_owner IN (SELECT value FROM json_each(?3))))) \
      AND kind NOT IN (SELECT value FROM json_each(?4)) ORDER BY id LIMIT ?5";
 
+/// An item enqueued again (the same kind and key) is made pending again only when it has
+/// not been delivered.
+pub(crate) const ENQUEUE_CONFLICT: &str = "ON CONFLICT (kind, idempotency_key) DO UPDATE SET state = 'pending', \
+     next_attempt_at_ms = excluded.next_attempt_at_ms, deadline_at_ms = excluded.deadline_at_ms, finished_at_ms = NULL, \
+     lease_owner = NULL, lease_until_ms = NULL WHERE outbox_items.state IN ('pending', 'failed')";
+
 /// Enqueues an item, or makes an existing one with the same key due again (a "retry now").
 pub(crate) async fn enqueue(
     tx: &mut Transaction<'_, Sqlite>,
     item: &NewItem<'_>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query(&format!(
         "INSERT INTO outbox_items (kind, idempotency_key, subject_id, payload_json, state, next_attempt_at_ms, deadline_at_ms, created_at_ms) \
-         VALUES (?, ?, ?, ?, 'pending', ?, ?, ?) \
-         ON CONFLICT (kind, idempotency_key) DO UPDATE SET state = 'pending', next_attempt_at_ms = excluded.next_attempt_at_ms, \
-         deadline_at_ms = excluded.deadline_at_ms, finished_at_ms = NULL, lease_owner = NULL, lease_until_ms = NULL \
-         WHERE outbox_items.state IN ('pending', 'failed')",
-    )
+         VALUES (?, ?, ?, ?, 'pending', ?, ?, ?) {ENQUEUE_CONFLICT}"
+    ))
     .bind(item.kind)
     .bind(&item.idempotency_key)
     .bind(item.subject_id)

@@ -314,24 +314,39 @@ impl Store {
             tx,
             events,
             path: self.path().to_path_buf(),
+            rules: Default::default(),
+            progress: Default::default(),
         }))
     }
 }
 
 /// One evaluation pass: read the rules and runs it needs, write progress and runs, move
 /// the cursor, commit. Dropping it without `commit` changes nothing.
+///
+/// It holds the write lock throughout (a run decided here must see the runs before it), so
+/// it makes as few statements as it can: each is a round trip to the connection's thread,
+/// and the receiver's commits wait for the lock meanwhile (`scripts/bench b9`). The rules
+/// are read once per project and pass, and their progress is written once, at the commit.
 pub struct RulePass {
     tx: Transaction<'static, Sqlite>,
     pub events: Vec<RuleEvent>,
     path: std::path::PathBuf,
+    rules: std::collections::HashMap<(String, i64), Vec<RetrainRule>>,
+    /// Per rule, its counter's last value and the multiple it last fired for.
+    progress: std::collections::BTreeMap<String, (i64, i64)>,
 }
 
 impl RulePass {
+    /// The project's rules, with the progress this pass made.
     pub async fn rules_for(
         &mut self,
         source_id: &str,
         project_id: i64,
     ) -> Result<Vec<RetrainRule>, ApiError> {
+        let key = (source_id.to_string(), project_id);
+        if let Some(rules) = self.rules.get(&key) {
+            return Ok(rules.clone());
+        }
         let rows =
             sqlx::query("SELECT * FROM rules WHERE source_id = ? AND project_id = ? ORDER BY id")
                 .bind(source_id)
@@ -339,23 +354,22 @@ impl RulePass {
                 .fetch_all(&mut *self.tx)
                 .await
                 .map_err(|e| db_error(e, &self.path))?;
-        Ok(rows.iter().map(rule_from_row).collect())
+        let rules: Vec<_> = rows.iter().map(rule_from_row).collect();
+        self.rules.insert(key, rules.clone());
+        Ok(rules)
     }
 
-    pub async fn set_progress(
-        &mut self,
-        rule_id: &str,
-        count: i64,
-        fired_bucket: i64,
-    ) -> Result<(), ApiError> {
-        sqlx::query("UPDATE rules SET last_count = ?, fired_bucket = ? WHERE id = ?")
-            .bind(count)
-            .bind(fired_bucket)
-            .bind(rule_id)
-            .execute(&mut *self.tx)
-            .await
-            .map(|_| ())
-            .map_err(|e| db_error(e, &self.path))
+    /// Keeps a rule's counter and the multiple it last fired for; the pass's next events
+    /// see them, and the commit writes them.
+    pub fn set_progress(&mut self, rule_id: &str, count: i64, fired_bucket: i64) {
+        for rule in self.rules.values_mut().flatten() {
+            if rule.id == rule_id {
+                rule.count = Some(count);
+                rule.fired_bucket = fired_bucket;
+            }
+        }
+        self.progress
+            .insert(rule_id.to_string(), (count, fired_bucket));
     }
 
     /// Whether a run of this rule is running (`RunStatus::is_running`).
@@ -438,8 +452,23 @@ impl RulePass {
         Ok(id)
     }
 
-    /// Moves the cursor past every event of this pass and commits.
+    /// Writes the rules' progress, moves the cursor past every event of this pass and commits.
     pub async fn commit(mut self) -> Result<(), ApiError> {
+        if !self.progress.is_empty() {
+            let rows: Vec<_> = self
+                .progress
+                .iter()
+                .map(|(id, (count, bucket))| serde_json::json!({"id": id, "c": count, "b": bucket}))
+                .collect();
+            sqlx::query(
+                "UPDATE rules SET last_count = j.value ->> '$.c', fired_bucket = j.value ->> '$.b' \
+                 FROM json_each(?) AS j WHERE rules.id = j.value ->> '$.id'",
+            )
+            .bind(serde_json::Value::from(rows).to_string())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| db_error(e, &self.path))?;
+        }
         let last = self.events.last().map(|e| e.id).unwrap_or(0);
         sqlx::query("UPDATE settings SET value = ? WHERE key = ?")
             .bind(last.to_string())

@@ -1,7 +1,8 @@
 //! Automations in the store: a firing and its outbox item are written once per
 //! (automation, event), in the pass's transaction, whatever repeats the judging: a second
 //! pass over the same events, a pass that never committed (a kill between the decision and
-//! the side effect), or a second process on the same data directory.
+//! the side effect), or a second process on the same data directory. A pass decides without
+//! the write lock, so its commit writes nothing when what it decided from has changed.
 
 use std::time::Duration;
 
@@ -9,8 +10,8 @@ use loopline_core::{
     AutomationAction, AutomationRequest, AutomationTrigger, DeliveryStatus, EventStatus, FireMode,
 };
 use loopline_store::{
-    DeliveryOutcome, EventWriter, Firing, NewEvent, Store, StoreOptions, StoredBody,
-    AUTOMATION_FORWARD, MAX_RESPONSE_CHARS,
+    AutomationPass, DeliveryOutcome, EventWriter, Firing, NewEvent, Store, StoreOptions,
+    StoredBody, AUTOMATION_FORWARD, MAX_RESPONSE_CHARS,
 };
 
 fn event(n: u8) -> NewEvent {
@@ -75,28 +76,36 @@ async fn write(store: &Store, events: std::ops::RangeInclusive<u8>) {
     }
 }
 
-/// Judges every event past the cursor: each one fires every automation of its source.
-/// Returns how many firings were new.
-async fn judge(store: &Store, commit: bool) -> usize {
-    let mut new = 0;
-    let Some(mut pass) = store.begin_automation_pass(100).await.unwrap() else {
-        return 0;
-    };
+/// A pass over every event past the cursor in which each one fires every automation of its
+/// source, not committed; with how many firings it decided.
+async fn decide(store: &Store) -> Option<(AutomationPass, usize)> {
+    let mut pass = store.begin_automation_pass(100).await.unwrap()?;
+    let mut decided = 0;
     for e in pass.events.clone() {
         for a in pass.automations_for(&e.source_id).await.unwrap() {
-            let firing = Firing {
+            pass.fire(&Firing {
                 automation: &a,
                 event_id: e.id,
                 now_ms: 5_000,
                 deadline_at_ms: 90_000,
-            };
-            new += pass.fire(&firing).await.unwrap() as usize;
+            });
+            decided += 1;
         }
     }
+    Some((pass, decided))
+}
+
+/// Judges every event past the cursor: each one fires every automation of its source.
+/// Returns how many firings were new (without `commit`: how many were decided).
+async fn judge(store: &Store, commit: bool) -> usize {
+    let Some((pass, decided)) = decide(store).await else {
+        return 0;
+    };
     if commit {
-        pass.commit().await.unwrap();
+        // `None`: the other process judged these events first; it wrote nothing.
+        return pass.commit().await.unwrap().unwrap_or(0);
     }
-    new
+    decided
 }
 
 #[tokio::test]
@@ -147,8 +156,8 @@ async fn a_firing_is_written_once_across_repeats_uncommitted_passes_and_two_proc
         .is_empty());
     assert!(store.outbox_unfinished_by_kind().await.unwrap().is_empty());
 
-    // A second process on the same file, judging at the same time: the write lock the pass
-    // takes first makes one of them wait, and it then finds the cursor moved.
+    // A second process on the same file, judging at the same time: the one that commits
+    // second finds the cursor moved, and writes nothing.
     let other = open(&dir).await;
     let (a, b) = tokio::join!(judge(&store, true), judge(&other, true));
     assert_eq!(a + b, 4, "each event fired once between the two processes");
@@ -164,6 +173,37 @@ async fn a_firing_is_written_once_across_repeats_uncommitted_passes_and_two_proc
         store.outbox_unfinished_by_kind().await.unwrap(),
         vec![(AUTOMATION_FORWARD.to_string(), 4)]
     );
+}
+
+#[tokio::test]
+async fn a_pass_whose_automation_changed_before_its_commit_writes_nothing_and_is_judged_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    store
+        .insert_automation("au_1", &forward(false), None, 0)
+        .await
+        .unwrap();
+    write(&store, 1..=2).await;
+
+    let (pass, decided) = decide(&store).await.unwrap();
+    assert_eq!(decided, 2);
+    // Paused (in the app, say) after the pass read it and before the pass committed.
+    store.set_automation_paused("au_1", true).await.unwrap();
+    assert_eq!(pass.commit().await.unwrap(), None, "stale: nothing written");
+    assert!(store
+        .automation_deliveries("au_1", 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store.outbox_unfinished_by_kind().await.unwrap().is_empty());
+
+    // Judged again from what is there now: paused, so these events never fire it.
+    assert_eq!(judge(&store, true).await, 0);
+    assert!(
+        store.begin_automation_pass(100).await.unwrap().is_none(),
+        "the cursor moved past them"
+    );
+    assert_eq!(store.automation("au_1").await.unwrap().fired, 0);
 }
 
 #[tokio::test]
