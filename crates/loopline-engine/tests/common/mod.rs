@@ -150,3 +150,14 @@ pub fn annotation_created(project: i64, useful: i64, n: i64) -> String {
     v["annotation"]["project"] = project.into();
     v.to_string()
 }
+
+/// A running receiver whose body limit is 1 MiB, with a Label Studio source.
+pub async fn with_a_1_mib_limit() -> (Running, CreatedSource) {
+    let r = running().await;
+    r.engine.set_limits(loopline_engine::ReceiverLimits {
+        max_body_bytes: 1024 * 1024,
+        ..loopline_engine::ReceiverLimits::default()
+    });
+    let src = r.add(SourceKind::LabelStudio, None).await;
+    (r, src)
+}
