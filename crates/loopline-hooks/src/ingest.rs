@@ -34,9 +34,10 @@ pub(crate) async fn receive(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let limit = state.limits().max_body_bytes;
+    let limits = state.limits();
+    let limit = limits.max_body_bytes;
     let mut unread = Some(body);
-    let mut resp = receive_body(state, source_id, peer, headers, &mut unread).await;
+    let mut resp = receive_body(state, source_id, peer, headers, &mut unread, limits).await;
     // A refusal is often decided before the body is read (a wrong token costs us no
     // parsing). Answering while the sender still uploads, and closing, resets the
     // connection under its answer (`body_read.rs`), so the body is read and dropped first.
@@ -61,6 +62,7 @@ async fn receive_body(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: &mut Option<Body>,
+    limits: crate::ReceiverLimits,
 ) -> Response {
     let now_ms = state.clock.now_ms();
     let remote = Some(peer.to_string());
@@ -72,7 +74,6 @@ async fn receive_body(
         );
     };
 
-    let limits = state.limits();
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())

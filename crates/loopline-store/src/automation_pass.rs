@@ -175,21 +175,9 @@ impl AutomationPass {
             }
         }
         let new = self.write_firings(&mut tx).await.map_err(map)?;
-        if !self.progress.is_empty() {
-            let rows: Vec<_> = self
-                .progress
-                .iter()
-                .map(|(id, (count, bucket))| json!({"id": id, "c": count, "b": bucket}))
-                .collect();
-            sqlx::query(
-                "UPDATE automations SET last_count = j.value ->> '$.c', fired_bucket = j.value ->> '$.b' \
-                 FROM json_each(?) AS j WHERE automations.id = j.value ->> '$.id'",
-            )
-            .bind(serde_json::Value::from(rows).to_string())
-            .execute(&mut *tx)
+        crate::event_cursor::write_progress(&mut tx, "automations", &self.progress)
             .await
             .map_err(map)?;
-        }
         if let Some(last) = self.events.last() {
             sqlx::query("UPDATE settings SET value = ? WHERE key = ?")
                 .bind(last.id.to_string())

@@ -40,3 +40,27 @@ pub(crate) async fn lock(
             .and_then(|v| v.parse().ok()),
     )
 }
+
+/// Writes each rule's or automation's counter and the multiple it last fired for, all in one
+/// statement: `table` is `rules` or `automations`, `progress` maps an id to (count, bucket).
+pub(crate) async fn write_progress(
+    conn: &mut sqlx::SqliteConnection,
+    table: &'static str,
+    progress: &std::collections::BTreeMap<String, (i64, i64)>,
+) -> Result<(), sqlx::Error> {
+    if progress.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = progress
+        .iter()
+        .map(|(id, (count, bucket))| serde_json::json!({"id": id, "c": count, "b": bucket}))
+        .collect();
+    sqlx::query(&format!(
+        "UPDATE {table} SET last_count = j.value ->> '$.c', fired_bucket = j.value ->> '$.b' \
+         FROM json_each(?) AS j WHERE {table}.id = j.value ->> '$.id'"
+    ))
+    .bind(serde_json::Value::from(rows).to_string())
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -454,21 +454,9 @@ impl RulePass {
 
     /// Writes the rules' progress, moves the cursor past every event of this pass and commits.
     pub async fn commit(mut self) -> Result<(), ApiError> {
-        if !self.progress.is_empty() {
-            let rows: Vec<_> = self
-                .progress
-                .iter()
-                .map(|(id, (count, bucket))| serde_json::json!({"id": id, "c": count, "b": bucket}))
-                .collect();
-            sqlx::query(
-                "UPDATE rules SET last_count = j.value ->> '$.c', fired_bucket = j.value ->> '$.b' \
-                 FROM json_each(?) AS j WHERE rules.id = j.value ->> '$.id'",
-            )
-            .bind(serde_json::Value::from(rows).to_string())
-            .execute(&mut *self.tx)
+        crate::event_cursor::write_progress(&mut self.tx, "rules", &self.progress)
             .await
             .map_err(|e| db_error(e, &self.path))?;
-        }
         let last = self.events.last().map(|e| e.id).unwrap_or(0);
         sqlx::query("UPDATE settings SET value = ? WHERE key = ?")
             .bind(last.to_string())
