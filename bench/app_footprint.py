@@ -45,8 +45,6 @@ POLL = 0.010
 SETTLE = 2.0
 TICK = os.sysconf("SC_CLK_TCK")
 
-CPU_ONLY = "WEBKIT_DISABLE_COMPOSITING_MODE"
-
 GOAL_PAINT_RATIO = 1.3
 GOAL_MEM_RATIO = 1.5
 GOAL_MEM_MB = 200
@@ -88,11 +86,11 @@ def busy_steal(before, after):
 
 
 class Config:
-    def __init__(self, label: str, binary: Path, data: str | None, env: dict | None = None):
-        self.label, self.binary, self.data, self.env = label, binary, data, env or {}
+    def __init__(self, label: str, binary: Path, data: str | None):
+        self.label, self.binary, self.data = label, binary, data
 
     def spawn(self, display: str, tmp: Path):
-        args, env = [str(self.binary)], dict(os.environ, DISPLAY=display, **self.env)
+        args, env = [str(self.binary)], dict(os.environ, DISPLAY=display)
         if self.data is not None:
             d = tmp / "data"
             shutil.rmtree(d, ignore_errors=True)
@@ -235,11 +233,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="b8-"))
     try:
         disp = x11.Display(display)
-        # Loopline draws without WebKitGTK's GPU compositing (src-tauri/src/webkit_env.rs);
-        # the goals are against the bare window as Tauri makes it, and "bare-cpu" (the bare
-        # window with the same WebKit setting) shows what is left once that is equal.
-        configs = [Config("bare", BARE, None), Config("bare-cpu", BARE, None, {CPU_ONLY: "1"}),
-                   Config("loopline-fresh", APP, "fresh"), Config("loopline-100k", APP, "100k")]
+        configs = [Config("bare", BARE, None), Config("loopline-fresh", APP, "fresh"),
+                   Config("loopline-100k", APP, "100k")]
         print(f"B8: {ROUNDS} rounds of start-to-first-paint, then {IDLE:.0f} s idle windows; "
               f"{os.cpu_count()} cores, Xvfb {display} 1280x800, release builds")
         paints: dict[str, list] = {c.label: [] for c in configs}
@@ -293,7 +288,6 @@ def verdict(ok: bool) -> str:
 def report(paints, idle) -> None:
     med = {k: (statistics.median(v[0] for v in vs), statistics.median(v[1] for v in vs)) for k, vs in paints.items()}
     bare_first, bare_settled = med["bare"]
-    cpu_first = med["bare-cpu"][0]
     print()
     print(f"  {'':<34}{'bare':>10}{'loopline':>10}{'ratio':>8}  goal")
     for label, data in (("fresh data dir", "loopline-fresh"), ("100k events", "loopline-100k")):
@@ -301,19 +295,15 @@ def report(paints, idle) -> None:
         ratio = first / bare_first
         print(f"  {'first paint, ' + label:<34}{1000 * bare_first:>8.0f}ms{1000 * first:>8.0f}ms{ratio:>7.2f}x"
               f"  <= {GOAL_PAINT_RATIO}x bare  {verdict(ratio <= GOAL_PAINT_RATIO)}")
-        print(f"  {'  against bare-cpu':<34}{1000 * cpu_first:>8.0f}ms{1000 * first:>8.0f}ms"
-              f"{first / cpu_first:>7.2f}x  (figure only)")
         print(f"  {'settled, ' + label:<34}{1000 * bare_settled:>8.0f}ms{1000 * settled:>8.0f}ms"
               f"{settled / bare_settled:>7.2f}x  (figure only)")
     bare_mb = sum(k for _, k in idle["bare"][0]) / 1024
-    cpu_mb = sum(k for _, k in idle["bare-cpu"][0]) / 1024
     for label, data in (("fresh data dir", "loopline-fresh"), ("100k events", "loopline-100k")):
         mb = sum(k for _, k in idle[data][0]) / 1024
         ratio = mb / bare_mb
         print(f"  {'PSS after 60 s idle, ' + label:<34}{bare_mb:>8.0f}MB{mb:>8.0f}MB{ratio:>7.2f}x"
               f"  <= {GOAL_MEM_RATIO}x bare {verdict(ratio <= GOAL_MEM_RATIO)}, < {GOAL_MEM_MB} MB "
               f"{verdict(mb < GOAL_MEM_MB)}")
-        print(f"  {'  against bare-cpu':<34}{cpu_mb:>8.0f}MB{mb:>8.0f}MB{mb / cpu_mb:>7.2f}x  (figure only)")
     for label, data in (("fresh data dir", "loopline-fresh"), ("100k events", "loopline-100k")):
         _, bare_open, bare_hidden, *_ = idle["bare"]
         _, cpu_open, cpu_hidden, *_ = idle[data]

@@ -2,17 +2,15 @@
 and a second launch hands over to the first."""
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
-from harness.processes import ARTIFACTS, free_port, missing_peer, wait_until
+from harness.processes import ARTIFACTS, free_port, missing_peer
 
 pytestmark = pytest.mark.desktop
 
@@ -106,45 +104,3 @@ def test_second_launch_focuses_the_first(launch_app, app_binary, data_dir, tmp_p
     # The first is still serving, in the same window.
     assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
     app.wait_text('[data-testid="receiver-address"]', f"127.0.0.1:{port}")
-
-
-def web_process_environments(run_cli, data_dir) -> list[dict[str, str]]:
-    """The environment of each WebKitWebProcess the running app started."""
-    def app_pid():
-        info = json.loads(run_cli("info", "--json", data_dir=data_dir).stdout)
-        return next((p["pid"] for p in info.get("processes", []) if p["kind"] == "app"), None)
-
-    pid = wait_until(app_pid, "the app's heartbeat", 30)
-    out = []
-    for child in os.listdir("/proc"):
-        if not child.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{child}/stat").read_text()
-            if int(stat.rsplit(")", 1)[1].split()[1]) != pid or "WebKitWebProces" not in stat:
-                continue
-            raw = Path(f"/proc/{child}/environ").read_bytes()
-        except (OSError, ValueError):
-            continue
-        out.append(dict(kv.split("=", 1) for kv in raw.decode(errors="replace").split("\0") if "=" in kv))
-    return out
-
-
-@pytest.mark.parametrize("keep_gpu", [False, True], ids=["default", "gpu-kept"])
-def test_the_window_is_drawn_without_gpu_compositing_unless_the_user_keeps_it(
-    launch_app, run_cli, data_dir, monkeypatch, keep_gpu
-):
-    # What B8 measured (scripts/bench b8): without GPU compositing the first paint is sooner
-    # and the web process smaller. The setting reaches WebKit's own web process.
-    monkeypatch.delenv("WEBKIT_DISABLE_COMPOSITING_MODE", raising=False)
-    if keep_gpu:
-        monkeypatch.setenv("LOOPLINE_GPU_COMPOSITING", "1")
-    else:
-        monkeypatch.delenv("LOOPLINE_GPU_COMPOSITING", raising=False)
-    app = launch_app(["--data-dir", str(data_dir), "--listen", f"127.0.0.1:{free_port()}"])
-    app.find('[data-testid="sidebar"]')
-    envs = wait_until(lambda: web_process_environments(run_cli, data_dir), "the app's web process", 30)
-    for env in envs:
-        assert env.get("WEBKIT_DISABLE_COMPOSITING_MODE") == (None if keep_gpu else "1"), env.get(
-            "WEBKIT_DISABLE_COMPOSITING_MODE"
-        )

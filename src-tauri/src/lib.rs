@@ -12,8 +12,6 @@ mod slot;
 mod tray;
 mod tray_actions;
 mod tray_icon_image;
-#[cfg(target_os = "linux")]
-mod webkit_env;
 
 #[cfg(test)]
 mod tests;
@@ -83,9 +81,6 @@ pub(crate) fn attach<R: Runtime>(
 }
 
 pub fn run() {
-    // First, while this is the only thread: WebKit reads it when it starts.
-    #[cfg(target_os = "linux")]
-    webkit_env::apply();
     loopline_engine::set_commit(env!("LOOPLINE_COMMIT"));
     // The app has no terminal: its log goes to the rotating file in the OS's log folder too.
     loopline_engine::logs::init(loopline_engine::logs::LogKind::App);

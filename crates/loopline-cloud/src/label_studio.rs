@@ -283,14 +283,7 @@ fn short(text: &str) -> String {
 /// CPU over the same run.
 fn shared_http() -> Result<reqwest::Client, ApiError> {
     static HTTP: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    if let Some(c) = HTTP.get() {
-        return Ok(c.clone());
-    }
-    let c = reqwest::Client::builder()
-        .timeout(Duration::from_secs(15))
-        .build()
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(HTTP.get_or_init(|| c).clone())
+    crate::shared_client::shared_client(&HTTP, |b| b.timeout(Duration::from_secs(15)))
 }
 
 fn bad_url(url: &str) -> ApiError {

@@ -17,5 +17,6 @@ pub mod pipelines;
 pub mod s3;
 pub mod s3_names;
 pub mod sagemaker;
+mod shared_client;
 pub mod standard_webhooks;
 pub mod web;

@@ -72,17 +72,10 @@ impl SageMaker {
         // One client for the process (building one loads the TLS roots, which costs more
         // than the call), with a shorter timeout than uploads need.
         static HTTP: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-        let http = match HTTP.get() {
-            Some(c) => c.clone(),
-            None => {
-                let c = reqwest::Client::builder()
-                    .connect_timeout(Duration::from_secs(5))
-                    .timeout(Duration::from_secs(30))
-                    .build()
-                    .map_err(|e| ApiError::internal(e.to_string()))?;
-                HTTP.get_or_init(|| c).clone()
-            }
-        };
+        let http = crate::shared_client::shared_client(&HTTP, |b| {
+            b.connect_timeout(Duration::from_secs(5))
+                .timeout(Duration::from_secs(30))
+        })?;
         Ok(SageMaker {
             aws,
             http,

@@ -51,16 +51,11 @@ impl Answer {
 /// a call.
 pub fn shared_http() -> Result<reqwest::Client, ApiError> {
     static HTTP: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    if let Some(c) = HTTP.get() {
-        return Ok(c.clone());
-    }
-    let c = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(5))
-        // Long enough for an 8 MiB part on a slow uplink; calls without a body answer fast.
-        .timeout(Duration::from_secs(300))
-        .build()
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(HTTP.get_or_init(|| c).clone())
+    crate::shared_client::shared_client(&HTTP, |b| {
+        b.connect_timeout(Duration::from_secs(5))
+            // Long enough for an 8 MiB part on a slow uplink; calls without a body answer fast.
+            .timeout(Duration::from_secs(300))
+    })
 }
 
 impl Aws {
