@@ -67,6 +67,26 @@ async fn open(dir: &tempfile::TempDir) -> Store {
         .unwrap()
 }
 
+/// A store with one live forward automation, `au_1`, on the events' source.
+async fn with_one_forward(dir: &tempfile::TempDir) -> Store {
+    let store = open(dir).await;
+    store
+        .insert_automation("au_1", &forward(false), None, 0)
+        .await
+        .unwrap();
+    store
+}
+
+/// `au_1` has no delivery and the outbox holds nothing.
+async fn assert_nothing_written(store: &Store) {
+    assert!(store
+        .automation_deliveries("au_1", 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store.outbox_unfinished_by_kind().await.unwrap().is_empty());
+}
+
 async fn write(store: &Store, events: std::ops::RangeInclusive<u8>) {
     let w = EventWriter::start(store, Duration::from_secs(600), 0)
         .await
@@ -139,22 +159,13 @@ async fn an_automation_judges_only_what_arrives_after_it() {
 #[tokio::test]
 async fn a_firing_is_written_once_across_repeats_uncommitted_passes_and_two_processes() {
     let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
-    store
-        .insert_automation("au_1", &forward(false), None, 0)
-        .await
-        .unwrap();
+    let store = with_one_forward(&dir).await;
     write(&store, 1..=4).await;
 
     // Killed between the decision and its commit: nothing of it remains, and the next pass
     // decides the same events again.
     assert_eq!(judge(&store, false).await, 4);
-    assert!(store
-        .automation_deliveries("au_1", 10)
-        .await
-        .unwrap()
-        .is_empty());
-    assert!(store.outbox_unfinished_by_kind().await.unwrap().is_empty());
+    assert_nothing_written(&store).await;
 
     // A second process on the same file, judging at the same time: the one that commits
     // second finds the cursor moved, and writes nothing.
@@ -178,11 +189,7 @@ async fn a_firing_is_written_once_across_repeats_uncommitted_passes_and_two_proc
 #[tokio::test]
 async fn a_pass_whose_automation_changed_before_its_commit_writes_nothing_and_is_judged_again() {
     let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
-    store
-        .insert_automation("au_1", &forward(false), None, 0)
-        .await
-        .unwrap();
+    let store = with_one_forward(&dir).await;
     write(&store, 1..=2).await;
 
     let (pass, decided) = decide(&store).await.unwrap();
@@ -190,12 +197,7 @@ async fn a_pass_whose_automation_changed_before_its_commit_writes_nothing_and_is
     // Paused (in the app, say) after the pass read it and before the pass committed.
     store.set_automation_paused("au_1", true).await.unwrap();
     assert_eq!(pass.commit().await.unwrap(), None, "stale: nothing written");
-    assert!(store
-        .automation_deliveries("au_1", 10)
-        .await
-        .unwrap()
-        .is_empty());
-    assert!(store.outbox_unfinished_by_kind().await.unwrap().is_empty());
+    assert_nothing_written(&store).await;
 
     // Judged again from what is there now: paused, so these events never fire it.
     assert_eq!(judge(&store, true).await, 0);
@@ -224,11 +226,7 @@ async fn a_dry_run_records_would_fire_and_enqueues_nothing() {
 #[tokio::test]
 async fn a_paused_automation_fires_for_nothing_that_arrived_while_paused() {
     let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
-    store
-        .insert_automation("au_1", &forward(false), None, 0)
-        .await
-        .unwrap();
+    let store = with_one_forward(&dir).await;
     assert!(
         store
             .set_automation_paused("au_1", true)
@@ -266,11 +264,7 @@ async fn a_paused_automation_fires_for_nothing_that_arrived_while_paused() {
 #[tokio::test]
 async fn a_delivery_keeps_the_targets_answer_and_removal_settles_what_is_pending() {
     let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
-    store
-        .insert_automation("au_1", &forward(false), None, 0)
-        .await
-        .unwrap();
+    let store = with_one_forward(&dir).await;
     write(&store, 1..=2).await;
     judge(&store, true).await;
     let first = store.outbox_item_for(AUTOMATION_FORWARD, 1).await.unwrap();
